@@ -1,0 +1,45 @@
+// The broker's configuration after parsing and validation (see config_loader.h): what the
+// kernel consumes. Plugin sections stay JSON text; each plugin validates its own.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace plexus::kernel {
+
+struct listener_config
+{
+    std::string name;      ///< unique; defaults to the protocol name
+    std::string protocol;  ///< protocol plugin name: amqp091, mqtt, stomp, kafka
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 0; ///< 0 in tests: the OS picks one; the bound port is reported
+    std::string config_json = "{}";
+};
+
+struct broker_config
+{
+    unsigned shards = 0;                 ///< 0 = one per core
+    std::string data_dir = "./data";
+    std::vector<std::string> plugin_dirs;
+    std::string log_level = "info";
+    /// Written after startup with the bound ports as JSON ({"admin":15672,"amqp":5672,...}),
+    /// so tests that listen on port 0 can find them. Empty: not written.
+    std::string ports_file;
+
+    bool admin_enabled = true;
+    std::string admin_host = "127.0.0.1";
+    std::uint16_t admin_port = 15672;
+
+    std::string default_storage = "memory";
+    std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
+    std::map<std::string, std::string> routing_types;   ///< router plugin name -> config JSON
+    std::vector<listener_config> listeners;
+    std::vector<std::string> vhosts{"/"};
+
+    /// Seconds SIGTERM waits for connections to drain before closing them.
+    unsigned shutdown_grace_seconds = 5;
+};
+
+} // namespace plexus::kernel

@@ -1,0 +1,237 @@
+// The kernel facade: the verbs a protocol plugin may use. Plugins never see the kernel's
+// objects (queues, shards, engines), only these calls and the handles they return.
+//
+// Threading: each shard has its own facade. A session uses the facade it was given, on its own
+// shard; every callback the facade takes runs later on that same shard (never inline), so a
+// plugin never needs a lock. The kernel hops to the shard that owns a queue and back.
+#pragma once
+
+#include "plexus/sdk/callback.h"
+#include "plexus/sdk/executor.h"
+#include "plexus/sdk/log.h"
+#include "plexus/sdk/message.h"
+#include "plexus/sdk/metrics.h"
+#include "plexus/sdk/result.h"
+#include "plexus/sdk/status.h"
+#include "plexus/sdk/storage.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::sdk {
+
+struct exchange_spec
+{
+    std::string vhost = "/";
+    std::string name;
+    std::string type = "direct"; ///< a routing plugin name
+    bool durable = true;
+    bool auto_delete = false;
+    bool internal = false;
+    bool passive = false; ///< only check that it exists (AMQP passive declare)
+    headers arguments;
+};
+
+struct queue_spec
+{
+    std::string vhost = "/";
+    std::string name; ///< empty: the kernel picks a unique name ("amq.gen-…")
+    bool durable = false;
+    bool exclusive = false; ///< only `owner` may use it; deleted when the owner goes away
+    bool auto_delete = false; ///< deleted when its last consumer leaves
+    bool passive = false;
+    std::uint64_t owner = 0; ///< connection id for exclusive queues
+    std::string storage; ///< engine name; empty: the configured default
+    /// x-message-ttl, x-max-length, x-single-active-consumer, x-dead-letter-exchange, …
+    headers arguments;
+};
+
+struct queue_info
+{
+    std::string name;
+    std::uint64_t messages = 0;  ///< ready (not delivered and unacked)
+    std::uint64_t unacked = 0;
+    std::uint32_t consumers = 0;
+};
+
+struct stream_spec
+{
+    std::string vhost = "/";
+    std::string name;
+    std::int32_t partitions = 1;
+    bool passive = false;
+    std::string storage;
+    std::optional<std::int64_t> retention_ms;    ///< drop segments older than this
+    std::optional<std::int64_t> retention_bytes; ///< per partition
+};
+
+struct stream_info
+{
+    std::string name;
+    std::int32_t partitions = 1;
+};
+
+/// A binding from an exchange to a queue or a stream, by name.
+struct binding_spec
+{
+    std::string vhost = "/";
+    std::string exchange;
+    std::string destination;
+    bool destination_is_stream = false;
+    std::string key;
+    headers arguments;
+};
+
+/// How far a publish must get before it is confirmed.
+enum class ack_level : std::uint8_t {
+    none,    ///< fire and forget: no confirm is needed
+    stored,  ///< appended to every destination's log (readable)
+    durable, ///< made durable by every destination's engine (fsync policy)
+};
+
+struct publish_request
+{
+    std::string vhost = "/";
+    message_ptr msg; ///< msg->exchange and msg->routing_key select the route
+    ack_level level = ack_level::none;
+};
+
+struct publish_ack
+{
+    ack_level reached = ack_level::none; ///< the lowest level reached by every destination
+    std::uint32_t routed = 0;            ///< destinations the message reached; 0 = unroutable
+};
+
+/// Where a stream consumer starts.
+struct stream_start
+{
+    enum class kind : std::uint8_t { first, last, next, at_offset, at_timestamp } from = kind::next;
+    offset at{0};
+    timestamp_ms ts{0};
+};
+
+struct subscribe_request
+{
+    std::string vhost = "/";
+    std::string queue;
+    std::string consumer_tag;
+    std::uint64_t connection = 0; ///< for exclusive-queue checks
+    bool exclusive = false;       ///< no other consumer may subscribe
+    bool auto_ack = false;        ///< messages count as acked when delivered
+    std::uint32_t prefetch = 0;   ///< max unacked deliveries; 0 = unlimited
+    std::optional<stream_start> stream; ///< set to consume a stream (partition 0) instead
+};
+
+struct delivery
+{
+    std::uint64_t tag = 0;    ///< unique within the subscription, increasing; used to ack
+    message_ptr msg;
+    offset position{0};       ///< offset in the queue's or stream's log
+    std::uint32_t delivery_count = 1;
+    bool redelivered = false;
+};
+
+/// Receives deliveries for one subscription on the subscriber's shard.
+class delivery_sink
+{
+  public:
+    /// A batch of deliveries in order. Never more than the credit left.
+    virtual void deliver(std::vector<delivery> batch) noexcept = 0;
+    /// The kernel ended the subscription (queue deleted, consumer cancelled by another, …).
+    virtual void cancelled(const status& why) noexcept = 0;
+
+  protected:
+    ~delivery_sink() = default;
+};
+
+/// A consumer on a queue. Destroying it cancels the consumer and requeues its unacked
+/// deliveries (as a lost connection does).
+class subscription
+{
+  public:
+    virtual ~subscription() = default;
+    /// Acks `tag`, or every unacked tag up to it when `multiple`.
+    virtual void ack(std::uint64_t tag, bool multiple) noexcept = 0;
+    /// Negative ack: requeue (delivery count + 1) or drop / dead-letter.
+    virtual void nack(std::uint64_t tag, bool multiple, bool requeue) noexcept = 0;
+    /// Changes the prefetch window (0 = unlimited).
+    virtual void set_prefetch(std::uint32_t prefetch) noexcept = 0;
+    /// Stops delivering; unacked deliveries stay unacked until acked or the subscription dies.
+    virtual void pause(bool paused) noexcept = 0;
+};
+
+/// A message fetched with get(): ack or requeue it through settle().
+struct fetched_message
+{
+    delivery d;
+    std::uint64_t remaining = 0; ///< messages left in the queue
+};
+
+class kernel
+{
+  public:
+    // --- definitions (control plane); results run on the caller's shard ---
+    virtual void declare_exchange(const exchange_spec& spec, callback<void(status)> done) noexcept = 0;
+    virtual void delete_exchange(std::string_view vhost, std::string_view name, bool if_unused,
+                                 callback<void(status)> done) noexcept = 0;
+    virtual void declare_queue(const queue_spec& spec, callback<void(result<queue_info>)> done) noexcept = 0;
+    /// Deletes a queue; returns how many messages it held.
+    virtual void delete_queue(std::string_view vhost, std::string_view name, bool if_unused,
+                              bool if_empty, callback<void(result<std::uint64_t>)> done) noexcept = 0;
+    virtual void purge_queue(std::string_view vhost, std::string_view name,
+                             callback<void(result<std::uint64_t>)> done) noexcept = 0;
+    virtual void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept = 0;
+    virtual void bind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
+    virtual void unbind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
+
+    // --- queues ---
+    /// Routes the message through its exchange and appends it to every matching destination.
+    virtual void publish(publish_request request, callback<void(result<publish_ack>)> done) noexcept = 0;
+    /// Starts a consumer; deliveries go to `sink` (which must outlive the subscription).
+    virtual result<std::unique_ptr<subscription>> subscribe(const subscribe_request& request,
+                                                            delivery_sink& sink) noexcept = 0;
+    /// Takes one message (AMQP basic.get); nullopt when the queue is empty. With `auto_ack`
+    /// the message is removed at once; otherwise settle() it.
+    virtual void get(std::string_view vhost, std::string_view queue, bool auto_ack,
+                     callback<void(result<std::optional<fetched_message>>)> done) noexcept = 0;
+    /// Acks (requeue=false, drop=false), requeues or drops a message taken with get().
+    virtual void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag,
+                        bool requeue) noexcept = 0;
+
+    // --- streams (Kafka-style pull) ---
+    virtual void append(std::string_view vhost, std::string_view stream, partition_id partition,
+                        record_batch batch, ack_level level,
+                        callback<void(result<offset_range>)> done) noexcept = 0;
+    virtual void fetch(std::string_view vhost, std::string_view stream, partition_id partition,
+                       offset from, std::size_t max_bytes,
+                       callback<void(result<record_batch>)> done) noexcept = 0;
+    virtual void stream_offsets(std::string_view vhost, std::string_view stream, partition_id partition,
+                                callback<void(result<log_offsets>)> done) noexcept = 0;
+    virtual void offset_for_timestamp(std::string_view vhost, std::string_view stream,
+                                      partition_id partition, timestamp_ms ts,
+                                      callback<void(result<offset>)> done) noexcept = 0;
+    /// Consumer-group offsets (Kafka commit / fetch).
+    virtual void commit_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+                               partition_id partition, offset committed,
+                               callback<void(status)> done) noexcept = 0;
+    virtual void committed_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+                                  partition_id partition,
+                                  callback<void(result<std::optional<offset>>)> done) noexcept = 0;
+
+    // --- services ---
+    virtual executor& shard() noexcept = 0;
+    /// A new id for a connection (exclusive queues and consumers refer to it).
+    virtual std::uint64_t next_connection_id() noexcept = 0;
+    /// The component's logger ("protocol.mqtt"); lives as long as the kernel.
+    virtual logger& log(std::string_view component) noexcept = 0;
+    /// Metrics whose names start with plexus_<prefix>_.
+    virtual metrics_scope& metrics(std::string_view prefix) noexcept = 0;
+
+  protected:
+    ~kernel() = default; // owned by the kernel
+};
+
+} // namespace plexus::sdk

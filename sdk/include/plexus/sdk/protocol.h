@@ -1,0 +1,92 @@
+// Protocol plugins (gateways). The kernel owns the sockets: it accepts, reads into shared
+// slabs, writes gathered chains, applies limits and closes. The plugin owns the bytes and the
+// protocol's state machine: one protocol_session per connection.
+//
+// Threading: a connection and its session live on one shard for their whole life; every call
+// below happens on that shard.
+#pragma once
+
+#include "plexus/sdk/buffer_chain.h"
+#include "plexus/sdk/executor.h"
+#include "plexus/sdk/kernel.h"
+#include "plexus/sdk/result.h"
+#include "plexus/sdk/status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace plexus::sdk {
+
+struct peer_info
+{
+    std::string address; ///< "127.0.0.1:53122"
+    bool loopback = false;
+};
+
+/// One accepted socket, implemented by the kernel.
+class connection
+{
+  public:
+    /// Queues bytes to send; gather-written in order; never blocks.
+    virtual void write(buffer_chain data) noexcept = 0;
+    /// Closes after queued writes are flushed (or at once if `flush` is false). Idempotent;
+    /// the session's on_close() follows exactly once.
+    virtual void close(const status& why, bool flush = true) noexcept = 0;
+    /// Outbound bytes queued above the high watermark: stop producing until
+    /// protocol_session::on_writable() is called.
+    virtual bool above_high_watermark() const noexcept = 0;
+    virtual const peer_info& peer() const noexcept = 0;
+    virtual std::uint64_t id() const noexcept = 0;
+    virtual executor& exec() noexcept = 0;
+
+  protected:
+    ~connection() = default; // owned by the kernel
+};
+
+/// One connection's protocol state, implemented by the plugin.
+class protocol_session
+{
+  public:
+    virtual ~protocol_session() = default;
+    /// New bytes arrived; `in` holds everything not consumed yet. Consume whole frames
+    /// (in.trim_front) and leave a partial tail. A failed status closes the connection (the
+    /// session writes its protocol's error first).
+    virtual status on_data(buffer_chain& in) noexcept = 0;
+    /// Outbound queue fell below the low watermark.
+    virtual void on_writable() noexcept {}
+    /// The connection is gone (peer closed, error, shutdown). Called exactly once; the session
+    /// is destroyed right after.
+    virtual void on_close(const status& why) noexcept = 0;
+};
+
+/// One listener's instance of a protocol (one per configured listener).
+class protocol_listener
+{
+  public:
+    virtual ~protocol_listener() = default;
+    /// A session for a freshly accepted connection, on the connection's shard. `k` is that
+    /// shard's facade; both outlive the session.
+    virtual std::unique_ptr<protocol_session> new_session(connection& conn, kernel& k) noexcept = 0;
+};
+
+struct listener_context
+{
+    std::string listener_name;
+    logger* log = nullptr;
+};
+
+/// What a protocol plugin's descriptor creates.
+class protocol_factory
+{
+  public:
+    virtual ~protocol_factory() = default;
+    virtual status validate(std::string_view config_json) const noexcept = 0;
+    virtual result<std::unique_ptr<protocol_listener>> create(const listener_context& ctx,
+                                                              std::string_view config_json) noexcept = 0;
+    /// The port this protocol uses when the config names none (1883, 5672, 61613, 9092).
+    virtual std::uint16_t default_port() const noexcept = 0;
+};
+
+} // namespace plexus::sdk
