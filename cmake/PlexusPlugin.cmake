@@ -16,5 +16,6 @@ function(plexus_add_plugin)
   target_link_options(${tgt} PRIVATE
     -Wl,--no-undefined
     -Wl,--version-script=${PLEXUS_CMAKE_DIR}/plugin_exports.map)
+  set_property(GLOBAL APPEND PROPERTY PLEXUS_PLUGIN_TARGETS ${tgt})
   install(TARGETS ${tgt} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/plexus/plugins)
 endfunction()

@@ -184,15 +184,19 @@ class kernel
     virtual void purge_queue(std::string_view vhost, std::string_view name,
                              callback<void(result<std::uint64_t>)> done) noexcept = 0;
     virtual void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept = 0;
+    virtual void delete_stream(std::string_view vhost, std::string_view name,
+                               callback<void(status)> done) noexcept = 0;
     virtual void bind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
     virtual void unbind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
 
     // --- queues ---
     /// Routes the message through its exchange and appends it to every matching destination.
     virtual void publish(publish_request request, callback<void(result<publish_ack>)> done) noexcept = 0;
-    /// Starts a consumer; deliveries go to `sink` (which must outlive the subscription).
-    virtual result<std::unique_ptr<subscription>> subscribe(const subscribe_request& request,
-                                                            delivery_sink& sink) noexcept = 0;
+    /// Starts a consumer on a queue (or, by name or with `request.stream`, a stream);
+    /// deliveries go to `sink`, which must outlive the subscription. Fails with not_found,
+    /// locked (another connection's exclusive queue) or forbidden (exclusive consumer).
+    virtual void subscribe(const subscribe_request& request, delivery_sink& sink,
+                           callback<void(result<std::unique_ptr<subscription>>)> done) noexcept = 0;
     /// Takes one message (AMQP basic.get); nullopt when the queue is empty. With `auto_ack`
     /// the message is removed at once; otherwise settle() it.
     virtual void get(std::string_view vhost, std::string_view queue, bool auto_ack,
@@ -225,6 +229,9 @@ class kernel
     virtual executor& shard() noexcept = 0;
     /// A new id for a connection (exclusive queues and consumers refer to it).
     virtual std::uint64_t next_connection_id() noexcept = 0;
+    /// The connection is gone: its exclusive queues are deleted. Sessions call it from
+    /// on_close(); subscriptions must be destroyed before or after, either works.
+    virtual void release_connection(std::uint64_t connection) noexcept = 0;
     /// The component's logger ("protocol.mqtt"); lives as long as the kernel.
     virtual logger& log(std::string_view component) noexcept = 0;
     /// Metrics whose names start with plexus_<prefix>_.

@@ -14,6 +14,12 @@ template<class T>
 class [[nodiscard]] result
 {
   public:
+    /// An empty (failed, errc::internal) result; exists for generic code that must
+    /// default-construct before assigning (e.g. coroutine frameworks).
+    result() noexcept
+      : _v(std::in_place_index<0>, status(errc::internal, "result has no value"))
+    {
+    }
     result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)
       : _v(std::in_place_index<1>, std::move(value))
     {

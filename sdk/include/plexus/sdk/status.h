@@ -26,6 +26,7 @@ enum class errc : std::uint16_t {
     corruption,
     not_supported,
     precondition_failed, // e.g. redeclaring a queue with other properties, deleting a non-empty one
+    locked,              // an exclusive queue used from another connection
     internal,
 };
 
@@ -47,6 +48,7 @@ constexpr std::string_view to_string(errc c) noexcept
         case errc::corruption: return "corruption";
         case errc::not_supported: return "not_supported";
         case errc::precondition_failed: return "precondition_failed";
+        case errc::locked: return "locked";
         case errc::internal: return "internal";
     }
     return "unknown";

@@ -1,0 +1,178 @@
+// A queue: an engine log plus one cursor shared by competing consumers (ARCHITECTURE.md §3).
+//
+// Published messages are appended in batches (one append per event-loop turn), kept in a
+// bounded read-ahead window and delivered round-robin to consumers with credit; delivered
+// messages stay unacked per consumer until acked (settled in the ack tracker, which lets the
+// log be trimmed), requeued (redelivered before newer messages, with delivery_count + 1) or
+// dropped. A consumer that goes away requeues what it had not acked.
+//
+// Threading: owned by one shard; every method runs there. Deliveries are posted to each
+// subscriber's shard through its subscriber_link.
+#pragma once
+
+#include "kernel/src/queue/ack_tracker.h"
+#include "plexus/sdk/kernel.h"
+#include "plexus/sdk/storage.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::kernel {
+
+/// The subscriber's end of a consumer, shared by the queue (which posts deliveries to it) and
+/// the subscription handle. `alive` is read and written only on `home`.
+struct subscriber_link
+{
+    sdk::executor* home = nullptr;
+    sdk::delivery_sink* sink = nullptr;
+    bool alive = true;
+};
+
+/// Outcome of one append, reported on the owner shard: the level reached, or the failure.
+using append_done = sdk::callback<void(sdk::result<sdk::ack_level>)>;
+
+enum class settle_kind : std::uint8_t { ack, requeue, drop };
+
+struct queue_options
+{
+    std::string vhost;
+    std::string name;
+    sdk::destination_id id;
+    bool durable = false;
+    bool exclusive = false;
+    bool auto_delete = false;
+    std::uint64_t owner = 0; ///< connection of an exclusive queue
+    bool single_active_consumer = false;
+    std::string storage;
+};
+
+struct consumer_options
+{
+    std::string tag;
+    std::uint64_t connection = 0;
+    bool exclusive = false;
+    bool auto_ack = false;
+    std::uint32_t prefetch = 0;
+};
+
+class queue : public std::enable_shared_from_this<queue>
+{
+  public:
+    queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec);
+    ~queue();
+    queue(const queue&) = delete;
+    queue& operator=(const queue&) = delete;
+
+    const queue_options& options() const noexcept { return _options; }
+
+    /// Appends `msg` at the end of this event-loop turn; `done` (may be empty) gets the level.
+    void enqueue(sdk::message_ptr msg, sdk::ack_level level, append_done done);
+
+    /// Adds a consumer; returns its id. forbidden when an exclusive consumer is in the way.
+    sdk::result<std::uint64_t> add_consumer(const consumer_options& options,
+                                            std::shared_ptr<subscriber_link> link);
+    /// Removes a consumer and requeues its unacked messages. Returns true when that left the
+    /// queue without consumers (auto-delete queues then go away).
+    bool remove_consumer(std::uint64_t consumer);
+    void settle(std::uint64_t consumer, std::uint64_t tag, bool multiple, settle_kind kind);
+    void set_prefetch(std::uint64_t consumer, std::uint32_t prefetch);
+    void pause(std::uint64_t consumer, bool paused);
+
+    /// Takes one message (basic.get). `done` runs on this shard, possibly before get returns.
+    void get(bool auto_ack, sdk::callback<void(std::optional<sdk::fetched_message>)> done);
+
+    /// Drops every ready (not unacked) message; returns how many.
+    std::uint64_t purge();
+    sdk::queue_info info() const;
+    std::uint32_t consumer_count() const noexcept { return static_cast<std::uint32_t>(_consumers.size()); }
+    bool ever_consumed() const noexcept { return _ever_consumed; }
+    std::string storage_engine() const { return _options.storage; }
+
+    /// Cancels every consumer with `why` and stops; the log is closed. Call before removal.
+    void shutdown(const sdk::status& why);
+    /// Waits until everything appended is durable.
+    void flush(sdk::callback<void(sdk::status)> done);
+
+  private:
+    struct ready_entry
+    {
+        sdk::offset position;
+        sdk::message_ptr msg;
+        std::uint32_t deliveries = 0; ///< times delivered so far
+    };
+    struct unacked_entry
+    {
+        std::uint64_t tag;
+        ready_entry entry;
+        bool settled = false;
+    };
+    struct consumer_state
+    {
+        std::uint64_t id;
+        consumer_options options;
+        std::shared_ptr<subscriber_link> link;
+        std::deque<unacked_entry> unacked; // in tag order; settled entries leave from the front
+        std::uint32_t outstanding = 0;     // unacked and not settled
+        std::uint64_t next_tag = 1;
+        bool paused = false;
+        bool has_credit() const noexcept
+        {
+            return !paused && (options.prefetch == 0 || outstanding < options.prefetch);
+        }
+    };
+    struct pending_append
+    {
+        sdk::message_ptr msg;
+        sdk::ack_level level;
+        append_done done;
+    };
+    struct pending_get
+    {
+        bool auto_ack;
+        sdk::callback<void(std::optional<sdk::fetched_message>)> done;
+    };
+
+    void schedule();
+    void run();
+    void append_pending();
+    void dispatch();
+    void serve_gets();
+    bool has_ready();
+    ready_entry pop_ready();
+    void refill();
+    consumer_state* next_consumer();
+    consumer_state* find_consumer(std::uint64_t id);
+    void settle_entry(unacked_entry& e, settle_kind kind);
+    void trim_log();
+    std::uint64_t ready_count() const noexcept;
+
+    queue_options _options;
+    std::unique_ptr<sdk::log> _log;
+    sdk::executor& _exec;
+    ack_tracker _acks;
+
+    std::vector<pending_append> _pending;
+    std::deque<ready_entry> _fresh;          // read-ahead, contiguous offsets
+    std::map<std::int64_t, ready_entry> _requeued;
+    sdk::offset _read_next;                  // next offset to load into _fresh
+    bool _reading = false;
+    bool _in_read_call = false;
+    bool _scheduled = false;
+    bool _shut_down = false;
+    bool _ever_consumed = false;
+
+    std::vector<std::unique_ptr<consumer_state>> _consumers;
+    std::size_t _round_robin = 0;
+    std::uint64_t _next_consumer_id = 1;
+    consumer_state _get_consumer; // owns what basic.get handed out unacked
+    std::vector<pending_get> _pending_gets;
+    sdk::offset _trimmed_to;
+};
+
+} // namespace plexus::kernel

@@ -1,0 +1,841 @@
+#include "kernel/src/server/broker_core.h"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <random>
+
+namespace plexus::kernel {
+
+using sdk::errc;
+using sdk::status;
+
+// Blocking work (fsync, RocksDB) runs here, never on a shard.
+struct broker_core::pool final : sdk::blocking_pool
+{
+    boost::asio::thread_pool threads{2};
+    void submit(sdk::callback<void()> work) noexcept override
+    {
+        boost::asio::post(threads, [w = std::make_shared<sdk::callback<void()>>(std::move(work))] { (*w)(); });
+    }
+};
+
+// Runs control operations one at a time on the control shard, so that each sees the catalog
+// as the previous one left it (two declares of one queue never race).
+struct broker_core::control_runner
+{
+    std::deque<std::function<awaitable<void>()>> ops;
+    bool running = false;
+};
+
+namespace {
+
+std::string quoted(std::string_view kind, std::string_view name, std::string_view vhost)
+{
+    return fmt::format("{} '{}' in vhost '{}'", kind, name, vhost);
+}
+
+bool header_bool(const sdk::headers& h, std::string_view key)
+{
+    const auto* v = sdk::find_header(h, key);
+    if (v == nullptr) {
+        return false;
+    }
+    if (const auto* b = std::get_if<bool>(v)) {
+        return *b;
+    }
+    if (const auto* s = std::get_if<std::string>(v)) {
+        return *s == "true";
+    }
+    if (const auto* i = std::get_if<std::int64_t>(v)) {
+        return *i != 0;
+    }
+    return false;
+}
+
+std::string header_string(const sdk::headers& h, std::string_view key)
+{
+    const auto* v = sdk::find_header(h, key);
+    if (v != nullptr) {
+        if (const auto* s = std::get_if<std::string>(v)) {
+            return *s;
+        }
+    }
+    return {};
+}
+
+std::string inequivalent(std::string_view arg, std::string_view what, bool received, bool current)
+{
+    return fmt::format("inequivalent arg '{}' for {}: received '{}' but current is '{}'", arg, what,
+                       received, current);
+}
+
+} // namespace
+
+broker_core::broker_core(const broker_config& config, plugin_registry& plugins, log_registry& logs)
+  : _config(config)
+  , _plugins(plugins)
+  , _logs(logs)
+  , _log(logs.get("kernel"))
+  , _shards(config.shards)
+  , _metrics(_shards.size())
+  , _control(std::make_unique<control_runner>())
+  , _pool(std::make_unique<pool>())
+{
+    for (unsigned i = 0; i < _shards.size(); ++i) {
+        _states.push_back(std::make_unique<shard_state>());
+    }
+}
+
+broker_core::~broker_core()
+{
+    _pool->threads.join();
+}
+
+sdk::blocking_pool& broker_core::blocking() noexcept
+{
+    return *_pool;
+}
+
+sdk::status broker_core::create_engines()
+{
+    for (const auto& [name, json] : _config.storage_engines) {
+        auto* factory = _plugins.storage(name);
+        if (factory == nullptr) {
+            return status(errc::not_found, fmt::format("storage engine '{}' is not loaded", name));
+        }
+        sdk::storage_context ctx;
+        ctx.data_dir = (std::filesystem::path(_config.data_dir) / name).string();
+        std::error_code ec;
+        std::filesystem::create_directories(ctx.data_dir, ec);
+        if (ec) {
+            return status(errc::io_error, fmt::format("storage engine '{}': cannot create {}: {}", name,
+                                                      ctx.data_dir, ec.message()));
+        }
+        ctx.log = &_logs.get("storage." + name);
+        ctx.blocking = _pool.get();
+        auto engine = factory->create(ctx, json);
+        if (!engine) {
+            return status(engine.error().code(), fmt::format("storage engine '{}' failed to start: {}",
+                                                             name, engine.error().message()));
+        }
+        _engines.emplace(name, std::move(*engine));
+    }
+    if (_engines.count(_config.default_storage) == 0) {
+        return status(errc::invalid_argument,
+                      fmt::format("storage.default '{}' is not among storage.engines", _config.default_storage));
+    }
+    return {};
+}
+
+sdk::storage_engine* broker_core::engine(std::string_view name) noexcept
+{
+    auto it = _engines.find(std::string(name));
+    return it == _engines.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::pair<std::string, sdk::storage_engine*>> broker_core::engines()
+{
+    std::vector<std::pair<std::string, sdk::storage_engine*>> out;
+    for (auto& [n, e] : _engines) {
+        out.emplace_back(n, e.get());
+    }
+    return out;
+}
+
+void broker_core::run_control(std::function<awaitable<void>()> op)
+{
+    boost::asio::post(_shards.context(0), [this, op = std::move(op)]() mutable {
+        _control->ops.push_back(std::move(op));
+        if (_control->running) {
+            return;
+        }
+        _control->running = true;
+        boost::asio::co_spawn(
+          _shards.context(0),
+          [this]() -> awaitable<void> {
+              while (!_control->ops.empty()) {
+                  auto next = std::move(_control->ops.front());
+                  _control->ops.pop_front();
+                  co_await next();
+              }
+              _control->running = false;
+          },
+          boost::asio::detached);
+    });
+}
+
+awaitable<void> broker_core::on_every_shard(std::function<void(unsigned, shard_state&)> f)
+{
+    for (unsigned i = 0; i < _shards.size(); ++i) {
+        co_await on_shard(i, [this, i, &f] { f(i, *_states[i]); });
+    }
+}
+
+std::string broker_core::resolve_storage(const std::string& requested, const sdk::headers& args) const
+{
+    if (!requested.empty()) {
+        return requested;
+    }
+    if (auto s = header_string(args, "x-plexus-storage"); !s.empty()) {
+        return s;
+    }
+    return _config.default_storage;
+}
+
+sdk::result<std::unique_ptr<sdk::router>> broker_core::make_router(const sdk::exchange_spec& spec)
+{
+    auto* factory = _plugins.routing(spec.type);
+    if (factory == nullptr) {
+        return status(errc::invalid_argument, fmt::format("invalid exchange type '{}'", spec.type));
+    }
+    sdk::router_spec rs;
+    rs.exchange = spec.name;
+    rs.arguments = spec.arguments;
+    if (header_string(spec.arguments, "x-plexus-topic-syntax") == "mqtt") {
+        rs.syntax = sdk::topic_syntax::mqtt;
+    }
+    return factory->create(rs);
+}
+
+// ---- vhosts ------------------------------------------------------------------------------
+
+awaitable<status> broker_core::declare_vhost(std::string name)
+{
+    if (name.empty()) {
+        co_return status(errc::invalid_argument, "a vhost name must not be empty");
+    }
+    if (_catalog.count(name) != 0) {
+        co_return status{};
+    }
+    _catalog.emplace(name, vhost_def{});
+    co_await on_every_shard([name](unsigned, shard_state& s) { s.vhosts.emplace(name, vhost_replica{}); });
+    // The exchanges every AMQP vhost has (those whose router plugin is loaded).
+    const std::pair<const char*, const char*> builtins[] = {
+        {"", "direct"},          {"amq.direct", "direct"}, {"amq.fanout", "fanout"},
+        {"amq.topic", "topic"},  {"amq.headers", "headers"}, {"amq.match", "headers"},
+    };
+    for (const auto& [ex, type] : builtins) {
+        if (_plugins.routing(type) == nullptr) {
+            continue;
+        }
+        sdk::exchange_spec spec;
+        spec.vhost = name;
+        spec.name = ex;
+        spec.type = type;
+        spec.durable = true;
+        auto st = co_await declare_exchange(spec);
+        if (!st.ok()) {
+            co_return st;
+        }
+        _catalog[name].exchanges[ex].builtin = true;
+    }
+    co_return status{};
+}
+
+awaitable<status> broker_core::delete_vhost(std::string name)
+{
+    auto it = _catalog.find(name);
+    if (it == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", name));
+    }
+    std::vector<std::string> queues;
+    std::vector<std::string> streams;
+    for (const auto& [q, d] : it->second.queues) {
+        queues.push_back(q);
+    }
+    for (const auto& [s, d] : it->second.streams) {
+        streams.push_back(s);
+    }
+    for (const auto& q : queues) {
+        (co_await remove_queue(name, q)).ignore();
+    }
+    for (const auto& s : streams) {
+        (co_await delete_stream(name, s)).ignore();
+    }
+    _catalog.erase(name);
+    co_await on_every_shard([name](unsigned, shard_state& s) { s.vhosts.erase(name); });
+    co_return status{};
+}
+
+// ---- exchanges ---------------------------------------------------------------------------
+
+awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
+{
+    auto vh = _catalog.find(spec.vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    }
+    auto what = quoted("exchange", spec.name, spec.vhost);
+    auto existing = vh->second.exchanges.find(spec.name);
+    if (existing != vh->second.exchanges.end()) {
+        if (spec.passive) {
+            co_return status{};
+        }
+        const auto& cur = existing->second.spec;
+        if (cur.type != spec.type) {
+            co_return status(errc::precondition_failed,
+                             fmt::format("inequivalent arg 'type' for {}: received '{}' but current is '{}'",
+                                         what, spec.type, cur.type));
+        }
+        if (cur.durable != spec.durable) {
+            co_return status(errc::precondition_failed, inequivalent("durable", what, spec.durable, cur.durable));
+        }
+        if (cur.auto_delete != spec.auto_delete) {
+            co_return status(errc::precondition_failed,
+                             inequivalent("auto_delete", what, spec.auto_delete, cur.auto_delete));
+        }
+        co_return status{};
+    }
+    if (spec.passive) {
+        co_return status(errc::not_found, fmt::format("no {}", what));
+    }
+    auto router = make_router(spec);
+    if (!router) {
+        co_return router.error();
+    }
+    std::vector<std::unique_ptr<sdk::router>> clones;
+    for (unsigned i = 1; i < _shards.size(); ++i) {
+        auto c = (*router)->clone();
+        if (!c) {
+            co_return c.error();
+        }
+        clones.push_back(std::move(*c));
+    }
+    clones.insert(clones.begin(), std::move(*router));
+    vh->second.exchanges[spec.name] = exchange_def{spec, false};
+    co_await on_every_shard([&](unsigned i, shard_state& s) {
+        auto& replica = s.vhosts[spec.vhost].exchanges[spec.name];
+        replica.router = std::move(clones[i]);
+        replica.internal = spec.internal;
+    });
+    co_return status{};
+}
+
+awaitable<status> broker_core::delete_exchange(std::string vhost, std::string name, bool if_unused)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto it = vh->second.exchanges.find(name);
+    if (it == vh->second.exchanges.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", name, vhost)));
+    }
+    if (it->second.builtin) {
+        co_return status(errc::forbidden, fmt::format("operation not permitted on {}",
+                                                      quoted("exchange", name.empty() ? "amq.default" : name, vhost)));
+    }
+    auto& bindings = vh->second.bindings;
+    bool used = std::any_of(bindings.begin(), bindings.end(),
+                            [&](const binding_def& b) { return b.spec.exchange == name; });
+    if (if_unused && used) {
+        co_return status(errc::precondition_failed, fmt::format("{} in use", quoted("exchange", name, vhost)));
+    }
+    std::erase_if(bindings, [&](const binding_def& b) { return b.spec.exchange == name; });
+    vh->second.exchanges.erase(it);
+    co_await on_every_shard([&](unsigned, shard_state& s) { s.vhosts[vhost].exchanges.erase(name); });
+    co_return status{};
+}
+
+// ---- queues ------------------------------------------------------------------------------
+
+awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_spec spec)
+{
+    if (header_string(spec.arguments, "x-queue-type") == "stream") {
+        sdk::stream_spec ss;
+        ss.vhost = spec.vhost;
+        ss.name = spec.name;
+        ss.passive = spec.passive;
+        ss.storage = spec.storage;
+        auto s = co_await declare_stream(ss);
+        if (!s) {
+            co_return s.error();
+        }
+        sdk::queue_info info;
+        info.name = s->name;
+        co_return info;
+    }
+    auto vh = _catalog.find(spec.vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    }
+    if (spec.name.empty()) {
+        static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+        std::random_device rd;
+        std::mt19937_64 rng(rd());
+        do {
+            spec.name = "amq.gen-";
+            for (int i = 0; i < 22; ++i) {
+                spec.name += alphabet[rng() % (sizeof(alphabet) - 1)];
+            }
+        } while (vh->second.queues.count(spec.name) != 0);
+    }
+    auto what = quoted("queue", spec.name, spec.vhost);
+    auto existing = vh->second.queues.find(spec.name);
+    if (existing != vh->second.queues.end()) {
+        const auto& cur = existing->second.options;
+        if (cur.exclusive && cur.owner != spec.owner) {
+            co_return status(errc::locked, fmt::format("cannot obtain exclusive access to locked {}", what));
+        }
+        if (!spec.passive) {
+            if (cur.durable != spec.durable) {
+                co_return status(errc::precondition_failed, inequivalent("durable", what, spec.durable, cur.durable));
+            }
+            if (cur.exclusive != spec.exclusive) {
+                co_return status(errc::precondition_failed,
+                                 inequivalent("exclusive", what, spec.exclusive, cur.exclusive));
+            }
+            if (cur.auto_delete != spec.auto_delete) {
+                co_return status(errc::precondition_failed,
+                                 inequivalent("auto_delete", what, spec.auto_delete, cur.auto_delete));
+            }
+        }
+        auto id = cur.id;
+        co_return co_await on_shard(owner_shard(id), [this, id]() -> sdk::result<sdk::queue_info> {
+            auto& qs = _states[owner_shard(id)]->queues;
+            auto q = qs.find(id());
+            if (q == qs.end()) {
+                return status(errc::not_found, "queue vanished");
+            }
+            return q->second->info();
+        });
+    }
+    if (spec.passive) {
+        co_return status(errc::not_found, fmt::format("no {}", what));
+    }
+    if (vh->second.streams.count(spec.name) != 0) {
+        co_return status(errc::precondition_failed, fmt::format("{} is a stream", what));
+    }
+    queue_options opts;
+    opts.vhost = spec.vhost;
+    opts.name = spec.name;
+    opts.durable = spec.durable;
+    opts.exclusive = spec.exclusive;
+    opts.auto_delete = spec.auto_delete;
+    opts.owner = spec.owner;
+    opts.single_active_consumer = header_bool(spec.arguments, "x-single-active-consumer");
+    opts.storage = resolve_storage(spec.storage, spec.arguments);
+    auto* engine = this->engine(opts.storage);
+    if (engine == nullptr) {
+        co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", opts.storage, what));
+    }
+    unsigned owner = static_cast<unsigned>(std::hash<std::string>()(spec.vhost + '\0' + spec.name) % _shards.size());
+    opts.id = make_destination(_next_destination++, owner, destination_kind::queue);
+
+    auto created = co_await on_shard(owner, [this, owner, opts, engine]() -> sdk::status {
+        sdk::log_spec ls;
+        ls.name = "q/" + opts.vhost + "/" + opts.name;
+        ls.owner = &_shards.at(owner);
+        auto log = engine->open_log(ls);
+        if (!log) {
+            return log.error();
+        }
+        _states[owner]->queues[opts.id()] = std::make_shared<queue>(opts, std::move(*log), _shards.at(owner));
+        return {};
+    });
+    if (!created.ok()) {
+        co_return created;
+    }
+    vh->second.queues[spec.name] = queue_def{opts};
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        auto& replica = s.vhosts[spec.vhost];
+        replica.queues[spec.name] = opts.id;
+        // Every queue is bound to the default exchange by its name (AMQP 0-9-1).
+        if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
+            ex->second.router->bind(sdk::binding{spec.name, opts.id, {}}).ignore();
+        }
+    });
+    sdk::queue_info info;
+    info.name = spec.name;
+    co_return info;
+}
+
+awaitable<status> broker_core::remove_bindings_to(std::string vhost, sdk::destination_id dest)
+{
+    auto& vh = _catalog[vhost];
+    std::vector<binding_def> gone;
+    std::erase_if(vh.bindings, [&](const binding_def& b) {
+        if (b.destination == dest) {
+            gone.push_back(b);
+            return true;
+        }
+        return false;
+    });
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        auto& replica = s.vhosts[vhost];
+        for (const auto& b : gone) {
+            if (auto ex = replica.exchanges.find(b.spec.exchange); ex != replica.exchanges.end()) {
+                ex->second.router->unbind(sdk::binding{b.spec.key, dest, b.spec.arguments}).ignore();
+            }
+        }
+    });
+    co_return status{};
+}
+
+awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
+{
+    auto& vh = _catalog[vhost];
+    auto it = vh.queues.find(name);
+    if (it == vh.queues.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
+    }
+    auto id = it->second.options.id;
+    auto storage = it->second.options.storage;
+    (co_await remove_bindings_to(vhost, id)).ignore();
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        auto& replica = s.vhosts[vhost];
+        replica.queues.erase(name);
+        if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
+            ex->second.router->unbind(sdk::binding{name, id, {}}).ignore();
+        }
+    });
+    co_await on_shard(owner_shard(id), [&] {
+        auto& qs = _states[owner_shard(id)]->queues;
+        if (auto q = qs.find(id()); q != qs.end()) {
+            q->second->shutdown(status(errc::not_found, fmt::format("{} was deleted", quoted("queue", name, vhost))));
+            qs.erase(q);
+        }
+    });
+    if (auto* e = engine(storage)) {
+        e->remove_log("q/" + vhost + "/" + name).ignore();
+    }
+    vh.queues.erase(it);
+    co_return status{};
+}
+
+awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhost, std::string name,
+                                                                bool if_unused, bool if_empty)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto it = vh->second.queues.find(name);
+    if (it == vh->second.queues.end()) {
+        if (vh->second.streams.count(name) != 0) {
+            auto st = co_await delete_stream(vhost, name);
+            if (!st.ok()) {
+                co_return st;
+            }
+            co_return std::uint64_t{0};
+        }
+        co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
+    }
+    auto id = it->second.options.id;
+    auto info = co_await on_shard(owner_shard(id), [this, id] {
+        auto& qs = _states[owner_shard(id)]->queues;
+        auto q = qs.find(id());
+        return q == qs.end() ? sdk::queue_info{} : q->second->info();
+    });
+    auto what = quoted("queue", name, vhost);
+    if (if_unused && info.consumers > 0) {
+        co_return status(errc::precondition_failed, fmt::format("{} in use", what));
+    }
+    if (if_empty && info.messages > 0) {
+        co_return status(errc::precondition_failed, fmt::format("{} not empty", what));
+    }
+    auto st = co_await remove_queue(vhost, name);
+    if (!st.ok()) {
+        co_return st;
+    }
+    co_return info.messages;
+}
+
+awaitable<sdk::result<std::uint64_t>> broker_core::purge_queue(std::string vhost, std::string name)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end() || vh->second.queues.count(name) == 0) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
+    }
+    auto id = vh->second.queues[name].options.id;
+    co_return co_await on_shard(owner_shard(id), [this, id]() -> sdk::result<std::uint64_t> {
+        auto& qs = _states[owner_shard(id)]->queues;
+        auto q = qs.find(id());
+        if (q == qs.end()) {
+            return status(errc::not_found, "queue vanished");
+        }
+        return q->second->purge();
+    });
+}
+
+awaitable<void> broker_core::auto_delete_queue(std::string vhost, std::string name)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end() || vh->second.queues.count(name) == 0) {
+        co_return;
+    }
+    auto id = vh->second.queues[name].options.id;
+    bool idle = co_await on_shard(owner_shard(id), [this, id] {
+        auto& qs = _states[owner_shard(id)]->queues;
+        auto q = qs.find(id());
+        return q != qs.end() && q->second->consumer_count() == 0;
+    });
+    if (idle) {
+        (co_await remove_queue(vhost, name)).ignore();
+    }
+}
+
+awaitable<void> broker_core::release_connection(std::uint64_t connection)
+{
+    std::vector<std::pair<std::string, std::string>> doomed;
+    for (const auto& [vhost, vh] : _catalog) {
+        for (const auto& [name, q] : vh.queues) {
+            if (q.options.exclusive && q.options.owner == connection) {
+                doomed.emplace_back(vhost, name);
+            }
+        }
+    }
+    for (const auto& [vhost, name] : doomed) {
+        (co_await remove_queue(vhost, name)).ignore();
+    }
+}
+
+// ---- streams -----------------------------------------------------------------------------
+
+awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream_spec spec)
+{
+    auto vh = _catalog.find(spec.vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    }
+    auto what = quoted("stream", spec.name, spec.vhost);
+    if (spec.name.empty()) {
+        co_return status(errc::invalid_argument, "a stream needs a name");
+    }
+    if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
+        co_return sdk::stream_info{spec.name, it->second.spec.partitions};
+    }
+    if (spec.passive) {
+        co_return status(errc::not_found, fmt::format("no {}", what));
+    }
+    if (vh->second.queues.count(spec.name) != 0) {
+        co_return status(errc::precondition_failed, fmt::format("{} is a queue", what));
+    }
+    if (spec.partitions < 1 || spec.partitions > 100000) {
+        co_return status(errc::invalid_argument, fmt::format("{}: partitions must be 1..100000", what));
+    }
+    spec.storage = resolve_storage(spec.storage, {});
+    auto* engine = this->engine(spec.storage);
+    if (engine == nullptr) {
+        co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", spec.storage, what));
+    }
+    stream_def def;
+    def.spec = spec;
+    def.id = make_destination(_next_destination++, 0, destination_kind::stream);
+    std::size_t base = std::hash<std::string>()(spec.vhost + '\0' + spec.name);
+    for (std::int32_t p = 0; p < spec.partitions; ++p) {
+        unsigned owner = static_cast<unsigned>((base + p) % _shards.size());
+        auto pid = make_destination(_next_destination++, owner, destination_kind::partition);
+        stream_options so;
+        so.vhost = spec.vhost;
+        so.name = spec.name;
+        so.partition = sdk::partition_id(p);
+        so.storage = spec.storage;
+        so.retention_ms = spec.retention_ms;
+        so.retention_bytes = spec.retention_bytes;
+        auto st = co_await on_shard(owner, [this, owner, so, pid, engine]() -> status {
+            sdk::log_spec ls;
+            ls.name = fmt::format("s/{}/{}/{}", so.vhost, so.name, so.partition());
+            ls.owner = &_shards.at(owner);
+            auto log = engine->open_log(ls);
+            if (!log) {
+                return log.error();
+            }
+            _states[owner]->partitions[pid()] =
+              std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
+            return {};
+        });
+        if (!st.ok()) {
+            co_return st;
+        }
+        def.partitions.push_back(pid);
+    }
+    vh->second.streams[spec.name] = def;
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        s.vhosts[spec.vhost].streams[spec.name] = stream_replica{def.id, spec.storage};
+        s.stream_partitions[def.id()] = def.partitions;
+    });
+    co_return sdk::stream_info{spec.name, spec.partitions};
+}
+
+awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto it = vh->second.streams.find(name);
+    if (it == vh->second.streams.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
+    }
+    stream_def def = it->second;
+    (co_await remove_bindings_to(vhost, def.id)).ignore();
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        s.vhosts[vhost].streams.erase(name);
+        s.stream_partitions.erase(def.id());
+    });
+    for (auto pid : def.partitions) {
+        co_await on_shard(owner_shard(pid), [&, pid] {
+            auto& ps = _states[owner_shard(pid)]->partitions;
+            if (auto p = ps.find(pid()); p != ps.end()) {
+                p->second->shutdown(status(errc::not_found, fmt::format("{} was deleted", quoted("stream", name, vhost))));
+                ps.erase(p);
+            }
+        });
+    }
+    if (auto* e = engine(def.spec.storage)) {
+        for (std::int32_t p = 0; p < def.spec.partitions; ++p) {
+            e->remove_log(fmt::format("s/{}/{}/{}", vhost, name, p)).ignore();
+        }
+    }
+    vh->second.streams.erase(it);
+    co_return status{};
+}
+
+// ---- bindings ----------------------------------------------------------------------------
+
+awaitable<status> broker_core::bind(sdk::binding_spec spec)
+{
+    auto vh = _catalog.find(spec.vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    }
+    if (spec.exchange.empty()) {
+        co_return status(errc::forbidden, fmt::format("operation not permitted on the default exchange"));
+    }
+    if (vh->second.exchanges.count(spec.exchange) == 0) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", spec.exchange, spec.vhost)));
+    }
+    sdk::destination_id dest;
+    if (!spec.destination_is_stream && vh->second.queues.count(spec.destination) != 0) {
+        dest = vh->second.queues[spec.destination].options.id;
+    } else if (vh->second.streams.count(spec.destination) != 0) {
+        dest = vh->second.streams[spec.destination].id;
+        spec.destination_is_stream = true;
+    } else {
+        co_return status(errc::not_found,
+                         fmt::format("no {}", quoted(spec.destination_is_stream ? "stream" : "queue",
+                                                     spec.destination, spec.vhost)));
+    }
+    auto& bindings = vh->second.bindings;
+    bool exists = std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) {
+        return b.destination == dest && b.spec.exchange == spec.exchange && b.spec.key == spec.key &&
+               b.spec.arguments == spec.arguments;
+    });
+    if (exists) {
+        co_return status{};
+    }
+    status failed;
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        auto& ex = s.vhosts[spec.vhost].exchanges[spec.exchange];
+        if (auto st = ex.router->bind(sdk::binding{spec.key, dest, spec.arguments}); !st.ok()) {
+            failed = st;
+        }
+    });
+    if (!failed.ok()) {
+        co_return failed;
+    }
+    bindings.push_back(binding_def{spec, dest});
+    co_return status{};
+}
+
+awaitable<status> broker_core::unbind(sdk::binding_spec spec)
+{
+    auto vh = _catalog.find(spec.vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    }
+    auto& bindings = vh->second.bindings;
+    auto it = std::find_if(bindings.begin(), bindings.end(), [&](const binding_def& b) {
+        return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination &&
+               b.spec.key == spec.key && (spec.arguments.empty() || b.spec.arguments == spec.arguments);
+    });
+    if (it == bindings.end()) {
+        co_return status(errc::not_found, fmt::format("no binding {} -> {} with key '{}' in vhost '{}'",
+                                                      spec.exchange, spec.destination, spec.key, spec.vhost));
+    }
+    binding_def gone = *it;
+    bindings.erase(it);
+    co_await on_every_shard([&](unsigned, shard_state& s) {
+        auto& replica = s.vhosts[spec.vhost];
+        if (auto ex = replica.exchanges.find(gone.spec.exchange); ex != replica.exchanges.end()) {
+            ex->second.router->unbind(sdk::binding{gone.spec.key, gone.destination, gone.spec.arguments}).ignore();
+        }
+    });
+    co_return status{};
+}
+
+// ---- lifecycle ---------------------------------------------------------------------------
+
+void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
+{
+    for (unsigned i = 0; i < _shards.size(); ++i) {
+        auto done = std::make_shared<std::promise<void>>();
+        auto fut = done->get_future();
+        boost::asio::post(_shards.context(i), [this, i, done] {
+            auto& st = *_states[i];
+            st.retention_timer.reset();
+            auto remaining = std::make_shared<std::size_t>(st.queues.size() + st.partitions.size() + 1);
+            auto finish = [remaining, done](sdk::status) {
+                if (--*remaining == 0) {
+                    done->set_value();
+                }
+            };
+            for (auto& [id, q] : st.queues) {
+                q->flush(finish);
+            }
+            for (auto& [id, p] : st.partitions) {
+                p->flush(finish);
+            }
+            finish({});
+        });
+        if (fut.wait_for(deadline) != std::future_status::ready) {
+            PLEXUS_LOG(_log, warn, "shard {} did not flush within {} ms", i, deadline.count());
+        }
+    }
+    for (unsigned i = 0; i < _shards.size(); ++i) {
+        auto fut = boost::asio::post(_shards.context(i), boost::asio::use_future([this, i] {
+            auto& st = *_states[i];
+            sdk::status why(errc::unavailable, "broker shutting down");
+            for (auto& [id, q] : st.queues) {
+                q->shutdown(why);
+            }
+            for (auto& [id, p] : st.partitions) {
+                p->shutdown(why);
+            }
+        }));
+        fut.wait_for(deadline);
+    }
+}
+
+void broker_core::start_retention_timers()
+{
+    for (unsigned i = 0; i < _shards.size(); ++i) {
+        boost::asio::post(_shards.context(i), [this, i] {
+            struct ticker
+            {
+                broker_core* core;
+                unsigned shard;
+                void operator()() const
+                {
+                    auto& st = *core->_states[shard];
+                    auto now = sdk::timestamp_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
+                    for (auto& [id, p] : st.partitions) {
+                        p->apply_retention(now);
+                    }
+                    st.retention_timer = core->_shards.at(shard).post_after(std::chrono::seconds(1), ticker{*this});
+                }
+            };
+            ticker{this, i}();
+        });
+    }
+}
+
+} // namespace plexus::kernel

@@ -1,0 +1,219 @@
+// The broker's state and its control plane, shared by the per-shard facades, the admin API
+// and the broker's lifecycle code.
+//
+// Definitions (vhosts, exchanges, queues, streams, bindings) have one authoritative copy, the
+// catalog, touched only on the control shard (shard 0). Every change runs there as one
+// control operation at a time, creates or destroys objects on their owner shards, and then
+// updates each shard's replica (names → ids, one router clone per exchange) by posting to
+// that shard — so the data path reads its own shard's replica without locks.
+#pragma once
+
+#include "kernel/src/config/broker_config.h"
+#include "kernel/src/observability/logging.h"
+#include "kernel/src/observability/metrics_registry.h"
+#include "kernel/src/plugin/registry.h"
+#include "kernel/src/queue/queue.h"
+#include "kernel/src/server/shard_set.h"
+#include "kernel/src/stream/stream_partition.h"
+#include "plexus/sdk/kernel.h"
+#include "plexus/sdk/routing.h"
+#include "plexus/sdk/storage.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace plexus::kernel {
+
+template<class T>
+using awaitable = boost::asio::awaitable<T>;
+
+/// Transparent hash so that maps keyed by std::string are searched with a string_view.
+struct string_hash
+{
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+};
+template<class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+/// Destination ids carry their owner shard and kind, so the data path needs no lookup to know
+/// where to send a message: bits 0-7 shard, 8-9 kind, the rest a sequence number.
+enum class destination_kind : std::uint8_t { queue = 0, stream = 1, partition = 2 };
+inline sdk::destination_id make_destination(std::uint64_t seq, unsigned shard, destination_kind k)
+{
+    return sdk::destination_id((seq << 10) | (static_cast<std::uint64_t>(k) << 8) | shard);
+}
+inline unsigned owner_shard(sdk::destination_id d)
+{
+    return static_cast<unsigned>(d() & 0xff);
+}
+inline destination_kind kind_of(sdk::destination_id d)
+{
+    return static_cast<destination_kind>((d() >> 8) & 0x3);
+}
+
+// ---- per-shard replica -------------------------------------------------------------------
+
+struct exchange_replica
+{
+    std::unique_ptr<sdk::router> router;
+    bool internal = false;
+};
+
+struct stream_replica
+{
+    sdk::destination_id id;
+    std::string storage; ///< engine holding the partitions and the group offsets
+};
+
+struct vhost_replica
+{
+    string_map<exchange_replica> exchanges;
+    string_map<sdk::destination_id> queues;
+    string_map<stream_replica> streams;
+};
+
+/// Everything one shard owns or reads. Touched only on that shard.
+struct shard_state
+{
+    string_map<vhost_replica> vhosts;
+    std::unordered_map<std::uint64_t, std::vector<sdk::destination_id>> stream_partitions;
+    std::unordered_map<std::uint64_t, std::shared_ptr<queue>> queues;
+    std::unordered_map<std::uint64_t, std::shared_ptr<stream_partition>> partitions;
+    sdk::destination_set routed; ///< scratch for route()
+    std::unique_ptr<sdk::timer> retention_timer;
+};
+
+// ---- catalog (control shard only) ----------------------------------------------------------
+
+struct exchange_def
+{
+    sdk::exchange_spec spec;
+    bool builtin = false;
+};
+
+struct queue_def
+{
+    queue_options options;
+};
+
+struct stream_def
+{
+    sdk::stream_spec spec;
+    sdk::destination_id id;
+    std::vector<sdk::destination_id> partitions;
+};
+
+struct binding_def
+{
+    sdk::binding_spec spec;
+    sdk::destination_id destination;
+};
+
+struct vhost_def
+{
+    std::map<std::string, exchange_def> exchanges;
+    std::map<std::string, queue_def> queues;
+    std::map<std::string, stream_def> streams;
+    std::vector<binding_def> bindings;
+};
+
+class broker_core
+{
+  public:
+    broker_core(const broker_config& config, plugin_registry& plugins, log_registry& logs);
+    ~broker_core();
+
+    const broker_config& config() const noexcept { return _config; }
+    shard_set& shards() noexcept { return _shards; }
+    shard_state& state(unsigned shard) noexcept { return *_states[shard]; }
+    metrics_registry& metrics() noexcept { return _metrics; }
+    log_registry& logs() noexcept { return _logs; }
+    sdk::logger& log() noexcept { return _log; }
+    plugin_registry& plugins() noexcept { return _plugins; }
+
+    /// Creates every configured engine; fails naming the engine.
+    sdk::status create_engines();
+    sdk::storage_engine* engine(std::string_view name) noexcept;
+    std::vector<std::pair<std::string, sdk::storage_engine*>> engines();
+    sdk::blocking_pool& blocking() noexcept;
+
+    std::uint64_t next_connection_id() noexcept { return ++_connection_ids; }
+
+    /// Runs `op` on the control shard after every control operation queued before it.
+    void run_control(std::function<awaitable<void>()> op);
+
+    /// Runs `f` on `shard` and resumes the caller on its own executor with the result.
+    template<class F>
+    auto on_shard(unsigned shard, F f) -> awaitable<decltype(f())>
+    {
+        using R = decltype(f());
+        co_return co_await boost::asio::co_spawn(
+          _shards.context(shard), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); },
+          boost::asio::use_awaitable);
+    }
+    /// Runs `f(state)` on every shard, one after the other.
+    awaitable<void> on_every_shard(std::function<void(unsigned, shard_state&)> f);
+
+    // --- control operations: coroutines on the control shard, under run_control ---
+    awaitable<sdk::status> declare_vhost(std::string name);
+    awaitable<sdk::status> delete_vhost(std::string name);
+    awaitable<sdk::status> declare_exchange(sdk::exchange_spec spec);
+    awaitable<sdk::status> delete_exchange(std::string vhost, std::string name, bool if_unused);
+    awaitable<sdk::result<sdk::queue_info>> declare_queue(sdk::queue_spec spec);
+    awaitable<sdk::result<std::uint64_t>> delete_queue(std::string vhost, std::string name,
+                                                       bool if_unused, bool if_empty);
+    awaitable<sdk::result<std::uint64_t>> purge_queue(std::string vhost, std::string name);
+    awaitable<sdk::result<sdk::stream_info>> declare_stream(sdk::stream_spec spec);
+    awaitable<sdk::status> delete_stream(std::string vhost, std::string name);
+    awaitable<sdk::status> bind(sdk::binding_spec spec);
+    awaitable<sdk::status> unbind(sdk::binding_spec spec);
+    awaitable<void> release_connection(std::uint64_t connection);
+    /// After the last consumer of an auto-delete queue left.
+    awaitable<void> auto_delete_queue(std::string vhost, std::string name);
+
+    /// Read access to the catalog for listings (control shard only).
+    const std::map<std::string, vhost_def>& catalog() const noexcept { return _catalog; }
+
+    /// Flushes and shuts down every queue and partition (each on its shard). Blocking; called
+    /// by stop() while the shards still run.
+    void drain_and_flush(std::chrono::milliseconds deadline);
+    /// Starts the periodic retention pass on every shard.
+    void start_retention_timers();
+
+  private:
+    struct control_runner;
+
+    awaitable<sdk::status> remove_queue(std::string vhost, std::string name);
+    awaitable<sdk::status> remove_bindings_to(std::string vhost, sdk::destination_id dest);
+    sdk::result<std::unique_ptr<sdk::router>> make_router(const sdk::exchange_spec& spec);
+    std::string resolve_storage(const std::string& requested, const sdk::headers& args) const;
+
+    broker_config _config;
+    plugin_registry& _plugins;
+    log_registry& _logs;
+    sdk::logger& _log;
+    shard_set _shards;
+    metrics_registry _metrics;
+    std::vector<std::unique_ptr<shard_state>> _states;
+    std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
+    std::map<std::string, vhost_def> _catalog;
+    std::uint64_t _next_destination = 1;
+    std::atomic<std::uint64_t> _connection_ids{0};
+    std::unique_ptr<control_runner> _control;
+    struct pool;
+    std::unique_ptr<pool> _pool;
+};
+
+} // namespace plexus::kernel

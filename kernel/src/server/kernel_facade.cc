@@ -1,0 +1,657 @@
+#include "kernel/src/server/kernel_facade.h"
+
+#include <fmt/format.h>
+
+namespace plexus::kernel {
+
+using sdk::errc;
+using sdk::status;
+
+namespace {
+
+struct settle_op
+{
+    std::uint64_t tag;
+    bool multiple;
+    settle_kind kind;
+};
+
+// Acks from one subscription are gathered during an event-loop turn and sent to the owner
+// shard in one hop.
+struct settle_buffer
+{
+    broker_core* core;
+    sdk::destination_id dest;
+    bool stream;
+    std::uint64_t consumer = 0;
+    std::vector<settle_op> ops;
+
+    void send()
+    {
+        if (ops.empty()) {
+            return;
+        }
+        auto owner = owner_shard(dest);
+        core->shards().at(owner).post([core = core, dest = dest, stream = stream, consumer = consumer,
+                                       ops = std::move(ops)]() mutable {
+            auto& st = core->state(owner_shard(dest));
+            if (stream) {
+                if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
+                    for (const auto& op : ops) {
+                        p->second->settle(consumer, op.tag, op.multiple);
+                    }
+                }
+            } else if (auto q = st.queues.find(dest()); q != st.queues.end()) {
+                for (const auto& op : ops) {
+                    q->second->settle(consumer, op.tag, op.multiple, op.kind);
+                }
+            }
+        });
+        ops.clear();
+    }
+};
+
+class subscription_impl final : public sdk::subscription
+{
+  public:
+    subscription_impl(broker_core& core, shard_executor& home, std::shared_ptr<subscriber_link> link,
+                      sdk::destination_id dest, bool stream)
+      : _home(home)
+      , _link(std::move(link))
+      , _settles(std::make_shared<settle_buffer>(settle_buffer{&core, dest, stream}))
+    {
+    }
+    ~subscription_impl() override
+    {
+        _link->alive = false;
+        _settles->send();
+        auto* core = _settles->core;
+        auto dest = _settles->dest;
+        auto consumer = _settles->consumer;
+        bool stream = _settles->stream;
+        core->shards().at(owner_shard(dest)).post([core, dest, consumer, stream] {
+            auto& st = core->state(owner_shard(dest));
+            if (stream) {
+                if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
+                    p->second->remove_subscriber(consumer);
+                }
+                return;
+            }
+            auto q = st.queues.find(dest());
+            if (q == st.queues.end()) {
+                return;
+            }
+            bool now_idle = q->second->remove_consumer(consumer);
+            const auto& o = q->second->options();
+            if (now_idle && o.auto_delete) {
+                core->run_control([core, vhost = o.vhost, name = o.name]() -> awaitable<void> {
+                    co_await core->auto_delete_queue(vhost, name);
+                });
+            }
+        });
+    }
+    void set_consumer(std::uint64_t id) noexcept { _settles->consumer = id; }
+
+    void ack(std::uint64_t tag, bool multiple) noexcept override { add({tag, multiple, settle_kind::ack}); }
+    void nack(std::uint64_t tag, bool multiple, bool requeue) noexcept override
+    {
+        add({tag, multiple, requeue ? settle_kind::requeue : settle_kind::drop});
+    }
+    void set_prefetch(std::uint32_t prefetch) noexcept override
+    {
+        _settles->send();
+        on_owner([prefetch](queue& q, std::uint64_t c) { q.set_prefetch(c, prefetch); });
+    }
+    void pause(bool paused) noexcept override
+    {
+        _settles->send();
+        on_owner([paused](queue& q, std::uint64_t c) { q.pause(c, paused); });
+    }
+
+  private:
+    void add(settle_op op)
+    {
+        if (_settles->ops.empty()) {
+            _home.post([s = _settles] { s->send(); });
+        }
+        _settles->ops.push_back(op);
+    }
+    template<class F>
+    void on_owner(F f)
+    {
+        if (_settles->stream) {
+            return; // stream subscribers have a fixed window
+        }
+        auto* core = _settles->core;
+        auto dest = _settles->dest;
+        auto consumer = _settles->consumer;
+        core->shards().at(owner_shard(dest)).post([core, dest, consumer, f] {
+            auto& st = core->state(owner_shard(dest));
+            if (auto q = st.queues.find(dest()); q != st.queues.end()) {
+                f(*q->second, consumer);
+            }
+        });
+    }
+
+    shard_executor& _home;
+    std::shared_ptr<subscriber_link> _link;
+    std::shared_ptr<settle_buffer> _settles;
+};
+
+status no_vhost(std::string_view vhost)
+{
+    return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+}
+
+} // namespace
+
+kernel_facade::kernel_facade(broker_core& core, unsigned shard)
+  : _core(core)
+  , _shard(shard)
+  , _state(core.state(shard))
+  , _exec(core.shards().at(shard))
+  , _published(core.metrics().scope("kernel").make_counter("messages_published_total", "Messages routed by exchanges"))
+  , _unroutable(core.metrics().scope("kernel").make_counter("messages_unroutable_total", "Published messages no binding matched"))
+{
+}
+
+template<class T>
+void kernel_facade::reply(sdk::callback<void(T)> done, T value)
+{
+    if (!done) {
+        return;
+    }
+    _exec.post([done = std::move(done), value = std::move(value)]() mutable { done(std::move(value)); });
+}
+
+template<class T, class Op>
+void kernel_facade::control(sdk::callback<void(T)> done, Op op)
+{
+    auto shared_done = std::make_shared<sdk::callback<void(T)>>(std::move(done));
+    auto* home = &_exec;
+    _core.run_control([shared_done, home, op = std::move(op)]() mutable -> awaitable<void> {
+        T r = co_await op();
+        home->post([shared_done, r = std::move(r)]() mutable {
+            if (*shared_done) {
+                (*shared_done)(std::move(r));
+            }
+        });
+    });
+}
+
+// ---- control verbs -----------------------------------------------------------------------
+
+void kernel_facade::declare_exchange(const sdk::exchange_spec& spec, sdk::callback<void(status)> done) noexcept
+{
+    control(std::move(done), [core = &_core, spec] { return core->declare_exchange(spec); });
+}
+
+void kernel_facade::delete_exchange(std::string_view vhost, std::string_view name, bool if_unused,
+                                    sdk::callback<void(status)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), if_unused] {
+        return core->delete_exchange(v, n, if_unused);
+    });
+}
+
+void kernel_facade::declare_queue(const sdk::queue_spec& spec,
+                                  sdk::callback<void(sdk::result<sdk::queue_info>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, spec] { return core->declare_queue(spec); });
+}
+
+void kernel_facade::delete_queue(std::string_view vhost, std::string_view name, bool if_unused, bool if_empty,
+                                 sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), if_unused, if_empty] {
+        return core->delete_queue(v, n, if_unused, if_empty);
+    });
+}
+
+void kernel_facade::purge_queue(std::string_view vhost, std::string_view name,
+                                sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name)] {
+        return core->purge_queue(v, n);
+    });
+}
+
+void kernel_facade::declare_stream(const sdk::stream_spec& spec,
+                                   sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, spec] { return core->declare_stream(spec); });
+}
+
+void kernel_facade::delete_stream(std::string_view vhost, std::string_view name,
+                                  sdk::callback<void(status)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name)] {
+        return core->delete_stream(v, n);
+    });
+}
+
+void kernel_facade::bind(const sdk::binding_spec& spec, sdk::callback<void(status)> done) noexcept
+{
+    control(std::move(done), [core = &_core, spec] { return core->bind(spec); });
+}
+
+void kernel_facade::unbind(const sdk::binding_spec& spec, sdk::callback<void(status)> done) noexcept
+{
+    control(std::move(done), [core = &_core, spec] { return core->unbind(spec); });
+}
+
+void kernel_facade::release_connection(std::uint64_t connection) noexcept
+{
+    _core.run_control([core = &_core, connection]() -> awaitable<void> {
+        co_await core->release_connection(connection);
+    });
+}
+
+// ---- publish -----------------------------------------------------------------------------
+
+sdk::destination_id kernel_facade::pick_partition(const std::vector<sdk::destination_id>& partitions,
+                                                  const sdk::message& msg) const noexcept
+{
+    // Per-key order: one key always lands in one partition.
+    const std::string& key = msg.key.empty() ? msg.routing_key : msg.key;
+    return partitions[std::hash<std::string>()(key) % partitions.size()];
+}
+
+namespace {
+
+// Appends one message to a queue or partition on its owner shard; `done` (may be empty) runs
+// there with the level reached.
+void append_on_owner(broker_core& core, sdk::destination_id dest, sdk::message_ptr msg, sdk::ack_level level,
+                     append_done done)
+{
+    auto& st = core.state(owner_shard(dest));
+    if (kind_of(dest) == destination_kind::queue) {
+        if (auto q = st.queues.find(dest()); q != st.queues.end()) {
+            q->second->enqueue(std::move(msg), level, std::move(done));
+            return;
+        }
+    } else if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
+        sdk::record_batch batch;
+        batch.records.push_back(std::move(msg));
+        p->second->append(std::move(batch), level,
+                          [done = std::move(done)](sdk::result<sdk::offset_range> r) mutable {
+                              if (!done) {
+                                  return;
+                              }
+                              if (r) {
+                                  done(sdk::ack_level::stored);
+                              } else {
+                                  done(r.error());
+                              }
+                          });
+        return;
+    }
+    if (done) {
+        done(status(errc::not_found, "destination was deleted"));
+    }
+}
+
+// Collects the outcomes of one publish's destinations on the publisher's shard.
+struct publish_tracker
+{
+    std::size_t remaining;
+    std::uint32_t routed;
+    sdk::ack_level reached;
+    sdk::status failure;
+    sdk::callback<void(sdk::result<sdk::publish_ack>)> done;
+
+    void arrive(sdk::result<sdk::ack_level> r)
+    {
+        if (!r) {
+            failure = r.error();
+        } else if (*r < reached) {
+            reached = *r;
+        }
+        if (--remaining == 0) {
+            if (failure.ok()) {
+                done(sdk::publish_ack{reached, routed});
+            } else {
+                done(failure);
+            }
+        }
+    }
+};
+
+} // namespace
+
+void kernel_facade::publish(sdk::publish_request request,
+                            sdk::callback<void(sdk::result<sdk::publish_ack>)> done) noexcept
+{
+    using publish_result = sdk::result<sdk::publish_ack>;
+    auto vh = _state.vhosts.find(request.vhost);
+    if (vh == _state.vhosts.end()) {
+        reply<publish_result>(std::move(done), no_vhost(request.vhost));
+        return;
+    }
+    const sdk::message& msg = *request.msg;
+    auto ex = vh->second.exchanges.find(msg.exchange);
+    if (ex == vh->second.exchanges.end()) {
+        reply<publish_result>(std::move(done), status(errc::not_found, fmt::format("no exchange '{}' in vhost '{}'",
+                                                                                   msg.exchange, request.vhost)));
+        return;
+    }
+    auto& routed = _state.routed;
+    routed.clear();
+    ex->second.router->route(msg.routing_key, msg.headers_, routed);
+    routed.deduplicate();
+    _published.inc();
+    const auto n = static_cast<std::uint32_t>(routed.size());
+    if (n == 0) {
+        _unroutable.inc();
+        reply<publish_result>(std::move(done), sdk::publish_ack{request.level, 0});
+        return;
+    }
+    std::shared_ptr<publish_tracker> tracker;
+    if (done) {
+        tracker = std::make_shared<publish_tracker>(
+          publish_tracker{n, n, sdk::ack_level::durable, {}, std::move(done)});
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+        sdk::destination_id dest = routed[i];
+        if (kind_of(dest) == destination_kind::stream) {
+            auto parts = _state.stream_partitions.find(dest());
+            if (parts == _state.stream_partitions.end() || parts->second.empty()) {
+                if (tracker) {
+                    tracker->arrive(status(errc::not_found, "stream was deleted"));
+                }
+                continue;
+            }
+            dest = pick_partition(parts->second, msg);
+        }
+        append_done on_owner;
+        if (tracker) {
+            on_owner = [tracker, home = &_exec](sdk::result<sdk::ack_level> r) mutable {
+                home->post([tracker, r = std::move(r)]() mutable { tracker->arrive(std::move(r)); });
+            };
+        }
+        const unsigned owner = owner_shard(dest);
+        if (owner == _shard) {
+            append_on_owner(_core, dest, request.msg, request.level, std::move(on_owner));
+        } else {
+            _core.shards().at(owner).post([core = &_core, dest, msg = request.msg, level = request.level,
+                                           on_owner = std::move(on_owner)]() mutable {
+                append_on_owner(*core, dest, std::move(msg), level, std::move(on_owner));
+            });
+        }
+    }
+}
+
+// ---- consume -----------------------------------------------------------------------------
+
+void kernel_facade::subscribe(const sdk::subscribe_request& request, sdk::delivery_sink& sink,
+                              sdk::callback<void(sdk::result<std::unique_ptr<sdk::subscription>>)> done) noexcept
+{
+    using sub_result = sdk::result<std::unique_ptr<sdk::subscription>>;
+    auto vh = _state.vhosts.find(request.vhost);
+    if (vh == _state.vhosts.end()) {
+        reply<sub_result>(std::move(done), no_vhost(request.vhost));
+        return;
+    }
+    sdk::destination_id dest;
+    bool stream = false;
+    if (auto q = vh->second.queues.find(request.queue); q != vh->second.queues.end()) {
+        dest = q->second;
+    } else if (auto s = vh->second.streams.find(request.queue); s != vh->second.streams.end()) {
+        dest = _state.stream_partitions[s->second.id()].front();
+        stream = true;
+    } else {
+        reply<sub_result>(std::move(done), status(errc::not_found, fmt::format("no queue '{}' in vhost '{}'",
+                                                                               request.queue, request.vhost)));
+        return;
+    }
+    auto link = std::make_shared<subscriber_link>(subscriber_link{&_exec, &sink, true});
+    auto sub = std::make_unique<subscription_impl>(_core, _exec, link, dest, stream);
+    consumer_options opts{request.consumer_tag, request.connection, request.exclusive, request.auto_ack,
+                          request.prefetch};
+    sdk::stream_start start = request.stream.value_or(sdk::stream_start{});
+    auto shared_done = std::make_shared<sdk::callback<void(sub_result)>>(std::move(done));
+    auto* raw_sub = sub.release(); // owned by the hop below until handed to `done`
+    _core.shards().at(owner_shard(dest)).post([core = &_core, home = &_exec, dest, stream, opts, start, link,
+                                               raw_sub, shared_done]() mutable {
+        sdk::result<std::uint64_t> added = std::uint64_t{0};
+        auto& st = core->state(owner_shard(dest));
+        if (stream) {
+            auto p = st.partitions.find(dest());
+            added = p == st.partitions.end()
+                      ? sdk::result<std::uint64_t>(status(errc::not_found, "stream was deleted"))
+                      : sdk::result<std::uint64_t>(p->second->add_subscriber(start, opts.prefetch, link));
+        } else {
+            auto q = st.queues.find(dest());
+            added = q == st.queues.end() ? sdk::result<std::uint64_t>(status(errc::not_found, "queue was deleted"))
+                                         : q->second->add_consumer(opts, link);
+        }
+        home->post([raw_sub, shared_done, added = std::move(added)]() mutable {
+            std::unique_ptr<subscription_impl> owned(raw_sub);
+            if (!added) {
+                // Nothing was added on the owner: drop the handle without a remove hop.
+                owned->set_consumer(0);
+                (*shared_done)(added.error());
+                return;
+            }
+            owned->set_consumer(*added);
+            (*shared_done)(std::unique_ptr<sdk::subscription>(std::move(owned)));
+        });
+    });
+}
+
+void kernel_facade::get(std::string_view vhost, std::string_view queue_name, bool auto_ack,
+                        sdk::callback<void(sdk::result<std::optional<sdk::fetched_message>>)> done) noexcept
+{
+    using get_result = sdk::result<std::optional<sdk::fetched_message>>;
+    auto vh = _state.vhosts.find(vhost);
+    if (vh == _state.vhosts.end()) {
+        reply<get_result>(std::move(done), no_vhost(vhost));
+        return;
+    }
+    auto q = vh->second.queues.find(queue_name);
+    if (q == vh->second.queues.end()) {
+        reply<get_result>(std::move(done),
+                          status(errc::not_found, fmt::format("no queue '{}' in vhost '{}'", queue_name, vhost)));
+        return;
+    }
+    auto dest = q->second;
+    auto shared_done = std::make_shared<sdk::callback<void(get_result)>>(std::move(done));
+    _core.shards().at(owner_shard(dest)).post([core = &_core, home = &_exec, dest, auto_ack, shared_done] {
+        auto& st = core->state(owner_shard(dest));
+        auto it = st.queues.find(dest());
+        if (it == st.queues.end()) {
+            home->post([shared_done] { (*shared_done)(status(errc::not_found, "queue was deleted")); });
+            return;
+        }
+        it->second->get(auto_ack, [home, shared_done](std::optional<sdk::fetched_message> m) {
+            home->post([shared_done, m = std::move(m)]() mutable { (*shared_done)(std::move(m)); });
+        });
+    });
+}
+
+void kernel_facade::settle(std::string_view vhost, std::string_view queue_name, std::uint64_t tag,
+                           bool requeue) noexcept
+{
+    auto vh = _state.vhosts.find(vhost);
+    if (vh == _state.vhosts.end()) {
+        return;
+    }
+    auto q = vh->second.queues.find(queue_name);
+    if (q == vh->second.queues.end()) {
+        return;
+    }
+    auto dest = q->second;
+    _core.shards().at(owner_shard(dest)).post([core = &_core, dest, tag, requeue] {
+        auto& st = core->state(owner_shard(dest));
+        if (auto it = st.queues.find(dest()); it != st.queues.end()) {
+            it->second->settle(0, tag, false, requeue ? settle_kind::requeue : settle_kind::ack);
+        }
+    });
+}
+
+// ---- streams -----------------------------------------------------------------------------
+
+std::optional<sdk::destination_id> kernel_facade::find_partition(std::string_view vhost, std::string_view stream,
+                                                                 sdk::partition_id partition) const
+{
+    auto vh = _state.vhosts.find(vhost);
+    if (vh == _state.vhosts.end()) {
+        return std::nullopt;
+    }
+    auto s = vh->second.streams.find(stream);
+    if (s == vh->second.streams.end()) {
+        return std::nullopt;
+    }
+    auto parts = _state.stream_partitions.find(s->second.id());
+    if (parts == _state.stream_partitions.end() || partition() < 0 ||
+        static_cast<std::size_t>(partition()) >= parts->second.size()) {
+        return std::nullopt;
+    }
+    return parts->second[static_cast<std::size_t>(partition())];
+}
+
+template<class T, class Op>
+void kernel_facade::on_partition(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+                                 sdk::callback<void(sdk::result<T>)> done, Op op)
+{
+    auto dest = find_partition(vhost, stream, partition);
+    if (!dest) {
+        reply<sdk::result<T>>(std::move(done),
+                              status(errc::not_found, fmt::format("no partition {} of stream '{}' in vhost '{}'",
+                                                                  partition(), stream, vhost)));
+        return;
+    }
+    auto shared_done = std::make_shared<sdk::callback<void(sdk::result<T>)>>(std::move(done));
+    _core.shards().at(owner_shard(*dest)).post([core = &_core, home = &_exec, d = *dest, shared_done,
+                                                op = std::move(op)]() mutable {
+        auto& st = core->state(owner_shard(d));
+        auto it = st.partitions.find(d());
+        auto answer = [home, shared_done](sdk::result<T> r) {
+            home->post([shared_done, r = std::move(r)]() mutable { (*shared_done)(std::move(r)); });
+        };
+        if (it == st.partitions.end()) {
+            answer(status(errc::not_found, "stream was deleted"));
+            return;
+        }
+        op(*it->second, std::move(answer));
+    });
+}
+
+void kernel_facade::append(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+                           sdk::record_batch batch, sdk::ack_level level,
+                           sdk::callback<void(sdk::result<sdk::offset_range>)> done) noexcept
+{
+    auto shared_batch = std::make_shared<sdk::record_batch>(std::move(batch));
+    on_partition<sdk::offset_range>(vhost, stream, partition, std::move(done),
+                                    [shared_batch, level](stream_partition& p, auto answer) {
+                                        p.append(std::move(*shared_batch), level, std::move(answer));
+                                    });
+}
+
+void kernel_facade::fetch(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+                          sdk::offset from, std::size_t max_bytes,
+                          sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept
+{
+    on_partition<sdk::record_batch>(vhost, stream, partition, std::move(done),
+                                    [from, max_bytes](stream_partition& p, auto answer) {
+                                        p.fetch(from, max_bytes, std::move(answer));
+                                    });
+}
+
+void kernel_facade::stream_offsets(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+                                   sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept
+{
+    on_partition<sdk::log_offsets>(vhost, stream, partition, std::move(done),
+                                   [](stream_partition& p, auto answer) { answer(p.offsets()); });
+}
+
+void kernel_facade::offset_for_timestamp(std::string_view vhost, std::string_view stream,
+                                         sdk::partition_id partition, sdk::timestamp_ms ts,
+                                         sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
+{
+    on_partition<sdk::offset>(vhost, stream, partition, std::move(done), [ts](stream_partition& p, auto answer) {
+        p.offset_for_timestamp(ts, std::move(answer));
+    });
+}
+
+namespace {
+std::string group_key(std::string_view vhost, std::string_view group, std::string_view stream,
+                      sdk::partition_id partition)
+{
+    return fmt::format("grp/{}/{}/{}/{}", vhost, group, stream, partition());
+}
+} // namespace
+
+void kernel_facade::commit_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+                                  sdk::partition_id partition, sdk::offset committed,
+                                  sdk::callback<void(status)> done) noexcept
+{
+    auto vh = _state.vhosts.find(vhost);
+    auto s = vh == _state.vhosts.end() ? nullptr : &vh->second.streams;
+    auto it = s ? s->find(stream) : decltype(s->find(stream)){};
+    if (s == nullptr || it == s->end() || !find_partition(vhost, stream, partition)) {
+        reply<status>(std::move(done), status(errc::not_found, fmt::format("no partition {} of stream '{}' in vhost '{}'",
+                                                                             partition(), stream, vhost)));
+        return;
+    }
+    auto* engine = _core.engine(it->second.storage);
+    auto shared_done = std::make_shared<sdk::callback<void(status)>>(std::move(done));
+    std::vector<sdk::kv_store::write> writes;
+    writes.push_back({group_key(vhost, group, stream, partition), std::to_string(committed())});
+    engine->metadata().apply(std::move(writes), [home = &_exec, shared_done](status st) {
+        home->post([shared_done, st] {
+            if (*shared_done) {
+                (*shared_done)(st);
+            }
+        });
+    });
+}
+
+void kernel_facade::committed_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+                                     sdk::partition_id partition,
+                                     sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept
+{
+    using offset_result = sdk::result<std::optional<sdk::offset>>;
+    auto vh = _state.vhosts.find(vhost);
+    auto s = vh == _state.vhosts.end() ? nullptr : &vh->second.streams;
+    auto it = s ? s->find(stream) : decltype(s->find(stream)){};
+    if (s == nullptr || it == s->end()) {
+        reply<offset_result>(std::move(done),
+                             status(errc::not_found, fmt::format("no stream '{}' in vhost '{}'", stream, vhost)));
+        return;
+    }
+    auto value = _core.engine(it->second.storage)->metadata().get(group_key(vhost, group, stream, partition));
+    if (!value) {
+        reply<offset_result>(std::move(done), value.error());
+        return;
+    }
+    std::optional<sdk::offset> out;
+    if (*value) {
+        out = sdk::offset(std::stoll(**value));
+    }
+    reply<offset_result>(std::move(done), out);
+}
+
+// ---- services ----------------------------------------------------------------------------
+
+sdk::executor& kernel_facade::shard() noexcept
+{
+    return _exec;
+}
+
+std::uint64_t kernel_facade::next_connection_id() noexcept
+{
+    return _core.next_connection_id();
+}
+
+sdk::logger& kernel_facade::log(std::string_view component) noexcept
+{
+    return _core.logs().get(component);
+}
+
+sdk::metrics_scope& kernel_facade::metrics(std::string_view prefix) noexcept
+{
+    return _core.metrics().scope(prefix);
+}
+
+} // namespace plexus::kernel

@@ -1,0 +1,242 @@
+#include "kernel/src/stream/stream_partition.h"
+
+#include <algorithm>
+
+namespace plexus::kernel {
+namespace {
+constexpr std::size_t subscriber_read_bytes = 1u << 20;
+constexpr std::uint32_t unlimited_window = 256;
+} // namespace
+
+stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::log> log,
+                                   sdk::executor& exec)
+  : _options(std::move(options))
+  , _log(std::move(log))
+  , _exec(exec)
+{
+}
+
+stream_partition::~stream_partition() = default;
+
+void stream_partition::append(sdk::record_batch batch, sdk::ack_level level,
+                              sdk::callback<void(sdk::result<sdk::offset_range>)> done)
+{
+    if (_shut_down) {
+        done(sdk::status(sdk::errc::not_found, "stream '" + _options.name + "' was deleted"));
+        return;
+    }
+    std::uint64_t bytes = 0;
+    for (const auto& m : batch.records) {
+        bytes += m->size_bytes();
+    }
+    auto r = _log->append(std::move(batch));
+    if (!r) {
+        done(r.error());
+        return;
+    }
+    _size_marks.emplace_back(r->first, _bytes_appended);
+    _bytes_appended += bytes;
+    schedule();
+    if (level != sdk::ack_level::durable) {
+        done(*r);
+        return;
+    }
+    _log->flush([range = *r, done = std::move(done)](sdk::result<sdk::offset> f) mutable {
+        if (f) {
+            done(range);
+        } else {
+            done(f.error());
+        }
+    });
+}
+
+void stream_partition::fetch(sdk::offset from, std::size_t max_bytes,
+                             sdk::callback<void(sdk::result<sdk::record_batch>)> done)
+{
+    _log->read(from, max_bytes, std::move(done));
+}
+
+void stream_partition::offset_for_timestamp(sdk::timestamp_ms ts,
+                                            sdk::callback<void(sdk::result<sdk::offset>)> done)
+{
+    _log->offset_for_timestamp(ts, std::move(done));
+}
+
+std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start, std::uint32_t prefetch,
+                                               std::shared_ptr<subscriber_link> link)
+{
+    auto s = std::make_unique<subscriber>();
+    s->id = _next_subscriber++;
+    s->link = std::move(link);
+    s->prefetch = prefetch == 0 ? unlimited_window : prefetch;
+    auto offs = _log->offsets();
+    switch (start.from) {
+        case sdk::stream_start::kind::first: s->position = offs.start; break;
+        case sdk::stream_start::kind::last: s->position = offs.next > offs.start ? offs.next - 1 : offs.next; break;
+        case sdk::stream_start::kind::next: s->position = offs.next; break;
+        case sdk::stream_start::kind::at_offset:
+            s->position = std::clamp(start.at, offs.start, offs.next);
+            break;
+        case sdk::stream_start::kind::at_timestamp: {
+            s->position = offs.next;
+            s->reading = true;
+            auto* raw = s.get();
+            _log->offset_for_timestamp(start.ts, [self = shared_from_this(), raw, id = s->id](sdk::result<sdk::offset> r) {
+                for (auto& sub : self->_subscribers) {
+                    if (sub->id == id) {
+                        raw->reading = false;
+                        if (r) {
+                            raw->position = *r;
+                        }
+                        self->schedule();
+                    }
+                }
+            });
+            break;
+        }
+    }
+    auto id = s->id;
+    _subscribers.push_back(std::move(s));
+    schedule();
+    return id;
+}
+
+void stream_partition::remove_subscriber(std::uint64_t id)
+{
+    std::erase_if(_subscribers, [&](const auto& s) { return s->id == id; });
+}
+
+void stream_partition::settle(std::uint64_t id, std::uint64_t tag, bool multiple)
+{
+    for (auto& s : _subscribers) {
+        if (s->id != id) {
+            continue;
+        }
+        if (multiple) {
+            while (!s->unacked_tags.empty() && s->unacked_tags.front() <= tag) {
+                s->unacked_tags.pop_front();
+            }
+        } else {
+            auto it = std::lower_bound(s->unacked_tags.begin(), s->unacked_tags.end(), tag);
+            if (it != s->unacked_tags.end() && *it == tag) {
+                s->unacked_tags.erase(it);
+            }
+        }
+        schedule();
+    }
+}
+
+void stream_partition::schedule()
+{
+    if (_scheduled || _shut_down || _subscribers.empty()) {
+        return;
+    }
+    _scheduled = true;
+    _exec.post([self = shared_from_this()] {
+        self->_scheduled = false;
+        self->dispatch();
+    });
+}
+
+void stream_partition::dispatch()
+{
+    for (auto& s : _subscribers) {
+        pump(*s);
+    }
+}
+
+void stream_partition::pump(subscriber& s)
+{
+    if (s.reading || _shut_down || s.unacked_tags.size() >= s.prefetch ||
+        s.position >= _log->offsets().next) {
+        return;
+    }
+    s.reading = true;
+    auto id = s.id;
+    _log->read(s.position, subscriber_read_bytes,
+               [self = shared_from_this(), id](sdk::result<sdk::record_batch> r) {
+                   for (auto& sub : self->_subscribers) {
+                       if (sub->id != id) {
+                           continue;
+                       }
+                       sub->reading = false;
+                       if (!r) {
+                           // Retention moved the start past us: continue from what is left.
+                           sub->position = std::max(sub->position, self->_log->offsets().start);
+                           self->schedule();
+                           return;
+                       }
+                       std::vector<sdk::delivery> batch;
+                       sdk::offset o = r->base_offset;
+                       for (auto& m : r->records) {
+                           if (sub->unacked_tags.size() >= sub->prefetch) {
+                               break;
+                           }
+                           if (o >= sub->position) {
+                               sdk::delivery d;
+                               d.tag = sub->next_tag++;
+                               d.msg = std::move(m);
+                               d.position = o;
+                               sub->unacked_tags.push_back(d.tag);
+                               batch.push_back(std::move(d));
+                               sub->position = o + 1;
+                           }
+                           ++o;
+                       }
+                       if (!batch.empty()) {
+                           sub->link->home->post([link = sub->link, batch = std::move(batch)]() mutable {
+                               if (link->alive) {
+                                   link->sink->deliver(std::move(batch));
+                               }
+                           });
+                       }
+                       self->schedule();
+                       return;
+                   }
+               });
+}
+
+void stream_partition::apply_retention(sdk::timestamp_ms now)
+{
+    if (_options.retention_bytes) {
+        // Keep the newest appended batches whose bytes fit the limit (never the last one).
+        const auto limit = static_cast<std::uint64_t>(*_options.retention_bytes);
+        while (_size_marks.size() > 1 && _bytes_appended - _size_marks.front().second > limit) {
+            _size_marks.pop_front();
+        }
+        if (!_size_marks.empty() && _size_marks.front().first > _log->offsets().start) {
+            _log->truncate_prefix(_size_marks.front().first).ignore();
+        }
+    }
+    if (_options.retention_ms) {
+        sdk::timestamp_ms horizon(now() - *_options.retention_ms);
+        _log->offset_for_timestamp(horizon, [self = shared_from_this()](sdk::result<sdk::offset> r) {
+            if (r) {
+                self->_log->truncate_prefix(*r).ignore();
+                while (self->_size_marks.size() > 1 && self->_size_marks[1].first <= *r) {
+                    self->_size_marks.pop_front();
+                }
+            }
+        });
+    }
+}
+
+void stream_partition::flush(sdk::callback<void(sdk::status)> done)
+{
+    _log->flush([done = std::move(done)](sdk::result<sdk::offset> r) mutable { done(r.error()); });
+}
+
+void stream_partition::shutdown(const sdk::status& why)
+{
+    for (auto& s : _subscribers) {
+        s->link->home->post([link = s->link, why] {
+            if (link->alive) {
+                link->sink->cancelled(why);
+            }
+        });
+    }
+    _subscribers.clear();
+    _shut_down = true;
+}
+
+} // namespace plexus::kernel

@@ -1,0 +1,88 @@
+// One partition of a stream: an append-only engine log read by offset (Kafka-style fetch) or
+// pushed to subscribers from a start position (AMQP x-stream-offset), with retention by time
+// and size applied on a timer. Reading never removes records.
+//
+// Threading: owned by one shard; every method runs there. Deliveries are posted to each
+// subscriber's shard.
+#pragma once
+
+#include "kernel/src/queue/queue.h"
+#include "plexus/sdk/kernel.h"
+#include "plexus/sdk/storage.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::kernel {
+
+struct stream_options
+{
+    std::string vhost;
+    std::string name;
+    sdk::partition_id partition{0};
+    std::string storage;
+    std::optional<std::int64_t> retention_ms;
+    std::optional<std::int64_t> retention_bytes;
+};
+
+class stream_partition : public std::enable_shared_from_this<stream_partition>
+{
+  public:
+    stream_partition(stream_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec);
+    ~stream_partition();
+
+    const stream_options& options() const noexcept { return _options; }
+
+    /// Appends a batch; `done` gets the offsets once `level` is reached (runs on this shard).
+    void append(sdk::record_batch batch, sdk::ack_level level,
+                sdk::callback<void(sdk::result<sdk::offset_range>)> done);
+    void fetch(sdk::offset from, std::size_t max_bytes,
+               sdk::callback<void(sdk::result<sdk::record_batch>)> done);
+    sdk::log_offsets offsets() const noexcept { return _log->offsets(); }
+    std::uint64_t size_bytes() const noexcept { return _log->size_bytes(); }
+    void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done);
+
+    /// Pushes records from `start` to the subscriber, `prefetch` unacked at most (0: 256 per
+    /// turn). Acks only return credit: streams are not consumed destructively.
+    std::uint64_t add_subscriber(const sdk::stream_start& start, std::uint32_t prefetch,
+                                 std::shared_ptr<subscriber_link> link);
+    void remove_subscriber(std::uint64_t id);
+    void settle(std::uint64_t id, std::uint64_t tag, bool multiple);
+
+    /// Applies the retention limits now (also run periodically by the broker).
+    void apply_retention(sdk::timestamp_ms now);
+    void flush(sdk::callback<void(sdk::status)> done);
+    void shutdown(const sdk::status& why);
+
+  private:
+    struct subscriber
+    {
+        std::uint64_t id;
+        std::shared_ptr<subscriber_link> link;
+        sdk::offset position;
+        std::uint32_t prefetch;
+        std::deque<std::uint64_t> unacked_tags;
+        std::uint64_t next_tag = 1;
+        bool reading = false;
+    };
+    void schedule();
+    void dispatch();
+    void pump(subscriber& s);
+
+    stream_options _options;
+    std::unique_ptr<sdk::log> _log;
+    sdk::executor& _exec;
+    std::vector<std::unique_ptr<subscriber>> _subscribers;
+    std::uint64_t _next_subscriber = 1;
+    bool _scheduled = false;
+    bool _shut_down = false;
+    // (first offset of an appended batch, bytes appended before it): for size retention
+    std::deque<std::pair<sdk::offset, std::uint64_t>> _size_marks;
+    std::uint64_t _bytes_appended = 0;
+};
+
+} // namespace plexus::kernel

@@ -1,0 +1,575 @@
+// The kernel through its facade, as a protocol plugin sees it: a real broker with the memory
+// engine and the four routers loaded through the plugin loader, on two shards.
+#include "kernel/src/server/broker.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace plexus;
+using namespace std::chrono_literals;
+using sdk::errc;
+
+namespace {
+
+kernel::broker_config test_config()
+{
+    kernel::broker_config c;
+    c.shards = 2;
+    c.admin_enabled = false;
+    const char* dir = std::getenv("PLEXUS_PLUGIN_DIR");
+    REQUIRE(dir != nullptr);
+    c.plugin_dirs = {dir};
+    c.storage_engines = {{"memory", "{}"}};
+    c.default_storage = "memory";
+    c.routing_types = {{"direct", "{}"}, {"fanout", "{}"}, {"topic", "{}"}, {"headers", "{}"}};
+    c.log_level = "warn";
+    return c;
+}
+
+/// Calls a facade verb on its shard from the test thread and waits for the callback.
+template<class T, class Call>
+T call(sdk::kernel& k, Call c)
+{
+    auto p = std::make_shared<std::promise<T>>();
+    auto f = p->get_future();
+    k.shard().post([&k, p, c = std::move(c)]() mutable { c(k, [p](T v) { p->set_value(std::move(v)); }); });
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    return f.get();
+}
+
+template<class Pred>
+bool eventually(Pred p, std::chrono::milliseconds deadline = 5s)
+{
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < until) {
+        if (p()) {
+            return true;
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    return p();
+}
+
+sdk::message_ptr make_message(std::string exchange, std::string key, std::string body, std::string kafka_key = {})
+{
+    auto m = std::make_shared<sdk::message>();
+    m->exchange = std::move(exchange);
+    m->routing_key = std::move(key);
+    m->key = std::move(kafka_key);
+    m->body = sdk::buffer_chain::copy_of(body);
+    m->timestamp = sdk::timestamp_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    return m;
+}
+
+/// Collects deliveries (on the subscriber's shard) for the test thread to inspect.
+struct collecting_sink final : sdk::delivery_sink
+{
+    std::mutex mu;
+    std::vector<sdk::delivery> got;
+    std::optional<sdk::status> cancel_reason;
+    void deliver(std::vector<sdk::delivery> batch) noexcept override
+    {
+        std::lock_guard lk(mu);
+        for (auto& d : batch) {
+            got.push_back(std::move(d));
+        }
+    }
+    void cancelled(const sdk::status& why) noexcept override
+    {
+        std::lock_guard lk(mu);
+        cancel_reason = why;
+    }
+    std::size_t count()
+    {
+        std::lock_guard lk(mu);
+        return got.size();
+    }
+    std::vector<std::string> bodies()
+    {
+        std::lock_guard lk(mu);
+        std::vector<std::string> out;
+        for (auto& d : got) {
+            out.push_back(d.msg->body.to_string());
+        }
+        return out;
+    }
+    sdk::delivery at(std::size_t i)
+    {
+        std::lock_guard lk(mu);
+        return got.at(i);
+    }
+};
+
+struct broker_fixture
+{
+    kernel::broker_config config = test_config();
+    kernel::log_registry logs{"warn"};
+    kernel::plugin_registry plugins{config.plugin_dirs};
+    std::unique_ptr<kernel::broker> b;
+
+    broker_fixture()
+    {
+        auto st = plugins.load_configured(config);
+        REQUIRE(st.ok());
+        auto created = kernel::broker::create(config, plugins, logs);
+        REQUIRE(created.ok());
+        b = std::move(*created);
+        REQUIRE(b->start().ok());
+    }
+    ~broker_fixture() { b->stop(1s); }
+
+    sdk::kernel& k(unsigned shard = 0) { return b->facade(shard); }
+
+    sdk::result<sdk::queue_info> declare(sdk::queue_spec spec, unsigned shard = 0)
+    {
+        using R = sdk::result<sdk::queue_info>;
+        return call<R>(k(shard), [spec](sdk::kernel& k, auto done) { k.declare_queue(spec, std::move(done)); });
+    }
+    sdk::result<sdk::queue_info> declare(std::string name)
+    {
+        sdk::queue_spec s;
+        s.name = std::move(name);
+        return declare(s);
+    }
+    sdk::status bind(std::string exchange, std::string queue, std::string key, sdk::headers args = {})
+    {
+        sdk::binding_spec s;
+        s.exchange = std::move(exchange);
+        s.destination = std::move(queue);
+        s.key = std::move(key);
+        s.arguments = std::move(args);
+        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.bind(s, std::move(done)); });
+    }
+    sdk::result<sdk::publish_ack> publish(sdk::message_ptr m, unsigned shard = 0,
+                                          sdk::ack_level level = sdk::ack_level::stored)
+    {
+        using R = sdk::result<sdk::publish_ack>;
+        return call<R>(k(shard), [m, level](sdk::kernel& k, auto done) {
+            k.publish(sdk::publish_request{"/", m, level}, std::move(done));
+        });
+    }
+    sdk::result<std::optional<sdk::fetched_message>> get(std::string queue, bool auto_ack = true)
+    {
+        using R = sdk::result<std::optional<sdk::fetched_message>>;
+        return call<R>(k(), [queue, auto_ack](sdk::kernel& k, auto done) { k.get("/", queue, auto_ack, std::move(done)); });
+    }
+    sdk::result<std::unique_ptr<sdk::subscription>> subscribe(sdk::subscribe_request req, sdk::delivery_sink& sink,
+                                                              unsigned shard = 1)
+    {
+        using R = sdk::result<std::unique_ptr<sdk::subscription>>;
+        return call<R>(k(shard), [req, &sink](sdk::kernel& k, auto done) { k.subscribe(req, sink, std::move(done)); });
+    }
+    sdk::queue_info info(std::string queue)
+    {
+        sdk::queue_spec s;
+        s.name = std::move(queue);
+        s.passive = true;
+        auto r = declare(s);
+        REQUIRE(r.ok());
+        return *r;
+    }
+    /// Destroys a subscription on the shard it belongs to.
+    void cancel(std::unique_ptr<sdk::subscription> sub, unsigned shard = 1)
+    {
+        auto p = std::make_shared<std::promise<void>>();
+        auto* raw = sub.release();
+        k(shard).shard().post([raw, p] {
+            delete raw;
+            p->set_value();
+        });
+        p->get_future().wait();
+    }
+};
+
+sdk::subscribe_request consumer(std::string queue, std::uint32_t prefetch = 0)
+{
+    sdk::subscribe_request r;
+    r.queue = std::move(queue);
+    r.prefetch = prefetch;
+    r.connection = 1;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(broker_fixture, "publish to the default exchange and get it back", "[unit][kernel]")
+{
+    REQUIRE(declare("q1").ok());
+    auto ack = publish(make_message("", "q1", "hello"), 1);
+    REQUIRE(ack.ok());
+    CHECK(ack->routed == 1);
+    CHECK(ack->reached == sdk::ack_level::stored);
+    auto got = get("q1");
+    REQUIRE(got.ok());
+    REQUIRE(got->has_value());
+    CHECK((*got)->d.msg->body.to_string() == "hello");
+    CHECK((*got)->d.delivery_count == 1);
+    CHECK_FALSE((*got)->d.redelivered);
+    auto empty = get("q1");
+    REQUIRE(empty.ok());
+    CHECK_FALSE(empty->has_value());
+}
+
+TEST_CASE_METHOD(broker_fixture, "unroutable and bad-exchange publishes", "[unit][kernel]")
+{
+    auto ack = publish(make_message("amq.direct", "nobody", "x"));
+    REQUIRE(ack.ok());
+    CHECK(ack->routed == 0);
+    auto bad = publish(make_message("no-such-exchange", "k", "x"));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().code() == errc::not_found);
+    CHECK(bad.error().message().find("no-such-exchange") != std::string_view::npos);
+}
+
+TEST_CASE_METHOD(broker_fixture, "exchanges route through their routing plugins", "[unit][kernel]")
+{
+    REQUIRE(declare("t1").ok());
+    REQUIRE(declare("t2").ok());
+    REQUIRE(bind("amq.topic", "t1", "sensors.*.temp").ok());
+    REQUIRE(bind("amq.topic", "t2", "sensors.#").ok());
+    REQUIRE(bind("amq.topic", "t2", "sensors.#").ok()); // idempotent
+    CHECK(publish(make_message("amq.topic", "sensors.k1.temp", "a"))->routed == 2);
+    CHECK(publish(make_message("amq.topic", "sensors.k1.humidity", "b"))->routed == 1);
+    CHECK(info("t1").messages == 1);
+    CHECK(info("t2").messages == 2);
+    auto unbound = call<sdk::status>(k(), [](sdk::kernel& k, auto done) {
+        k.unbind(sdk::binding_spec{"/", "amq.topic", "t2", false, "sensors.#", {}}, std::move(done));
+    });
+    REQUIRE(unbound.ok());
+    CHECK(publish(make_message("amq.topic", "sensors.x.humidity", "c"))->routed == 0);
+    CHECK(bind("amq.topic", "missing-queue", "k").code() == errc::not_found);
+    CHECK(bind("", "t1", "k").code() == errc::forbidden);
+}
+
+TEST_CASE_METHOD(broker_fixture, "prefetch limits unacked deliveries and acks release credit", "[unit][kernel]")
+{
+    REQUIRE(declare("pf").ok());
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(publish(make_message("", "pf", "m" + std::to_string(i)))->routed == 1);
+    }
+    collecting_sink sink;
+    auto sub = subscribe(consumer("pf", 2), sink);
+    REQUIRE(sub.ok());
+    REQUIRE(eventually([&] { return sink.count() == 2; }));
+    std::this_thread::sleep_for(50ms); // nothing beyond the window may arrive
+    CHECK(sink.count() == 2);
+    CHECK(sink.bodies() == std::vector<std::string>{"m0", "m1"});
+    auto tag = sink.at(0).tag;
+    (*sub)->ack(tag, false);
+    REQUIRE(eventually([&] { return sink.count() == 3; }));
+    CHECK(sink.at(2).msg->body.to_string() == "m2");
+    (*sub)->ack(sink.at(2).tag, true); // cumulative: acks m1 and m2
+    REQUIRE(eventually([&] { return sink.count() == 5; }));
+    CHECK(info("pf").unacked == 2);
+    cancel(std::move(*sub));
+}
+
+TEST_CASE_METHOD(broker_fixture, "nack with requeue redelivers with a delivery count", "[unit][kernel]")
+{
+    REQUIRE(declare("rq").ok());
+    REQUIRE(publish(make_message("", "rq", "once"))->routed == 1);
+    collecting_sink sink;
+    auto sub = subscribe(consumer("rq", 1), sink);
+    REQUIRE(sub.ok());
+    REQUIRE(eventually([&] { return sink.count() == 1; }));
+    (*sub)->nack(sink.at(0).tag, false, true);
+    REQUIRE(eventually([&] { return sink.count() == 2; }));
+    auto again = sink.at(1);
+    CHECK(again.msg->body.to_string() == "once");
+    CHECK(again.redelivered);
+    CHECK(again.delivery_count == 2);
+    (*sub)->nack(again.tag, false, false); // reject without requeue: gone
+    std::this_thread::sleep_for(50ms);
+    CHECK(sink.count() == 2);
+    auto i = info("rq");
+    CHECK(i.messages == 0);
+    CHECK(i.unacked == 0);
+    cancel(std::move(*sub));
+}
+
+TEST_CASE_METHOD(broker_fixture, "a cancelled consumer's unacked messages go to the next consumer", "[unit][kernel]")
+{
+    REQUIRE(declare("handover").ok());
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(publish(make_message("", "handover", std::to_string(i)))->routed == 1);
+    }
+    collecting_sink first;
+    auto s1 = subscribe(consumer("handover", 10), first);
+    REQUIRE(s1.ok());
+    REQUIRE(eventually([&] { return first.count() == 3; }));
+    (*s1)->ack(first.at(0).tag, false);
+    cancel(std::move(*s1));
+    collecting_sink second;
+    auto s2 = subscribe(consumer("handover", 10), second, 0);
+    REQUIRE(s2.ok());
+    REQUIRE(eventually([&] { return second.count() == 2; }));
+    CHECK(second.bodies() == std::vector<std::string>{"1", "2"});
+    CHECK(second.at(0).redelivered);
+    cancel(std::move(*s2), 0);
+}
+
+TEST_CASE_METHOD(broker_fixture, "competing consumers share a queue", "[unit][kernel]")
+{
+    REQUIRE(declare("rr").ok());
+    collecting_sink a;
+    collecting_sink b2;
+    auto sa = subscribe(consumer("rr", 1), a, 0);
+    auto sb = subscribe(consumer("rr", 1), b2, 1);
+    REQUIRE(sa.ok());
+    REQUIRE(sb.ok());
+    REQUIRE(publish(make_message("", "rr", "x"))->routed == 1);
+    REQUIRE(publish(make_message("", "rr", "y"))->routed == 1);
+    // prefetch 1 each: one message each
+    REQUIRE(eventually([&] { return a.count() == 1 && b2.count() == 1; }));
+    cancel(std::move(*sa), 0);
+    cancel(std::move(*sb), 1);
+}
+
+TEST_CASE_METHOD(broker_fixture, "single active consumer: only the first consumer receives", "[unit][kernel]")
+{
+    sdk::queue_spec spec;
+    spec.name = "sac";
+    spec.arguments.push_back({"x-single-active-consumer", true});
+    REQUIRE(declare(spec).ok());
+    collecting_sink a;
+    collecting_sink b2;
+    auto sa = subscribe(consumer("sac"), a);
+    REQUIRE(sa.ok());
+    auto sb = subscribe(consumer("sac"), b2);
+    REQUIRE(sb.ok());
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(publish(make_message("", "sac", std::to_string(i)))->routed == 1);
+    }
+    REQUIRE(eventually([&] { return a.count() == 4; }));
+    CHECK(b2.count() == 0);
+    cancel(std::move(*sa));
+    REQUIRE(eventually([&] { return b2.count() == 4; })); // unacked ones move to the new active one
+    cancel(std::move(*sb));
+}
+
+TEST_CASE_METHOD(broker_fixture, "exclusive consumers and exclusive queues", "[unit][kernel]")
+{
+    REQUIRE(declare("xc").ok());
+    collecting_sink a;
+    auto req = consumer("xc");
+    req.exclusive = true;
+    auto sa = subscribe(req, a);
+    REQUIRE(sa.ok());
+    collecting_sink b2;
+    auto sb = subscribe(consumer("xc"), b2);
+    REQUIRE_FALSE(sb.ok());
+    CHECK(sb.error().code() == errc::forbidden);
+    cancel(std::move(*sa));
+
+    sdk::queue_spec ex;
+    ex.name = "mine";
+    ex.exclusive = true;
+    ex.owner = 42;
+    REQUIRE(declare(ex).ok());
+    sdk::queue_spec other = ex;
+    other.owner = 43;
+    auto locked = declare(other);
+    REQUIRE_FALSE(locked.ok());
+    CHECK(locked.error().code() == errc::locked);
+    auto sub = subscribe(consumer("mine"), b2); // connection 1 is not the owner
+    REQUIRE_FALSE(sub.ok());
+    CHECK(sub.error().code() == errc::locked);
+    k().shard().post([this] { k().release_connection(42); });
+    sdk::queue_spec passive;
+    passive.name = "mine";
+    passive.passive = true;
+    passive.owner = 42;
+    REQUIRE(eventually([&] {
+        auto r = declare(passive);
+        return !r.ok() && r.error().code() == errc::not_found;
+    }));
+}
+
+TEST_CASE_METHOD(broker_fixture, "auto-delete queues go away with their last consumer", "[unit][kernel]")
+{
+    sdk::queue_spec spec;
+    spec.name = "ad";
+    spec.auto_delete = true;
+    REQUIRE(declare(spec).ok());
+    collecting_sink a;
+    auto sa = subscribe(consumer("ad"), a);
+    REQUIRE(sa.ok());
+    cancel(std::move(*sa));
+    sdk::queue_spec passive;
+    passive.name = "ad";
+    passive.passive = true;
+    REQUIRE(eventually([&] { return !declare(passive).ok(); }));
+}
+
+TEST_CASE_METHOD(broker_fixture, "redeclaring with other properties fails; server-named queues", "[unit][kernel]")
+{
+    REQUIRE(declare("d1").ok());
+    sdk::queue_spec durable;
+    durable.name = "d1";
+    durable.durable = true;
+    auto r = declare(durable);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == errc::precondition_failed);
+    CHECK(r.error().message().find("durable") != std::string_view::npos);
+    auto named = declare(sdk::queue_spec{});
+    REQUIRE(named.ok());
+    CHECK(named->name.rfind("amq.gen-", 0) == 0);
+    sdk::queue_spec bad_engine;
+    bad_engine.name = "e";
+    bad_engine.storage = "nosuch";
+    CHECK(declare(bad_engine).error().code() == errc::invalid_argument);
+}
+
+TEST_CASE_METHOD(broker_fixture, "deleting a queue cancels its consumers; purge drops ready messages", "[unit][kernel]")
+{
+    REQUIRE(declare("p1").ok());
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(publish(make_message("", "p1", "x"))->routed == 1);
+    }
+    auto purged = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) { k.purge_queue("/", "p1", std::move(done)); });
+    REQUIRE(purged.ok());
+    CHECK(*purged == 3);
+    CHECK(info("p1").messages == 0);
+
+    collecting_sink a;
+    auto sa = subscribe(consumer("p1"), a);
+    REQUIRE(sa.ok());
+    auto in_use = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) {
+        k.delete_queue("/", "p1", true, false, std::move(done));
+    });
+    CHECK(in_use.error().code() == errc::precondition_failed);
+    auto deleted = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) {
+        k.delete_queue("/", "p1", false, false, std::move(done));
+    });
+    REQUIRE(deleted.ok());
+    REQUIRE(eventually([&] {
+        std::lock_guard lk(a.mu);
+        return a.cancel_reason.has_value();
+    }));
+    CHECK(a.cancel_reason->code() == errc::not_found);
+    cancel(std::move(*sa));
+}
+
+TEST_CASE_METHOD(broker_fixture, "durable confirms wait for the engine's flush", "[unit][kernel]")
+{
+    REQUIRE(declare("dur").ok());
+    auto ack = publish(make_message("", "dur", "x"), 0, sdk::ack_level::durable);
+    REQUIRE(ack.ok());
+    CHECK(ack->reached == sdk::ack_level::durable);
+}
+
+TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, groups", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "events";
+    spec.partitions = 3;
+    auto s = call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
+    REQUIRE(s.ok());
+    CHECK(s->partitions == 3);
+
+    for (int round = 0; round < 2; ++round) {
+        sdk::record_batch batch;
+        for (int i = 0; i < 10; ++i) {
+            batch.records.push_back(make_message("", "", "r" + std::to_string(round * 10 + i)));
+        }
+        auto r = call<sdk::result<sdk::offset_range>>(k(1), [batch](sdk::kernel& k, auto done) mutable {
+            k.append("/", "events", sdk::partition_id(1), std::move(batch), sdk::ack_level::stored, std::move(done));
+        });
+        REQUIRE(r.ok());
+        CHECK(r->first == sdk::offset(round * 10));
+        CHECK(r->count() == 10);
+    }
+    auto fetched = call<sdk::result<sdk::record_batch>>(k(), [](sdk::kernel& k, auto done) {
+        k.fetch("/", "events", sdk::partition_id(1), sdk::offset(15), 1 << 20, std::move(done));
+    });
+    REQUIRE(fetched.ok());
+    CHECK(fetched->base_offset == sdk::offset(15));
+    REQUIRE(fetched->size() == 5);
+    CHECK(fetched->records[0]->body.to_string() == "r15");
+
+    auto offs = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
+        k.stream_offsets("/", "events", sdk::partition_id(1), std::move(done));
+    });
+    REQUIRE(offs.ok());
+    CHECK(offs->next == sdk::offset(20));
+    auto missing = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
+        k.stream_offsets("/", "events", sdk::partition_id(7), std::move(done));
+    });
+    CHECK(missing.error().code() == errc::not_found);
+
+    auto ts = call<sdk::result<sdk::offset>>(k(), [](sdk::kernel& k, auto done) {
+        k.offset_for_timestamp("/", "events", sdk::partition_id(1), sdk::timestamp_ms(0), std::move(done));
+    });
+    REQUIRE(ts.ok());
+    CHECK(*ts == sdk::offset(0));
+
+    auto none = call<sdk::result<std::optional<sdk::offset>>>(k(), [](sdk::kernel& k, auto done) {
+        k.committed_offset("/", "g1", "events", sdk::partition_id(1), std::move(done));
+    });
+    REQUIRE(none.ok());
+    CHECK_FALSE(none->has_value());
+    auto committed = call<sdk::status>(k(), [](sdk::kernel& k, auto done) {
+        k.commit_offset("/", "g1", "events", sdk::partition_id(1), sdk::offset(12), std::move(done));
+    });
+    REQUIRE(committed.ok());
+    auto back = call<sdk::result<std::optional<sdk::offset>>>(k(1), [](sdk::kernel& k, auto done) {
+        k.committed_offset("/", "g1", "events", sdk::partition_id(1), std::move(done));
+    });
+    REQUIRE(back.ok());
+    REQUIRE(back->has_value());
+    CHECK(**back == sdk::offset(12));
+}
+
+TEST_CASE_METHOD(broker_fixture, "an exchange feeds a stream; per-key order; stream consumers", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "feed";
+    spec.partitions = 1;
+    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); }).ok());
+    sdk::binding_spec b{"/", "amq.topic", "feed", true, "orders.#", {}};
+    REQUIRE(call<sdk::status>(k(), [b](sdk::kernel& k, auto done) { k.bind(b, std::move(done)); }).ok());
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(publish(make_message("amq.topic", "orders.eu", "o" + std::to_string(i), "customer-1"))->routed == 1);
+    }
+    collecting_sink sink;
+    auto req = consumer("feed", 100);
+    req.stream = sdk::stream_start{sdk::stream_start::kind::at_offset, sdk::offset(2), {}};
+    auto sub = subscribe(req, sink);
+    REQUIRE(sub.ok());
+    REQUIRE(eventually([&] { return sink.count() == 3; }));
+    CHECK(sink.bodies() == std::vector<std::string>{"o2", "o3", "o4"});
+    CHECK(sink.at(0).position == sdk::offset(2));
+    REQUIRE(publish(make_message("amq.topic", "orders.us", "o5", "customer-1"))->routed == 1);
+    REQUIRE(eventually([&] { return sink.count() == 4; }));
+    cancel(std::move(*sub));
+}
+
+TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "small";
+    spec.retention_bytes = 2000;
+    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); }).ok());
+    for (int i = 0; i < 50; ++i) {
+        sdk::record_batch batch;
+        batch.records.push_back(make_message("", "", std::string(100, 'x')));
+        REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
+                    k.append("/", "small", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+                }).ok());
+    }
+    REQUIRE(eventually(
+      [&] {
+          auto o = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
+              k.stream_offsets("/", "small", sdk::partition_id(0), std::move(done));
+          });
+          return o.ok() && o->start > sdk::offset(30);
+      },
+      5s));
+}
