@@ -16,7 +16,8 @@ using sdk::errc;
 
 sdk::status refuse(const std::string& path, std::string_view cause)
 {
-    return sdk::status(errc::invalid_argument, fmt::format("plugin file {}: {}", path, cause));
+    return sdk::status(errc::invalid_argument,
+                       one_line(fmt::format("plugin file {}: {}", path, cause)));
 }
 
 // Opens the library and checks the descriptor; every failure closes the handle again (nothing
@@ -56,19 +57,37 @@ sdk::result<loaded_plugin> open_and_check(const std::string& path)
         return close_and_refuse(fmt::format("descriptor of {} bytes, expected at least {}",
                                             d->struct_size, sizeof(plexus_plugin_descriptor)));
     }
-    if (d->name == nullptr || d->build_fingerprint == nullptr || d->create_factory == nullptr ||
-        d->destroy_factory == nullptr) {
-        return close_and_refuse("descriptor has a null name, fingerprint or factory function");
+    if (d->name == nullptr || d->plugin_version == nullptr || d->build_fingerprint == nullptr ||
+        d->create_factory == nullptr || d->destroy_factory == nullptr) {
+        return close_and_refuse(
+          "descriptor has a null name, version, fingerprint or factory function");
     }
     if (std::strcmp(d->build_fingerprint, sdk::build_fingerprint) != 0) {
         return close_and_refuse(fmt::format("build fingerprint mismatch (plugin '{}', plexusd '{}'): "
                                             "rebuild the plugin with this plexusd's toolchain and SDK",
                                             d->build_fingerprint, sdk::build_fingerprint));
     }
-    return loaded_plugin{path, d, nullptr};
+    return loaded_plugin{path, d, nullptr, handle};
 }
 
 } // namespace
+
+std::string one_line(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        if (u == '\n') {
+            out += "\\n";
+        } else if (u < 0x20 || u == 0x7f) {
+            out += fmt::format("\\x{:02x}", u);
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 std::string plugin_file_name(plexus_kind kind, std::string_view name)
 {
@@ -89,16 +108,25 @@ sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind
     }
     loaded_plugin p = std::move(*checked);
     const plexus_plugin_descriptor* d = p.descriptor;
+    // Until create_factory() runs nothing of the plugin but its entry function has been called,
+    // so a refused library can still be unmapped; afterwards it stays mapped until exit.
+    // The cause is formatted before dlclose(): `d` points into the library.
     if (d->kind != kind) {
-        return refuse(path, fmt::format("is a {} plugin, the config uses it as {}",
-                                        sdk::kinds::name_of(d->kind), sdk::kinds::name_of(kind)));
+        std::string cause = fmt::format("is a {} plugin, the config uses it as {}",
+                                        sdk::kinds::name_of(d->kind), sdk::kinds::name_of(kind));
+        ::dlclose(p.handle);
+        return refuse(path, cause);
     }
     if (name != d->name) {
-        return refuse(path, fmt::format("names itself '{}', the config asked for '{}'", d->name, name));
+        std::string cause =
+          fmt::format("names itself '{}', the config asked for '{}'", d->name, name);
+        ::dlclose(p.handle);
+        return refuse(path, cause);
     }
     p.factory = d->create_factory();
     if (p.factory == nullptr) {
-        return refuse(path, "create_factory() failed");
+        return refuse(path, "create_factory() failed (the factory constructor threw or ran out "
+                            "of memory)");
     }
     return p;
 }
@@ -119,9 +147,12 @@ sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, ple
         }
         tried += candidate;
     }
+    if (tried.empty()) {
+        tried = "(no plugin_dirs configured)";
+    }
     return sdk::status(errc::not_found,
-                       fmt::format("{} plugin '{}' not found; tried: {}", sdk::kinds::name_of(kind),
-                                   name, tried.empty() ? "(no plugin_dirs configured)" : tried));
+                       one_line(fmt::format("{} plugin '{}' not found; tried: {}",
+                                            sdk::kinds::name_of(kind), name, tried)));
 }
 
 } // namespace plexus::kernel

@@ -21,7 +21,12 @@ struct loaded_plugin
     std::string path;
     const plexus_plugin_descriptor* descriptor = nullptr;
     void* factory = nullptr; ///< a plexus::sdk::<kind>_factory*, destroyed by destroy_factory()
+    void* handle = nullptr;  ///< the dlopen() handle; never closed once the factory exists
 };
+
+/// `text` with newlines and other control characters escaped (\n, \x1b), so that a message
+/// built from what a plugin or dlerror() says stays one printable line.
+std::string one_line(std::string_view text);
 
 /// The file name a plugin of this kind and name has: libplexus_<kind>_<name>.so.
 std::string plugin_file_name(plexus_kind kind, std::string_view name);

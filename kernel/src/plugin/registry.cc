@@ -66,9 +66,10 @@ sdk::status plugin_registry::load_configured(const broker_config& config)
             case PLEXUS_KIND_PROTOCOL: st = protocol(w.name)->validate(w.config_json); break;
         }
         if (!st.ok()) {
-            return sdk::status(st.code(), fmt::format("{} plugin '{}' rejected its config ({}): {}",
-                                                      sdk::kinds::name_of(w.kind), w.name, w.where,
-                                                      st.message()));
+            return sdk::status(st.code(),
+                               one_line(fmt::format("{} plugin '{}' rejected its config ({}): {}",
+                                                    sdk::kinds::name_of(w.kind), w.name, w.where,
+                                                    st.message())));
         }
     }
     return {};
