@@ -125,11 +125,12 @@ sdk::result<std::vector<queue_summary>> admin_service::list_queues(const std::st
         }
         for (std::size_t i = 0; i < ids.size(); ++i) {
             auto id = ids[i];
-            auto info = co_await _core.on_shard(owner_shard(id), [this, id] {
+            auto owner_work_1 = [this, id] {
                 auto& qs = _core.state(owner_shard(id)).queues;
                 auto q = qs.find(id());
                 return q == qs.end() ? sdk::queue_info{} : q->second->info();
-            });
+            };
+            auto info = co_await _core.on_shard(owner_shard(id), owner_work_1);
             out[i].messages = info.messages;
             out[i].unacked = info.unacked;
             out[i].consumers = info.consumers;
@@ -153,7 +154,7 @@ sdk::result<std::vector<stream_summary>> admin_service::list_streams(const std::
             for (const auto& [name, s] : vh.streams) {
                 stream_summary sum{vname, name, s.spec.partitions, s.spec.storage, 0, 0};
                 for (auto pid : s.partitions) {
-                    auto [records, bytes] = co_await _core.on_shard(owner_shard(pid), [this, pid] {
+                    auto owner_work_2 = [this, pid] {
                         auto& ps = _core.state(owner_shard(pid)).partitions;
                         auto p = ps.find(pid());
                         if (p == ps.end()) {
@@ -162,7 +163,8 @@ sdk::result<std::vector<stream_summary>> admin_service::list_streams(const std::
                         auto o = p->second->offsets();
                         return std::pair<std::uint64_t, std::uint64_t>{
                           static_cast<std::uint64_t>(o.next - o.start), p->second->size_bytes()};
-                    });
+                    };
+                    auto [records, bytes] = co_await _core.on_shard(owner_shard(pid), owner_work_2);
                     sum.records += records;
                     sum.bytes += bytes;
                 }

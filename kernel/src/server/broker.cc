@@ -1,7 +1,6 @@
 #include "kernel/src/server/broker.h"
 
 #include "kernel/src/admin/admin_service.h"
-#include "kernel/src/admin/http_server.h"
 #include "kernel/src/net/listener_set.h"
 #include "kernel/src/server/broker_core.h"
 #include "kernel/src/server/kernel_facade.h"
@@ -80,13 +79,6 @@ class broker_impl final : public broker
             }
         }
         _listeners->start();
-        if (_core.config().admin_enabled) {
-            _http = std::make_unique<admin_http_server>(*_admin, _core.config().admin_host, _core.config().admin_port,
-                                                        _core.logs().get("kernel.admin"));
-            if (auto st = _http->start(); !st.ok()) {
-                return st;
-            }
-        }
         PLEXUS_LOG(_core.log(), info, "serving on {} shard(s)", _core.shards().size());
         return {};
     }
@@ -97,9 +89,6 @@ class broker_impl final : public broker
             return;
         }
         _started = false;
-        if (_http) {
-            _http->stop();
-        }
         _listeners->stop_accepting();
         auto deadline = std::chrono::steady_clock::now() + grace;
         while (_listeners->connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -119,9 +108,6 @@ class broker_impl final : public broker
     std::vector<std::pair<std::string, std::uint16_t>> bound_ports() const override
     {
         std::vector<std::pair<std::string, std::uint16_t>> out;
-        if (_http) {
-            out.emplace_back("admin", _http->port());
-        }
         for (const auto& l : _core.config().listeners) {
             out.emplace_back(l.name, _listeners->port(l.name));
         }
@@ -139,7 +125,6 @@ class broker_impl final : public broker
     std::vector<std::unique_ptr<sdk::protocol_listener>> _protocols;
     std::unique_ptr<listener_set> _listeners;
     std::unique_ptr<admin_service> _admin;
-    std::unique_ptr<admin_http_server> _http;
     bool _started = false;
 };
 

@@ -1,5 +1,6 @@
 // The broker: shards, storage engines, vhosts with their exchanges, queues and streams, the
-// per-shard kernel facades, listeners and the admin API. plexusd's main() builds one.
+// per-shard kernel facades, the protocol listeners and the admin API (served over HTTP by
+// plexusd's startup code, not by the broker). plexusd's main() builds one.
 //
 // Lifecycle: create() (engines created, definitions recovered) → start() (shards run,
 // listeners bound) → serve → stop(grace) (stop accepting, drain, flush) → destructor.

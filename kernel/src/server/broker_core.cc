@@ -169,10 +169,11 @@ void broker_core::run_control(std::function<awaitable<void>()> op)
     });
 }
 
-awaitable<void> broker_core::on_every_shard(std::function<void(unsigned, shard_state&)> f)
+awaitable<void> broker_core::on_every_shard(const std::function<void(unsigned, shard_state&)>& f)
 {
     for (unsigned i = 0; i < _shards.size(); ++i) {
-        co_await on_shard(i, [this, i, &f] { f(i, *_states[i]); });
+        auto owner_work_1 = [this, i, &f] { f(i, *_states[i]); };
+        co_await on_shard(i, owner_work_1);
     }
 }
 
@@ -213,7 +214,8 @@ awaitable<status> broker_core::declare_vhost(std::string name)
         co_return status{};
     }
     _catalog.emplace(name, vhost_def{});
-    co_await on_every_shard([name](unsigned, shard_state& s) { s.vhosts.emplace(name, vhost_replica{}); });
+    const std::function<void(unsigned, shard_state&)> for_each_shard_2 = [name](unsigned, shard_state& s) { s.vhosts.emplace(name, vhost_replica{}); };
+    co_await on_every_shard(for_each_shard_2);
     // The exchanges every AMQP vhost has (those whose router plugin is loaded).
     const std::pair<const char*, const char*> builtins[] = {
         {"", "direct"},          {"amq.direct", "direct"}, {"amq.fanout", "fanout"},
@@ -258,7 +260,8 @@ awaitable<status> broker_core::delete_vhost(std::string name)
         (co_await delete_stream(name, s)).ignore();
     }
     _catalog.erase(name);
-    co_await on_every_shard([name](unsigned, shard_state& s) { s.vhosts.erase(name); });
+    const std::function<void(unsigned, shard_state&)> for_each_shard_3 = [name](unsigned, shard_state& s) { s.vhosts.erase(name); };
+    co_await on_every_shard(for_each_shard_3);
     co_return status{};
 }
 
@@ -308,11 +311,12 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
     }
     clones.insert(clones.begin(), std::move(*router));
     vh->second.exchanges[spec.name] = exchange_def{spec, false};
-    co_await on_every_shard([&](unsigned i, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost].exchanges[spec.name];
         replica.router = std::move(clones[i]);
         replica.internal = spec.internal;
-    });
+    };
+    co_await on_every_shard(for_each_shard_4);
     co_return status{};
 }
 
@@ -338,7 +342,8 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
     }
     std::erase_if(bindings, [&](const binding_def& b) { return b.spec.exchange == name; });
     vh->second.exchanges.erase(it);
-    co_await on_every_shard([&](unsigned, shard_state& s) { s.vhosts[vhost].exchanges.erase(name); });
+    const std::function<void(unsigned, shard_state&)> for_each_shard_5 = [&](unsigned, shard_state& s) { s.vhosts[vhost].exchanges.erase(name); };
+    co_await on_every_shard(for_each_shard_5);
     co_return status{};
 }
 
@@ -396,14 +401,15 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
             }
         }
         auto id = cur.id;
-        co_return co_await on_shard(owner_shard(id), [this, id]() -> sdk::result<sdk::queue_info> {
+        auto owner_work_6 = [this, id]() -> sdk::result<sdk::queue_info> {
             auto& qs = _states[owner_shard(id)]->queues;
             auto q = qs.find(id());
             if (q == qs.end()) {
                 return status(errc::not_found, "queue vanished");
             }
             return q->second->info();
-        });
+        };
+        co_return co_await on_shard(owner_shard(id), owner_work_6);
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -427,7 +433,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     unsigned owner = static_cast<unsigned>(std::hash<std::string>()(spec.vhost + '\0' + spec.name) % _shards.size());
     opts.id = make_destination(_next_destination++, owner, destination_kind::queue);
 
-    auto created = co_await on_shard(owner, [this, owner, opts, engine]() -> sdk::status {
+    auto owner_work_7 = [this, owner, opts, engine]() -> sdk::status {
         sdk::log_spec ls;
         ls.name = "q/" + opts.vhost + "/" + opts.name;
         ls.owner = &_shards.at(owner);
@@ -437,19 +443,21 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         }
         _states[owner]->queues[opts.id()] = std::make_shared<queue>(opts, std::move(*log), _shards.at(owner));
         return {};
-    });
+    };
+    auto created = co_await on_shard(owner, owner_work_7);
     if (!created.ok()) {
         co_return created;
     }
     vh->second.queues[spec.name] = queue_def{opts};
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_8 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         replica.queues[spec.name] = opts.id;
         // Every queue is bound to the default exchange by its name (AMQP 0-9-1).
         if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
             ex->second.router->bind(sdk::binding{spec.name, opts.id, {}}).ignore();
         }
-    });
+    };
+    co_await on_every_shard(for_each_shard_8);
     sdk::queue_info info;
     info.name = spec.name;
     co_return info;
@@ -466,14 +474,15 @@ awaitable<status> broker_core::remove_bindings_to(std::string vhost, sdk::destin
         }
         return false;
     });
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_9 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[vhost];
         for (const auto& b : gone) {
             if (auto ex = replica.exchanges.find(b.spec.exchange); ex != replica.exchanges.end()) {
                 ex->second.router->unbind(sdk::binding{b.spec.key, dest, b.spec.arguments}).ignore();
             }
         }
-    });
+    };
+    co_await on_every_shard(for_each_shard_9);
     co_return status{};
 }
 
@@ -487,20 +496,22 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     auto id = it->second.options.id;
     auto storage = it->second.options.storage;
     (co_await remove_bindings_to(vhost, id)).ignore();
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_10 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[vhost];
         replica.queues.erase(name);
         if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
             ex->second.router->unbind(sdk::binding{name, id, {}}).ignore();
         }
-    });
-    co_await on_shard(owner_shard(id), [&] {
+    };
+    co_await on_every_shard(for_each_shard_10);
+    auto owner_work_11 = [&] {
         auto& qs = _states[owner_shard(id)]->queues;
         if (auto q = qs.find(id()); q != qs.end()) {
             q->second->shutdown(status(errc::not_found, fmt::format("{} was deleted", quoted("queue", name, vhost))));
             qs.erase(q);
         }
-    });
+    };
+    co_await on_shard(owner_shard(id), owner_work_11);
     if (auto* e = engine(storage)) {
         e->remove_log("q/" + vhost + "/" + name).ignore();
     }
@@ -527,11 +538,12 @@ awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhos
         co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
     }
     auto id = it->second.options.id;
-    auto info = co_await on_shard(owner_shard(id), [this, id] {
+    auto owner_work_12 = [this, id] {
         auto& qs = _states[owner_shard(id)]->queues;
         auto q = qs.find(id());
         return q == qs.end() ? sdk::queue_info{} : q->second->info();
-    });
+    };
+    auto info = co_await on_shard(owner_shard(id), owner_work_12);
     auto what = quoted("queue", name, vhost);
     if (if_unused && info.consumers > 0) {
         co_return status(errc::precondition_failed, fmt::format("{} in use", what));
@@ -553,14 +565,15 @@ awaitable<sdk::result<std::uint64_t>> broker_core::purge_queue(std::string vhost
         co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
     }
     auto id = vh->second.queues[name].options.id;
-    co_return co_await on_shard(owner_shard(id), [this, id]() -> sdk::result<std::uint64_t> {
+    auto owner_work_13 = [this, id]() -> sdk::result<std::uint64_t> {
         auto& qs = _states[owner_shard(id)]->queues;
         auto q = qs.find(id());
         if (q == qs.end()) {
             return status(errc::not_found, "queue vanished");
         }
         return q->second->purge();
-    });
+    };
+    co_return co_await on_shard(owner_shard(id), owner_work_13);
 }
 
 awaitable<void> broker_core::auto_delete_queue(std::string vhost, std::string name)
@@ -570,11 +583,12 @@ awaitable<void> broker_core::auto_delete_queue(std::string vhost, std::string na
         co_return;
     }
     auto id = vh->second.queues[name].options.id;
-    bool idle = co_await on_shard(owner_shard(id), [this, id] {
+    auto owner_work_14 = [this, id] {
         auto& qs = _states[owner_shard(id)]->queues;
         auto q = qs.find(id());
         return q != qs.end() && q->second->consumer_count() == 0;
-    });
+    };
+    bool idle = co_await on_shard(owner_shard(id), owner_work_14);
     if (idle) {
         (co_await remove_queue(vhost, name)).ignore();
     }
@@ -638,7 +652,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         so.storage = spec.storage;
         so.retention_ms = spec.retention_ms;
         so.retention_bytes = spec.retention_bytes;
-        auto st = co_await on_shard(owner, [this, owner, so, pid, engine]() -> status {
+        auto owner_work_15 = [this, owner, so, pid, engine]() -> status {
             sdk::log_spec ls;
             ls.name = fmt::format("s/{}/{}/{}", so.vhost, so.name, so.partition());
             ls.owner = &_shards.at(owner);
@@ -649,17 +663,19 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
             _states[owner]->partitions[pid()] =
               std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
             return {};
-        });
+        };
+        auto st = co_await on_shard(owner, owner_work_15);
         if (!st.ok()) {
             co_return st;
         }
         def.partitions.push_back(pid);
     }
     vh->second.streams[spec.name] = def;
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
         s.vhosts[spec.vhost].streams[spec.name] = stream_replica{def.id, spec.storage};
         s.stream_partitions[def.id()] = def.partitions;
-    });
+    };
+    co_await on_every_shard(for_each_shard_16);
     co_return sdk::stream_info{spec.name, spec.partitions};
 }
 
@@ -675,18 +691,20 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
     }
     stream_def def = it->second;
     (co_await remove_bindings_to(vhost, def.id)).ignore();
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_17 = [&](unsigned, shard_state& s) {
         s.vhosts[vhost].streams.erase(name);
         s.stream_partitions.erase(def.id());
-    });
+    };
+    co_await on_every_shard(for_each_shard_17);
     for (auto pid : def.partitions) {
-        co_await on_shard(owner_shard(pid), [&, pid] {
+        auto owner_work_18 = [&, pid] {
             auto& ps = _states[owner_shard(pid)]->partitions;
             if (auto p = ps.find(pid()); p != ps.end()) {
                 p->second->shutdown(status(errc::not_found, fmt::format("{} was deleted", quoted("stream", name, vhost))));
                 ps.erase(p);
             }
-        });
+        };
+        co_await on_shard(owner_shard(pid), owner_work_18);
     }
     if (auto* e = engine(def.spec.storage)) {
         for (std::int32_t p = 0; p < def.spec.partitions; ++p) {
@@ -731,12 +749,13 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
         co_return status{};
     }
     status failed;
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_19 = [&](unsigned, shard_state& s) {
         auto& ex = s.vhosts[spec.vhost].exchanges[spec.exchange];
         if (auto st = ex.router->bind(sdk::binding{spec.key, dest, spec.arguments}); !st.ok()) {
             failed = st;
         }
-    });
+    };
+    co_await on_every_shard(for_each_shard_19);
     if (!failed.ok()) {
         co_return failed;
     }
@@ -761,12 +780,13 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
     }
     binding_def gone = *it;
     bindings.erase(it);
-    co_await on_every_shard([&](unsigned, shard_state& s) {
+    const std::function<void(unsigned, shard_state&)> for_each_shard_20 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         if (auto ex = replica.exchanges.find(gone.spec.exchange); ex != replica.exchanges.end()) {
             ex->second.router->unbind(sdk::binding{gone.spec.key, gone.destination, gone.spec.arguments}).ignore();
         }
-    });
+    };
+    co_await on_every_shard(for_each_shard_20);
     co_return status{};
 }
 

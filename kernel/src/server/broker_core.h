@@ -159,12 +159,15 @@ class broker_core
     auto on_shard(unsigned shard, F f) -> awaitable<decltype(f())>
     {
         using R = decltype(f());
-        co_return co_await boost::asio::co_spawn(
-          _shards.context(shard), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); },
-          boost::asio::use_awaitable);
+        // GCC 12 destroys a lambda temporary inside a co_await expression twice: every lambda
+        // handed to a coroutine here is bound to a named local first (see on_every_shard's
+        // callers too).
+        auto task = [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); };
+        co_return co_await boost::asio::co_spawn(_shards.context(shard), std::move(task),
+                                                 boost::asio::use_awaitable);
     }
     /// Runs `f(state)` on every shard, one after the other.
-    awaitable<void> on_every_shard(std::function<void(unsigned, shard_state&)> f);
+    awaitable<void> on_every_shard(const std::function<void(unsigned, shard_state&)>& f);
 
     // --- control operations: coroutines on the control shard, under run_control ---
     awaitable<sdk::status> declare_vhost(std::string name);

@@ -1,0 +1,166 @@
+#include "kernel/src/net/connection_impl.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+namespace plexus::kernel {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto nothrow_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_slab_bytes = 64u << 10;
+// Small reads are copied out of the slab so that a 100-byte message kept in a queue does not
+// pin 64 KiB; large reads are shared as they are.
+constexpr std::size_t copy_below_bytes = 16u << 10;
+
+} // namespace
+
+connection_impl::connection_impl(asio::ip::tcp::socket socket, shard_executor& exec, std::uint64_t id,
+                                 const net_limits& limits, std::function<void(connection_impl*)> on_gone)
+  : _socket(std::move(socket))
+  , _exec(exec)
+  , _id(id)
+  , _limits(limits)
+  , _on_gone(std::move(on_gone))
+{
+    boost::system::error_code ec;
+    _socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto ep = _socket.remote_endpoint(ec);
+    if (!ec) {
+        _peer.address = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+        _peer.loopback = ep.address().is_loopback();
+    }
+}
+
+connection_impl::~connection_impl() = default;
+
+void connection_impl::start(std::unique_ptr<sdk::protocol_session> session)
+{
+    _session = std::move(session);
+    asio::co_spawn(_socket.get_executor(), [self = shared_from_this()] { return self->read_loop(); },
+                   asio::detached);
+}
+
+asio::awaitable<void> connection_impl::read_loop()
+{
+    sdk::bytes slab = sdk::bytes::allocate(read_slab_bytes);
+    while (!_closing) {
+        if (!slab.unique()) {
+            slab = sdk::bytes::allocate(read_slab_bytes);
+        }
+        auto span = slab.writable();
+        auto [ec, n] = co_await _socket.async_read_some(asio::buffer(span.data(), span.size()), nothrow_awaitable);
+        if (_closing) {
+            break;
+        }
+        if (ec) {
+            close(ec == asio::error::eof ? sdk::status(sdk::errc::unavailable, "peer closed the connection")
+                                         : sdk::status(sdk::errc::io_error, ec.message()),
+                  false);
+            break;
+        }
+        if (n < copy_below_bytes) {
+            _inbound.append(sdk::bytes::copy_of(std::span<const std::byte>(span.data(), n)));
+        } else {
+            _inbound.append(slab.share(0, n));
+            slab = sdk::bytes::allocate(read_slab_bytes);
+        }
+        if (auto st = _session->on_data(_inbound); !st.ok()) {
+            close(st, true);
+            break;
+        }
+        if (_inbound.size() > _limits.max_inbound_bytes) {
+            close(sdk::status(sdk::errc::resource_exhausted, "frame too large"), false);
+            break;
+        }
+    }
+}
+
+void connection_impl::write(sdk::buffer_chain data) noexcept
+{
+    if (_finished || data.empty()) {
+        return;
+    }
+    _queued_bytes += data.size();
+    _outq.push_back(std::move(data));
+    if (!_writing) {
+        _writing = true;
+        asio::co_spawn(_socket.get_executor(), [self = shared_from_this()] { return self->write_loop(); },
+                       asio::detached);
+    }
+}
+
+asio::awaitable<void> connection_impl::write_loop()
+{
+    std::vector<asio::const_buffer> gather;
+    while (!_outq.empty() && !_finished) {
+        gather.clear();
+        std::size_t chains = 0;
+        std::size_t bytes = 0;
+        for (auto it = _outq.begin(); it != _outq.end() && chains < 64; ++it, ++chains) {
+            it->for_each_fragment([&](const sdk::bytes& b) { gather.emplace_back(b.data(), b.size()); });
+            bytes += it->size();
+        }
+        auto [ec, n] = co_await asio::async_write(_socket, gather, nothrow_awaitable);
+        if (ec) {
+            _writing = false;
+            _outq.clear();
+            _queued_bytes = 0;
+            finish(sdk::status(sdk::errc::io_error, ec.message()));
+            co_return;
+        }
+        bool was_high = above_high_watermark();
+        for (std::size_t i = 0; i < chains; ++i) {
+            _outq.pop_front();
+        }
+        _queued_bytes -= bytes;
+        if (was_high && _queued_bytes <= _limits.low_watermark && _session && !_closing) {
+            _session->on_writable();
+        }
+    }
+    _writing = false;
+    if (_closing) {
+        finish(_close_reason);
+    }
+}
+
+void connection_impl::close(const sdk::status& why, bool flush) noexcept
+{
+    if (_closing) {
+        if (!flush) {
+            finish(why);
+        }
+        return;
+    }
+    _closing = true;
+    _close_reason = why;
+    if (!flush || !_writing) {
+        finish(why);
+    }
+    // Otherwise write_loop() finishes once the queued bytes are out.
+}
+
+void connection_impl::finish(const sdk::status& why)
+{
+    if (_finished) {
+        return;
+    }
+    _finished = true;
+    _closing = true;
+    boost::system::error_code ignored;
+    _socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    _socket.close(ignored);
+    if (_session) {
+        _session->on_close(why);
+        _session.reset();
+    }
+    if (_on_gone) {
+        _on_gone(this);
+    }
+}
+
+} // namespace plexus::kernel
