@@ -1,5 +1,7 @@
-// plexusd entry point (placeholder until the startup code lands).
-int main()
+// plexusd: the one file the tests do not link (everything else is in plexus_kernel).
+#include "kernel/src/server/startup.h"
+
+int main(int argc, char** argv)
 {
-    return 0;
+    return plexus::kernel::run_plexusd(argc, argv);
 }

@@ -24,6 +24,7 @@ struct broker_config
     std::string data_dir = "./data";
     std::vector<std::string> plugin_dirs;
     std::string log_level = "info";
+    std::map<std::string, std::string> log_components; ///< component → level overrides
     /// Written after startup with the bound ports as JSON ({"admin":15672,"amqp":5672,...}),
     /// so tests that listen on port 0 can find them. Empty: not written.
     std::string ports_file;

@@ -1,0 +1,176 @@
+#include "memory_engine.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <string>
+
+namespace plexus::storage::memory {
+
+namespace {
+
+/// The largest integer a JSON number (a double) carries exactly.
+constexpr double max_exact_integer = 9007199254740992.0; // 2^53
+
+const char* kind_name(google::protobuf::Value::KindCase k) noexcept
+{
+    switch (k) {
+        case google::protobuf::Value::kNullValue: return "null";
+        case google::protobuf::Value::kNumberValue: return "a number";
+        case google::protobuf::Value::kStringValue: return "a string";
+        case google::protobuf::Value::kBoolValue: return "a boolean";
+        case google::protobuf::Value::kStructValue: return "an object";
+        case google::protobuf::Value::kListValue: return "a list";
+        default: return "nothing";
+    }
+}
+
+} // namespace
+
+sdk::result<engine_config> parse_config(std::string_view json) noexcept
+{
+    try {
+        if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+            return engine_config{}; // an absent section
+        }
+        // JSON syntax is checked by protobuf's parser into a generic Struct; the keys are
+        // checked here, so an unknown key is refused by name.
+        google::protobuf::Struct root;
+        auto parsed = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(json.data(), json.size()), &root);
+        if (!parsed.ok()) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "memory engine config is not a JSON object: " +
+                                 std::string(parsed.message()));
+        }
+        engine_config config;
+        for (const auto& [key, value] : root.fields()) {
+            if (key == "max_bytes_per_log") {
+                if (value.kind_case() != google::protobuf::Value::kNumberValue) {
+                    return sdk::status(sdk::errc::invalid_argument,
+                                       std::string("memory engine config key 'max_bytes_per_log': "
+                                                   "expected a positive integer, got ") +
+                                         kind_name(value.kind_case()));
+                }
+                const double v = value.number_value();
+                if (!(v >= 1.0) || v > max_exact_integer || std::floor(v) != v) {
+                    return sdk::status(sdk::errc::invalid_argument,
+                                       "memory engine config key 'max_bytes_per_log': expected a "
+                                       "positive integer, got " + value.DebugString());
+                }
+                config.max_bytes_per_log = static_cast<std::uint64_t>(v);
+            } else {
+                return sdk::status(sdk::errc::invalid_argument,
+                                   "memory engine config: unknown key '" + key +
+                                     "' (known: max_bytes_per_log)");
+            }
+        }
+        return config;
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "memory engine config could not be parsed");
+    }
+}
+
+// ---- memory_engine -------------------------------------------------------------------------
+
+sdk::result<std::unique_ptr<sdk::log>> memory_engine::open_log(const sdk::log_spec& spec) noexcept
+{
+    try {
+        if (spec.name.empty()) {
+            return sdk::status(sdk::errc::invalid_argument, "a log needs a name");
+        }
+        std::lock_guard lock(_mutex);
+        if (_closed) {
+            return sdk::status(sdk::errc::unavailable, "the memory engine is closed");
+        }
+        auto it = _logs.find(spec.name);
+        if (it == _logs.end()) {
+            auto data = std::make_shared<log_data>(_config.max_bytes_per_log);
+            it = _logs.emplace(spec.name, std::move(data)).first;
+        }
+        if (!it->second->try_open()) {
+            return sdk::status(sdk::errc::locked, "log '" + spec.name + "' is already open");
+        }
+        try {
+            return std::unique_ptr<sdk::log>(std::make_unique<memory_log>(it->second));
+        } catch (...) {
+            it->second->close();
+            throw;
+        }
+    } catch (...) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory opening a memory log");
+    }
+}
+
+sdk::status memory_engine::remove_log(std::string_view name) noexcept
+{
+    try {
+        std::shared_ptr<log_data> detached; // freed after the lock is released
+        std::lock_guard lock(_mutex);
+        auto it = _logs.find(name);
+        if (it == _logs.end()) {
+            return sdk::status(sdk::errc::not_found, "no log named '" + std::string(name) + "'");
+        }
+        detached = std::move(it->second);
+        _logs.erase(it);
+        return {};
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "removing a memory log failed");
+    }
+}
+
+sdk::result<std::vector<std::string>> memory_engine::list_logs() noexcept
+{
+    try {
+        std::vector<std::string> names;
+        std::lock_guard lock(_mutex);
+        names.reserve(_logs.size());
+        for (const auto& [name, data] : _logs) {
+            names.push_back(name);
+        }
+        return names;
+    } catch (...) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory listing memory logs");
+    }
+}
+
+sdk::status memory_engine::close() noexcept
+{
+    try {
+        std::lock_guard lock(_mutex);
+        _closed = true;
+        return {};
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "closing the memory engine failed");
+    }
+}
+
+// ---- memory_factory ------------------------------------------------------------------------
+
+sdk::status memory_factory::validate(std::string_view config_json) const noexcept
+{
+    return parse_config(config_json).error();
+}
+
+sdk::result<std::unique_ptr<sdk::storage_engine>>
+memory_factory::create(const sdk::storage_context& ctx, std::string_view config_json) noexcept
+{
+    auto config = parse_config(config_json);
+    if (!config) {
+        return config.error();
+    }
+    try {
+        if (ctx.log != nullptr) {
+            PLEXUS_LOG(*ctx.log, debug, "memory engine created (max_bytes_per_log: {})",
+                       config->max_bytes_per_log ? std::to_string(*config->max_bytes_per_log)
+                                                 : std::string("unlimited"));
+        }
+        return std::unique_ptr<sdk::storage_engine>(std::make_unique<memory_engine>(*config));
+    } catch (...) {
+        return sdk::status(sdk::errc::resource_exhausted,
+                           "out of memory creating the memory engine");
+    }
+}
+
+} // namespace plexus::storage::memory

@@ -1,0 +1,184 @@
+// The storage conformance fixture: loads the engine named by $PLEXUS_STORAGE_ENGINE from
+// $PLEXUS_PLUGIN_DIR through the real plugin loader, creates it over a fresh temporary data
+// directory, and drives its asynchronous completions to the end with a deadline.
+//
+// The owner shard of every log is a fake_executor that the test thread drains; blocking work
+// goes to a one-thread pool. A completion may therefore run inline, on the pool's thread, or
+// on the fake shard: the helpers accept all three and check that it runs exactly once.
+#pragma once
+
+#include "kernel/src/plugin/loader.h"
+#include "plexus/sdk/plugin.h"
+#include "plexus/sdk/testing/fake_executor.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace plexus::test::storage {
+
+/// A blocking pool with one worker thread; the destructor runs what is queued, then joins.
+class thread_blocking_pool final : public sdk::blocking_pool
+{
+  public:
+    thread_blocking_pool();
+    ~thread_blocking_pool();
+    thread_blocking_pool(const thread_blocking_pool&) = delete;
+    thread_blocking_pool& operator=(const thread_blocking_pool&) = delete;
+    void submit(sdk::callback<void()> work) noexcept override;
+    std::uint64_t submitted() const;
+
+  private:
+    void run();
+    mutable std::mutex _mutex;
+    std::condition_variable _cv;
+    std::deque<sdk::callback<void()>> _queue;
+    bool _stopping = false;
+    std::uint64_t _submitted = 0;
+    std::thread _worker;
+};
+
+/// Keeps every line the engine logs (tests may print them on failure).
+class capturing_logger final : public sdk::logger
+{
+  public:
+    bool enabled(sdk::log_level) const noexcept override { return true; }
+    void write(sdk::log_level level, std::string_view text) noexcept override;
+    std::vector<std::string> lines() const;
+
+  private:
+    mutable std::mutex _mutex;
+    std::vector<std::string> _lines;
+};
+
+/// Where a completion lands: set once from any thread, awaited by the test thread.
+template<class T>
+class completion_slot
+{
+  public:
+    void set(T v)
+    {
+        std::lock_guard lock(_mutex);
+        ++_calls;
+        if (!_value) {
+            _value.emplace(std::move(v));
+        }
+        _cv.notify_all();
+    }
+    bool ready() const
+    {
+        std::lock_guard lock(_mutex);
+        return _value.has_value();
+    }
+    int calls() const
+    {
+        std::lock_guard lock(_mutex);
+        return _calls;
+    }
+    void wait_a_little()
+    {
+        std::unique_lock lock(_mutex);
+        _cv.wait_for(lock, std::chrono::milliseconds(1), [this] { return _value.has_value(); });
+    }
+    T take()
+    {
+        std::lock_guard lock(_mutex);
+        return std::move(*_value);
+    }
+
+  private:
+    mutable std::mutex _mutex;
+    std::condition_variable _cv;
+    std::optional<T> _value;
+    int _calls = 0;
+};
+
+/// A message with the given body fragments, timestamp and routing key.
+sdk::message_ptr make_message(const std::vector<std::string>& fragments, std::int64_t ts = 0,
+                              std::string routing_key = "k");
+/// `n` one-fragment messages with bodies "<prefix><i>" for i in [first, first + n).
+sdk::record_batch batch_of(int n, const std::string& prefix = "m", int first = 0,
+                           std::int64_t ts = 0);
+/// The bodies of a batch, as strings.
+std::vector<std::string> bodies(const sdk::record_batch& b);
+
+class engine_fixture
+{
+  public:
+    engine_fixture();
+    ~engine_fixture();
+    engine_fixture(const engine_fixture&) = delete;
+    engine_fixture& operator=(const engine_fixture&) = delete;
+
+    const std::string& engine_name() const noexcept { return _engine_name; }
+    const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
+    sdk::storage_factory& factory() noexcept { return *_factory; }
+    sdk::storage_engine& engine() noexcept { return *_engine; }
+    sdk::testing::fake_executor& shard() noexcept { return _shard; }
+
+    /// Creates an engine of the loaded plugin over this fixture's data directory (for config
+    /// checks); the fixture's own engine is untouched.
+    sdk::result<std::unique_ptr<sdk::storage_engine>> create_engine(std::string_view config_json);
+    /// close()s and destroys the engine, then creates a new one over the same data directory:
+    /// a restart. Every log handle must have been destroyed.
+    void restart_engine();
+
+    /// Opens a log owned by the fake shard; fails the test when the engine refuses.
+    std::unique_ptr<sdk::log> open_log(const std::string& name);
+
+    sdk::result<sdk::record_batch> read(sdk::log& log, sdk::offset from, std::size_t max_bytes);
+    /// Every record from `from` to the end, over as many reads as it takes.
+    sdk::result<sdk::record_batch> read_all(sdk::log& log, sdk::offset from);
+    sdk::result<sdk::offset> flush(sdk::log& log);
+    sdk::result<sdk::offset> offset_for_timestamp(sdk::log& log, std::int64_t ts);
+    sdk::status apply(std::vector<sdk::kv_store::write> writes);
+
+    /// Starts an operation with a completion and drives the fake shard until it has run;
+    /// fails the test after 10 s or when the completion runs more than once.
+    template<class T, class Start>
+    T await(Start start)
+    {
+        auto slot = std::make_shared<completion_slot<T>>();
+        start([slot](T v) { slot->set(std::move(v)); });
+        drive_until([&] { return slot->ready(); });
+        _shard.run_all(); // a second completion would show up here
+        check_single_completion(slot->calls());
+        return slot->take();
+    }
+
+  private:
+    template<class Pred>
+    void drive_until(Pred ready)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!ready()) {
+            _shard.run_all();
+            if (ready()) {
+                break;
+            }
+            fail_if_past(deadline);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    }
+    static void fail_if_past(std::chrono::steady_clock::time_point deadline);
+    static void check_single_completion(int calls);
+
+    std::string _engine_name;
+    std::filesystem::path _data_dir;
+    kernel::loaded_plugin _plugin;
+    sdk::storage_factory* _factory = nullptr;
+    capturing_logger _logger;
+    thread_blocking_pool _pool;
+    sdk::testing::fake_executor _shard;
+    std::unique_ptr<sdk::storage_engine> _engine;
+};
+
+} // namespace plexus::test::storage
