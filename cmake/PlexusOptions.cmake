@@ -31,10 +31,12 @@ include(GNUInstallDirs)
 # Adds every direct subdirectory that has a CMakeLists.txt, so a new plugin or test folder
 # joins the build without editing its parent.
 macro(plexus_add_subdirectories)
+  get_property(_plexus_added DIRECTORY PROPERTY SUBDIRECTORIES)
   file(GLOB _plexus_children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
   list(SORT _plexus_children)
   foreach(_plexus_child IN LISTS _plexus_children)
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${_plexus_child}/CMakeLists.txt)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${_plexus_child}/CMakeLists.txt
+       AND NOT ${CMAKE_CURRENT_SOURCE_DIR}/${_plexus_child} IN_LIST _plexus_added)
       add_subdirectory(${_plexus_child})
     endif()
   endforeach()

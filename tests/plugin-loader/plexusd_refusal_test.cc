@@ -1,7 +1,7 @@
 // plexusd refuses a bad plugin at startup: exit code 4 (exit_code::plugin_refused) and one line
 // on stderr naming the plugin file and the cause. Each case writes a config naming one fixture
 // as a routing type and runs `plexusd --config <file>` to completion.
-#include "plugin-loader/child_process.h"
+#include "support/child_process.h"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // SDK installed into a scratch prefix with `cmake --install --component sdk`, the example
 // configured against it with find_package(PlexusSDK) and built, then loaded by the real loader
 // and driven as plexusd would drive an exchange of its type.
-#include "plugin-loader/child_process.h"
+#include "support/child_process.h"
 
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/plugin.h"

@@ -1,0 +1,55 @@
+// A plexusd of a test's own: written config with every port 0, a private data dir, started as a
+// child process, its bound ports read back from the ports file; stopped with SIGTERM. Only
+// this child is ever signalled.
+#pragma once
+
+#include "support/child_process.h"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace plexus::tests {
+
+/// A directory removed with everything in it when the object dies.
+struct temp_dir
+{
+    std::filesystem::path path;
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+};
+
+/// Polls `done` until it holds or the deadline passes; returns its last answer.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+class broker_process
+{
+  public:
+    /// `extra_yaml` is appended to the generated config (e.g. more routing types).
+    explicit broker_process(std::string extra_yaml = {});
+    ~broker_process();
+
+    /// Starts plexusd and waits until it has written its ports file. False (with log()) when
+    /// it exited or did not get ready in time.
+    bool start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+    std::uint16_t port(const std::string& name) const;
+    /// SIGTERM, then waits for the exit; returns the exit code (-1 on a signal or time-out).
+    int stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+    /// What plexusd wrote to stderr so far.
+    std::string log() const;
+    const std::filesystem::path& dir() const noexcept { return _dir.path; }
+
+  private:
+    temp_dir _dir;
+    std::string _extra;
+    pid_t _pid = -1;
+    std::map<std::string, std::uint16_t> _ports;
+};
+
+} // namespace plexus::tests
