@@ -21,9 +21,7 @@ kernel::broker_config test_config()
     kernel::broker_config c;
     c.shards = 2;
     c.admin_enabled = false;
-    const char* dir = std::getenv("PLEXUS_PLUGIN_DIR");
-    REQUIRE(dir != nullptr);
-    c.plugin_dirs = {dir};
+    c.plugin_dirs = {PLEXUS_TEST_PLUGIN_DIR};
     c.storage_engines = {{"memory", "{}"}};
     c.default_storage = "memory";
     c.routing_types = {{"direct", "{}"}, {"fanout", "{}"}, {"topic", "{}"}, {"headers", "{}"}};

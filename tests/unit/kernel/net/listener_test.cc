@@ -1,0 +1,182 @@
+// Connections through the kernel's listeners: a broker with the test line protocol on port 0,
+// clients on plain POSIX sockets.
+#include "kernel/src/server/broker.h"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
+
+using namespace plexus;
+using namespace std::chrono_literals;
+
+namespace {
+
+class client
+{
+  public:
+    explicit client(std::uint16_t port)
+    {
+        _fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    }
+    ~client() { ::close(_fd); }
+    void send(const std::string& s) { REQUIRE(::write(_fd, s.data(), s.size()) == static_cast<ssize_t>(s.size())); }
+    /// Reads one line; empty with `closed` set when the peer closed first.
+    std::string line(std::chrono::milliseconds deadline = 5s)
+    {
+        auto until = std::chrono::steady_clock::now() + deadline;
+        for (;;) {
+            if (auto nl = _buf.find('\n'); nl != std::string::npos) {
+                auto l = _buf.substr(0, nl);
+                _buf.erase(0, nl + 1);
+                return l;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return "<timeout>";
+            }
+            pollfd p{_fd, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+                continue;
+            }
+            char b[65536];
+            auto n = ::read(_fd, b, sizeof b);
+            if (n <= 0) {
+                closed = true;
+                return {};
+            }
+            _buf.append(b, static_cast<std::size_t>(n));
+        }
+    }
+    bool closed = false;
+
+  private:
+    int _fd;
+    std::string _buf;
+};
+
+struct net_fixture
+{
+    kernel::broker_config config;
+    kernel::log_registry logs{"warn"};
+    std::unique_ptr<kernel::plugin_registry> plugins;
+    std::unique_ptr<kernel::broker> b;
+
+    net_fixture()
+    {
+        config.shards = 2;
+        config.admin_enabled = false;
+        config.plugin_dirs = {PLEXUS_TEST_PLUGIN_DIR, PLEXUS_NET_FIXTURE_DIR};
+        config.storage_engines = {{"memory", "{}"}};
+        config.routing_types = {{"direct", "{}"}};
+        config.listeners.push_back({"line", "test_line", "127.0.0.1", 0, "{}"});
+        plugins = std::make_unique<kernel::plugin_registry>(config.plugin_dirs);
+        REQUIRE(plugins->load_configured(config).ok());
+        auto created = kernel::broker::create(config, *plugins, logs);
+        REQUIRE(created.ok());
+        b = std::move(*created);
+        REQUIRE(b->start().ok());
+    }
+    ~net_fixture() { b->stop(500ms); }
+    std::uint16_t port() { return b->bound_ports().at(0).second; }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(net_fixture, "a gateway session answers over a real socket, with split frames", "[unit][net]")
+{
+    REQUIRE(port() != 0);
+    client c(port());
+    c.send("PI");
+    c.send("NG\nPING\n");
+    CHECK(c.line() == "PONG");
+    CHECK(c.line() == "PONG");
+}
+
+TEST_CASE_METHOD(net_fixture, "publish and get through the facade from a connection", "[unit][net]")
+{
+    sdk::queue_spec q;
+    q.name = "wire";
+    REQUIRE(b->admin().declare_queue(q).ok());
+    client c(port());
+    c.send("PUB wire hello over tcp\n");
+    CHECK(c.line() == "OK 1");
+    c.send("PUB nowhere x\n");
+    CHECK(c.line() == "OK 0");
+    c.send("GET wire\n");
+    CHECK(c.line() == "MSG hello over tcp");
+    c.send("GET wire\n");
+    CHECK(c.line() == "EMPTY");
+}
+
+TEST_CASE_METHOD(net_fixture, "connections spread over the shards", "[unit][net]")
+{
+    std::set<std::string> shards;
+    std::vector<std::unique_ptr<client>> clients;
+    for (int i = 0; i < 32 && shards.size() < 2; ++i) {
+        clients.push_back(std::make_unique<client>(port()));
+        clients.back()->send("SHARD\n");
+        shards.insert(clients.back()->line());
+    }
+    CHECK(shards == std::set<std::string>{"SHARD 0", "SHARD 1"});
+}
+
+TEST_CASE_METHOD(net_fixture, "a large response goes out whole", "[unit][net]")
+{
+    client c(port());
+    c.send("BIG 3000000\nPING\n");
+    auto big = c.line(10s);
+    CHECK(big.size() == 3000000);
+    CHECK(big.find_first_not_of('x') == std::string::npos);
+    CHECK(c.line() == "PONG");
+}
+
+TEST_CASE_METHOD(net_fixture, "a protocol error closes only that connection", "[unit][net]")
+{
+    client good(port());
+    client bad(port());
+    bad.send("BAD\nPING\n");
+    CHECK(bad.line() == "ERR bad command");
+    CHECK(bad.line().empty());
+    CHECK(bad.closed);
+    good.send("PING\n");
+    CHECK(good.line() == "PONG");
+}
+
+TEST_CASE("a listener port in use is refused with the address", "[unit][net]")
+{
+    net_fixture first;
+    kernel::broker_config config = first.config;
+    config.listeners[0].port = first.port();
+    kernel::log_registry logs{"off"};
+    kernel::plugin_registry plugins(config.plugin_dirs);
+    REQUIRE(plugins.load_configured(config).ok());
+    // SO_REUSEPORT lets sockets of the same user share a port, so occupy it without it.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 1) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    config.listeners[0].port = ntohs(a.sin_port);
+    auto second = kernel::broker::create(config, plugins, logs);
+    REQUIRE(second.ok());
+    auto st = (*second)->start();
+    ::close(fd);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.code() == sdk::errc::unavailable);
+    CHECK(st.message().find("listener 'line' 127.0.0.1:" + std::to_string(ntohs(a.sin_port))) != std::string_view::npos);
+    (*second)->stop(0ms);
+}
