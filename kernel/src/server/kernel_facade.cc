@@ -58,7 +58,7 @@ class subscription_impl final : public sdk::subscription
                       sdk::destination_id dest, bool stream)
       : _home(home)
       , _link(std::move(link))
-      , _settles(std::make_shared<settle_buffer>(settle_buffer{&core, dest, stream}))
+      , _settles(std::make_shared<settle_buffer>(settle_buffer{&core, dest, stream, 0, {}}))
     {
     }
     ~subscription_impl() override

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -92,12 +93,12 @@ int list_plugins(const std::vector<std::string>& dirs)
             auto p = inspect_plugin_file(f.string());
             if (!p) {
                 all_ok = false;
-                std::printf("REFUSED  %s\n", p.error().message().data());
+                fmt::print("REFUSED  {}\n", p.error().message());
                 continue;
             }
             const auto* d = p->descriptor;
-            std::printf("%-9s %-14s %-8s ABI %u.%u  %s\n", sdk::kinds::name_of(d->kind), d->name,
-                        d->plugin_version, d->abi_major, d->abi_minor, f.string().c_str());
+            fmt::print("{:<9} {:<14} {:<8} ABI {}.{}  {}\n", sdk::kinds::name_of(d->kind), d->name,
+                       d->plugin_version, d->abi_major, d->abi_minor, f.string());
         }
     }
     return static_cast<int>(all_ok ? exit_code::ok : exit_code::plugin_refused);
