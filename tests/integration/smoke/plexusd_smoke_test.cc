@@ -79,7 +79,7 @@ TEST_CASE("plexusd serves plexusctl: declare, publish, get, then SIGTERM exits 0
     CHECK(b.log().find("plexusd ready") != std::string::npos);
 }
 
-TEST_CASE("--check-config accepts a good config and --list-plugins lists the plugins", "[integration][smoke]")
+TEST_CASE("check-config accepts a good config and list-plugins lists the plugins", "[integration][smoke]")
 {
     temp_dir dir;
     auto ok = plexusd_with(dir, "admin: { enabled: false }\n", {"--check-config"});

@@ -93,7 +93,7 @@ TEST_CASE("bad values are refused naming key, expectation and value", "[unit][co
     CHECK(error_of("admin: {\n").find("plexus.yaml: line") == 0);
 }
 
-TEST_CASE("--set overrides keys, creating maps and indexing lists", "[unit][config]")
+TEST_CASE("set overrides keys, creating maps and indexing lists", "[unit][config]")
 {
     auto r = parse_config("listeners:\n  - { protocol: mqtt, port: 1883 }\n", "plexus.yaml",
                           {"admin.port=0", "listeners[0].port=0", "storage.engines.memory.max_bytes_per_log=10",

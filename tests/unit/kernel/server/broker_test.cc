@@ -173,6 +173,17 @@ struct broker_fixture
         REQUIRE(r.ok());
         return *r;
     }
+    /// Runs `f` on `shard` and waits: subscriptions are used only on their own shard.
+    template<class F>
+    void on(unsigned shard, F f)
+    {
+        auto p = std::make_shared<std::promise<void>>();
+        k(shard).shard().post([p, f = std::move(f)]() mutable {
+            f();
+            p->set_value();
+        });
+        REQUIRE(p->get_future().wait_for(5s) == std::future_status::ready);
+    }
     /// Destroys a subscription on the shard it belongs to.
     void cancel(std::unique_ptr<sdk::subscription> sub, unsigned shard = 1)
     {
@@ -260,10 +271,10 @@ TEST_CASE_METHOD(broker_fixture, "prefetch limits unacked deliveries and acks re
     CHECK(sink.count() == 2);
     CHECK(sink.bodies() == std::vector<std::string>{"m0", "m1"});
     auto tag = sink.at(0).tag;
-    (*sub)->ack(tag, false);
+    on(1, [&] { (*sub)->ack(tag, false); });
     REQUIRE(eventually([&] { return sink.count() == 3; }));
     CHECK(sink.at(2).msg->body.to_string() == "m2");
-    (*sub)->ack(sink.at(2).tag, true); // cumulative: acks m1 and m2
+    on(1, [&] { (*sub)->ack(sink.at(2).tag, true); }); // cumulative: acks m1 and m2
     REQUIRE(eventually([&] { return sink.count() == 5; }));
     CHECK(info("pf").unacked == 2);
     cancel(std::move(*sub));
@@ -277,13 +288,13 @@ TEST_CASE_METHOD(broker_fixture, "nack with requeue redelivers with a delivery c
     auto sub = subscribe(consumer("rq", 1), sink);
     REQUIRE(sub.ok());
     REQUIRE(eventually([&] { return sink.count() == 1; }));
-    (*sub)->nack(sink.at(0).tag, false, true);
+    on(1, [&] { (*sub)->nack(sink.at(0).tag, false, true); });
     REQUIRE(eventually([&] { return sink.count() == 2; }));
     auto again = sink.at(1);
     CHECK(again.msg->body.to_string() == "once");
     CHECK(again.redelivered);
     CHECK(again.delivery_count == 2);
-    (*sub)->nack(again.tag, false, false); // reject without requeue: gone
+    on(1, [&] { (*sub)->nack(again.tag, false, false); }); // reject without requeue: gone
     std::this_thread::sleep_for(50ms);
     CHECK(sink.count() == 2);
     auto i = info("rq");
@@ -302,7 +313,7 @@ TEST_CASE_METHOD(broker_fixture, "a cancelled consumer's unacked messages go to 
     auto s1 = subscribe(consumer("handover", 10), first);
     REQUIRE(s1.ok());
     REQUIRE(eventually([&] { return first.count() == 3; }));
-    (*s1)->ack(first.at(0).tag, false);
+    on(1, [&] { (*s1)->ack(first.at(0).tag, false); });
     cancel(std::move(*s1));
     collecting_sink second;
     auto s2 = subscribe(consumer("handover", 10), second, 0);
