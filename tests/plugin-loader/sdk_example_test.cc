@@ -2,6 +2,7 @@
 // SDK installed into a scratch prefix with `cmake --install --component sdk`, the example
 // configured against it with find_package(PlexusSDK) and built, then loaded by the real loader
 // and driven as plexusd would drive an exchange of its type.
+#include "support/broker_process.h"
 #include "support/child_process.h"
 
 #include "kernel/src/plugin/loader.h"
@@ -9,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -207,4 +209,36 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
     }
 
     loaded->descriptor->destroy_factory(loaded->factory);
+}
+
+TEST_CASE("the out-of-tree example serves as an exchange type in a running plexusd", "[unit][sdk-example]")
+{
+    const auto& built = build_example();
+    INFO(built.failure);
+    REQUIRE(built.failure.empty());
+    plexus::tests::broker_process broker(
+      "routing: { types: { direct: {}, x_consistent_hash: {} } }\n", {built.plugin_dir});
+    INFO(broker.log());
+    REQUIRE(broker.start());
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(broker.port("admin"))});
+        auto r = plexus::tests::run_process(args, std::chrono::seconds(20));
+        INFO(r.describe());
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    ctl({"declare", "exchange", "hashed", "--type", "x_consistent_hash"});
+    for (const char* q : {"left", "right"}) {
+        ctl({"declare", "queue", q});
+        ctl({"declare", "binding", "--source", "hashed", "--destination", q, "--routing-key", "1"});
+    }
+    for (int i = 0; i < 40; ++i) {
+        ctl({"publish", "--exchange", "hashed", "--routing-key", "order-" + std::to_string(i), "--body", "x"});
+    }
+    // Every message went to exactly one of the two queues.
+    auto left = ctl({"get", "--queue", "left", "--count", "40"});
+    auto right = ctl({"get", "--queue", "right", "--count", "40"});
+    auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+    CHECK(lines(left) + lines(right) == 40);
+    CHECK(broker.stop() == 0);
 }

@@ -40,8 +40,9 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds dea
     return done();
 }
 
-broker_process::broker_process(std::string extra_yaml)
+broker_process::broker_process(std::string extra_yaml, std::vector<std::string> extra_plugin_dirs)
   : _extra(std::move(extra_yaml))
+  , _plugin_dirs(std::move(extra_plugin_dirs))
 {
 }
 
@@ -62,7 +63,11 @@ bool broker_process::start(std::chrono::milliseconds deadline)
         std::ofstream out(config);
         out << "data_dir: \"" << (_dir.path / "data").string() << "\"\n"
             << "ports_file: \"" << ports.string() << "\"\n"
-            << "plugin_dirs: [\"" << PLEXUS_TEST_PLUGIN_DIR << "\"]\n"
+            << "plugin_dirs: [\"" << PLEXUS_TEST_PLUGIN_DIR << "\"";
+        for (const auto& d : _plugin_dirs) {
+            out << ", \"" << d << "\"";
+        }
+        out << "]\n"
             << "shards: 2\n"
             << "admin: { enabled: true, host: 127.0.0.1, port: 0 }\n"
             << _extra;

@@ -31,8 +31,9 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds dea
 class broker_process
 {
   public:
-    /// `extra_yaml` is appended to the generated config (e.g. more routing types).
-    explicit broker_process(std::string extra_yaml = {});
+    /// `extra_yaml` is appended to the generated config (e.g. more routing types);
+    /// `extra_plugin_dirs` are searched after the build's plugin dir.
+    explicit broker_process(std::string extra_yaml = {}, std::vector<std::string> extra_plugin_dirs = {});
     ~broker_process();
 
     /// Starts plexusd and waits until it has written its ports file. False (with log()) when
@@ -48,6 +49,7 @@ class broker_process
   private:
     temp_dir _dir;
     std::string _extra;
+    std::vector<std::string> _plugin_dirs;
     pid_t _pid = -1;
     std::map<std::string, std::uint16_t> _ports;
 };
