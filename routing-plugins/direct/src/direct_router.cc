@@ -1,5 +1,7 @@
 #include "direct_router.h"
 
+#include "../../common/router_factory.h"
+
 #include <algorithm>
 
 namespace plexus::routing::direct {
@@ -46,11 +48,7 @@ void direct_router::route(std::string_view key, const sdk::headers&, sdk::destin
 
 sdk::result<std::unique_ptr<sdk::router>> direct_router::clone() const noexcept
 {
-    try {
-        return std::unique_ptr<sdk::router>(std::make_unique<direct_router>(*this));
-    } catch (const std::bad_alloc&) {
-        return sdk::status(sdk::errc::resource_exhausted, "out of memory");
-    }
+    return clone_router(*this);
 }
 
 } // namespace plexus::routing::direct

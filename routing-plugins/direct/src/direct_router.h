@@ -13,6 +13,9 @@ namespace plexus::routing::direct {
 class direct_router final : public sdk::router
 {
   public:
+    static constexpr const char* name = "direct";
+    explicit direct_router(const sdk::router_spec&) {}
+
     sdk::status bind(const sdk::binding& b) noexcept override;
     sdk::status unbind(const sdk::binding& b) noexcept override;
     void route(std::string_view key, const sdk::headers& h, sdk::destination_set& out) const noexcept override;

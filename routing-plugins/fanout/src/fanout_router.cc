@@ -1,5 +1,7 @@
 #include "fanout_router.h"
 
+#include "../../common/router_factory.h"
+
 #include <algorithm>
 
 namespace plexus::routing::fanout {
@@ -49,11 +51,7 @@ void fanout_router::route(std::string_view, const sdk::headers&, sdk::destinatio
 
 sdk::result<std::unique_ptr<sdk::router>> fanout_router::clone() const noexcept
 {
-    try {
-        return std::unique_ptr<sdk::router>(std::make_unique<fanout_router>(*this));
-    } catch (const std::bad_alloc&) {
-        return sdk::status(sdk::errc::resource_exhausted, "out of memory");
-    }
+    return clone_router(*this);
 }
 
 } // namespace plexus::routing::fanout

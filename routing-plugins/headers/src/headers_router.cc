@@ -1,5 +1,7 @@
 #include "headers_router.h"
 
+#include "../../common/router_factory.h"
+
 #include <algorithm>
 
 namespace plexus::routing::headers {
@@ -24,11 +26,12 @@ void headers_router::index(entry& e)
     e.any = m == "any" || m == "any-with-x";
     const bool with_x = m == "all-with-x" || m == "any-with-x";
     e.conditions.clear();
-    for (const auto& arg : e.binding.arguments) {
-        if (arg.key == "x-match" || (!with_x && arg.key.rfind("x-", 0) == 0)) {
+    for (std::size_t i = 0; i < e.binding.arguments.size(); ++i) {
+        const auto& key = e.binding.arguments[i].key;
+        if (key == "x-match" || (!with_x && key.rfind("x-", 0) == 0)) {
             continue;
         }
-        e.conditions.push_back(&arg);
+        e.conditions.push_back(i);
     }
 }
 
@@ -44,10 +47,7 @@ sdk::status headers_router::bind(const sdk::binding& b) noexcept
     try {
         if (std::none_of(_bindings.begin(), _bindings.end(), [&](const entry& e) { return same_binding(e.binding, b); })) {
             _bindings.push_back({b, false, {}});
-            // Conditions point into each entry's own arguments: re-index after the vector moved.
-            for (auto& e : _bindings) {
-                index(e);
-            }
+            index(_bindings.back());
         }
         return {};
     } catch (const std::bad_alloc&) {
@@ -65,9 +65,6 @@ sdk::status headers_router::unbind(const sdk::binding& b) noexcept
         return sdk::status(sdk::errc::not_found, "no such binding");
     }
     _bindings.erase(it);
-    for (auto& e : _bindings) {
-        index(e);
-    }
     return {};
 }
 
@@ -76,7 +73,8 @@ bool headers_router::matches(const entry& e, const sdk::headers& h) noexcept
     if (e.conditions.empty()) {
         return !e.any; // all-of-nothing holds; any-of-nothing does not
     }
-    for (const auto* cond : e.conditions) {
+    for (auto i : e.conditions) {
+        const auto* cond = &e.binding.arguments[i];
         const auto* value = sdk::find_header(h, cond->key);
         bool ok = value != nullptr &&
                   (std::holds_alternative<std::monostate>(cond->value) || *value == cond->value);
@@ -101,16 +99,7 @@ void headers_router::route(std::string_view, const sdk::headers& h, sdk::destina
 
 sdk::result<std::unique_ptr<sdk::router>> headers_router::clone() const noexcept
 {
-    try {
-        auto copy = std::make_unique<headers_router>();
-        copy->_bindings = _bindings;
-        for (auto& e : copy->_bindings) {
-            copy->index(e);
-        }
-        return std::unique_ptr<sdk::router>(std::move(copy));
-    } catch (const std::bad_alloc&) {
-        return sdk::status(sdk::errc::resource_exhausted, "out of memory");
-    }
+    return clone_router(*this);
 }
 
 } // namespace plexus::routing::headers

@@ -15,6 +15,9 @@ namespace plexus::routing::headers {
 class headers_router final : public sdk::router
 {
   public:
+    static constexpr const char* name = "headers";
+    explicit headers_router(const sdk::router_spec&) {}
+
     sdk::status bind(const sdk::binding& b) noexcept override;
     sdk::status unbind(const sdk::binding& b) noexcept override;
     void route(std::string_view key, const sdk::headers& h, sdk::destination_set& out) const noexcept override;
@@ -27,10 +30,10 @@ class headers_router final : public sdk::router
     {
         sdk::binding binding;
         bool any = false;
-        std::vector<const sdk::header*> conditions; // into binding.arguments
+        std::vector<std::size_t> conditions; // indexes into binding.arguments (copy-safe)
     };
     static bool matches(const entry& e, const sdk::headers& h) noexcept;
-    void index(entry& e);
+    static void index(entry& e);
     std::vector<entry> _bindings;
 };
 

@@ -1,21 +1,6 @@
 #include "headers_router.h"
 
-#include "../../common/empty_config.h"
+#include "../../common/router_factory.h"
 #include "plexus/sdk/plugin.h"
 
-namespace plexus::routing::headers {
-
-class factory final : public sdk::router_factory
-{
-  public:
-    sdk::status validate(std::string_view json) const noexcept override { return check_empty_config("headers", json); }
-    sdk::status configure(std::string_view json) noexcept override { return check_empty_config("headers", json); }
-    sdk::result<std::unique_ptr<sdk::router>> create(const sdk::router_spec&) noexcept override
-    {
-        return std::unique_ptr<sdk::router>(new (std::nothrow) headers_router());
-    }
-};
-
-} // namespace plexus::routing::headers
-
-PLEXUS_DECLARE_PLUGIN(routing, "headers", "0.1.0", plexus::routing::headers::factory)
+PLEXUS_DECLARE_PLUGIN(routing, "headers", "0.1.0", plexus::routing::settingless_router_factory<plexus::routing::headers::headers_router>)

@@ -1,5 +1,9 @@
 #include "topic_router.h"
 
+#include "../../common/router_factory.h"
+
+#include "../../common/router_factory.h"
+
 #include <algorithm>
 #include <array>
 
@@ -43,6 +47,11 @@ std::unique_ptr<topic_router::node> topic_router::node::copy() const
     }
     n->destinations = destinations;
     return n;
+}
+
+topic_router::topic_router(const sdk::router_spec& spec)
+  : topic_router(spec.syntax)
+{
 }
 
 topic_router::topic_router(sdk::topic_syntax syntax)
@@ -180,11 +189,7 @@ void topic_router::route(std::string_view key, const sdk::headers&, sdk::destina
 
 sdk::result<std::unique_ptr<sdk::router>> topic_router::clone() const noexcept
 {
-    try {
-        return std::unique_ptr<sdk::router>(std::make_unique<topic_router>(*this));
-    } catch (const std::bad_alloc&) {
-        return sdk::status(sdk::errc::resource_exhausted, "out of memory");
-    }
+    return clone_router(*this);
 }
 
 } // namespace plexus::routing::topic

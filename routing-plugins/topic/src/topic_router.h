@@ -19,6 +19,8 @@ namespace plexus::routing::topic {
 class topic_router final : public sdk::router
 {
   public:
+    static constexpr const char* name = "topic";
+    explicit topic_router(const sdk::router_spec& spec);
     explicit topic_router(sdk::topic_syntax syntax);
     topic_router(const topic_router& other);
 
