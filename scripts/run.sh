@@ -6,5 +6,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target plexusd plexus_plugins
+cmake --build --preset release --target plexusd plexusctl plexus_plugins
 exec build/release/kernel/plexusd "$@"

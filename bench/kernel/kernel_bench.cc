@@ -18,7 +18,7 @@ namespace {
 struct bench_broker
 {
     kernel::broker_config config;
-    kernel::log_registry logs{"warn"};
+    kernel::log_registry logs{ "warn" };
     std::unique_ptr<kernel::plugin_registry> plugins;
     std::unique_ptr<kernel::broker> broker;
 
@@ -26,9 +26,9 @@ struct bench_broker
     {
         config.shards = 1;
         config.admin_enabled = false;
-        config.plugin_dirs = {PLEXUS_PLUGIN_DIR};
-        config.storage_engines = {{"memory", "{}"}};
-        config.routing_types = {{"direct", "{}"}, {"fanout", "{}"}, {"topic", "{}"}, {"headers", "{}"}};
+        config.plugin_dirs = { PLEXUS_PLUGIN_DIR };
+        config.storage_engines = { { "memory", "{}" } };
+        config.routing_types = { { "direct", "{}" }, { "fanout", "{}" }, { "topic", "{}" }, { "headers", "{}" } };
         plugins = std::make_unique<kernel::plugin_registry>(config.plugin_dirs);
         if (!plugins->load_configured(config).ok()) {
             std::abort();
@@ -53,7 +53,7 @@ struct bench_broker
 
 struct counting_sink final : sdk::delivery_sink
 {
-    std::atomic<std::uint64_t> delivered{0};
+    std::atomic<std::uint64_t> delivered{ 0 };
     void deliver(std::vector<sdk::delivery> batch) noexcept override
     {
         delivered.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -76,11 +76,12 @@ void route_enqueue_deliver(benchmark::State& state)
     using namespace std::chrono_literals;
     sdk::queue_spec qs;
     qs.name = "bench";
-    if (!b.call<sdk::result<sdk::queue_info>>([qs](sdk::kernel& k, auto done) { k.declare_queue(qs, std::move(done)); })) {
+    if (!b.call<sdk::result<sdk::queue_info>>(
+          [qs](sdk::kernel& k, auto done) { k.declare_queue(qs, std::move(done)); })) {
         state.SkipWithError("declare failed");
         return;
     }
-    sdk::binding_spec bs{"/", "amq.direct", "bench", false, "bench-key", {}};
+    sdk::binding_spec bs{ "/", "amq.direct", "bench", false, "bench-key", {} };
     (void)b.call<sdk::status>([bs](sdk::kernel& k, auto done) { k.bind(bs, std::move(done)); });
     counting_sink sink;
     sdk::subscribe_request req;
@@ -96,7 +97,7 @@ void route_enqueue_deliver(benchmark::State& state)
         // One posted task publishes a burst, as one socket read of a gateway would.
         k.shard().post([&k, msg] {
             for (int i = 0; i < per_task; ++i) {
-                k.publish(sdk::publish_request{"/", msg, sdk::ack_level::none}, nullptr);
+                k.publish(sdk::publish_request{ "/", msg, sdk::ack_level::none }, nullptr);
             }
         });
         sent += per_task;
@@ -123,11 +124,12 @@ void stream_append(benchmark::State& state)
     bench_broker b;
     sdk::stream_spec ss;
     ss.name = "bench-stream";
-    (void)b.call<sdk::result<sdk::stream_info>>([ss](sdk::kernel& k, auto done) { k.declare_stream(ss, std::move(done)); });
+    (void)b.call<sdk::result<sdk::stream_info>>(
+      [ss](sdk::kernel& k, auto done) { k.declare_stream(ss, std::move(done)); });
     auto msg = hundred_byte_message("", "");
     std::vector<sdk::message_ptr> records(100, msg);
     auto& k = b.broker->facade(0);
-    std::atomic<std::uint64_t> appended{0};
+    std::atomic<std::uint64_t> appended{ 0 };
     std::uint64_t sent = 0;
     constexpr int batches_per_task = 100;
     for (auto _ : state) {
@@ -135,7 +137,11 @@ void stream_append(benchmark::State& state)
             for (int i = 0; i < batches_per_task; ++i) {
                 sdk::record_batch batch;
                 batch.records = records;
-                k.append("/", "bench-stream", sdk::partition_id(0), std::move(batch), sdk::ack_level::none,
+                k.append("/",
+                         "bench-stream",
+                         sdk::partition_id(0),
+                         std::move(batch),
+                         sdk::ack_level::none,
                          [&appended](sdk::result<sdk::offset_range> r) {
                              appended.fetch_add(r ? r->count() : 0, std::memory_order_relaxed);
                          });

@@ -15,7 +15,7 @@ namespace {
 
 std::unique_ptr<sdk::router> make(const char* name)
 {
-    auto p = kernel::load_plugin({PLEXUS_PLUGIN_DIR}, PLEXUS_KIND_ROUTING, name);
+    auto p = kernel::load_plugin({ PLEXUS_PLUGIN_DIR }, PLEXUS_KIND_ROUTING, name);
     if (!p) {
         std::abort();
     }
@@ -28,11 +28,17 @@ void topic_10k_bindings(benchmark::State& state)
     for (int i = 0; i < 10000; ++i) {
         std::string key;
         switch (i % 3) {
-            case 0: key = "sensor." + std::to_string(i) + ".*.temp"; break;
-            case 1: key = "region." + std::to_string(i % 100) + ".#"; break;
-            default: key = "a." + std::to_string(i) + ".b"; break;
+            case 0:
+                key = "sensor." + std::to_string(i) + ".*.temp";
+                break;
+            case 1:
+                key = "region." + std::to_string(i % 100) + ".#";
+                break;
+            default:
+                key = "a." + std::to_string(i) + ".b";
+                break;
         }
-        (void)r->bind(sdk::binding{key, sdk::destination_id(static_cast<std::uint64_t>(i)), {}});
+        (void)r->bind(sdk::binding{ key, sdk::destination_id(static_cast<std::uint64_t>(i)), {} });
     }
     std::vector<std::string> keys;
     std::mt19937 rng(42);
@@ -59,7 +65,7 @@ void direct_1k_bindings(benchmark::State& state)
     std::vector<std::string> keys;
     for (int i = 0; i < 1000; ++i) {
         keys.push_back("queue-" + std::to_string(i));
-        (void)r->bind(sdk::binding{keys.back(), sdk::destination_id(static_cast<std::uint64_t>(i)), {}});
+        (void)r->bind(sdk::binding{ keys.back(), sdk::destination_id(static_cast<std::uint64_t>(i)), {} });
     }
     sdk::destination_set out;
     sdk::headers none;

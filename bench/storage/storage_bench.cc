@@ -36,7 +36,7 @@ struct bench_engine
 
     bench_engine()
     {
-        auto loaded = kernel::load_plugin({env_or("PLEXUS_PLUGIN_DIR", PLEXUS_PLUGIN_DIR)},
+        auto loaded = kernel::load_plugin({ env_or("PLEXUS_PLUGIN_DIR", PLEXUS_PLUGIN_DIR) },
                                           PLEXUS_KIND_STORAGE,
                                           env_or("PLEXUS_STORAGE_ENGINE", "memory"));
         if (!loaded) {
@@ -67,7 +67,7 @@ struct bench_engine
 
     std::unique_ptr<sdk::log> open(const std::string& name)
     {
-        auto r = engine->open_log(sdk::log_spec{name, nullptr});
+        auto r = engine->open_log(sdk::log_spec{ name, nullptr });
         return r ? std::move(*r) : nullptr;
     }
 };
@@ -134,7 +134,7 @@ void read(benchmark::State& state)
     }
     const auto max_bytes = static_cast<std::size_t>(state.range(0));
     const auto end = log->offsets().next;
-    sdk::offset from{0};
+    sdk::offset from{ 0 };
     std::int64_t read_records = 0;
     for (auto _ : state) {
         log->read(from, max_bytes, [&](sdk::result<sdk::record_batch> r) {
@@ -145,7 +145,7 @@ void read(benchmark::State& state)
             }
         });
         if (from >= end) {
-            from = sdk::offset{0};
+            from = sdk::offset{ 0 };
         }
     }
     state.SetItemsProcessed(read_records);
@@ -168,9 +168,7 @@ void offset_for_timestamp(benchmark::State& state)
     std::int64_t ts = 0;
     std::int64_t found = 0;
     for (auto _ : state) {
-        log->offset_for_timestamp(sdk::timestamp_ms(ts), [&](sdk::result<sdk::offset> r) {
-            found += r ? 1 : 0;
-        });
+        log->offset_for_timestamp(sdk::timestamp_ms(ts), [&](sdk::result<sdk::offset> r) { found += r ? 1 : 0; });
         ts = (ts + 7919) % 100'000;
     }
     state.SetItemsProcessed(found);

@@ -17,9 +17,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using plexus::kernel::inspect_plugin_file;
 using plexus::kernel::load_plugin;
 using plexus::kernel::load_plugin_file;
-using plexus::kernel::inspect_plugin_file;
 using plexus::sdk::errc;
 
 std::string fixture_dir()
@@ -47,7 +47,7 @@ bool is_one_printable_line(std::string_view s)
 // Loads fixture `name` as the routing plugin `name` and returns the failed status.
 plexus::sdk::status refusal_of(const std::string& name)
 {
-    auto r = load_plugin({fixture_dir()}, PLEXUS_KIND_ROUTING, name);
+    auto r = load_plugin({ fixture_dir() }, PLEXUS_KIND_ROUTING, name);
     INFO("fixture " << name << " must be refused");
     REQUIRE_FALSE(r.has_value());
     plexus::sdk::status st = r.error();
@@ -83,7 +83,7 @@ struct temp_dir
 
 TEST_CASE("a valid plugin loads and its factory works", "[unit][plugin-loader]")
 {
-    auto r = load_plugin({fixture_dir()}, PLEXUS_KIND_ROUTING, "good_minimal");
+    auto r = load_plugin({ fixture_dir() }, PLEXUS_KIND_ROUTING, "good_minimal");
     REQUIRE(r.has_value());
     const auto& p = *r;
     CHECK(p.path == fixture_path("good_minimal"));
@@ -100,24 +100,24 @@ TEST_CASE("a valid plugin loads and its factory works", "[unit][plugin-loader]")
     auto* factory = static_cast<plexus::sdk::router_factory*>(p.factory);
     CHECK(factory->validate("{}").ok());
     CHECK(factory->configure("{}").ok());
-    auto router = factory->create(plexus::sdk::router_spec{"ex", {}, {}});
+    auto router = factory->create(plexus::sdk::router_spec{ "ex", {}, {} });
     REQUIRE(router.has_value());
     using plexus::sdk::destination_id;
-    REQUIRE((*router)->bind({"k", destination_id{7}, {}}).ok());
-    REQUIRE((*router)->bind({"k", destination_id{7}, {}}).ok()); // idempotent
+    REQUIRE((*router)->bind({ "k", destination_id{ 7 }, {} }).ok());
+    REQUIRE((*router)->bind({ "k", destination_id{ 7 }, {} }).ok()); // idempotent
     CHECK((*router)->binding_count() == 1);
     plexus::sdk::destination_set out;
     (*router)->route("k", {}, out);
     REQUIRE(out.size() == 1);
-    CHECK(out[0] == destination_id{7});
+    CHECK(out[0] == destination_id{ 7 });
     out.clear();
     (*router)->route("other", {}, out);
     CHECK(out.empty());
     auto copy = (*router)->clone();
     REQUIRE(copy.has_value());
     CHECK((*copy)->binding_count() == 1);
-    CHECK((*router)->unbind({"k", destination_id{7}, {}}).ok());
-    CHECK((*router)->unbind({"k", destination_id{7}, {}}).code() == errc::not_found);
+    CHECK((*router)->unbind({ "k", destination_id{ 7 }, {} }).ok());
+    CHECK((*router)->unbind({ "k", destination_id{ 7 }, {} }).code() == errc::not_found);
 
     // Objects first, then the factory: the order the registry keeps.
     copy = plexus::sdk::status(errc::internal, "released");
@@ -129,36 +129,36 @@ TEST_CASE("a library without the entry symbol is refused", "[unit][plugin-loader
 {
     auto st = refusal_of("no_entry_symbol");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("no_entry_symbol", "no plexus_plugin_entry_v1 symbol (not a Plexus plugin)"));
+    CHECK(st.message() == refused("no_entry_symbol", "no plexus_plugin_entry_v1 symbol (not a Plexus plugin)"));
 }
 
 TEST_CASE("an entry returning no descriptor is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("null_descriptor");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("null_descriptor", "plexus_plugin_entry_v1 returned no descriptor"));
+    CHECK(st.message() == refused("null_descriptor", "plexus_plugin_entry_v1 returned no descriptor"));
 }
 
 TEST_CASE("another ABI major version is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("abi_major_mismatch");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() == refused("abi_major_mismatch",
-                                  fmt::format("ABI major version {} but this plexusd speaks {}",
-                                              PLEXUS_ABI_MAJOR + 1, PLEXUS_ABI_MAJOR)));
+    CHECK(
+      st.message() ==
+      refused("abi_major_mismatch",
+              fmt::format("ABI major version {} but this plexusd speaks {}", PLEXUS_ABI_MAJOR + 1, PLEXUS_ABI_MAJOR)));
 }
 
 TEST_CASE("a plugin needing a newer ABI minor version is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("abi_minor_newer");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("abi_minor_newer",
-                  fmt::format("needs ABI {}.{} but this plexusd provides {}.{} (upgrade plexusd)",
-                              PLEXUS_ABI_MAJOR, PLEXUS_ABI_MINOR + 1, PLEXUS_ABI_MAJOR,
-                              PLEXUS_ABI_MINOR)));
+    CHECK(st.message() == refused("abi_minor_newer",
+                                  fmt::format("needs ABI {}.{} but this plexusd provides {}.{} (upgrade plexusd)",
+                                              PLEXUS_ABI_MAJOR,
+                                              PLEXUS_ABI_MINOR + 1,
+                                              PLEXUS_ABI_MAJOR,
+                                              PLEXUS_ABI_MINOR)));
 }
 
 TEST_CASE("a descriptor smaller than the host's is refused", "[unit][plugin-loader]")
@@ -176,28 +176,25 @@ TEST_CASE("a descriptor with null fields is refused", "[unit][plugin-loader]")
     auto st = refusal_of("null_fields");
     CHECK(st.code() == errc::invalid_argument);
     CHECK(st.message() ==
-          refused("null_fields",
-                  "descriptor has a null name, version, fingerprint or factory function"));
+          refused("null_fields", "descriptor has a null name, version, fingerprint or factory function"));
 }
 
 TEST_CASE("another build fingerprint is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("fingerprint_mismatch");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("fingerprint_mismatch",
-                  fmt::format("build fingerprint mismatch (plugin '{}', plexusd '{}'): rebuild the "
-                              "plugin with this plexusd's toolchain and SDK",
-                              "gcc-0;cxx11abi=0;sdk=not-this-sdk",
-                              plexus::sdk::build_fingerprint)));
+    CHECK(st.message() == refused("fingerprint_mismatch",
+                                  fmt::format("build fingerprint mismatch (plugin '{}', plexusd '{}'): rebuild the "
+                                              "plugin with this plexusd's toolchain and SDK",
+                                              "gcc-0;cxx11abi=0;sdk=not-this-sdk",
+                                              plexus::sdk::build_fingerprint)));
 }
 
 TEST_CASE("a plugin of another kind is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("wrong_kind");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("wrong_kind", "is a storage plugin, the config uses it as routing"));
+    CHECK(st.message() == refused("wrong_kind", "is a storage plugin, the config uses it as routing"));
 }
 
 TEST_CASE("a plugin naming itself differently is refused", "[unit][plugin-loader]")
@@ -205,26 +202,23 @@ TEST_CASE("a plugin naming itself differently is refused", "[unit][plugin-loader
     auto st = refusal_of("name_mismatch");
     CHECK(st.code() == errc::invalid_argument);
     CHECK(st.message() ==
-          refused("name_mismatch",
-                  "names itself 'someone_else', the config asked for 'name_mismatch'"));
+          refused("name_mismatch", "names itself 'someone_else', the config asked for 'name_mismatch'"));
 }
 
-TEST_CASE("control characters from a descriptor cannot break the one-line refusal",
-          "[unit][plugin-loader]")
+TEST_CASE("control characters from a descriptor cannot break the one-line refusal", "[unit][plugin-loader]")
 {
     auto st = refusal_of("multiline_name");
     CHECK(st.code() == errc::invalid_argument);
     CHECK(st.message() ==
-          refused("multiline_name",
-                  "names itself 'evil\\nname\\x1b[31m', the config asked for 'multiline_name'"));
+          refused("multiline_name", "names itself 'evil\\nname\\x1b[31m', the config asked for 'multiline_name'"));
 }
 
 TEST_CASE("a failing create_factory() is refused", "[unit][plugin-loader]")
 {
     auto st = refusal_of("null_factory");
     CHECK(st.code() == errc::invalid_argument);
-    CHECK(st.message() ==
-          refused("null_factory", "create_factory() failed (the factory constructor threw or ran "
+    CHECK(st.message() == refused("null_factory",
+                                  "create_factory() failed (the factory constructor threw or ran "
                                   "out of memory)"));
 }
 
@@ -242,7 +236,7 @@ TEST_CASE("a file that is not a shared library fails dlopen", "[unit][plugin-loa
     temp_dir dir;
     auto path = (dir.path / "libplexus_routing_garbage.so").string();
     std::ofstream(path) << "not an ELF file\n";
-    auto r = load_plugin({dir.path.string()}, PLEXUS_KIND_ROUTING, "garbage");
+    auto r = load_plugin({ dir.path.string() }, PLEXUS_KIND_ROUTING, "garbage");
     REQUIRE_FALSE(r.has_value());
     std::string msg(r.error().message());
     CHECK(r.error().code() == errc::invalid_argument);
@@ -253,13 +247,12 @@ TEST_CASE("a file that is not a shared library fails dlopen", "[unit][plugin-loa
 TEST_CASE("a missing plugin lists every path tried", "[unit][plugin-loader]")
 {
     temp_dir first;
-    auto r = load_plugin({first.path.string(), fixture_dir()}, PLEXUS_KIND_ROUTING, "absent");
+    auto r = load_plugin({ first.path.string(), fixture_dir() }, PLEXUS_KIND_ROUTING, "absent");
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code() == errc::not_found);
-    CHECK(r.error().message() ==
-          fmt::format("routing plugin 'absent' not found; tried: {}, {}",
-                      (first.path / "libplexus_routing_absent.so").string(),
-                      fixture_path("absent")));
+    CHECK(r.error().message() == fmt::format("routing plugin 'absent' not found; tried: {}, {}",
+                                             (first.path / "libplexus_routing_absent.so").string(),
+                                             fixture_path("absent")));
 }
 
 TEST_CASE("no plugin directories at all is reported as such", "[unit][plugin-loader]")
@@ -267,28 +260,24 @@ TEST_CASE("no plugin directories at all is reported as such", "[unit][plugin-loa
     auto r = load_plugin({}, PLEXUS_KIND_STORAGE, "memory");
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code() == errc::not_found);
-    CHECK(r.error().message() ==
-          "storage plugin 'memory' not found; tried: (no plugin_dirs configured)");
+    CHECK(r.error().message() == "storage plugin 'memory' not found; tried: (no plugin_dirs configured)");
 }
 
 TEST_CASE("directories are searched in order and the first match wins", "[unit][plugin-loader]")
 {
     temp_dir empty;
-    auto r = load_plugin({empty.path.string(), fixture_dir()}, PLEXUS_KIND_ROUTING, "good_minimal");
+    auto r = load_plugin({ empty.path.string(), fixture_dir() }, PLEXUS_KIND_ROUTING, "good_minimal");
     REQUIRE(r.has_value());
     CHECK(r->path == fixture_path("good_minimal"));
     r->descriptor->destroy_factory(r->factory);
 
     // A broken file earlier on the path is reported, not skipped: the operator must see it.
     temp_dir shadow;
-    fs::copy_file(fixture_path("abi_major_mismatch"),
-                  shadow.path / "libplexus_routing_good_minimal.so");
-    auto shadowed =
-      load_plugin({shadow.path.string(), fixture_dir()}, PLEXUS_KIND_ROUTING, "good_minimal");
+    fs::copy_file(fixture_path("abi_major_mismatch"), shadow.path / "libplexus_routing_good_minimal.so");
+    auto shadowed = load_plugin({ shadow.path.string(), fixture_dir() }, PLEXUS_KIND_ROUTING, "good_minimal");
     REQUIRE_FALSE(shadowed.has_value());
     CHECK_THAT(std::string(shadowed.error().message()),
-               Catch::StartsWith("plugin file " +
-                                 (shadow.path / "libplexus_routing_good_minimal.so").string() +
+               Catch::StartsWith("plugin file " + (shadow.path / "libplexus_routing_good_minimal.so").string() +
                                  ": ABI major version"));
 }
 
@@ -298,20 +287,16 @@ TEST_CASE("load_plugin_file checks kind and name of an explicit path", "[unit][p
     REQUIRE(ok.has_value());
     ok->descriptor->destroy_factory(ok->factory);
 
-    auto kind =
-      load_plugin_file(fixture_path("good_minimal"), PLEXUS_KIND_PROTOCOL, "good_minimal");
+    auto kind = load_plugin_file(fixture_path("good_minimal"), PLEXUS_KIND_PROTOCOL, "good_minimal");
     REQUIRE_FALSE(kind.has_value());
-    CHECK(kind.error().message() ==
-          refused("good_minimal", "is a routing plugin, the config uses it as protocol"));
+    CHECK(kind.error().message() == refused("good_minimal", "is a routing plugin, the config uses it as protocol"));
 
     auto missing = load_plugin_file(fixture_path("absent"), PLEXUS_KIND_ROUTING, "absent");
     REQUIRE_FALSE(missing.has_value());
-    CHECK_THAT(std::string(missing.error().message()),
-               Catch::StartsWith(refused("absent", "dlopen failed: ")));
+    CHECK_THAT(std::string(missing.error().message()), Catch::StartsWith(refused("absent", "dlopen failed: ")));
 }
 
-TEST_CASE("inspect_plugin_file reads descriptors without creating factories",
-          "[unit][plugin-loader]")
+TEST_CASE("inspect_plugin_file reads descriptors without creating factories", "[unit][plugin-loader]")
 {
     auto good = inspect_plugin_file(fixture_path("good_minimal"));
     REQUIRE(good.has_value());
@@ -331,9 +316,9 @@ TEST_CASE("inspect_plugin_file reads descriptors without creating factories",
 
 TEST_CASE("the registry stops when a routing type rejects its config", "[unit][plugin-loader]")
 {
-    plexus::kernel::plugin_registry registry({fixture_dir()});
+    plexus::kernel::plugin_registry registry({ fixture_dir() });
     plexus::kernel::broker_config config;
-    config.routing_types = {{"good_minimal", "{}"}, {"validate_rejects", R"({"x": 1})"}};
+    config.routing_types = { { "good_minimal", "{}" }, { "validate_rejects", R"({"x": 1})" } };
     auto st = registry.load_configured(config);
     REQUIRE_FALSE(st.ok());
     CHECK(st.code() == errc::invalid_argument);
@@ -347,22 +332,22 @@ TEST_CASE("the registry stops when a routing type rejects its config", "[unit][p
 
 TEST_CASE("the registry passes loader refusals through unchanged", "[unit][plugin-loader]")
 {
-    plexus::kernel::plugin_registry registry({fixture_dir()});
+    plexus::kernel::plugin_registry registry({ fixture_dir() });
     plexus::kernel::broker_config config;
-    config.routing_types = {{"abi_major_mismatch", "{}"}};
+    config.routing_types = { { "abi_major_mismatch", "{}" } };
     auto st = registry.load_configured(config);
     REQUIRE_FALSE(st.ok());
-    CHECK(st.message() == refused("abi_major_mismatch",
-                                  fmt::format("ABI major version {} but this plexusd speaks {}",
-                                              PLEXUS_ABI_MAJOR + 1, PLEXUS_ABI_MAJOR)));
+    CHECK(
+      st.message() ==
+      refused("abi_major_mismatch",
+              fmt::format("ABI major version {} but this plexusd speaks {}", PLEXUS_ABI_MAJOR + 1, PLEXUS_ABI_MAJOR)));
     CHECK(registry.routing("abi_major_mismatch") == nullptr);
     CHECK(registry.loaded().empty());
 }
 
-TEST_CASE("the registry loads each plugin once and finds it by kind and name",
-          "[unit][plugin-loader]")
+TEST_CASE("the registry loads each plugin once and finds it by kind and name", "[unit][plugin-loader]")
 {
-    plexus::kernel::plugin_registry registry({fixture_dir()});
+    plexus::kernel::plugin_registry registry({ fixture_dir() });
     REQUIRE(registry.load(PLEXUS_KIND_ROUTING, "good_minimal").ok());
     REQUIRE(registry.load(PLEXUS_KIND_ROUTING, "good_minimal").ok());
     CHECK(registry.loaded().size() == 1);
@@ -370,7 +355,7 @@ TEST_CASE("the registry loads each plugin once and finds it by kind and name",
     CHECK(registry.storage("good_minimal") == nullptr);
     CHECK(registry.protocol("good_minimal") == nullptr);
     plexus::kernel::broker_config config;
-    config.routing_types = {{"good_minimal", "{}"}};
+    config.routing_types = { { "good_minimal", "{}" } };
     CHECK(registry.load_configured(config).ok());
     CHECK(registry.loaded().size() == 1);
 }

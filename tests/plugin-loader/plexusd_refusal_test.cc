@@ -52,15 +52,13 @@ refusal run_plexusd(const std::string& routing_type, const std::string& needle)
 {
     temp_dir dir;
     const fs::path config = dir.path / "plexus.yaml";
-    std::ofstream(config) << "plugin_dirs: [\"" << PLEXUS_LOADER_FIXTURE_DIR << "\", \""
-                          << PLEXUS_PLUGIN_DIR << "\"]\n"
+    std::ofstream(config) << "plugin_dirs: [\"" << PLEXUS_LOADER_FIXTURE_DIR << "\", \"" << PLEXUS_PLUGIN_DIR << "\"]\n"
                           << "data_dir: \"" << (dir.path / "data").string() << "\"\n"
                           << "routing: { types: { " << routing_type << ": {} } }\n"
                           << "admin: { enabled: false }\n"
                           << "storage: { default: memory, engines: { memory: {} } }\n";
     refusal r;
-    r.run = plexus::tests::run_process({PLEXUSD_PATH, "--config", config.string()},
-                                       std::chrono::seconds(30));
+    r.run = plexus::tests::run_process({ PLEXUSD_PATH, "--config", config.string() }, std::chrono::seconds(30));
     for (auto& line : lines_of(r.run.err)) {
         if (line.find(needle) != std::string::npos) {
             r.lines_naming.push_back(line);
@@ -71,16 +69,14 @@ refusal run_plexusd(const std::string& routing_type, const std::string& needle)
 
 std::string fixture(const std::string& name)
 {
-    return (fs::path(PLEXUS_LOADER_FIXTURE_DIR) / ("libplexus_routing_" + name + ".so"))
-      .string();
+    return (fs::path(PLEXUS_LOADER_FIXTURE_DIR) / ("libplexus_routing_" + name + ".so")).string();
 }
 
 constexpr int plugin_refused = 4; // kernel/src/server/exit_codes.h
 
 } // namespace
 
-TEST_CASE("plexusd exits 4 naming the file when a plugin is refused",
-          "[integration][plugin-loader]")
+TEST_CASE("plexusd exits 4 naming the file when a plugin is refused", "[integration][plugin-loader]")
 {
     struct expectation
     {
@@ -88,15 +84,15 @@ TEST_CASE("plexusd exits 4 naming the file when a plugin is refused",
         const char* cause;
     };
     auto [name, cause] = GENERATE(values<expectation>({
-      {"abi_major_mismatch", "ABI major version"},
-      {"abi_minor_newer", "upgrade plexusd"},
-      {"fingerprint_mismatch", "build fingerprint mismatch"},
-      {"no_entry_symbol", "no plexus_plugin_entry_v1 symbol"},
-      {"null_descriptor", "returned no descriptor"},
-      {"wrong_kind", "is a storage plugin"},
-      {"name_mismatch", "names itself 'someone_else'"},
-      {"null_factory", "create_factory() failed"},
-      {"unresolved_symbol", "undefined symbol: plexus_fixture_defined_nowhere"},
+      { "abi_major_mismatch", "ABI major version" },
+      { "abi_minor_newer", "upgrade plexusd" },
+      { "fingerprint_mismatch", "build fingerprint mismatch" },
+      { "no_entry_symbol", "no plexus_plugin_entry_v1 symbol" },
+      { "null_descriptor", "returned no descriptor" },
+      { "wrong_kind", "is a storage plugin" },
+      { "name_mismatch", "names itself 'someone_else'" },
+      { "null_factory", "create_factory() failed" },
+      { "unresolved_symbol", "undefined symbol: plexus_fixture_defined_nowhere" },
     }));
     INFO("fixture " << name);
     auto r = run_plexusd(name, fixture(name));
@@ -108,8 +104,7 @@ TEST_CASE("plexusd exits 4 naming the file when a plugin is refused",
     CHECK_THAT(r.lines_naming[0], Catch::Contains(cause));
 }
 
-TEST_CASE("plexusd exits 4 listing every path tried for a missing plugin",
-          "[integration][plugin-loader]")
+TEST_CASE("plexusd exits 4 listing every path tried for a missing plugin", "[integration][plugin-loader]")
 {
     auto r = run_plexusd("not_installed", "routing plugin 'not_installed' not found");
     INFO(r.run.describe());
@@ -117,13 +112,10 @@ TEST_CASE("plexusd exits 4 listing every path tried for a missing plugin",
     REQUIRE(r.lines_naming.size() == 1);
     CHECK_THAT(r.lines_naming[0], Catch::Contains(fixture("not_installed")));
     CHECK_THAT(r.lines_naming[0],
-               Catch::Contains((fs::path(PLEXUS_PLUGIN_DIR) /
-                                "libplexus_routing_not_installed.so")
-                                 .string()));
+               Catch::Contains((fs::path(PLEXUS_PLUGIN_DIR) / "libplexus_routing_not_installed.so").string()));
 }
 
-TEST_CASE("plexusd exits 4 naming the config key when a plugin rejects its section",
-          "[integration][plugin-loader]")
+TEST_CASE("plexusd exits 4 naming the config key when a plugin rejects its section", "[integration][plugin-loader]")
 {
     auto r = run_plexusd("validate_rejects", "routing.types.validate_rejects");
     INFO(r.run.describe());
@@ -136,14 +128,13 @@ TEST_CASE("plexusd --check-config accepts the good fixture", "[integration][plug
 {
     temp_dir dir;
     const fs::path config = dir.path / "plexus.yaml";
-    std::ofstream(config) << "plugin_dirs: [\"" << PLEXUS_LOADER_FIXTURE_DIR << "\", \""
-                          << PLEXUS_PLUGIN_DIR << "\"]\n"
+    std::ofstream(config) << "plugin_dirs: [\"" << PLEXUS_LOADER_FIXTURE_DIR << "\", \"" << PLEXUS_PLUGIN_DIR << "\"]\n"
                           << "data_dir: \"" << (dir.path / "data").string() << "\"\n"
                           << "routing: { types: { good_minimal: {} } }\n"
                           << "admin: { enabled: false }\n"
                           << "storage: { default: memory, engines: { memory: {} } }\n";
-    auto r = plexus::tests::run_process(
-      {PLEXUSD_PATH, "--config", config.string(), "--check-config"}, std::chrono::seconds(30));
+    auto r = plexus::tests::run_process({ PLEXUSD_PATH, "--config", config.string(), "--check-config" },
+                                        std::chrono::seconds(30));
     INFO(r.describe());
     CHECK(r.exit_code == 0);
 }

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -43,7 +45,8 @@ const example_build& build_example()
 {
     static const example_build built = [] {
         example_build b;
-        const fs::path work = PLEXUS_TEST_WORK_DIR;
+        // One work dir per process: ctest runs this executable's cases in parallel.
+        const fs::path work = fs::path(PLEXUS_TEST_WORK_DIR) / std::to_string(::getpid());
         std::error_code ec;
         fs::remove_all(work, ec);
         fs::create_directories(work);
@@ -51,28 +54,27 @@ const example_build& build_example()
         const std::string build = (work / "build").string();
         const std::string cmake = PLEXUS_TEST_CMAKE;
         run_step("installing the SDK",
-                 {cmake, "--install", PLEXUS_TEST_BUILD_DIR, "--component", "sdk", "--prefix",
-                  prefix},
+                 { cmake, "--install", PLEXUS_TEST_BUILD_DIR, "--component", "sdk", "--prefix", prefix },
                  b);
         std::vector<std::string> configure = {
-          cmake,
-          "-S",
-          PLEXUS_TEST_EXAMPLE_SOURCE_DIR,
-          "-B",
-          build,
-          "-G",
-          PLEXUS_TEST_GENERATOR,
-          "-DCMAKE_PREFIX_PATH=" + prefix,
-          "-DCMAKE_CXX_COMPILER=" PLEXUS_TEST_CXX_COMPILER,
-          "-DCMAKE_BUILD_TYPE=" PLEXUS_TEST_BUILD_TYPE,
-          "-DCMAKE_CXX_FLAGS=" PLEXUS_TEST_CXX_FLAGS,
-          "-DCMAKE_MODULE_LINKER_FLAGS=" PLEXUS_TEST_LINKER_FLAGS,
+            cmake,
+            "-S",
+            PLEXUS_TEST_EXAMPLE_SOURCE_DIR,
+            "-B",
+            build,
+            "-G",
+            PLEXUS_TEST_GENERATOR,
+            "-DCMAKE_PREFIX_PATH=" + prefix,
+            "-DCMAKE_CXX_COMPILER=" PLEXUS_TEST_CXX_COMPILER,
+            "-DCMAKE_BUILD_TYPE=" PLEXUS_TEST_BUILD_TYPE,
+            "-DCMAKE_CXX_FLAGS=" PLEXUS_TEST_CXX_FLAGS,
+            "-DCMAKE_MODULE_LINKER_FLAGS=" PLEXUS_TEST_LINKER_FLAGS,
         };
         if (std::string launcher = PLEXUS_TEST_CXX_LAUNCHER; !launcher.empty()) {
             configure.push_back("-DCMAKE_CXX_COMPILER_LAUNCHER=" + launcher);
         }
         run_step("configuring the example", configure, b);
-        run_step("building the example", {cmake, "--build", build, "-j", "2"}, b);
+        run_step("building the example", { cmake, "--build", build, "-j", "2" }, b);
         b.plugin_dir = (fs::path(build) / "plugins").string();
         return b;
     }();
@@ -81,12 +83,11 @@ const example_build& build_example()
 
 plexus::sdk::binding weight(const char* w, std::uint64_t dest)
 {
-    return plexus::sdk::binding{w, destination_id{dest}, {}};
+    return plexus::sdk::binding{ w, destination_id{ dest }, {} };
 }
 
 // Routes `key` and requires exactly one destination.
-destination_id route_one(const plexus::sdk::router& r, const std::string& key,
-                         const plexus::sdk::headers& h = {})
+destination_id route_one(const plexus::sdk::router& r, const std::string& key, const plexus::sdk::headers& h = {})
 {
     plexus::sdk::destination_set out;
     r.route(key, h, out);
@@ -104,8 +105,7 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
     INFO(built.failure);
     REQUIRE(built.failure.empty());
 
-    auto loaded =
-      plexus::kernel::load_plugin({built.plugin_dir}, PLEXUS_KIND_ROUTING, "x_consistent_hash");
+    auto loaded = plexus::kernel::load_plugin({ built.plugin_dir }, PLEXUS_KIND_ROUTING, "x_consistent_hash");
     INFO((loaded ? std::string() : std::string(loaded.error().message())));
     REQUIRE(loaded.has_value());
     CHECK(std::string_view(loaded->descriptor->plugin_version) == "0.1.0");
@@ -122,7 +122,7 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
 
     SECTION("every key goes to exactly one destination, always the same one")
     {
-        auto r = factory->create(plexus::sdk::router_spec{"hashed", {}, {}});
+        auto r = factory->create(plexus::sdk::router_spec{ "hashed", {}, {} });
         REQUIRE(r.has_value());
         auto& router = **r;
         plexus::sdk::destination_set none;
@@ -147,10 +147,10 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
         }
         // Weights 1:1:2 over 2000 keys: every destination gets a share, the heavy one the most.
         REQUIRE(share.size() == 3);
-        CHECK(share[destination_id{1}] > 200);
-        CHECK(share[destination_id{2}] > 200);
-        CHECK(share[destination_id{3}] > share[destination_id{1}]);
-        CHECK(share[destination_id{3}] > share[destination_id{2}]);
+        CHECK(share[destination_id{ 1 }] > 200);
+        CHECK(share[destination_id{ 2 }] > 200);
+        CHECK(share[destination_id{ 3 }] > share[destination_id{ 1 }]);
+        CHECK(share[destination_id{ 3 }] > share[destination_id{ 2 }]);
 
         // Another shard's clone routes identically.
         auto copy = router.clone();
@@ -164,8 +164,8 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
         CHECK(router.unbind(weight("1", 2)).code() == plexus::sdk::errc::not_found);
         for (const auto& [key, dest] : first) {
             auto now = route_one(router, key);
-            CHECK(now != destination_id{2});
-            if (dest != destination_id{2}) {
+            CHECK(now != destination_id{ 2 });
+            if (dest != destination_id{ 2 }) {
                 CHECK(now == dest);
             }
         }
@@ -173,9 +173,9 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
 
     SECTION("binding keys must be weights")
     {
-        auto r = factory->create(plexus::sdk::router_spec{"hashed", {}, {}});
+        auto r = factory->create(plexus::sdk::router_spec{ "hashed", {}, {} });
         REQUIRE(r.has_value());
-        for (const char* bad : {"", "0", "-1", "abc", "1.5", "1001", "99999999999"}) {
+        for (const char* bad : { "", "0", "-1", "abc", "1.5", "1001", "99999999999" }) {
             INFO("binding key '" << bad << "'");
             CHECK((*r)->bind(weight(bad, 1)).code() == plexus::sdk::errc::invalid_argument);
         }
@@ -184,26 +184,26 @@ TEST_CASE("the out-of-tree example builds against the installed SDK and routes b
 
     SECTION("hash-header hashes a header instead of the routing key")
     {
-        plexus::sdk::headers args{{"hash-header", std::string("user")}};
-        auto r = factory->create(plexus::sdk::router_spec{"by-user", args, {}});
+        plexus::sdk::headers args{ { "hash-header", std::string("user") } };
+        auto r = factory->create(plexus::sdk::router_spec{ "by-user", args, {} });
         REQUIRE(r.has_value());
         CHECK((*r)->caps().header_matching);
         for (std::uint64_t d = 1; d <= 4; ++d) {
             REQUIRE((*r)->bind(weight("1", d)).ok());
         }
-        plexus::sdk::headers alice{{"user", std::string("alice")}};
+        plexus::sdk::headers alice{ { "user", std::string("alice") } };
         auto dest = route_one(**r, "a", alice);
-        for (const char* key : {"b", "c", "anything"}) {
+        for (const char* key : { "b", "c", "anything" }) {
             CHECK(route_one(**r, key, alice) == dest);
         }
-        plexus::sdk::headers numeric{{"user", std::int64_t{42}}};
+        plexus::sdk::headers numeric{ { "user", std::int64_t{ 42 } } };
         CHECK(route_one(**r, "x", numeric) == route_one(**r, "y", numeric));
         plexus::sdk::destination_set out;
         (*r)->route("a", {}, out);
         CHECK(out.empty()); // no header, nothing to hash
 
-        plexus::sdk::headers bad{{"hash-header", std::int64_t{1}}};
-        auto refused = factory->create(plexus::sdk::router_spec{"bad", bad, {}});
+        plexus::sdk::headers bad{ { "hash-header", std::int64_t{ 1 } } };
+        auto refused = factory->create(plexus::sdk::router_spec{ "bad", bad, {} });
         REQUIRE_FALSE(refused.has_value());
         CHECK(refused.error().code() == plexus::sdk::errc::invalid_argument);
     }
@@ -216,28 +216,28 @@ TEST_CASE("the out-of-tree example serves as an exchange type in a running plexu
     const auto& built = build_example();
     INFO(built.failure);
     REQUIRE(built.failure.empty());
-    plexus::tests::broker_process broker(
-      "routing: { types: { direct: {}, x_consistent_hash: {} } }\n", {built.plugin_dir});
+    plexus::tests::broker_process broker("routing: { types: { direct: {}, x_consistent_hash: {} } }\n",
+                                         { built.plugin_dir });
     INFO(broker.log());
     REQUIRE(broker.start());
     auto ctl = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(broker.port("admin"))});
+        args.insert(args.begin(), { PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(broker.port("admin")) });
         auto r = plexus::tests::run_process(args, std::chrono::seconds(20));
         INFO(r.describe());
         REQUIRE(r.exit_code == 0);
         return r.out;
     };
-    ctl({"declare", "exchange", "hashed", "--type", "x_consistent_hash"});
-    for (const char* q : {"left", "right"}) {
-        ctl({"declare", "queue", q});
-        ctl({"declare", "binding", "--source", "hashed", "--destination", q, "--routing-key", "1"});
+    ctl({ "declare", "exchange", "hashed", "--type", "x_consistent_hash" });
+    for (const char* q : { "left", "right" }) {
+        ctl({ "declare", "queue", q });
+        ctl({ "declare", "binding", "--source", "hashed", "--destination", q, "--routing-key", "1" });
     }
     for (int i = 0; i < 40; ++i) {
-        ctl({"publish", "--exchange", "hashed", "--routing-key", "order-" + std::to_string(i), "--body", "x"});
+        ctl({ "publish", "--exchange", "hashed", "--routing-key", "order-" + std::to_string(i), "--body", "x" });
     }
     // Every message went to exactly one of the two queues.
-    auto left = ctl({"get", "--queue", "left", "--count", "40"});
-    auto right = ctl({"get", "--queue", "right", "--count", "40"});
+    auto left = ctl({ "get", "--queue", "left", "--count", "40" });
+    auto right = ctl({ "get", "--queue", "right", "--count", "40" });
     auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
     CHECK(lines(left) + lines(right) == 40);
     CHECK(broker.stop() == 0);

@@ -61,13 +61,12 @@ process_result run_process(const std::vector<std::string>& argv, std::chrono::mi
         r.spawn_error = "empty command line";
         return r;
     }
-    int out_pipe[2] = {-1, -1};
-    int err_pipe[2] = {-1, -1};
-    int exec_pipe[2] = {-1, -1}; // carries errno from a failed exec; closed by a successful one
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
-        ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    int out_pipe[2] = { -1, -1 };
+    int err_pipe[2] = { -1, -1 };
+    int exec_pipe[2] = { -1, -1 }; // carries errno from a failed exec; closed by a successful one
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
         r.spawn_error = std::strerror(errno);
-        for (int* p : {out_pipe, err_pipe, exec_pipe}) {
+        for (int* p : { out_pipe, err_pipe, exec_pipe }) {
             close_fd(p[0]);
             close_fd(p[1]);
         }
@@ -111,11 +110,10 @@ process_result run_process(const std::vector<std::string>& argv, std::chrono::mi
     close_fd(exec_pipe[0]);
 
     const auto until = std::chrono::steady_clock::now() + deadline;
-    int fds[2] = {out_pipe[0], err_pipe[0]};
-    std::string* sinks[2] = {&r.out, &r.err};
+    int fds[2] = { out_pipe[0], err_pipe[0] };
+    std::string* sinks[2] = { &r.out, &r.err };
     while (fds[0] >= 0 || fds[1] >= 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             r.timed_out = true;
             ::kill(pid, SIGKILL);
@@ -126,7 +124,7 @@ process_result run_process(const std::vector<std::string>& argv, std::chrono::mi
         int which[2];
         for (int i = 0; i < 2; ++i) {
             if (fds[i] >= 0) {
-                p[n] = pollfd{fds[i], POLLIN, 0};
+                p[n] = pollfd{ fds[i], POLLIN, 0 };
                 which[n++] = i;
             }
         }

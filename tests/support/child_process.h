@@ -11,12 +11,12 @@ namespace plexus::tests {
 
 struct process_result
 {
-    int exit_code = -1;   ///< valid when !signalled && !timed_out
-    int signal = 0;       ///< the signal that ended it, when signalled
+    int exit_code = -1; ///< valid when !signalled && !timed_out
+    int signal = 0;     ///< the signal that ended it, when signalled
     bool signalled = false;
     bool timed_out = false;
-    std::string out;      ///< everything it wrote to stdout
-    std::string err;      ///< everything it wrote to stderr
+    std::string out;         ///< everything it wrote to stdout
+    std::string err;         ///< everything it wrote to stderr
     std::string spawn_error; ///< non-empty when the program could not be started at all
 
     /// "exit 4" / "signal 11" / "timed out", plus stderr, for failure messages.

@@ -95,15 +95,18 @@ class admin_api
     virtual sdk::status unbind(const sdk::binding_spec& spec) = 0;
 
     /// Publishes a test message and waits for the stored confirm.
-    virtual sdk::result<sdk::publish_ack> publish(const std::string& vhost, const std::string& exchange,
-                                                  const std::string& routing_key, const std::string& body,
+    virtual sdk::result<sdk::publish_ack> publish(const std::string& vhost,
+                                                  const std::string& exchange,
+                                                  const std::string& routing_key,
+                                                  const std::string& body,
                                                   const sdk::headers& headers,
                                                   const sdk::message_properties& props) = 0;
     /// Takes up to `count` messages; `ack` removes them, otherwise they are requeued
     /// (RabbitMQ's ackmode ack_requeue_false / ack_requeue_true).
     virtual sdk::result<std::vector<sdk::fetched_message>> get(const std::string& vhost,
                                                                const std::string& queue,
-                                                               std::uint32_t count, bool ack) = 0;
+                                                               std::uint32_t count,
+                                                               bool ack) = 0;
     /// Prometheus text exposition of every metric.
     virtual std::string metrics_text() = 0;
 };

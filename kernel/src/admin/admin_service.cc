@@ -8,7 +8,8 @@ namespace plexus::kernel {
 
 using sdk::errc;
 
-admin_service::admin_service(broker_core& core, sdk::kernel& facade,
+admin_service::admin_service(broker_core& core,
+                             sdk::kernel& facade,
                              std::function<std::vector<std::pair<std::string, std::uint16_t>>()> listeners)
   : _core(core)
   , _facade(facade)
@@ -51,9 +52,8 @@ broker_status admin_service::status()
     broker_status s;
     s.version = "0.1.0";
     s.shards = _core.shards().size();
-    s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::steady_clock::now() - _started)
-                                               .count());
+    s.uptime_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - _started).count());
     s.vhosts = list_vhosts();
     s.listeners = _listeners();
     return s;
@@ -93,7 +93,9 @@ sdk::result<std::vector<exchange_summary>> admin_service::list_exchanges(const s
                 continue;
             }
             for (const auto& [name, ex] : vh.exchanges) {
-                exchange_summary e{vname, name, ex.spec.type, ex.spec.durable, ex.spec.auto_delete, ex.spec.internal, 0};
+                exchange_summary e{
+                    vname, name, ex.spec.type, ex.spec.durable, ex.spec.auto_delete, ex.spec.internal, 0
+                };
                 for (const auto& b : vh.bindings) {
                     e.bindings += b.spec.exchange == name ? 1 : 0;
                 }
@@ -119,7 +121,7 @@ sdk::result<std::vector<queue_summary>> admin_service::list_queues(const std::st
             }
             for (const auto& [name, q] : vh.queues) {
                 const auto& o = q.options;
-                out.push_back({vname, name, o.durable, o.exclusive, o.auto_delete, o.storage, 0, 0, 0});
+                out.push_back({ vname, name, o.durable, o.exclusive, o.auto_delete, o.storage, 0, 0, 0 });
                 ids.push_back(o.id);
             }
         }
@@ -152,17 +154,17 @@ sdk::result<std::vector<stream_summary>> admin_service::list_streams(const std::
                 continue;
             }
             for (const auto& [name, s] : vh.streams) {
-                stream_summary sum{vname, name, s.spec.partitions, s.spec.storage, 0, 0};
+                stream_summary sum{ vname, name, s.spec.partitions, s.spec.storage, 0, 0 };
                 for (auto pid : s.partitions) {
                     auto owner_work_2 = [this, pid] {
                         auto& ps = _core.state(owner_shard(pid)).partitions;
                         auto p = ps.find(pid());
                         if (p == ps.end()) {
-                            return std::pair<std::uint64_t, std::uint64_t>{0, 0};
+                            return std::pair<std::uint64_t, std::uint64_t>{ 0, 0 };
                         }
                         auto o = p->second->offsets();
-                        return std::pair<std::uint64_t, std::uint64_t>{
-                          static_cast<std::uint64_t>(o.next - o.start), p->second->size_bytes()};
+                        return std::pair<std::uint64_t, std::uint64_t>{ static_cast<std::uint64_t>(o.next - o.start),
+                                                                        p->second->size_bytes() };
                     };
                     auto [records, bytes] = co_await _core.on_shard(owner_shard(pid), owner_work_2);
                     sum.records += records;
@@ -188,7 +190,7 @@ sdk::result<std::vector<binding_summary>> admin_service::list_bindings(const std
                 continue;
             }
             for (const auto& b : vh.bindings) {
-                out.push_back({vname, b.spec.exchange, b.spec.destination, b.spec.destination_is_stream, b.spec.key});
+                out.push_back({ vname, b.spec.exchange, b.spec.destination, b.spec.destination_is_stream, b.spec.key });
             }
         }
         co_return out;
@@ -241,17 +243,19 @@ sdk::status admin_service::unbind(const sdk::binding_spec& spec)
     return wait<sdk::status>([this, spec] { return _core.unbind(spec); });
 }
 
-sdk::result<sdk::publish_ack> admin_service::publish(const std::string& vhost, const std::string& exchange,
-                                                     const std::string& routing_key, const std::string& body,
+sdk::result<sdk::publish_ack> admin_service::publish(const std::string& vhost,
+                                                     const std::string& exchange,
+                                                     const std::string& routing_key,
+                                                     const std::string& body,
                                                      const sdk::headers& headers,
                                                      const sdk::message_properties& props)
 {
     auto msg = std::make_shared<sdk::message>();
     msg->exchange = exchange;
     msg->routing_key = routing_key;
-    msg->timestamp = sdk::timestamp_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count());
+    msg->timestamp = sdk::timestamp_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count());
     msg->properties = props;
     msg->headers_ = headers;
     msg->body = sdk::buffer_chain::copy_of(body);
@@ -265,8 +269,10 @@ sdk::result<sdk::publish_ack> admin_service::publish(const std::string& vhost, c
     });
 }
 
-sdk::result<std::vector<sdk::fetched_message>> admin_service::get(const std::string& vhost, const std::string& queue,
-                                                                  std::uint32_t count, bool ack)
+sdk::result<std::vector<sdk::fetched_message>> admin_service::get(const std::string& vhost,
+                                                                  const std::string& queue,
+                                                                  std::uint32_t count,
+                                                                  bool ack)
 {
     using R = sdk::result<std::optional<sdk::fetched_message>>;
     std::vector<sdk::fetched_message> out;

@@ -15,7 +15,8 @@ class admin_service final : public admin_api
 {
   public:
     /// `facade`: a facade to publish and get through; `listeners`: bound ports for status().
-    admin_service(broker_core& core, sdk::kernel& facade,
+    admin_service(broker_core& core,
+                  sdk::kernel& facade,
                   std::function<std::vector<std::pair<std::string, std::uint16_t>>()> listeners);
 
     broker_status status() override;
@@ -35,12 +36,16 @@ class admin_service final : public admin_api
     sdk::status delete_stream(const std::string& vhost, const std::string& name) override;
     sdk::status bind(const sdk::binding_spec& spec) override;
     sdk::status unbind(const sdk::binding_spec& spec) override;
-    sdk::result<sdk::publish_ack> publish(const std::string& vhost, const std::string& exchange,
-                                          const std::string& routing_key, const std::string& body,
+    sdk::result<sdk::publish_ack> publish(const std::string& vhost,
+                                          const std::string& exchange,
+                                          const std::string& routing_key,
+                                          const std::string& body,
                                           const sdk::headers& headers,
                                           const sdk::message_properties& props) override;
-    sdk::result<std::vector<sdk::fetched_message>> get(const std::string& vhost, const std::string& queue,
-                                                       std::uint32_t count, bool ack) override;
+    sdk::result<std::vector<sdk::fetched_message>> get(const std::string& vhost,
+                                                       const std::string& queue,
+                                                       std::uint32_t count,
+                                                       bool ack) override;
     std::string metrics_text() override;
 
   private:

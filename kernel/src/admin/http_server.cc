@@ -33,28 +33,36 @@ struct http_error
 
 [[noreturn]] void bad_request(const std::string& reason)
 {
-    throw http_error{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", reason};
+    throw http_error{ HTTPResponse::HTTP_BAD_REQUEST, "bad_request", reason };
 }
 
 HTTPResponse::HTTPStatus http_status_of(errc c)
 {
     switch (c) {
-        case errc::not_found: return HTTPResponse::HTTP_NOT_FOUND;
-        case errc::invalid_argument: return HTTPResponse::HTTP_BAD_REQUEST;
+        case errc::not_found:
+            return HTTPResponse::HTTP_NOT_FOUND;
+        case errc::invalid_argument:
+            return HTTPResponse::HTTP_BAD_REQUEST;
         case errc::already_exists:
         case errc::precondition_failed:
-        case errc::locked: return HTTPResponse::HTTP_CONFLICT;
-        case errc::forbidden: return HTTPResponse::HTTP_FORBIDDEN;
+        case errc::locked:
+            return HTTPResponse::HTTP_CONFLICT;
+        case errc::forbidden:
+            return HTTPResponse::HTTP_FORBIDDEN;
         case errc::unavailable:
-        case errc::resource_exhausted: return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
-        default: return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+        case errc::resource_exhausted:
+            return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+        default:
+            return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
     }
 }
 
 void check(const sdk::status& st)
 {
     if (!st.ok()) {
-        throw http_error{http_status_of(st.code()), std::string(sdk::to_string(st.code())), std::string(st.message())};
+        throw http_error{ http_status_of(st.code()),
+                          std::string(sdk::to_string(st.code())),
+                          std::string(st.message()) };
     }
 }
 
@@ -98,7 +106,7 @@ sdk::headers to_headers(const Object::Ptr& o)
         return out;
     }
     for (const auto& [k, v] : *o) {
-        out.push_back({k, to_header_value(v, k)});
+        out.push_back({ k, to_header_value(v, k) });
     }
     return out;
 }
@@ -195,8 +203,10 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
     }
 
   private:
-    static void reply_error(Poco::Net::HTTPServerResponse& res, HTTPResponse::HTTPStatus code,
-                            const std::string& error, const std::string& reason)
+    static void reply_error(Poco::Net::HTTPServerResponse& res,
+                            HTTPResponse::HTTPStatus code,
+                            const std::string& error,
+                            const std::string& reason)
     {
         Object o;
         o.set("error", error);
@@ -205,7 +215,9 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         o.stringify(s);
         send(res, code, s.str());
     }
-    static void send(Poco::Net::HTTPServerResponse& res, HTTPResponse::HTTPStatus code, const std::string& body,
+    static void send(Poco::Net::HTTPServerResponse& res,
+                     HTTPResponse::HTTPStatus code,
+                     const std::string& body,
                      const std::string& type = "application/json")
     {
         res.setStatus(code);
@@ -214,14 +226,16 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         res.send() << body;
     }
     template<class J>
-    static void send_json(Poco::Net::HTTPServerResponse& res, const J& j,
+    static void send_json(Poco::Net::HTTPServerResponse& res,
+                          const J& j,
                           HTTPResponse::HTTPStatus code = HTTPResponse::HTTP_OK)
     {
         std::ostringstream s;
         j.stringify(s);
         send(res, code, s.str());
     }
-    static void no_content(Poco::Net::HTTPServerResponse& res, HTTPResponse::HTTPStatus code = HTTPResponse::HTTP_NO_CONTENT)
+    static void no_content(Poco::Net::HTTPServerResponse& res,
+                           HTTPResponse::HTTPStatus code = HTTPResponse::HTTP_NO_CONTENT)
     {
         res.setStatus(code);
         res.setContentLength(0);
@@ -290,19 +304,20 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
             }
             return true;
         };
-        if (is(1, {"healthz"})) {
+        if (is(1, { "healthz" })) {
             return send(res, HTTPResponse::HTTP_OK, R"({"status":"ok"})");
         }
-        if (is(1, {"metrics"})) {
+        if (is(1, { "metrics" })) {
             return send(res, HTTPResponse::HTTP_OK, _api.metrics_text(), "text/plain; version=0.0.4");
         }
         if (n < 2 || parts[0] != "api") {
-            throw http_error{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint: " + uri.getPath()};
+            throw http_error{ HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint: " + uri.getPath() };
         }
         const std::string& what = parts[1];
         auto method_not_allowed = [&] {
-            throw http_error{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                             method + " is not supported on " + uri.getPath()};
+            throw http_error{ HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                              "method_not_allowed",
+                              method + " is not supported on " + uri.getPath() };
         };
         if (what == "overview" && n == 2) {
             auto s = _api.status();
@@ -395,8 +410,12 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
                     props.persistent = field<int>(p, "delivery_mode", 1) == 2;
                     headers = to_headers(p->getObject("headers"));
                 }
-                auto ack = take(_api.publish(parts[2], exchange_name(parts[3]), field<std::string>(body, "routing_key", ""),
-                                             payload, headers, props));
+                auto ack = take(_api.publish(parts[2],
+                                             exchange_name(parts[3]),
+                                             field<std::string>(body, "routing_key", ""),
+                                             payload,
+                                             headers,
+                                             props));
                 Object o;
                 o.set("routed", ack.routed > 0);
                 return send_json(res, o);
@@ -562,7 +581,7 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
                 method_not_allowed();
             }
         }
-        throw http_error{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint: " + uri.getPath()};
+        throw http_error{ HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint: " + uri.getPath() };
     }
 
     admin_api& _api;
@@ -600,7 +619,7 @@ struct admin_http_server::impl
 };
 
 admin_http_server::admin_http_server(admin_api& api, std::string host, std::uint16_t port, sdk::logger& log)
-  : _impl(std::make_unique<impl>(impl{api, std::move(host), port, log, nullptr, 0}))
+  : _impl(std::make_unique<impl>(impl{ api, std::move(host), port, log, nullptr, 0 }))
 {
 }
 
@@ -619,11 +638,13 @@ sdk::status admin_http_server::start()
         auto* params = new Poco::Net::HTTPServerParams;
         params->setMaxThreads(4);
         params->setMaxQueued(64);
-        _impl->server = std::make_unique<Poco::Net::HTTPServer>(new handler_factory(_impl->api, _impl->log), socket, params);
+        _impl->server =
+          std::make_unique<Poco::Net::HTTPServer>(new handler_factory(_impl->api, _impl->log), socket, params);
         _impl->server->start();
         return {};
     } catch (const Poco::Exception& e) {
-        return sdk::status(errc::unavailable, fmt::format("admin {}:{}: {}", _impl->host, _impl->port, e.displayText()));
+        return sdk::status(errc::unavailable,
+                           fmt::format("admin {}:{}: {}", _impl->host, _impl->port, e.displayText()));
     }
 }
 

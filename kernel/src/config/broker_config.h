@@ -11,8 +11,8 @@ namespace plexus::kernel {
 
 struct listener_config
 {
-    std::string name;      ///< unique; defaults to the protocol name
-    std::string protocol;  ///< protocol plugin name: amqp091, mqtt, stomp, kafka
+    std::string name;     ///< unique; defaults to the protocol name
+    std::string protocol; ///< protocol plugin name: amqp091, mqtt, stomp, kafka
     std::string host = "0.0.0.0";
     std::uint16_t port = 0; ///< 0 in tests: the OS picks one; the bound port is reported
     std::string config_json = "{}";
@@ -20,7 +20,7 @@ struct listener_config
 
 struct broker_config
 {
-    unsigned shards = 0;                 ///< 0 = one per core
+    unsigned shards = 0; ///< 0 = one per core
     std::string data_dir = "./data";
     std::vector<std::string> plugin_dirs;
     std::string log_level = "info";
@@ -37,7 +37,7 @@ struct broker_config
     std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
     std::map<std::string, std::string> routing_types;   ///< router plugin name -> config JSON
     std::vector<listener_config> listeners;
-    std::vector<std::string> vhosts{"/"};
+    std::vector<std::string> vhosts{ "/" };
 
     /// Seconds SIGTERM waits for connections to drain before closing them.
     unsigned shutdown_grace_seconds = 5;

@@ -26,7 +26,7 @@ struct config_error
 
 [[noreturn]] void fail(const std::string& path, std::string what)
 {
-    throw config_error{path, std::move(what)};
+    throw config_error{ path, std::move(what) };
 }
 
 std::string join(const std::string& parent, const std::string& key)
@@ -109,11 +109,21 @@ void append_json_string(std::string& out, const std::string& s)
     out += '"';
     for (char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -131,7 +141,9 @@ void to_json(const YAML::Node& n, std::string& out)
 {
     switch (n.Type()) {
         case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined: out += "null"; return;
+        case YAML::NodeType::Undefined:
+            out += "null";
+            return;
         case YAML::NodeType::Scalar: {
             const std::string& s = n.Scalar();
             if (n.Tag() != "!") { // plain (unquoted) scalar
@@ -238,7 +250,7 @@ void apply_override(YAML::Node& root, const std::string& assignment)
         parts.push_back(part);
     }
     // yaml-cpp nodes are handles: descend by rebinding copies of handles.
-    std::vector<YAML::Node> chain{root};
+    std::vector<YAML::Node> chain{ root };
     for (std::size_t i = 0; i < parts.size(); ++i) {
         std::string key = parts[i];
         std::optional<std::size_t> index;
@@ -277,8 +289,19 @@ broker_config convert(const YAML::Node& root)
     if (!root || root.IsNull()) {
         return c;
     }
-    only_keys(root, "", {"shards", "data_dir", "shutdown_grace_seconds", "plugin_dirs", "ports_file", "log",
-                         "admin", "storage", "routing", "listeners", "vhosts"});
+    only_keys(root,
+              "",
+              { "shards",
+                "data_dir",
+                "shutdown_grace_seconds",
+                "plugin_dirs",
+                "ports_file",
+                "log",
+                "admin",
+                "storage",
+                "routing",
+                "listeners",
+                "vhosts" });
     if (auto n = root["shards"]) {
         c.shards = static_cast<unsigned>(as_int(n, "shards", 0, 255));
     }
@@ -295,7 +318,7 @@ broker_config convert(const YAML::Node& root)
         c.ports_file = as_string(n, "ports_file");
     }
     if (auto log = root["log"]) {
-        only_keys(log, "log", {"level", "components"});
+        only_keys(log, "log", { "level", "components" });
         if (auto n = log["level"]) {
             as_level(n, "log.level");
             c.log_level = n.Scalar();
@@ -305,7 +328,7 @@ broker_config convert(const YAML::Node& root)
         }
     }
     if (auto admin = root["admin"]) {
-        only_keys(admin, "admin", {"enabled", "host", "port"});
+        only_keys(admin, "admin", { "enabled", "host", "port" });
         if (auto n = admin["enabled"]) {
             c.admin_enabled = as_bool(n, "admin.enabled");
         }
@@ -317,7 +340,7 @@ broker_config convert(const YAML::Node& root)
         }
     }
     if (auto storage = root["storage"]) {
-        only_keys(storage, "storage", {"default", "engines"});
+        only_keys(storage, "storage", { "default", "engines" });
         if (auto n = storage["engines"]) {
             c.storage_engines = plugin_sections(n, "storage.engines");
         }
@@ -332,12 +355,12 @@ broker_config convert(const YAML::Node& root)
         fail("storage.default", fmt::format("'{}' is not one of storage.engines", c.default_storage));
     }
     if (auto routing = root["routing"]) {
-        only_keys(routing, "routing", {"types"});
+        only_keys(routing, "routing", { "types" });
         if (auto n = routing["types"]) {
             c.routing_types = plugin_sections(n, "routing.types");
         }
     } else {
-        c.routing_types = {{"direct", "{}"}, {"fanout", "{}"}, {"topic", "{}"}, {"headers", "{}"}};
+        c.routing_types = { { "direct", "{}" }, { "fanout", "{}" }, { "topic", "{}" }, { "headers", "{}" } };
     }
     if (auto listeners = root["listeners"]) {
         if (!listeners.IsSequence()) {
@@ -347,7 +370,7 @@ broker_config convert(const YAML::Node& root)
         for (std::size_t i = 0; i < listeners.size(); ++i) {
             auto path = fmt::format("listeners[{}]", i);
             const auto& l = listeners[i];
-            only_keys(l, path, {"name", "protocol", "host", "port", "config"});
+            only_keys(l, path, { "name", "protocol", "host", "port", "config" });
             listener_config lc;
             if (!l["protocol"]) {
                 fail(path + ".protocol", "missing (the protocol plugin's name)");
@@ -390,13 +413,16 @@ routing:
 )";
     // Every gateway that is built, on its standard port.
     static constexpr std::pair<const char*, int> gateways[] = {
-        {"amqp091", 5672}, {"mqtt", 1883}, {"stomp", 61613}, {"kafka", 9092}};
+        { "amqp091", 5672 }, { "mqtt", 1883 }, { "stomp", 61613 }, { "kafka", 9092 }
+    };
     std::string listeners;
     for (const auto& [protocol, port] : gateways) {
         for (const auto& dir : plugin_dirs) {
             std::error_code ec;
-            if (std::filesystem::exists(std::filesystem::path(dir) / fmt::format("libplexus_protocol_{}.so", protocol), ec)) {
-                listeners += fmt::format("  - {{ name: {0}, protocol: {0}, host: 0.0.0.0, port: {1} }}\n", protocol, port);
+            if (std::filesystem::exists(std::filesystem::path(dir) / fmt::format("libplexus_protocol_{}.so", protocol),
+                                        ec)) {
+                listeners +=
+                  fmt::format("  - {{ name: {0}, protocol: {0}, host: 0.0.0.0, port: {1} }}\n", protocol, port);
                 break;
             }
         }
@@ -407,7 +433,8 @@ routing:
     return yaml;
 }
 
-sdk::result<broker_config> parse_config(std::string_view yaml, std::string_view origin,
+sdk::result<broker_config> parse_config(std::string_view yaml,
+                                        std::string_view origin,
                                         const std::vector<std::string>& overrides)
 {
     try {
@@ -435,8 +462,7 @@ sdk::result<broker_config> parse_config(std::string_view yaml, std::string_view 
                            e.path.empty() ? fmt::format("{}: {}", origin, e.what)
                                           : fmt::format("{}: {}: {}", origin, e.path, e.what));
     } catch (const YAML::Exception& e) {
-        return sdk::status(errc::invalid_argument,
-                           fmt::format("{}: line {}: {}", origin, e.mark.line + 1, e.msg));
+        return sdk::status(errc::invalid_argument, fmt::format("{}: line {}: {}", origin, e.mark.line + 1, e.msg));
     } catch (const std::exception& e) {
         return sdk::status(errc::invalid_argument, fmt::format("{}: {}", origin, e.what()));
     }
@@ -445,8 +471,7 @@ sdk::result<broker_config> parse_config(std::string_view yaml, std::string_view 
 sdk::result<broker_config> load_config(const config_source& source)
 {
     if (source.file.empty()) {
-        return parse_config(embedded_default_config(source.default_plugin_dirs), "embedded default",
-                            source.overrides);
+        return parse_config(embedded_default_config(source.default_plugin_dirs), "embedded default", source.overrides);
     }
     std::ifstream in(source.file);
     if (!in) {

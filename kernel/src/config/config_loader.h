@@ -17,8 +17,8 @@ namespace plexus::kernel {
 /// Where the configuration comes from.
 struct config_source
 {
-    std::string file;                    ///< empty: the embedded default
-    std::vector<std::string> overrides;  ///< "--set a.b=c" arguments, applied in order
+    std::string file;                   ///< empty: the embedded default
+    std::vector<std::string> overrides; ///< "--set a.b=c" arguments, applied in order
     /// Directories to look for protocol plugins when building the default listener list.
     std::vector<std::string> default_plugin_dirs;
 };
@@ -30,7 +30,8 @@ std::string embedded_default_config(const std::vector<std::string>& plugin_dirs)
 sdk::result<broker_config> load_config(const config_source& source);
 
 /// Parses YAML text (for tests); `origin` names it in errors.
-sdk::result<broker_config> parse_config(std::string_view yaml, std::string_view origin,
+sdk::result<broker_config> parse_config(std::string_view yaml,
+                                        std::string_view origin,
                                         const std::vector<std::string>& overrides = {});
 
 } // namespace plexus::kernel

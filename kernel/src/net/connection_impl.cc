@@ -19,8 +19,11 @@ constexpr std::size_t copy_below_bytes = 16u << 10;
 
 } // namespace
 
-connection_impl::connection_impl(asio::ip::tcp::socket socket, shard_executor& exec, std::uint64_t id,
-                                 const net_limits& limits, std::function<void(connection_impl*)> on_gone)
+connection_impl::connection_impl(asio::ip::tcp::socket socket,
+                                 shard_executor& exec,
+                                 std::uint64_t id,
+                                 const net_limits& limits,
+                                 std::function<void(connection_impl*)> on_gone)
   : _socket(std::move(socket))
   , _exec(exec)
   , _id(id)
@@ -41,8 +44,8 @@ connection_impl::~connection_impl() = default;
 void connection_impl::start(std::unique_ptr<sdk::protocol_session> session)
 {
     _session = std::move(session);
-    asio::co_spawn(_socket.get_executor(), [self = shared_from_this()] { return self->read_loop(); },
-                   asio::detached);
+    asio::co_spawn(
+      _socket.get_executor(), [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> connection_impl::read_loop()
@@ -89,8 +92,8 @@ void connection_impl::write(sdk::buffer_chain data) noexcept
     _outq.push_back(std::move(data));
     if (!_writing) {
         _writing = true;
-        asio::co_spawn(_socket.get_executor(), [self = shared_from_this()] { return self->write_loop(); },
-                       asio::detached);
+        asio::co_spawn(
+          _socket.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
     }
 }
 

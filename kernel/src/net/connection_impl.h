@@ -15,11 +15,16 @@
 
 namespace plexus::kernel {
 
-class connection_impl final : public sdk::connection, public std::enable_shared_from_this<connection_impl>
+class connection_impl final
+  : public sdk::connection
+  , public std::enable_shared_from_this<connection_impl>
 {
   public:
-    connection_impl(boost::asio::ip::tcp::socket socket, shard_executor& exec, std::uint64_t id,
-                    const net_limits& limits, std::function<void(connection_impl*)> on_gone);
+    connection_impl(boost::asio::ip::tcp::socket socket,
+                    shard_executor& exec,
+                    std::uint64_t id,
+                    const net_limits& limits,
+                    std::function<void(connection_impl*)> on_gone);
     ~connection_impl();
 
     /// Attaches the session and starts reading.

@@ -34,7 +34,9 @@ struct listener_set::listener
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors; // one per shard
 };
 
-listener_set::listener_set(shard_set& shards, std::function<sdk::kernel&(unsigned)> kernel_of, sdk::logger& log,
+listener_set::listener_set(shard_set& shards,
+                           std::function<sdk::kernel&(unsigned)> kernel_of,
+                           sdk::logger& log,
                            net_limits limits)
   : _shards(shards)
   , _kernel_of(std::move(kernel_of))
@@ -49,7 +51,9 @@ listener_set::listener_set(shard_set& shards, std::function<sdk::kernel&(unsigne
 
 listener_set::~listener_set() = default;
 
-sdk::status listener_set::add(const std::string& name, const std::string& host, std::uint16_t port,
+sdk::status listener_set::add(const std::string& name,
+                              const std::string& host,
+                              std::uint16_t port,
                               sdk::protocol_listener& protocol)
 {
     auto l = std::make_unique<listener>();
@@ -65,8 +69,9 @@ sdk::status listener_set::add(const std::string& name, const std::string& host, 
         auto a = std::make_unique<tcp::acceptor>(_shards.context(i));
         tcp::endpoint ep(address, i == 0 ? port : l->port);
         auto fail = [&](const char* what) {
-            return sdk::status(sdk::errc::unavailable, fmt::format("listener '{}' {}:{}: {} failed: {}", name, host,
-                                                                   ep.port(), what, ec.message()));
+            return sdk::status(
+              sdk::errc::unavailable,
+              fmt::format("listener '{}' {}:{}: {} failed: {}", name, host, ep.port(), what, ec.message()));
         };
         a->open(ep.protocol(), ec);
         if (ec) {
@@ -125,8 +130,7 @@ void listener_set::start()
                           continue; // e.g. EMFILE: keep serving the others
                       }
                       auto conn = std::make_shared<connection_impl>(
-                        std::move(socket), exec, k.next_connection_id(), limits,
-                        [conns, count](connection_impl* gone) {
+                        std::move(socket), exec, k.next_connection_id(), limits, [conns, count](connection_impl* gone) {
                             // Deferred: the connection may be inside its own call stack.
                             auto it = conns->live.find(gone);
                             if (it != conns->live.end()) {

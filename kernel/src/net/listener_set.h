@@ -30,7 +30,9 @@ struct net_limits
 class listener_set
 {
   public:
-    listener_set(shard_set& shards, std::function<sdk::kernel&(unsigned)> kernel_of, sdk::logger& log,
+    listener_set(shard_set& shards,
+                 std::function<sdk::kernel&(unsigned)> kernel_of,
+                 sdk::logger& log,
                  net_limits limits = {});
     ~listener_set();
     listener_set(const listener_set&) = delete;
@@ -38,7 +40,9 @@ class listener_set
 
     /// Binds `host:port` on every shard (port 0: the OS picks one, shared by all shards).
     /// errc::unavailable names the listener, the address and the OS error.
-    sdk::status add(const std::string& name, const std::string& host, std::uint16_t port,
+    sdk::status add(const std::string& name,
+                    const std::string& host,
+                    std::uint16_t port,
                     sdk::protocol_listener& protocol);
     /// The bound port of a listener, 0 when unknown.
     std::uint16_t port(const std::string& name) const;

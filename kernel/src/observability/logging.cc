@@ -12,13 +12,20 @@ namespace {
 spdlog::level::level_enum to_spdlog(sdk::log_level l)
 {
     switch (l) {
-        case sdk::log_level::trace: return spdlog::level::trace;
-        case sdk::log_level::debug: return spdlog::level::debug;
-        case sdk::log_level::info: return spdlog::level::info;
-        case sdk::log_level::warn: return spdlog::level::warn;
-        case sdk::log_level::error: return spdlog::level::err;
-        case sdk::log_level::critical: return spdlog::level::critical;
-        case sdk::log_level::off: return spdlog::level::off;
+        case sdk::log_level::trace:
+            return spdlog::level::trace;
+        case sdk::log_level::debug:
+            return spdlog::level::debug;
+        case sdk::log_level::info:
+            return spdlog::level::info;
+        case sdk::log_level::warn:
+            return spdlog::level::warn;
+        case sdk::log_level::error:
+            return spdlog::level::err;
+        case sdk::log_level::critical:
+            return spdlog::level::critical;
+        case sdk::log_level::off:
+            return spdlog::level::off;
     }
     return spdlog::level::info;
 }
@@ -97,10 +104,10 @@ void log_registry::set_level(std::string_view component, sdk::log_level level)
 bool parse_log_level(std::string_view text, sdk::log_level& out) noexcept
 {
     static constexpr std::pair<std::string_view, sdk::log_level> names[] = {
-        {"trace", sdk::log_level::trace}, {"debug", sdk::log_level::debug},
-        {"info", sdk::log_level::info},   {"warn", sdk::log_level::warn},
-        {"error", sdk::log_level::error}, {"critical", sdk::log_level::critical},
-        {"off", sdk::log_level::off},
+        { "trace", sdk::log_level::trace }, { "debug", sdk::log_level::debug },
+        { "info", sdk::log_level::info },   { "warn", sdk::log_level::warn },
+        { "error", sdk::log_level::error }, { "critical", sdk::log_level::critical },
+        { "off", sdk::log_level::off },
     };
     for (const auto& [name, level] : names) {
         if (text == name) {

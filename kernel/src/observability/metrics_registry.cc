@@ -17,7 +17,7 @@ namespace {
 // share a cache line. Relaxed atomics: one writer per cell in practice, readers only scrape.
 struct alignas(64) cell
 {
-    std::atomic<std::int64_t> value{0};
+    std::atomic<std::int64_t> value{ 0 };
 };
 
 class cells
@@ -105,7 +105,7 @@ class histogram_impl final : public sdk::histogram
         std::int64_t cumulative = 0;
         for (unsigned i = 0; i + 1 < histogram_buckets; ++i) {
             cumulative += _buckets[i]->sum();
-            out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, (std::uint64_t{1} << i), cumulative);
+            out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, (std::uint64_t{ 1 } << i), cumulative);
         }
         cumulative += _buckets[histogram_buckets - 1]->sum();
         out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
@@ -197,10 +197,10 @@ sdk::metrics_scope& metrics_registry::scope(std::string_view prefix)
     std::lock_guard lk(_impl->mu);
     auto it = _impl->scopes.find(prefix);
     if (it == _impl->scopes.end()) {
-        it = _impl->scopes
-               .emplace(std::string(prefix),
-                        std::make_unique<impl::scope_impl>(*_impl, fmt::format("plexus_{}_", prefix)))
-               .first;
+        it =
+          _impl->scopes
+            .emplace(std::string(prefix), std::make_unique<impl::scope_impl>(*_impl, fmt::format("plexus_{}_", prefix)))
+            .first;
     }
     return *it->second;
 }

@@ -16,8 +16,7 @@ using sdk::errc;
 
 sdk::status refuse(const std::string& path, std::string_view cause)
 {
-    return sdk::status(errc::invalid_argument,
-                       one_line(fmt::format("plugin file {}: {}", path, cause)));
+    return sdk::status(errc::invalid_argument, one_line(fmt::format("plugin file {}: {}", path, cause)));
 }
 
 // Opens the library and checks the descriptor; every failure closes the handle again (nothing
@@ -44,30 +43,32 @@ sdk::result<loaded_plugin> open_and_check(const std::string& path)
         return close_and_refuse(PLEXUS_PLUGIN_ENTRY " returned no descriptor");
     }
     if (d->abi_major != PLEXUS_ABI_MAJOR) {
-        return close_and_refuse(fmt::format("ABI major version {} but this plexusd speaks {}",
-                                            d->abi_major, PLEXUS_ABI_MAJOR));
+        return close_and_refuse(
+          fmt::format("ABI major version {} but this plexusd speaks {}", d->abi_major, PLEXUS_ABI_MAJOR));
     }
     if (d->abi_minor > PLEXUS_ABI_MINOR) {
         return close_and_refuse(fmt::format("needs ABI {}.{} but this plexusd provides {}.{} "
                                             "(upgrade plexusd)",
-                                            d->abi_major, d->abi_minor, PLEXUS_ABI_MAJOR,
+                                            d->abi_major,
+                                            d->abi_minor,
+                                            PLEXUS_ABI_MAJOR,
                                             PLEXUS_ABI_MINOR));
     }
     if (d->struct_size < sizeof(plexus_plugin_descriptor)) {
-        return close_and_refuse(fmt::format("descriptor of {} bytes, expected at least {}",
-                                            d->struct_size, sizeof(plexus_plugin_descriptor)));
+        return close_and_refuse(fmt::format(
+          "descriptor of {} bytes, expected at least {}", d->struct_size, sizeof(plexus_plugin_descriptor)));
     }
     if (d->name == nullptr || d->plugin_version == nullptr || d->build_fingerprint == nullptr ||
         d->create_factory == nullptr || d->destroy_factory == nullptr) {
-        return close_and_refuse(
-          "descriptor has a null name, version, fingerprint or factory function");
+        return close_and_refuse("descriptor has a null name, version, fingerprint or factory function");
     }
     if (std::strcmp(d->build_fingerprint, sdk::build_fingerprint) != 0) {
         return close_and_refuse(fmt::format("build fingerprint mismatch (plugin '{}', plexusd '{}'): "
                                             "rebuild the plugin with this plexusd's toolchain and SDK",
-                                            d->build_fingerprint, sdk::build_fingerprint));
+                                            d->build_fingerprint,
+                                            sdk::build_fingerprint));
     }
-    return loaded_plugin{path, d, nullptr, handle};
+    return loaded_plugin{ path, d, nullptr, handle };
 }
 
 } // namespace
@@ -99,8 +100,7 @@ sdk::result<loaded_plugin> inspect_plugin_file(const std::string& path)
     return open_and_check(path);
 }
 
-sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind kind,
-                                            std::string_view name)
+sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind kind, std::string_view name)
 {
     auto checked = open_and_check(path);
     if (!checked) {
@@ -112,27 +112,26 @@ sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind
     // so a refused library can still be unmapped; afterwards it stays mapped until exit.
     // The cause is formatted before dlclose(): `d` points into the library.
     if (d->kind != kind) {
-        std::string cause = fmt::format("is a {} plugin, the config uses it as {}",
-                                        sdk::kinds::name_of(d->kind), sdk::kinds::name_of(kind));
+        std::string cause = fmt::format(
+          "is a {} plugin, the config uses it as {}", sdk::kinds::name_of(d->kind), sdk::kinds::name_of(kind));
         ::dlclose(p.handle);
         return refuse(path, cause);
     }
     if (name != d->name) {
-        std::string cause =
-          fmt::format("names itself '{}', the config asked for '{}'", d->name, name);
+        std::string cause = fmt::format("names itself '{}', the config asked for '{}'", d->name, name);
         ::dlclose(p.handle);
         return refuse(path, cause);
     }
     p.factory = d->create_factory();
     if (p.factory == nullptr) {
-        return refuse(path, "create_factory() failed (the factory constructor threw or ran out "
-                            "of memory)");
+        return refuse(path,
+                      "create_factory() failed (the factory constructor threw or ran out "
+                      "of memory)");
     }
     return p;
 }
 
-sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, plexus_kind kind,
-                                       std::string_view name)
+sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, plexus_kind kind, std::string_view name)
 {
     const std::string file = plugin_file_name(kind, name);
     std::string tried;
@@ -150,9 +149,9 @@ sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, ple
     if (tried.empty()) {
         tried = "(no plugin_dirs configured)";
     }
-    return sdk::status(errc::not_found,
-                       one_line(fmt::format("{} plugin '{}' not found; tried: {}",
-                                            sdk::kinds::name_of(kind), name, tried)));
+    return sdk::status(
+      errc::not_found,
+      one_line(fmt::format("{} plugin '{}' not found; tried: {}", sdk::kinds::name_of(kind), name, tried)));
 }
 
 } // namespace plexus::kernel

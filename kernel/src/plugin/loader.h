@@ -32,12 +32,10 @@ std::string one_line(std::string_view text);
 std::string plugin_file_name(plexus_kind kind, std::string_view name);
 
 /// Finds libplexus_<kind>_<name>.so in `dirs` (first match wins) and loads it.
-sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, plexus_kind kind,
-                                       std::string_view name);
+sdk::result<loaded_plugin> load_plugin(const std::vector<std::string>& dirs, plexus_kind kind, std::string_view name);
 
 /// Loads one file and checks that it is the plugin (kind, name) the config asked for.
-sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind kind,
-                                            std::string_view name);
+sdk::result<loaded_plugin> load_plugin_file(const std::string& path, plexus_kind kind, std::string_view name);
 
 /// Loads one file for listing (no kind/name expectation) but still checks ABI and
 /// fingerprint; the factory is not created.

@@ -43,13 +43,13 @@ sdk::status plugin_registry::load_configured(const broker_config& config)
     };
     std::vector<wanted> all;
     for (const auto& [name, json] : config.storage_engines) {
-        all.push_back({PLEXUS_KIND_STORAGE, name, json, "storage.engines." + name});
+        all.push_back({ PLEXUS_KIND_STORAGE, name, json, "storage.engines." + name });
     }
     for (const auto& [name, json] : config.routing_types) {
-        all.push_back({PLEXUS_KIND_ROUTING, name, json, "routing.types." + name});
+        all.push_back({ PLEXUS_KIND_ROUTING, name, json, "routing.types." + name });
     }
     for (const auto& l : config.listeners) {
-        all.push_back({PLEXUS_KIND_PROTOCOL, l.protocol, l.config_json, "listeners." + l.name + ".config"});
+        all.push_back({ PLEXUS_KIND_PROTOCOL, l.protocol, l.config_json, "listeners." + l.name + ".config" });
     }
     for (const auto& w : all) {
         if (auto st = load(w.kind, w.name); !st.ok()) {
@@ -61,14 +61,22 @@ sdk::status plugin_registry::load_configured(const broker_config& config)
     for (const auto& w : all) {
         sdk::status st;
         switch (w.kind) {
-            case PLEXUS_KIND_STORAGE: st = storage(w.name)->validate(w.config_json); break;
-            case PLEXUS_KIND_ROUTING: st = routing(w.name)->validate(w.config_json); break;
-            case PLEXUS_KIND_PROTOCOL: st = protocol(w.name)->validate(w.config_json); break;
+            case PLEXUS_KIND_STORAGE:
+                st = storage(w.name)->validate(w.config_json);
+                break;
+            case PLEXUS_KIND_ROUTING:
+                st = routing(w.name)->validate(w.config_json);
+                break;
+            case PLEXUS_KIND_PROTOCOL:
+                st = protocol(w.name)->validate(w.config_json);
+                break;
         }
         if (!st.ok()) {
             return sdk::status(st.code(),
                                one_line(fmt::format("{} plugin '{}' rejected its config ({}): {}",
-                                                    sdk::kinds::name_of(w.kind), w.name, w.where,
+                                                    sdk::kinds::name_of(w.kind),
+                                                    w.name,
+                                                    w.where,
                                                     st.message())));
         }
     }

@@ -15,7 +15,7 @@ class ack_tracker
 {
   public:
     /// `start`: the first offset not yet settled (the log's start when the queue opens).
-    explicit ack_tracker(sdk::offset start = sdk::offset{0}) noexcept
+    explicit ack_tracker(sdk::offset start = sdk::offset{ 0 }) noexcept
       : _mark_delete(start - 1)
     {
     }

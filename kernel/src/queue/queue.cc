@@ -19,7 +19,7 @@ queue::queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor
   , _exec(exec)
   , _acks(_log->offsets().start)
   , _read_next(_log->offsets().start)
-  , _get_consumer{0, {}, nullptr, {}, 0, 1, false}
+  , _get_consumer{ 0, {}, nullptr, {}, 0, 1, false }
   , _trimmed_to(_log->offsets().start)
 {
 }
@@ -57,7 +57,7 @@ void queue::enqueue(sdk::message_ptr msg, sdk::ack_level level, append_done done
         }
         return;
     }
-    _pending.push_back({std::move(msg), level, std::move(done)});
+    _pending.push_back({ std::move(msg), level, std::move(done) });
     schedule();
 }
 
@@ -84,7 +84,7 @@ void queue::append_pending()
     if (_read_next == appended->first && _fresh.size() + pending.size() <= read_ahead_records) {
         sdk::offset o = appended->first;
         for (auto& p : pending) {
-            _fresh.push_back({o, p.msg, 0});
+            _fresh.push_back({ o, p.msg, 0 });
             ++o;
         }
         _read_next = o;
@@ -123,27 +123,26 @@ void queue::refill()
     }
     _reading = true;
     _in_read_call = true;
-    _log->read(_read_next, read_ahead_bytes,
-               [self = shared_from_this()](sdk::result<sdk::record_batch> r) {
-                   self->_reading = false;
-                   if (self->_shut_down) {
-                       return;
-                   }
-                   if (r && !r->empty() && r->base_offset == self->_read_next) {
-                       sdk::offset o = r->base_offset;
-                       for (auto& m : r->records) {
-                           self->_fresh.push_back({o, std::move(m), 0});
-                           ++o;
-                       }
-                       self->_read_next = o;
-                   } else if (!r && r.error().code() == sdk::errc::not_found) {
-                       // Trimmed below us (retention): skip to what the log still has.
-                       self->_read_next = std::max(self->_read_next, self->_log->offsets().start);
-                   }
-                   if (!self->_in_read_call) {
-                       self->schedule();
-                   }
-               });
+    _log->read(_read_next, read_ahead_bytes, [self = shared_from_this()](sdk::result<sdk::record_batch> r) {
+        self->_reading = false;
+        if (self->_shut_down) {
+            return;
+        }
+        if (r && !r->empty() && r->base_offset == self->_read_next) {
+            sdk::offset o = r->base_offset;
+            for (auto& m : r->records) {
+                self->_fresh.push_back({ o, std::move(m), 0 });
+                ++o;
+            }
+            self->_read_next = o;
+        } else if (!r && r.error().code() == sdk::errc::not_found) {
+            // Trimmed below us (retention): skip to what the log still has.
+            self->_read_next = std::max(self->_read_next, self->_log->offsets().start);
+        }
+        if (!self->_in_read_call) {
+            self->schedule();
+        }
+    });
     _in_read_call = false;
 }
 
@@ -212,7 +211,7 @@ void queue::dispatch()
             if (c->options.auto_ack) {
                 _acks.settle(e.position);
             } else {
-                c->unacked.push_back({d.tag, std::move(e), false});
+                c->unacked.push_back({ d.tag, std::move(e), false });
                 ++c->outstanding;
             }
             batch.push_back(std::move(d));
@@ -250,7 +249,7 @@ void queue::serve_gets()
         if (g.auto_ack) {
             _acks.settle(e.position);
         } else {
-            _get_consumer.unacked.push_back({f.d.tag, std::move(e), false});
+            _get_consumer.unacked.push_back({ f.d.tag, std::move(e), false });
             ++_get_consumer.outstanding;
         }
         f.remaining = ready_count();
@@ -264,24 +263,24 @@ void queue::serve_gets()
 
 void queue::get(bool auto_ack, sdk::callback<void(std::optional<sdk::fetched_message>)> done)
 {
-    _pending_gets.push_back({auto_ack, std::move(done)});
+    _pending_gets.push_back({ auto_ack, std::move(done) });
     if (!_pending.empty()) {
         append_pending(); // a get right after a publish on this shard sees it
     }
     serve_gets();
 }
 
-sdk::result<std::uint64_t> queue::add_consumer(const consumer_options& options,
-                                               std::shared_ptr<subscriber_link> link)
+sdk::result<std::uint64_t> queue::add_consumer(const consumer_options& options, std::shared_ptr<subscriber_link> link)
 {
     if (_options.exclusive && options.connection != _options.owner) {
-        return sdk::status(sdk::errc::locked, "cannot obtain exclusive access to locked queue '" +
-                                                _options.name + "' in vhost '" + _options.vhost + "'");
+        return sdk::status(sdk::errc::locked,
+                           "cannot obtain exclusive access to locked queue '" + _options.name + "' in vhost '" +
+                             _options.vhost + "'");
     }
     for (const auto& c : _consumers) {
         if (c->options.exclusive || (options.exclusive && !_consumers.empty())) {
-            return sdk::status(sdk::errc::forbidden, "queue '" + _options.name + "' in vhost '" +
-                                                       _options.vhost + "' in exclusive use");
+            return sdk::status(sdk::errc::forbidden,
+                               "queue '" + _options.name + "' in vhost '" + _options.vhost + "' in exclusive use");
         }
     }
     auto c = std::make_unique<consumer_state>();
@@ -310,8 +309,7 @@ queue::consumer_state* queue::find_consumer(std::uint64_t id)
 
 bool queue::remove_consumer(std::uint64_t consumer)
 {
-    auto it = std::find_if(_consumers.begin(), _consumers.end(),
-                           [&](const auto& c) { return c->id == consumer; });
+    auto it = std::find_if(_consumers.begin(), _consumers.end(), [&](const auto& c) { return c->id == consumer; });
     if (it == _consumers.end()) {
         return false;
     }

@@ -37,7 +37,12 @@ struct subscriber_link
 /// Outcome of one append, reported on the owner shard: the level reached, or the failure.
 using append_done = sdk::callback<void(sdk::result<sdk::ack_level>)>;
 
-enum class settle_kind : std::uint8_t { ack, requeue, drop };
+enum class settle_kind : std::uint8_t
+{
+    ack,
+    requeue,
+    drop
+};
 
 struct queue_options
 {
@@ -75,8 +80,7 @@ class queue : public std::enable_shared_from_this<queue>
     void enqueue(sdk::message_ptr msg, sdk::ack_level level, append_done done);
 
     /// Adds a consumer; returns its id. forbidden when an exclusive consumer is in the way.
-    sdk::result<std::uint64_t> add_consumer(const consumer_options& options,
-                                            std::shared_ptr<subscriber_link> link);
+    sdk::result<std::uint64_t> add_consumer(const consumer_options& options, std::shared_ptr<subscriber_link> link);
     /// Removes a consumer and requeues its unacked messages. Returns true when that left the
     /// queue without consumers (auto-delete queues then go away).
     bool remove_consumer(std::uint64_t consumer);
@@ -158,9 +162,9 @@ class queue : public std::enable_shared_from_this<queue>
     ack_tracker _acks;
 
     std::vector<pending_append> _pending;
-    std::deque<ready_entry> _fresh;          // read-ahead, contiguous offsets
+    std::deque<ready_entry> _fresh; // read-ahead, contiguous offsets
     std::map<std::int64_t, ready_entry> _requeued;
-    sdk::offset _read_next;                  // next offset to load into _fresh
+    sdk::offset _read_next; // next offset to load into _fresh
     bool _reading = false;
     bool _in_read_call = false;
     bool _scheduled = false;

@@ -40,15 +40,18 @@ class broker_impl final : public broker
             _facades.push_back(std::make_unique<kernel_facade>(_core, i));
         }
         _listeners = std::make_unique<listener_set>(
-          _core.shards(), [this](unsigned shard) -> sdk::kernel& { return *_facades[shard]; }, _core.logs().get("kernel.net"));
+          _core.shards(),
+          [this](unsigned shard) -> sdk::kernel& { return *_facades[shard]; },
+          _core.logs().get("kernel.net"));
         for (const auto& l : _core.config().listeners) {
             sdk::listener_context ctx;
             ctx.listener_name = l.name;
             ctx.log = &_core.logs().get("protocol." + l.protocol);
             auto created = _core.plugins().protocol(l.protocol)->create(ctx, l.config_json);
             if (!created) {
-                return sdk::status(created.error().code(), fmt::format("listener '{}' (protocol {}): {}", l.name,
-                                                                       l.protocol, created.error().message()));
+                return sdk::status(
+                  created.error().code(),
+                  fmt::format("listener '{}' (protocol {}): {}", l.name, l.protocol, created.error().message()));
             }
             _protocols.push_back(std::move(*created));
         }
@@ -63,9 +66,8 @@ class broker_impl final : public broker
         for (const auto& vhost : _core.config().vhosts) {
             auto promise = std::make_shared<std::promise<sdk::status>>();
             auto fut = promise->get_future();
-            _core.run_control([this, vhost, promise]() -> awaitable<void> {
-                promise->set_value(co_await _core.declare_vhost(vhost));
-            });
+            _core.run_control(
+              [this, vhost, promise]() -> awaitable<void> { promise->set_value(co_await _core.declare_vhost(vhost)); });
             if (auto st = fut.get(); !st.ok()) {
                 return st;
             }
@@ -130,7 +132,8 @@ class broker_impl final : public broker
 
 } // namespace
 
-sdk::result<std::unique_ptr<broker>> broker::create(const broker_config& config, plugin_registry& plugins,
+sdk::result<std::unique_ptr<broker>> broker::create(const broker_config& config,
+                                                    plugin_registry& plugins,
                                                     log_registry& logs)
 {
     auto b = std::make_unique<broker_impl>(config, plugins, logs);

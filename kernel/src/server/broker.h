@@ -29,7 +29,8 @@ class broker
     /// `plugins` must already hold every plugin the config names (load_configured()), and
     /// outlive the broker. Fails when an engine or a listener cannot be created.
     static sdk::result<std::unique_ptr<broker>> create(const broker_config& config,
-                                                       plugin_registry& plugins, log_registry& logs);
+                                                       plugin_registry& plugins,
+                                                       log_registry& logs);
     virtual ~broker() = default;
 
     /// Starts the shards and binds every listener; errc::unavailable names the address that

@@ -17,7 +17,7 @@ using sdk::status;
 // Blocking work (fsync, RocksDB) runs here, never on a shard.
 struct broker_core::pool final : sdk::blocking_pool
 {
-    boost::asio::thread_pool threads{2};
+    boost::asio::thread_pool threads{ 2 };
     void submit(sdk::callback<void()> work) noexcept override
     {
         boost::asio::post(threads, [w = std::make_shared<sdk::callback<void()>>(std::move(work))] { (*w)(); });
@@ -70,8 +70,7 @@ std::string header_string(const sdk::headers& h, std::string_view key)
 
 std::string inequivalent(std::string_view arg, std::string_view what, bool received, bool current)
 {
-    return fmt::format("inequivalent arg '{}' for {}: received '{}' but current is '{}'", arg, what,
-                       received, current);
+    return fmt::format("inequivalent arg '{}' for {}: received '{}' but current is '{}'", arg, what, received, current);
 }
 
 } // namespace
@@ -113,15 +112,15 @@ sdk::status broker_core::create_engines()
         std::error_code ec;
         std::filesystem::create_directories(ctx.data_dir, ec);
         if (ec) {
-            return status(errc::io_error, fmt::format("storage engine '{}': cannot create {}: {}", name,
-                                                      ctx.data_dir, ec.message()));
+            return status(errc::io_error,
+                          fmt::format("storage engine '{}': cannot create {}: {}", name, ctx.data_dir, ec.message()));
         }
         ctx.log = &_logs.get("storage." + name);
         ctx.blocking = _pool.get();
         auto engine = factory->create(ctx, json);
         if (!engine) {
-            return status(engine.error().code(), fmt::format("storage engine '{}' failed to start: {}",
-                                                             name, engine.error().message()));
+            return status(engine.error().code(),
+                          fmt::format("storage engine '{}' failed to start: {}", name, engine.error().message()));
         }
         _engines.emplace(name, std::move(*engine));
     }
@@ -214,12 +213,14 @@ awaitable<status> broker_core::declare_vhost(std::string name)
         co_return status{};
     }
     _catalog.emplace(name, vhost_def{});
-    const std::function<void(unsigned, shard_state&)> for_each_shard_2 = [name](unsigned, shard_state& s) { s.vhosts.emplace(name, vhost_replica{}); };
+    const std::function<void(unsigned, shard_state&)> for_each_shard_2 = [name](unsigned, shard_state& s) {
+        s.vhosts.emplace(name, vhost_replica{});
+    };
     co_await on_every_shard(for_each_shard_2);
     // The exchanges every AMQP vhost has (those whose router plugin is loaded).
     const std::pair<const char*, const char*> builtins[] = {
-        {"", "direct"},          {"amq.direct", "direct"}, {"amq.fanout", "fanout"},
-        {"amq.topic", "topic"},  {"amq.headers", "headers"}, {"amq.match", "headers"},
+        { "", "direct" },         { "amq.direct", "direct" },   { "amq.fanout", "fanout" },
+        { "amq.topic", "topic" }, { "amq.headers", "headers" }, { "amq.match", "headers" },
     };
     for (const auto& [ex, type] : builtins) {
         if (_plugins.routing(type) == nullptr) {
@@ -260,7 +261,9 @@ awaitable<status> broker_core::delete_vhost(std::string name)
         (co_await delete_stream(name, s)).ignore();
     }
     _catalog.erase(name);
-    const std::function<void(unsigned, shard_state&)> for_each_shard_3 = [name](unsigned, shard_state& s) { s.vhosts.erase(name); };
+    const std::function<void(unsigned, shard_state&)> for_each_shard_3 = [name](unsigned, shard_state& s) {
+        s.vhosts.erase(name);
+    };
     co_await on_every_shard(for_each_shard_3);
     co_return status{};
 }
@@ -281,9 +284,10 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
         }
         const auto& cur = existing->second.spec;
         if (cur.type != spec.type) {
-            co_return status(errc::precondition_failed,
-                             fmt::format("inequivalent arg 'type' for {}: received '{}' but current is '{}'",
-                                         what, spec.type, cur.type));
+            co_return status(
+              errc::precondition_failed,
+              fmt::format(
+                "inequivalent arg 'type' for {}: received '{}' but current is '{}'", what, spec.type, cur.type));
         }
         if (cur.durable != spec.durable) {
             co_return status(errc::precondition_failed, inequivalent("durable", what, spec.durable, cur.durable));
@@ -310,7 +314,7 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
         clones.push_back(std::move(*c));
     }
     clones.insert(clones.begin(), std::move(*router));
-    vh->second.exchanges[spec.name] = exchange_def{spec, false};
+    vh->second.exchanges[spec.name] = exchange_def{ spec, false };
     const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost].exchanges[spec.name];
         replica.router = std::move(clones[i]);
@@ -331,18 +335,21 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
         co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", name, vhost)));
     }
     if (it->second.builtin) {
-        co_return status(errc::forbidden, fmt::format("operation not permitted on {}",
-                                                      quoted("exchange", name.empty() ? "amq.default" : name, vhost)));
+        co_return status(
+          errc::forbidden,
+          fmt::format("operation not permitted on {}", quoted("exchange", name.empty() ? "amq.default" : name, vhost)));
     }
     auto& bindings = vh->second.bindings;
-    bool used = std::any_of(bindings.begin(), bindings.end(),
-                            [&](const binding_def& b) { return b.spec.exchange == name; });
+    bool used =
+      std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) { return b.spec.exchange == name; });
     if (if_unused && used) {
         co_return status(errc::precondition_failed, fmt::format("{} in use", quoted("exchange", name, vhost)));
     }
     std::erase_if(bindings, [&](const binding_def& b) { return b.spec.exchange == name; });
     vh->second.exchanges.erase(it);
-    const std::function<void(unsigned, shard_state&)> for_each_shard_5 = [&](unsigned, shard_state& s) { s.vhosts[vhost].exchanges.erase(name); };
+    const std::function<void(unsigned, shard_state&)> for_each_shard_5 = [&](unsigned, shard_state& s) {
+        s.vhosts[vhost].exchanges.erase(name);
+    };
     co_await on_every_shard(for_each_shard_5);
     co_return status{};
 }
@@ -448,13 +455,13 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     if (!created.ok()) {
         co_return created;
     }
-    vh->second.queues[spec.name] = queue_def{opts};
+    vh->second.queues[spec.name] = queue_def{ opts };
     const std::function<void(unsigned, shard_state&)> for_each_shard_8 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         replica.queues[spec.name] = opts.id;
         // Every queue is bound to the default exchange by its name (AMQP 0-9-1).
         if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
-            ex->second.router->bind(sdk::binding{spec.name, opts.id, {}}).ignore();
+            ex->second.router->bind(sdk::binding{ spec.name, opts.id, {} }).ignore();
         }
     };
     co_await on_every_shard(for_each_shard_8);
@@ -478,7 +485,7 @@ awaitable<status> broker_core::remove_bindings_to(std::string vhost, sdk::destin
         auto& replica = s.vhosts[vhost];
         for (const auto& b : gone) {
             if (auto ex = replica.exchanges.find(b.spec.exchange); ex != replica.exchanges.end()) {
-                ex->second.router->unbind(sdk::binding{b.spec.key, dest, b.spec.arguments}).ignore();
+                ex->second.router->unbind(sdk::binding{ b.spec.key, dest, b.spec.arguments }).ignore();
             }
         }
     };
@@ -500,7 +507,7 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
         auto& replica = s.vhosts[vhost];
         replica.queues.erase(name);
         if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
-            ex->second.router->unbind(sdk::binding{name, id, {}}).ignore();
+            ex->second.router->unbind(sdk::binding{ name, id, {} }).ignore();
         }
     };
     co_await on_every_shard(for_each_shard_10);
@@ -519,8 +526,10 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     co_return status{};
 }
 
-awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhost, std::string name,
-                                                                bool if_unused, bool if_empty)
+awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhost,
+                                                                std::string name,
+                                                                bool if_unused,
+                                                                bool if_empty)
 {
     auto vh = _catalog.find(vhost);
     if (vh == _catalog.end()) {
@@ -533,7 +542,7 @@ awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhos
             if (!st.ok()) {
                 co_return st;
             }
-            co_return std::uint64_t{0};
+            co_return std::uint64_t{ 0 };
         }
         co_return status(errc::not_found, fmt::format("no {}", quoted("queue", name, vhost)));
     }
@@ -622,7 +631,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         co_return status(errc::invalid_argument, "a stream needs a name");
     }
     if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
-        co_return sdk::stream_info{spec.name, it->second.spec.partitions};
+        co_return sdk::stream_info{ spec.name, it->second.spec.partitions };
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -672,11 +681,11 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     }
     vh->second.streams[spec.name] = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
-        s.vhosts[spec.vhost].streams[spec.name] = stream_replica{def.id, spec.storage};
+        s.vhosts[spec.vhost].streams[spec.name] = stream_replica{ def.id, spec.storage };
         s.stream_partitions[def.id()] = def.partitions;
     };
     co_await on_every_shard(for_each_shard_16);
-    co_return sdk::stream_info{spec.name, spec.partitions};
+    co_return sdk::stream_info{ spec.name, spec.partitions };
 }
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)
@@ -700,7 +709,8 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
         auto owner_work_18 = [&, pid] {
             auto& ps = _states[owner_shard(pid)]->partitions;
             if (auto p = ps.find(pid()); p != ps.end()) {
-                p->second->shutdown(status(errc::not_found, fmt::format("{} was deleted", quoted("stream", name, vhost))));
+                p->second->shutdown(
+                  status(errc::not_found, fmt::format("{} was deleted", quoted("stream", name, vhost))));
                 ps.erase(p);
             }
         };
@@ -736,9 +746,9 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
         dest = vh->second.streams[spec.destination].id;
         spec.destination_is_stream = true;
     } else {
-        co_return status(errc::not_found,
-                         fmt::format("no {}", quoted(spec.destination_is_stream ? "stream" : "queue",
-                                                     spec.destination, spec.vhost)));
+        co_return status(
+          errc::not_found,
+          fmt::format("no {}", quoted(spec.destination_is_stream ? "stream" : "queue", spec.destination, spec.vhost)));
     }
     auto& bindings = vh->second.bindings;
     bool exists = std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) {
@@ -751,7 +761,7 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     status failed;
     const std::function<void(unsigned, shard_state&)> for_each_shard_19 = [&](unsigned, shard_state& s) {
         auto& ex = s.vhosts[spec.vhost].exchanges[spec.exchange];
-        if (auto st = ex.router->bind(sdk::binding{spec.key, dest, spec.arguments}); !st.ok()) {
+        if (auto st = ex.router->bind(sdk::binding{ spec.key, dest, spec.arguments }); !st.ok()) {
             failed = st;
         }
     };
@@ -759,7 +769,7 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     if (!failed.ok()) {
         co_return failed;
     }
-    bindings.push_back(binding_def{spec, dest});
+    bindings.push_back(binding_def{ spec, dest });
     co_return status{};
 }
 
@@ -771,19 +781,21 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
     }
     auto& bindings = vh->second.bindings;
     auto it = std::find_if(bindings.begin(), bindings.end(), [&](const binding_def& b) {
-        return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination &&
-               b.spec.key == spec.key && (spec.arguments.empty() || b.spec.arguments == spec.arguments);
+        return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination && b.spec.key == spec.key &&
+               (spec.arguments.empty() || b.spec.arguments == spec.arguments);
     });
     if (it == bindings.end()) {
-        co_return status(errc::not_found, fmt::format("no binding {} -> {} with key '{}' in vhost '{}'",
-                                                      spec.exchange, spec.destination, spec.key, spec.vhost));
+        co_return status(
+          errc::not_found,
+          fmt::format(
+            "no binding {} -> {} with key '{}' in vhost '{}'", spec.exchange, spec.destination, spec.key, spec.vhost));
     }
     binding_def gone = *it;
     bindings.erase(it);
     const std::function<void(unsigned, shard_state&)> for_each_shard_20 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         if (auto ex = replica.exchanges.find(gone.spec.exchange); ex != replica.exchanges.end()) {
-            ex->second.router->unbind(sdk::binding{gone.spec.key, gone.destination, gone.spec.arguments}).ignore();
+            ex->second.router->unbind(sdk::binding{ gone.spec.key, gone.destination, gone.spec.arguments }).ignore();
         }
     };
     co_await on_every_shard(for_each_shard_20);
@@ -820,15 +832,15 @@ void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
     }
     for (unsigned i = 0; i < _shards.size(); ++i) {
         auto fut = boost::asio::post(_shards.context(i), boost::asio::use_future([this, i] {
-            auto& st = *_states[i];
-            sdk::status why(errc::unavailable, "broker shutting down");
-            for (auto& [id, q] : st.queues) {
-                q->shutdown(why);
-            }
-            for (auto& [id, p] : st.partitions) {
-                p->shutdown(why);
-            }
-        }));
+                                         auto& st = *_states[i];
+                                         sdk::status why(errc::unavailable, "broker shutting down");
+                                         for (auto& [id, q] : st.queues) {
+                                             q->shutdown(why);
+                                         }
+                                         for (auto& [id, p] : st.partitions) {
+                                             p->shutdown(why);
+                                         }
+                                     }));
         fut.wait_for(deadline);
     }
 }
@@ -850,10 +862,10 @@ void broker_core::start_retention_timers()
                     for (auto& [id, p] : st.partitions) {
                         p->apply_retention(now);
                     }
-                    st.retention_timer = core->_shards.at(shard).post_after(std::chrono::seconds(1), ticker{*this});
+                    st.retention_timer = core->_shards.at(shard).post_after(std::chrono::seconds(1), ticker{ *this });
                 }
             };
-            ticker{this, i}();
+            ticker{ this, i }();
         });
     }
 }

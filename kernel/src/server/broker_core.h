@@ -49,7 +49,12 @@ using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to
 
 /// Destination ids carry their owner shard and kind, so the data path needs no lookup to know
 /// where to send a message: bits 0-7 shard, 8-9 kind, the rest a sequence number.
-enum class destination_kind : std::uint8_t { queue = 0, stream = 1, partition = 2 };
+enum class destination_kind : std::uint8_t
+{
+    queue = 0,
+    stream = 1,
+    partition = 2
+};
 inline sdk::destination_id make_destination(std::uint64_t seq, unsigned shard, destination_kind k)
 {
     return sdk::destination_id((seq << 10) | (static_cast<std::uint64_t>(k) << 8) | shard);
@@ -163,8 +168,7 @@ class broker_core
         // handed to a coroutine here is bound to a named local first (see on_every_shard's
         // callers too).
         auto task = [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); };
-        co_return co_await boost::asio::co_spawn(_shards.context(shard), std::move(task),
-                                                 boost::asio::use_awaitable);
+        co_return co_await boost::asio::co_spawn(_shards.context(shard), std::move(task), boost::asio::use_awaitable);
     }
     /// Runs `f(state)` on every shard, one after the other.
     awaitable<void> on_every_shard(const std::function<void(unsigned, shard_state&)>& f);
@@ -175,8 +179,10 @@ class broker_core
     awaitable<sdk::status> declare_exchange(sdk::exchange_spec spec);
     awaitable<sdk::status> delete_exchange(std::string vhost, std::string name, bool if_unused);
     awaitable<sdk::result<sdk::queue_info>> declare_queue(sdk::queue_spec spec);
-    awaitable<sdk::result<std::uint64_t>> delete_queue(std::string vhost, std::string name,
-                                                       bool if_unused, bool if_empty);
+    awaitable<sdk::result<std::uint64_t>> delete_queue(std::string vhost,
+                                                       std::string name,
+                                                       bool if_unused,
+                                                       bool if_empty);
     awaitable<sdk::result<std::uint64_t>> purge_queue(std::string vhost, std::string name);
     awaitable<sdk::result<sdk::stream_info>> declare_stream(sdk::stream_spec spec);
     awaitable<sdk::status> delete_stream(std::string vhost, std::string name);
@@ -213,7 +219,7 @@ class broker_core
     std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
     std::map<std::string, vhost_def> _catalog;
     std::uint64_t _next_destination = 1;
-    std::atomic<std::uint64_t> _connection_ids{0};
+    std::atomic<std::uint64_t> _connection_ids{ 0 };
     std::unique_ptr<control_runner> _control;
     struct pool;
     std::unique_ptr<pool> _pool;

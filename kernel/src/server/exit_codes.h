@@ -4,7 +4,8 @@
 
 namespace plexus::kernel {
 
-enum class exit_code : int {
+enum class exit_code : int
+{
     ok = 0,
     internal = 1,
     usage = 2,            ///< bad command-line arguments

@@ -32,21 +32,21 @@ struct settle_buffer
             return;
         }
         auto owner = owner_shard(dest);
-        core->shards().at(owner).post([core = core, dest = dest, stream = stream, consumer = consumer,
-                                       ops = std::move(ops)]() mutable {
-            auto& st = core->state(owner_shard(dest));
-            if (stream) {
-                if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
-                    for (const auto& op : ops) {
-                        p->second->settle(consumer, op.tag, op.multiple);
-                    }
-                }
-            } else if (auto q = st.queues.find(dest()); q != st.queues.end()) {
-                for (const auto& op : ops) {
-                    q->second->settle(consumer, op.tag, op.multiple, op.kind);
-                }
-            }
-        });
+        core->shards().at(owner).post(
+          [core = core, dest = dest, stream = stream, consumer = consumer, ops = std::move(ops)]() mutable {
+              auto& st = core->state(owner_shard(dest));
+              if (stream) {
+                  if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
+                      for (const auto& op : ops) {
+                          p->second->settle(consumer, op.tag, op.multiple);
+                      }
+                  }
+              } else if (auto q = st.queues.find(dest()); q != st.queues.end()) {
+                  for (const auto& op : ops) {
+                      q->second->settle(consumer, op.tag, op.multiple, op.kind);
+                  }
+              }
+          });
         ops.clear();
     }
 };
@@ -54,11 +54,14 @@ struct settle_buffer
 class subscription_impl final : public sdk::subscription
 {
   public:
-    subscription_impl(broker_core& core, shard_executor& home, std::shared_ptr<subscriber_link> link,
-                      sdk::destination_id dest, bool stream)
+    subscription_impl(broker_core& core,
+                      shard_executor& home,
+                      std::shared_ptr<subscriber_link> link,
+                      sdk::destination_id dest,
+                      bool stream)
       : _home(home)
       , _link(std::move(link))
-      , _settles(std::make_shared<settle_buffer>(settle_buffer{&core, dest, stream, 0, {}}))
+      , _settles(std::make_shared<settle_buffer>(settle_buffer{ &core, dest, stream, 0, {} }))
     {
     }
     ~subscription_impl() override
@@ -92,10 +95,10 @@ class subscription_impl final : public sdk::subscription
     }
     void set_consumer(std::uint64_t id) noexcept { _settles->consumer = id; }
 
-    void ack(std::uint64_t tag, bool multiple) noexcept override { add({tag, multiple, settle_kind::ack}); }
+    void ack(std::uint64_t tag, bool multiple) noexcept override { add({ tag, multiple, settle_kind::ack }); }
     void nack(std::uint64_t tag, bool multiple, bool requeue) noexcept override
     {
-        add({tag, multiple, requeue ? settle_kind::requeue : settle_kind::drop});
+        add({ tag, multiple, requeue ? settle_kind::requeue : settle_kind::drop });
     }
     void set_prefetch(std::uint32_t prefetch) noexcept override
     {
@@ -151,7 +154,8 @@ kernel_facade::kernel_facade(broker_core& core, unsigned shard)
   , _state(core.state(shard))
   , _exec(core.shards().at(shard))
   , _published(core.metrics().scope("kernel").make_counter("messages_published_total", "Messages routed by exchanges"))
-  , _unroutable(core.metrics().scope("kernel").make_counter("messages_unroutable_total", "Published messages no binding matched"))
+  , _unroutable(
+      core.metrics().scope("kernel").make_counter("messages_unroutable_total", "Published messages no binding matched"))
 {
 }
 
@@ -186,7 +190,9 @@ void kernel_facade::declare_exchange(const sdk::exchange_spec& spec, sdk::callba
     control(std::move(done), [core = &_core, spec] { return core->declare_exchange(spec); });
 }
 
-void kernel_facade::delete_exchange(std::string_view vhost, std::string_view name, bool if_unused,
+void kernel_facade::delete_exchange(std::string_view vhost,
+                                    std::string_view name,
+                                    bool if_unused,
                                     sdk::callback<void(status)> done) noexcept
 {
     control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), if_unused] {
@@ -200,7 +206,10 @@ void kernel_facade::declare_queue(const sdk::queue_spec& spec,
     control(std::move(done), [core = &_core, spec] { return core->declare_queue(spec); });
 }
 
-void kernel_facade::delete_queue(std::string_view vhost, std::string_view name, bool if_unused, bool if_empty,
+void kernel_facade::delete_queue(std::string_view vhost,
+                                 std::string_view name,
+                                 bool if_unused,
+                                 bool if_empty,
                                  sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept
 {
     control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), if_unused, if_empty] {
@@ -208,12 +217,12 @@ void kernel_facade::delete_queue(std::string_view vhost, std::string_view name, 
     });
 }
 
-void kernel_facade::purge_queue(std::string_view vhost, std::string_view name,
+void kernel_facade::purge_queue(std::string_view vhost,
+                                std::string_view name,
                                 sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept
 {
-    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name)] {
-        return core->purge_queue(v, n);
-    });
+    control(std::move(done),
+            [core = &_core, v = std::string(vhost), n = std::string(name)] { return core->purge_queue(v, n); });
 }
 
 void kernel_facade::declare_stream(const sdk::stream_spec& spec,
@@ -222,12 +231,12 @@ void kernel_facade::declare_stream(const sdk::stream_spec& spec,
     control(std::move(done), [core = &_core, spec] { return core->declare_stream(spec); });
 }
 
-void kernel_facade::delete_stream(std::string_view vhost, std::string_view name,
+void kernel_facade::delete_stream(std::string_view vhost,
+                                  std::string_view name,
                                   sdk::callback<void(status)> done) noexcept
 {
-    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name)] {
-        return core->delete_stream(v, n);
-    });
+    control(std::move(done),
+            [core = &_core, v = std::string(vhost), n = std::string(name)] { return core->delete_stream(v, n); });
 }
 
 void kernel_facade::bind(const sdk::binding_spec& spec, sdk::callback<void(status)> done) noexcept
@@ -242,9 +251,8 @@ void kernel_facade::unbind(const sdk::binding_spec& spec, sdk::callback<void(sta
 
 void kernel_facade::release_connection(std::uint64_t connection) noexcept
 {
-    _core.run_control([core = &_core, connection]() -> awaitable<void> {
-        co_await core->release_connection(connection);
-    });
+    _core.run_control(
+      [core = &_core, connection]() -> awaitable<void> { co_await core->release_connection(connection); });
 }
 
 // ---- publish -----------------------------------------------------------------------------
@@ -261,7 +269,10 @@ namespace {
 
 // Appends one message to a queue or partition on its owner shard; `done` (may be empty) runs
 // there with the level reached.
-void append_on_owner(broker_core& core, sdk::destination_id dest, sdk::message_ptr msg, sdk::ack_level level,
+void append_on_owner(broker_core& core,
+                     sdk::destination_id dest,
+                     sdk::message_ptr msg,
+                     sdk::ack_level level,
                      append_done done)
 {
     auto& st = core.state(owner_shard(dest));
@@ -273,17 +284,16 @@ void append_on_owner(broker_core& core, sdk::destination_id dest, sdk::message_p
     } else if (auto p = st.partitions.find(dest()); p != st.partitions.end()) {
         sdk::record_batch batch;
         batch.records.push_back(std::move(msg));
-        p->second->append(std::move(batch), level,
-                          [done = std::move(done)](sdk::result<sdk::offset_range> r) mutable {
-                              if (!done) {
-                                  return;
-                              }
-                              if (r) {
-                                  done(sdk::ack_level::stored);
-                              } else {
-                                  done(r.error());
-                              }
-                          });
+        p->second->append(std::move(batch), level, [done = std::move(done)](sdk::result<sdk::offset_range> r) mutable {
+            if (!done) {
+                return;
+            }
+            if (r) {
+                done(sdk::ack_level::stored);
+            } else {
+                done(r.error());
+            }
+        });
         return;
     }
     if (done) {
@@ -309,7 +319,7 @@ struct publish_tracker
         }
         if (--remaining == 0) {
             if (failure.ok()) {
-                done(sdk::publish_ack{reached, routed});
+                done(sdk::publish_ack{ reached, routed });
             } else {
                 done(failure);
             }
@@ -331,8 +341,9 @@ void kernel_facade::publish(sdk::publish_request request,
     const sdk::message& msg = *request.msg;
     auto ex = vh->second.exchanges.find(msg.exchange);
     if (ex == vh->second.exchanges.end()) {
-        reply<publish_result>(std::move(done), status(errc::not_found, fmt::format("no exchange '{}' in vhost '{}'",
-                                                                                   msg.exchange, request.vhost)));
+        reply<publish_result>(
+          std::move(done),
+          status(errc::not_found, fmt::format("no exchange '{}' in vhost '{}'", msg.exchange, request.vhost)));
         return;
     }
     auto& routed = _state.routed;
@@ -343,13 +354,13 @@ void kernel_facade::publish(sdk::publish_request request,
     const auto n = static_cast<std::uint32_t>(routed.size());
     if (n == 0) {
         _unroutable.inc();
-        reply<publish_result>(std::move(done), sdk::publish_ack{request.level, 0});
+        reply<publish_result>(std::move(done), sdk::publish_ack{ request.level, 0 });
         return;
     }
     std::shared_ptr<publish_tracker> tracker;
     if (done) {
-        tracker = std::make_shared<publish_tracker>(
-          publish_tracker{n, n, sdk::ack_level::durable, {}, std::move(done)});
+        tracker =
+          std::make_shared<publish_tracker>(publish_tracker{ n, n, sdk::ack_level::durable, {}, std::move(done) });
     }
     for (std::uint32_t i = 0; i < n; ++i) {
         sdk::destination_id dest = routed[i];
@@ -373,7 +384,10 @@ void kernel_facade::publish(sdk::publish_request request,
         if (owner == _shard) {
             append_on_owner(_core, dest, request.msg, request.level, std::move(on_owner));
         } else {
-            _core.shards().at(owner).post([core = &_core, dest, msg = request.msg, level = request.level,
+            _core.shards().at(owner).post([core = &_core,
+                                           dest,
+                                           msg = request.msg,
+                                           level = request.level,
                                            on_owner = std::move(on_owner)]() mutable {
                 append_on_owner(*core, dest, std::move(msg), level, std::move(on_owner));
             });
@@ -383,7 +397,8 @@ void kernel_facade::publish(sdk::publish_request request,
 
 // ---- consume -----------------------------------------------------------------------------
 
-void kernel_facade::subscribe(const sdk::subscribe_request& request, sdk::delivery_sink& sink,
+void kernel_facade::subscribe(const sdk::subscribe_request& request,
+                              sdk::delivery_sink& sink,
                               sdk::callback<void(sdk::result<std::unique_ptr<sdk::subscription>>)> done) noexcept
 {
     using sub_result = sdk::result<std::unique_ptr<sdk::subscription>>;
@@ -400,46 +415,51 @@ void kernel_facade::subscribe(const sdk::subscribe_request& request, sdk::delive
         dest = _state.stream_partitions[s->second.id()].front();
         stream = true;
     } else {
-        reply<sub_result>(std::move(done), status(errc::not_found, fmt::format("no queue '{}' in vhost '{}'",
-                                                                               request.queue, request.vhost)));
+        reply<sub_result>(
+          std::move(done),
+          status(errc::not_found, fmt::format("no queue '{}' in vhost '{}'", request.queue, request.vhost)));
         return;
     }
-    auto link = std::make_shared<subscriber_link>(subscriber_link{&_exec, &sink, true});
+    auto link = std::make_shared<subscriber_link>(subscriber_link{ &_exec, &sink, true });
     auto sub = std::make_unique<subscription_impl>(_core, _exec, link, dest, stream);
-    consumer_options opts{request.consumer_tag, request.connection, request.exclusive, request.auto_ack,
-                          request.prefetch};
+    consumer_options opts{
+        request.consumer_tag, request.connection, request.exclusive, request.auto_ack, request.prefetch
+    };
     sdk::stream_start start = request.stream.value_or(sdk::stream_start{});
     auto shared_done = std::make_shared<sdk::callback<void(sub_result)>>(std::move(done));
     auto* raw_sub = sub.release(); // owned by the hop below until handed to `done`
-    _core.shards().at(owner_shard(dest)).post([core = &_core, home = &_exec, dest, stream, opts, start, link,
-                                               raw_sub, shared_done]() mutable {
-        sdk::result<std::uint64_t> added = std::uint64_t{0};
-        auto& st = core->state(owner_shard(dest));
-        if (stream) {
-            auto p = st.partitions.find(dest());
-            added = p == st.partitions.end()
-                      ? sdk::result<std::uint64_t>(status(errc::not_found, "stream was deleted"))
-                      : sdk::result<std::uint64_t>(p->second->add_subscriber(start, opts.prefetch, link));
-        } else {
-            auto q = st.queues.find(dest());
-            added = q == st.queues.end() ? sdk::result<std::uint64_t>(status(errc::not_found, "queue was deleted"))
-                                         : q->second->add_consumer(opts, link);
-        }
-        home->post([raw_sub, shared_done, added = std::move(added)]() mutable {
-            std::unique_ptr<subscription_impl> owned(raw_sub);
-            if (!added) {
-                // Nothing was added on the owner: drop the handle without a remove hop.
-                owned->set_consumer(0);
-                (*shared_done)(added.error());
-                return;
-            }
-            owned->set_consumer(*added);
-            (*shared_done)(std::unique_ptr<sdk::subscription>(std::move(owned)));
-        });
-    });
+    _core.shards()
+      .at(owner_shard(dest))
+      .post([core = &_core, home = &_exec, dest, stream, opts, start, link, raw_sub, shared_done]() mutable {
+          sdk::result<std::uint64_t> added = std::uint64_t{ 0 };
+          auto& st = core->state(owner_shard(dest));
+          if (stream) {
+              auto p = st.partitions.find(dest());
+              added = p == st.partitions.end()
+                        ? sdk::result<std::uint64_t>(status(errc::not_found, "stream was deleted"))
+                        : sdk::result<std::uint64_t>(p->second->add_subscriber(start, opts.prefetch, link));
+          } else {
+              auto q = st.queues.find(dest());
+              added = q == st.queues.end() ? sdk::result<std::uint64_t>(status(errc::not_found, "queue was deleted"))
+                                           : q->second->add_consumer(opts, link);
+          }
+          home->post([raw_sub, shared_done, added = std::move(added)]() mutable {
+              std::unique_ptr<subscription_impl> owned(raw_sub);
+              if (!added) {
+                  // Nothing was added on the owner: drop the handle without a remove hop.
+                  owned->set_consumer(0);
+                  (*shared_done)(added.error());
+                  return;
+              }
+              owned->set_consumer(*added);
+              (*shared_done)(std::unique_ptr<sdk::subscription>(std::move(owned)));
+          });
+      });
 }
 
-void kernel_facade::get(std::string_view vhost, std::string_view queue_name, bool auto_ack,
+void kernel_facade::get(std::string_view vhost,
+                        std::string_view queue_name,
+                        bool auto_ack,
                         sdk::callback<void(sdk::result<std::optional<sdk::fetched_message>>)> done) noexcept
 {
     using get_result = sdk::result<std::optional<sdk::fetched_message>>;
@@ -469,7 +489,9 @@ void kernel_facade::get(std::string_view vhost, std::string_view queue_name, boo
     });
 }
 
-void kernel_facade::settle(std::string_view vhost, std::string_view queue_name, std::uint64_t tag,
+void kernel_facade::settle(std::string_view vhost,
+                           std::string_view queue_name,
+                           std::uint64_t tag,
                            bool requeue) noexcept
 {
     auto vh = _state.vhosts.find(vhost);
@@ -491,7 +513,8 @@ void kernel_facade::settle(std::string_view vhost, std::string_view queue_name, 
 
 // ---- streams -----------------------------------------------------------------------------
 
-std::optional<sdk::destination_id> kernel_facade::find_partition(std::string_view vhost, std::string_view stream,
+std::optional<sdk::destination_id> kernel_facade::find_partition(std::string_view vhost,
+                                                                 std::string_view stream,
                                                                  sdk::partition_id partition) const
 {
     auto vh = _state.vhosts.find(vhost);
@@ -511,62 +534,77 @@ std::optional<sdk::destination_id> kernel_facade::find_partition(std::string_vie
 }
 
 template<class T, class Op>
-void kernel_facade::on_partition(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                                 sdk::callback<void(sdk::result<T>)> done, Op op)
+void kernel_facade::on_partition(std::string_view vhost,
+                                 std::string_view stream,
+                                 sdk::partition_id partition,
+                                 sdk::callback<void(sdk::result<T>)> done,
+                                 Op op)
 {
     auto dest = find_partition(vhost, stream, partition);
     if (!dest) {
-        reply<sdk::result<T>>(std::move(done),
-                              status(errc::not_found, fmt::format("no partition {} of stream '{}' in vhost '{}'",
-                                                                  partition(), stream, vhost)));
+        reply<sdk::result<T>>(
+          std::move(done),
+          status(errc::not_found,
+                 fmt::format("no partition {} of stream '{}' in vhost '{}'", partition(), stream, vhost)));
         return;
     }
     auto shared_done = std::make_shared<sdk::callback<void(sdk::result<T>)>>(std::move(done));
-    _core.shards().at(owner_shard(*dest)).post([core = &_core, home = &_exec, d = *dest, shared_done,
-                                                op = std::move(op)]() mutable {
-        auto& st = core->state(owner_shard(d));
-        auto it = st.partitions.find(d());
-        auto answer = [home, shared_done](sdk::result<T> r) {
-            home->post([shared_done, r = std::move(r)]() mutable { (*shared_done)(std::move(r)); });
-        };
-        if (it == st.partitions.end()) {
-            answer(status(errc::not_found, "stream was deleted"));
-            return;
-        }
-        op(*it->second, std::move(answer));
-    });
+    _core.shards()
+      .at(owner_shard(*dest))
+      .post([core = &_core, home = &_exec, d = *dest, shared_done, op = std::move(op)]() mutable {
+          auto& st = core->state(owner_shard(d));
+          auto it = st.partitions.find(d());
+          auto answer = [home, shared_done](sdk::result<T> r) {
+              home->post([shared_done, r = std::move(r)]() mutable { (*shared_done)(std::move(r)); });
+          };
+          if (it == st.partitions.end()) {
+              answer(status(errc::not_found, "stream was deleted"));
+              return;
+          }
+          op(*it->second, std::move(answer));
+      });
 }
 
-void kernel_facade::append(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                           sdk::record_batch batch, sdk::ack_level level,
+void kernel_facade::append(std::string_view vhost,
+                           std::string_view stream,
+                           sdk::partition_id partition,
+                           sdk::record_batch batch,
+                           sdk::ack_level level,
                            sdk::callback<void(sdk::result<sdk::offset_range>)> done) noexcept
 {
     auto shared_batch = std::make_shared<sdk::record_batch>(std::move(batch));
-    on_partition<sdk::offset_range>(vhost, stream, partition, std::move(done),
-                                    [shared_batch, level](stream_partition& p, auto answer) {
-                                        p.append(std::move(*shared_batch), level, std::move(answer));
-                                    });
+    on_partition<sdk::offset_range>(
+      vhost, stream, partition, std::move(done), [shared_batch, level](stream_partition& p, auto answer) {
+          p.append(std::move(*shared_batch), level, std::move(answer));
+      });
 }
 
-void kernel_facade::fetch(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                          sdk::offset from, std::size_t max_bytes,
+void kernel_facade::fetch(std::string_view vhost,
+                          std::string_view stream,
+                          sdk::partition_id partition,
+                          sdk::offset from,
+                          std::size_t max_bytes,
                           sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept
 {
-    on_partition<sdk::record_batch>(vhost, stream, partition, std::move(done),
-                                    [from, max_bytes](stream_partition& p, auto answer) {
-                                        p.fetch(from, max_bytes, std::move(answer));
-                                    });
+    on_partition<sdk::record_batch>(
+      vhost, stream, partition, std::move(done), [from, max_bytes](stream_partition& p, auto answer) {
+          p.fetch(from, max_bytes, std::move(answer));
+      });
 }
 
-void kernel_facade::stream_offsets(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+void kernel_facade::stream_offsets(std::string_view vhost,
+                                   std::string_view stream,
+                                   sdk::partition_id partition,
                                    sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept
 {
-    on_partition<sdk::log_offsets>(vhost, stream, partition, std::move(done),
-                                   [](stream_partition& p, auto answer) { answer(p.offsets()); });
+    on_partition<sdk::log_offsets>(
+      vhost, stream, partition, std::move(done), [](stream_partition& p, auto answer) { answer(p.offsets()); });
 }
 
-void kernel_facade::offset_for_timestamp(std::string_view vhost, std::string_view stream,
-                                         sdk::partition_id partition, sdk::timestamp_ms ts,
+void kernel_facade::offset_for_timestamp(std::string_view vhost,
+                                         std::string_view stream,
+                                         sdk::partition_id partition,
+                                         sdk::timestamp_ms ts,
                                          sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
 {
     on_partition<sdk::offset>(vhost, stream, partition, std::move(done), [ts](stream_partition& p, auto answer) {
@@ -575,29 +613,35 @@ void kernel_facade::offset_for_timestamp(std::string_view vhost, std::string_vie
 }
 
 namespace {
-std::string group_key(std::string_view vhost, std::string_view group, std::string_view stream,
+std::string group_key(std::string_view vhost,
+                      std::string_view group,
+                      std::string_view stream,
                       sdk::partition_id partition)
 {
     return fmt::format("grp/{}/{}/{}/{}", vhost, group, stream, partition());
 }
 } // namespace
 
-void kernel_facade::commit_offset(std::string_view vhost, std::string_view group, std::string_view stream,
-                                  sdk::partition_id partition, sdk::offset committed,
+void kernel_facade::commit_offset(std::string_view vhost,
+                                  std::string_view group,
+                                  std::string_view stream,
+                                  sdk::partition_id partition,
+                                  sdk::offset committed,
                                   sdk::callback<void(status)> done) noexcept
 {
     auto vh = _state.vhosts.find(vhost);
     auto s = vh == _state.vhosts.end() ? nullptr : &vh->second.streams;
     auto it = s ? s->find(stream) : decltype(s->find(stream)){};
     if (s == nullptr || it == s->end() || !find_partition(vhost, stream, partition)) {
-        reply<status>(std::move(done), status(errc::not_found, fmt::format("no partition {} of stream '{}' in vhost '{}'",
-                                                                             partition(), stream, vhost)));
+        reply<status>(std::move(done),
+                      status(errc::not_found,
+                             fmt::format("no partition {} of stream '{}' in vhost '{}'", partition(), stream, vhost)));
         return;
     }
     auto* engine = _core.engine(it->second.storage);
     auto shared_done = std::make_shared<sdk::callback<void(status)>>(std::move(done));
     std::vector<sdk::kv_store::write> writes;
-    writes.push_back({group_key(vhost, group, stream, partition), std::to_string(committed())});
+    writes.push_back({ group_key(vhost, group, stream, partition), std::to_string(committed()) });
     engine->metadata().apply(std::move(writes), [home = &_exec, shared_done](status st) {
         home->post([shared_done, st] {
             if (*shared_done) {
@@ -607,7 +651,9 @@ void kernel_facade::commit_offset(std::string_view vhost, std::string_view group
     });
 }
 
-void kernel_facade::committed_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+void kernel_facade::committed_offset(std::string_view vhost,
+                                     std::string_view group,
+                                     std::string_view stream,
                                      sdk::partition_id partition,
                                      sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept
 {

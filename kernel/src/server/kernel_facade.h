@@ -15,42 +15,69 @@ class kernel_facade final : public sdk::kernel
     kernel_facade(broker_core& core, unsigned shard);
 
     void declare_exchange(const sdk::exchange_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
-    void delete_exchange(std::string_view vhost, std::string_view name, bool if_unused,
+    void delete_exchange(std::string_view vhost,
+                         std::string_view name,
+                         bool if_unused,
                          sdk::callback<void(sdk::status)> done) noexcept override;
     void declare_queue(const sdk::queue_spec& spec,
                        sdk::callback<void(sdk::result<sdk::queue_info>)> done) noexcept override;
-    void delete_queue(std::string_view vhost, std::string_view name, bool if_unused, bool if_empty,
+    void delete_queue(std::string_view vhost,
+                      std::string_view name,
+                      bool if_unused,
+                      bool if_empty,
                       sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept override;
-    void purge_queue(std::string_view vhost, std::string_view name,
+    void purge_queue(std::string_view vhost,
+                     std::string_view name,
                      sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept override;
     void declare_stream(const sdk::stream_spec& spec,
                         sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
-    void delete_stream(std::string_view vhost, std::string_view name,
+    void delete_stream(std::string_view vhost,
+                       std::string_view name,
                        sdk::callback<void(sdk::status)> done) noexcept override;
     void bind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
     void unbind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
 
     void publish(sdk::publish_request request,
                  sdk::callback<void(sdk::result<sdk::publish_ack>)> done) noexcept override;
-    void subscribe(const sdk::subscribe_request& request, sdk::delivery_sink& sink,
+    void subscribe(const sdk::subscribe_request& request,
+                   sdk::delivery_sink& sink,
                    sdk::callback<void(sdk::result<std::unique_ptr<sdk::subscription>>)> done) noexcept override;
-    void get(std::string_view vhost, std::string_view queue, bool auto_ack,
+    void get(std::string_view vhost,
+             std::string_view queue,
+             bool auto_ack,
              sdk::callback<void(sdk::result<std::optional<sdk::fetched_message>>)> done) noexcept override;
     void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag, bool requeue) noexcept override;
 
-    void append(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                sdk::record_batch batch, sdk::ack_level level,
+    void append(std::string_view vhost,
+                std::string_view stream,
+                sdk::partition_id partition,
+                sdk::record_batch batch,
+                sdk::ack_level level,
                 sdk::callback<void(sdk::result<sdk::offset_range>)> done) noexcept override;
-    void fetch(std::string_view vhost, std::string_view stream, sdk::partition_id partition, sdk::offset from,
-               std::size_t max_bytes, sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override;
-    void stream_offsets(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
+    void fetch(std::string_view vhost,
+               std::string_view stream,
+               sdk::partition_id partition,
+               sdk::offset from,
+               std::size_t max_bytes,
+               sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override;
+    void stream_offsets(std::string_view vhost,
+                        std::string_view stream,
+                        sdk::partition_id partition,
                         sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept override;
-    void offset_for_timestamp(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                              sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override;
-    void commit_offset(std::string_view vhost, std::string_view group, std::string_view stream,
-                       sdk::partition_id partition, sdk::offset committed,
+    void offset_for_timestamp(std::string_view vhost,
+                              std::string_view stream,
+                              sdk::partition_id partition,
+                              sdk::timestamp_ms ts,
+                              sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override;
+    void commit_offset(std::string_view vhost,
+                       std::string_view group,
+                       std::string_view stream,
+                       sdk::partition_id partition,
+                       sdk::offset committed,
                        sdk::callback<void(sdk::status)> done) noexcept override;
-    void committed_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+    void committed_offset(std::string_view vhost,
+                          std::string_view group,
+                          std::string_view stream,
                           sdk::partition_id partition,
                           sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept override;
 
@@ -63,8 +90,11 @@ class kernel_facade final : public sdk::kernel
   private:
     /// Runs `op` on the owner shard of a stream partition, or fails `fail` with not_found.
     template<class T, class Op>
-    void on_partition(std::string_view vhost, std::string_view stream, sdk::partition_id partition,
-                      sdk::callback<void(sdk::result<T>)> done, Op op);
+    void on_partition(std::string_view vhost,
+                      std::string_view stream,
+                      sdk::partition_id partition,
+                      sdk::callback<void(sdk::result<T>)> done,
+                      Op op);
     /// Posts `done(value)` to this shard.
     template<class T>
     void reply(sdk::callback<void(T)> done, T value);
@@ -73,7 +103,8 @@ class kernel_facade final : public sdk::kernel
     void control(sdk::callback<void(T)> done, Op op);
     sdk::destination_id pick_partition(const std::vector<sdk::destination_id>& partitions,
                                        const sdk::message& msg) const noexcept;
-    std::optional<sdk::destination_id> find_partition(std::string_view vhost, std::string_view stream,
+    std::optional<sdk::destination_id> find_partition(std::string_view vhost,
+                                                      std::string_view stream,
                                                       sdk::partition_id partition) const;
 
     broker_core& _core;

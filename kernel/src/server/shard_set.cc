@@ -35,7 +35,7 @@ class asio_timer final : public sdk::timer
 
 void shard_executor::post(sdk::callback<void()> task) noexcept
 {
-    boost::asio::post(_ctx, task_handler{std::move(task)});
+    boost::asio::post(_ctx, task_handler{ std::move(task) });
 }
 
 std::unique_ptr<sdk::timer> shard_executor::post_after(std::chrono::milliseconds delay,
@@ -44,12 +44,11 @@ std::unique_ptr<sdk::timer> shard_executor::post_after(std::chrono::milliseconds
     auto t = std::make_unique<asio_timer>(_ctx);
     t->_timer->expires_after(delay);
     auto keep = t->_timer;
-    t->_timer->async_wait(
-      [keep, task = std::move(task)](const boost::system::error_code& ec) mutable {
-          if (!ec) {
-              task();
-          }
-      });
+    t->_timer->async_wait([keep, task = std::move(task)](const boost::system::error_code& ec) mutable {
+        if (!ec) {
+            task();
+        }
+    });
     return t;
 }
 

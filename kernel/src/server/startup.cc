@@ -65,7 +65,7 @@ std::vector<std::string> default_plugin_dirs()
     if (!ec) {
         dirs.push_back((self.parent_path().parent_path() / "lib" / "plexus" / "plugins").string());
     }
-    for (const char* d : {PLEXUS_BUILD_PLUGIN_DIR, PLEXUS_INSTALL_PLUGIN_DIR}) {
+    for (const char* d : { PLEXUS_BUILD_PLUGIN_DIR, PLEXUS_INSTALL_PLUGIN_DIR }) {
         if (*d != '\0') {
             dirs.emplace_back(d);
         }
@@ -97,8 +97,13 @@ int list_plugins(const std::vector<std::string>& dirs)
                 continue;
             }
             const auto* d = p->descriptor;
-            fmt::print("{:<9} {:<14} {:<8} ABI {}.{}  {}\n", sdk::kinds::name_of(d->kind), d->name,
-                       d->plugin_version, d->abi_major, d->abi_minor, f.string());
+            fmt::print("{:<9} {:<14} {:<8} ABI {}.{}  {}\n",
+                       sdk::kinds::name_of(d->kind),
+                       d->name,
+                       d->plugin_version,
+                       d->abi_major,
+                       d->abi_minor,
+                       f.string());
         }
     }
     return static_cast<int>(all_ok ? exit_code::ok : exit_code::plugin_refused);
@@ -203,7 +208,7 @@ int run_plexusd(int argc, char** argv)
         config.plugin_dirs = opt.source.default_plugin_dirs;
     }
     if (opt.list_plugins) {
-        return list_plugins(opt.list_dir.empty() ? config.plugin_dirs : std::vector<std::string>{opt.list_dir});
+        return list_plugins(opt.list_dir.empty() ? config.plugin_dirs : std::vector<std::string>{ opt.list_dir });
     }
 
     log_registry logs(config.log_level);
@@ -247,13 +252,13 @@ int run_plexusd(int argc, char** argv)
     std::unique_ptr<admin_http_server> http;
     auto ports = b.bound_ports();
     if (config.admin_enabled) {
-        http = std::make_unique<admin_http_server>(b.admin(), config.admin_host, config.admin_port,
-                                                   logs.get("kernel.admin"));
+        http = std::make_unique<admin_http_server>(
+          b.admin(), config.admin_host, config.admin_port, logs.get("kernel.admin"));
         if (auto st = http->start(); !st.ok()) {
             b.stop(std::chrono::milliseconds(0));
             return fatal(exit_code::bind_failed, std::string(st.message()));
         }
-        ports.insert(ports.begin(), {"admin", http->port()});
+        ports.insert(ports.begin(), { "admin", http->port() });
     }
     if (!config.ports_file.empty()) {
         if (auto st = write_ports_file(config.ports_file, ports); !st.ok()) {
@@ -267,8 +272,8 @@ int run_plexusd(int argc, char** argv)
     for (const auto& [name, port] : ports) {
         listening += fmt::format(" {}={}", name, port);
     }
-    PLEXUS_LOG(log, info, "plexusd ready (data_dir {}, storage {}):{}", config.data_dir, config.default_storage,
-               listening);
+    PLEXUS_LOG(
+      log, info, "plexusd ready (data_dir {}, storage {}):{}", config.data_dir, config.default_storage, listening);
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -8,8 +8,7 @@ constexpr std::size_t subscriber_read_bytes = 1u << 20;
 constexpr std::uint32_t unlimited_window = 256;
 } // namespace
 
-stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::log> log,
-                                   sdk::executor& exec)
+stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec)
   : _options(std::move(options))
   , _log(std::move(log))
   , _exec(exec)
@@ -18,7 +17,8 @@ stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::
 
 stream_partition::~stream_partition() = default;
 
-void stream_partition::append(sdk::record_batch batch, sdk::ack_level level,
+void stream_partition::append(sdk::record_batch batch,
+                              sdk::ack_level level,
                               sdk::callback<void(sdk::result<sdk::offset_range>)> done)
 {
     if (_shut_down) {
@@ -50,19 +50,20 @@ void stream_partition::append(sdk::record_batch batch, sdk::ack_level level,
     });
 }
 
-void stream_partition::fetch(sdk::offset from, std::size_t max_bytes,
+void stream_partition::fetch(sdk::offset from,
+                             std::size_t max_bytes,
                              sdk::callback<void(sdk::result<sdk::record_batch>)> done)
 {
     _log->read(from, max_bytes, std::move(done));
 }
 
-void stream_partition::offset_for_timestamp(sdk::timestamp_ms ts,
-                                            sdk::callback<void(sdk::result<sdk::offset>)> done)
+void stream_partition::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done)
 {
     _log->offset_for_timestamp(ts, std::move(done));
 }
 
-std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start, std::uint32_t prefetch,
+std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start,
+                                               std::uint32_t prefetch,
                                                std::shared_ptr<subscriber_link> link)
 {
     auto s = std::make_unique<subscriber>();
@@ -71,9 +72,15 @@ std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start, s
     s->prefetch = prefetch == 0 ? unlimited_window : prefetch;
     auto offs = _log->offsets();
     switch (start.from) {
-        case sdk::stream_start::kind::first: s->position = offs.start; break;
-        case sdk::stream_start::kind::last: s->position = offs.next > offs.start ? offs.next - 1 : offs.next; break;
-        case sdk::stream_start::kind::next: s->position = offs.next; break;
+        case sdk::stream_start::kind::first:
+            s->position = offs.start;
+            break;
+        case sdk::stream_start::kind::last:
+            s->position = offs.next > offs.start ? offs.next - 1 : offs.next;
+            break;
+        case sdk::stream_start::kind::next:
+            s->position = offs.next;
+            break;
         case sdk::stream_start::kind::at_offset:
             s->position = std::clamp(start.at, offs.start, offs.next);
             break;
@@ -81,17 +88,18 @@ std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start, s
             s->position = offs.next;
             s->reading = true;
             auto* raw = s.get();
-            _log->offset_for_timestamp(start.ts, [self = shared_from_this(), raw, id = s->id](sdk::result<sdk::offset> r) {
-                for (auto& sub : self->_subscribers) {
-                    if (sub->id == id) {
-                        raw->reading = false;
-                        if (r) {
-                            raw->position = *r;
-                        }
-                        self->schedule();
-                    }
-                }
-            });
+            _log->offset_for_timestamp(start.ts,
+                                       [self = shared_from_this(), raw, id = s->id](sdk::result<sdk::offset> r) {
+                                           for (auto& sub : self->_subscribers) {
+                                               if (sub->id == id) {
+                                                   raw->reading = false;
+                                                   if (r) {
+                                                       raw->position = *r;
+                                                   }
+                                                   self->schedule();
+                                               }
+                                           }
+                                       });
             break;
         }
     }
@@ -147,53 +155,51 @@ void stream_partition::dispatch()
 
 void stream_partition::pump(subscriber& s)
 {
-    if (s.reading || _shut_down || s.unacked_tags.size() >= s.prefetch ||
-        s.position >= _log->offsets().next) {
+    if (s.reading || _shut_down || s.unacked_tags.size() >= s.prefetch || s.position >= _log->offsets().next) {
         return;
     }
     s.reading = true;
     auto id = s.id;
-    _log->read(s.position, subscriber_read_bytes,
-               [self = shared_from_this(), id](sdk::result<sdk::record_batch> r) {
-                   for (auto& sub : self->_subscribers) {
-                       if (sub->id != id) {
-                           continue;
-                       }
-                       sub->reading = false;
-                       if (!r) {
-                           // Retention moved the start past us: continue from what is left.
-                           sub->position = std::max(sub->position, self->_log->offsets().start);
-                           self->schedule();
-                           return;
-                       }
-                       std::vector<sdk::delivery> batch;
-                       sdk::offset o = r->base_offset;
-                       for (auto& m : r->records) {
-                           if (sub->unacked_tags.size() >= sub->prefetch) {
-                               break;
-                           }
-                           if (o >= sub->position) {
-                               sdk::delivery d;
-                               d.tag = sub->next_tag++;
-                               d.msg = std::move(m);
-                               d.position = o;
-                               sub->unacked_tags.push_back(d.tag);
-                               batch.push_back(std::move(d));
-                               sub->position = o + 1;
-                           }
-                           ++o;
-                       }
-                       if (!batch.empty()) {
-                           sub->link->home->post([link = sub->link, batch = std::move(batch)]() mutable {
-                               if (link->alive) {
-                                   link->sink->deliver(std::move(batch));
-                               }
-                           });
-                       }
-                       self->schedule();
-                       return;
-                   }
-               });
+    _log->read(s.position, subscriber_read_bytes, [self = shared_from_this(), id](sdk::result<sdk::record_batch> r) {
+        for (auto& sub : self->_subscribers) {
+            if (sub->id != id) {
+                continue;
+            }
+            sub->reading = false;
+            if (!r) {
+                // Retention moved the start past us: continue from what is left.
+                sub->position = std::max(sub->position, self->_log->offsets().start);
+                self->schedule();
+                return;
+            }
+            std::vector<sdk::delivery> batch;
+            sdk::offset o = r->base_offset;
+            for (auto& m : r->records) {
+                if (sub->unacked_tags.size() >= sub->prefetch) {
+                    break;
+                }
+                if (o >= sub->position) {
+                    sdk::delivery d;
+                    d.tag = sub->next_tag++;
+                    d.msg = std::move(m);
+                    d.position = o;
+                    sub->unacked_tags.push_back(d.tag);
+                    batch.push_back(std::move(d));
+                    sub->position = o + 1;
+                }
+                ++o;
+            }
+            if (!batch.empty()) {
+                sub->link->home->post([link = sub->link, batch = std::move(batch)]() mutable {
+                    if (link->alive) {
+                        link->sink->deliver(std::move(batch));
+                    }
+                });
+            }
+            self->schedule();
+            return;
+        }
+    });
 }
 
 void stream_partition::apply_retention(sdk::timestamp_ms now)

@@ -23,7 +23,7 @@ struct stream_options
 {
     std::string vhost;
     std::string name;
-    sdk::partition_id partition{0};
+    sdk::partition_id partition{ 0 };
     std::string storage;
     std::optional<std::int64_t> retention_ms;
     std::optional<std::int64_t> retention_bytes;
@@ -38,17 +38,18 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     const stream_options& options() const noexcept { return _options; }
 
     /// Appends a batch; `done` gets the offsets once `level` is reached (runs on this shard).
-    void append(sdk::record_batch batch, sdk::ack_level level,
+    void append(sdk::record_batch batch,
+                sdk::ack_level level,
                 sdk::callback<void(sdk::result<sdk::offset_range>)> done);
-    void fetch(sdk::offset from, std::size_t max_bytes,
-               sdk::callback<void(sdk::result<sdk::record_batch>)> done);
+    void fetch(sdk::offset from, std::size_t max_bytes, sdk::callback<void(sdk::result<sdk::record_batch>)> done);
     sdk::log_offsets offsets() const noexcept { return _log->offsets(); }
     std::uint64_t size_bytes() const noexcept { return _log->size_bytes(); }
     void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done);
 
     /// Pushes records from `start` to the subscriber, `prefetch` unacked at most (0: 256 per
     /// turn). Acks only return credit: streams are not consumed destructively.
-    std::uint64_t add_subscriber(const sdk::stream_start& start, std::uint32_t prefetch,
+    std::uint64_t add_subscriber(const sdk::stream_start& start,
+                                 std::uint32_t prefetch,
                                  std::shared_ptr<subscriber_link> link);
     void remove_subscriber(std::uint64_t id);
     void settle(std::uint64_t id, std::uint64_t tag, bool multiple);

@@ -21,7 +21,7 @@ sdk::status fanout_router::bind(const sdk::binding& b) noexcept
     try {
         auto same = [&](const entry& e) { return e.destination == b.destination && e.key == b.key; };
         if (std::none_of(_bindings.begin(), _bindings.end(), same)) {
-            _bindings.push_back({b.key, b.destination});
+            _bindings.push_back({ b.key, b.destination });
             rebuild();
         }
         return {};
@@ -32,8 +32,9 @@ sdk::status fanout_router::bind(const sdk::binding& b) noexcept
 
 sdk::status fanout_router::unbind(const sdk::binding& b) noexcept
 {
-    auto it = std::find_if(_bindings.begin(), _bindings.end(),
-                           [&](const entry& e) { return e.destination == b.destination && e.key == b.key; });
+    auto it = std::find_if(_bindings.begin(), _bindings.end(), [&](const entry& e) {
+        return e.destination == b.destination && e.key == b.key;
+    });
     if (it == _bindings.end()) {
         return sdk::status(sdk::errc::not_found, "no such binding");
     }

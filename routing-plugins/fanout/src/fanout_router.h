@@ -17,7 +17,7 @@ class fanout_router final : public sdk::router
     sdk::status bind(const sdk::binding& b) noexcept override;
     sdk::status unbind(const sdk::binding& b) noexcept override;
     void route(std::string_view key, const sdk::headers& h, sdk::destination_set& out) const noexcept override;
-    sdk::router_caps caps() const noexcept override { return {false, false, true}; }
+    sdk::router_caps caps() const noexcept override { return { false, false, true }; }
     std::size_t binding_count() const noexcept override { return _bindings.size(); }
     sdk::result<std::unique_ptr<sdk::router>> clone() const noexcept override;
 

@@ -40,13 +40,13 @@ sdk::status headers_router::bind(const sdk::binding& b) noexcept
     if (const auto* mode = sdk::find_header(b.arguments, "x-match")) {
         const auto* s = std::get_if<std::string>(mode);
         if (s == nullptr || (*s != "all" && *s != "any" && *s != "all-with-x" && *s != "any-with-x")) {
-            return sdk::status(sdk::errc::invalid_argument,
-                               "x-match must be all, any, all-with-x or any-with-x");
+            return sdk::status(sdk::errc::invalid_argument, "x-match must be all, any, all-with-x or any-with-x");
         }
     }
     try {
-        if (std::none_of(_bindings.begin(), _bindings.end(), [&](const entry& e) { return same_binding(e.binding, b); })) {
-            _bindings.push_back({b, false, {}});
+        if (std::none_of(
+              _bindings.begin(), _bindings.end(), [&](const entry& e) { return same_binding(e.binding, b); })) {
+            _bindings.push_back({ b, false, {} });
             index(_bindings.back());
         }
         return {};
@@ -76,8 +76,7 @@ bool headers_router::matches(const entry& e, const sdk::headers& h) noexcept
     for (auto i : e.conditions) {
         const auto* cond = &e.binding.arguments[i];
         const auto* value = sdk::find_header(h, cond->key);
-        bool ok = value != nullptr &&
-                  (std::holds_alternative<std::monostate>(cond->value) || *value == cond->value);
+        bool ok = value != nullptr && (std::holds_alternative<std::monostate>(cond->value) || *value == cond->value);
         if (e.any && ok) {
             return true;
         }

@@ -183,7 +183,7 @@ void topic_router::route(std::string_view key, const sdk::headers&, sdk::destina
     } catch (const std::bad_alloc&) {
         return;
     }
-    route_state s{spilled.empty() ? on_stack.data() : spilled.data(), count, &out};
+    route_state s{ spilled.empty() ? on_stack.data() : spilled.data(), count, &out };
     match(*_root, 0, s, true);
 }
 

@@ -27,7 +27,7 @@ class topic_router final : public sdk::router
     sdk::status bind(const sdk::binding& b) noexcept override;
     sdk::status unbind(const sdk::binding& b) noexcept override;
     void route(std::string_view key, const sdk::headers& h, sdk::destination_set& out) const noexcept override;
-    sdk::router_caps caps() const noexcept override { return {true, false, false}; }
+    sdk::router_caps caps() const noexcept override { return { true, false, false }; }
     std::size_t binding_count() const noexcept override { return _count; }
     sdk::result<std::unique_ptr<sdk::router>> clone() const noexcept override;
 

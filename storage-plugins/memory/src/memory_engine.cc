@@ -16,13 +16,20 @@ constexpr double max_exact_integer = 9007199254740992.0; // 2^53
 const char* kind_name(google::protobuf::Value::KindCase k) noexcept
 {
     switch (k) {
-        case google::protobuf::Value::kNullValue: return "null";
-        case google::protobuf::Value::kNumberValue: return "a number";
-        case google::protobuf::Value::kStringValue: return "a string";
-        case google::protobuf::Value::kBoolValue: return "a boolean";
-        case google::protobuf::Value::kStructValue: return "an object";
-        case google::protobuf::Value::kListValue: return "a list";
-        default: return "nothing";
+        case google::protobuf::Value::kNullValue:
+            return "null";
+        case google::protobuf::Value::kNumberValue:
+            return "a number";
+        case google::protobuf::Value::kStringValue:
+            return "a string";
+        case google::protobuf::Value::kBoolValue:
+            return "a boolean";
+        case google::protobuf::Value::kStructValue:
+            return "an object";
+        case google::protobuf::Value::kListValue:
+            return "a list";
+        default:
+            return "nothing";
     }
 }
 
@@ -37,12 +44,11 @@ sdk::result<engine_config> parse_config(std::string_view json) noexcept
         // JSON syntax is checked by protobuf's parser into a generic Struct; the keys are
         // checked here, so an unknown key is refused by name.
         google::protobuf::Struct root;
-        auto parsed = google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(json.data(), json.size()), &root);
+        auto parsed =
+          google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &root);
         if (!parsed.ok()) {
             return sdk::status(sdk::errc::invalid_argument,
-                               "memory engine config is not a JSON object: " +
-                                 std::string(parsed.message()));
+                               "memory engine config is not a JSON object: " + std::string(parsed.message()));
         }
         engine_config config;
         for (const auto& [key, value] : root.fields()) {
@@ -57,13 +63,13 @@ sdk::result<engine_config> parse_config(std::string_view json) noexcept
                 if (!(v >= 1.0) || v > max_exact_integer || std::floor(v) != v) {
                     return sdk::status(sdk::errc::invalid_argument,
                                        "memory engine config key 'max_bytes_per_log': expected a "
-                                       "positive integer, got " + value.DebugString());
+                                       "positive integer, got " +
+                                         value.DebugString());
                 }
                 config.max_bytes_per_log = static_cast<std::uint64_t>(v);
             } else {
                 return sdk::status(sdk::errc::invalid_argument,
-                                   "memory engine config: unknown key '" + key +
-                                     "' (known: max_bytes_per_log)");
+                                   "memory engine config: unknown key '" + key + "' (known: max_bytes_per_log)");
             }
         }
         return config;
@@ -153,8 +159,8 @@ sdk::status memory_factory::validate(std::string_view config_json) const noexcep
     return parse_config(config_json).error();
 }
 
-sdk::result<std::unique_ptr<sdk::storage_engine>>
-memory_factory::create(const sdk::storage_context& ctx, std::string_view config_json) noexcept
+sdk::result<std::unique_ptr<sdk::storage_engine>> memory_factory::create(const sdk::storage_context& ctx,
+                                                                         std::string_view config_json) noexcept
 {
     auto config = parse_config(config_json);
     if (!config) {
@@ -162,14 +168,15 @@ memory_factory::create(const sdk::storage_context& ctx, std::string_view config_
     }
     try {
         if (ctx.log != nullptr) {
-            PLEXUS_LOG(*ctx.log, debug, "memory engine created (max_bytes_per_log: {})",
+            PLEXUS_LOG(*ctx.log,
+                       debug,
+                       "memory engine created (max_bytes_per_log: {})",
                        config->max_bytes_per_log ? std::to_string(*config->max_bytes_per_log)
                                                  : std::string("unlimited"));
         }
         return std::unique_ptr<sdk::storage_engine>(std::make_unique<memory_engine>(*config));
     } catch (...) {
-        return sdk::status(sdk::errc::resource_exhausted,
-                           "out of memory creating the memory engine");
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory creating the memory engine");
     }
 }
 

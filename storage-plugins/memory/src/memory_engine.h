@@ -49,7 +49,7 @@ class memory_engine final : public sdk::storage_engine
     sdk::status remove_log(std::string_view name) noexcept override;
     sdk::result<std::vector<std::string>> list_logs() noexcept override;
     sdk::kv_store& metadata() noexcept override { return _kv; }
-    sdk::storage_caps caps() const noexcept override { return {false, false}; }
+    sdk::storage_caps caps() const noexcept override { return { false, false }; }
     /// Nothing to make durable; later open_log() calls fail with unavailable.
     sdk::status close() noexcept override;
 
@@ -65,8 +65,8 @@ class memory_factory final : public sdk::storage_factory
 {
   public:
     sdk::status validate(std::string_view config_json) const noexcept override;
-    sdk::result<std::unique_ptr<sdk::storage_engine>>
-    create(const sdk::storage_context& ctx, std::string_view config_json) noexcept override;
+    sdk::result<std::unique_ptr<sdk::storage_engine>> create(const sdk::storage_context& ctx,
+                                                             std::string_view config_json) noexcept override;
 };
 
 } // namespace plexus::storage::memory

@@ -18,14 +18,14 @@ sdk::result<std::optional<std::string>> memory_kv::get(std::string_view key) noe
     }
 }
 
-sdk::result<std::vector<std::pair<std::string, std::string>>>
-memory_kv::scan(std::string_view prefix) noexcept
+sdk::result<std::vector<std::pair<std::string, std::string>>> memory_kv::scan(std::string_view prefix) noexcept
 {
     try {
         std::vector<std::pair<std::string, std::string>> out;
         std::lock_guard lock(_mutex);
         for (auto it = _entries.lower_bound(prefix);
-             it != _entries.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+             it != _entries.end() && std::string_view(it->first).starts_with(prefix);
+             ++it) {
             out.emplace_back(it->first, it->second);
         }
         return out;

@@ -19,8 +19,7 @@ class memory_kv final : public sdk::kv_store
     memory_kv& operator=(const memory_kv&) = delete;
 
     sdk::result<std::optional<std::string>> get(std::string_view key) noexcept override;
-    sdk::result<std::vector<std::pair<std::string, std::string>>>
-    scan(std::string_view prefix) noexcept override;
+    sdk::result<std::vector<std::pair<std::string, std::string>>> scan(std::string_view prefix) noexcept override;
     void apply(std::vector<write> writes, sdk::callback<void(sdk::status)> done) noexcept override;
 
   private:

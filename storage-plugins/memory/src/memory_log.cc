@@ -23,14 +23,14 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
     const std::size_t n = records.size();
     if (n == 0) {
         // Nothing to append: an empty range (count() == 0) at the end of the log.
-        return sdk::offset_range{_next, _next - 1};
+        return sdk::offset_range{ _next, _next - 1 };
     }
     // One pass over the records for what must be known before anything changes: their bytes
     // (for the limit) and their timestamps (for the index).
     std::uint64_t bytes = 0;
     bool monotonic = _monotonic;
     sdk::timestamp_ms last_ts = _last_ts;
-    sdk::timestamp_ms max_ts{std::numeric_limits<std::int64_t>::min()};
+    sdk::timestamp_ms max_ts{ std::numeric_limits<std::int64_t>::min() };
     for (const auto& m : records) {
         if (!m) {
             return sdk::status(sdk::errc::invalid_argument, "record batch holds a null message");
@@ -44,17 +44,15 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
     }
     if (_max_bytes && _bytes + bytes > *_max_bytes) {
         return sdk::status(sdk::errc::resource_exhausted,
-                           "memory log would exceed max_bytes_per_log (" +
-                             std::to_string(*_max_bytes) + " bytes)");
+                           "memory log would exceed max_bytes_per_log (" + std::to_string(*_max_bytes) + " bytes)");
     }
     try {
         const sdk::offset base = _next;
         if (n >= adopt_min_records) {
-            _segments.push_back(segment{base, std::move(records), max_ts});
+            _segments.push_back(segment{ base, std::move(records), max_ts });
         } else {
-            if (_segments.empty() ||
-                _segments.back().records.capacity() - _segments.back().records.size() < n) {
-                segment s{base, {}, max_ts};
+            if (_segments.empty() || _segments.back().records.capacity() - _segments.back().records.size() < n) {
+                segment s{ base, {}, max_ts };
                 s.records.reserve(packed_segment_records);
                 _segments.push_back(std::move(s));
             }
@@ -65,32 +63,29 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
         }
     } catch (...) {
         // deque::push_back has the strong guarantee: nothing was appended.
-        return sdk::status(sdk::errc::resource_exhausted,
-                           "out of memory appending to a memory log");
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to a memory log");
     }
     const sdk::offset first = _next;
     _next = _next + static_cast<std::int64_t>(n);
     _bytes += bytes;
     _monotonic = monotonic;
     _last_ts = last_ts;
-    return sdk::offset_range{first, _next - 1};
+    return sdk::offset_range{ first, _next - 1 };
 }
 
 std::size_t log_data::segment_of(sdk::offset o) const noexcept
 {
     // The last segment whose base is <= o.
-    auto it = std::upper_bound(_segments.begin(), _segments.end(), o,
-                               [](sdk::offset v, const segment& s) { return v < s.base; });
+    auto it = std::upper_bound(
+      _segments.begin(), _segments.end(), o, [](sdk::offset v, const segment& s) { return v < s.base; });
     return static_cast<std::size_t>(std::distance(_segments.begin(), it)) - 1;
 }
 
-sdk::result<sdk::record_batch> log_data::read(sdk::offset from,
-                                              std::size_t max_bytes) const noexcept
+sdk::result<sdk::record_batch> log_data::read(sdk::offset from, std::size_t max_bytes) const noexcept
 {
     if (from < _start) {
         return sdk::status(sdk::errc::not_found,
-                           "offset " + std::to_string(from()) + " is below the log start " +
-                             std::to_string(_start()));
+                           "offset " + std::to_string(from()) + " is below the log start " + std::to_string(_start()));
     }
     sdk::record_batch out;
     out.base_offset = from;
@@ -126,8 +121,8 @@ sdk::offset log_data::offset_for_timestamp(sdk::timestamp_ms ts) const noexcept
         // Segments' max timestamps do not decrease: the answer is in the first segment whose
         // max reaches ts, and within it the records are sorted. The last record of every
         // segment is live, so the live part of that segment holds the answer.
-        auto it = std::partition_point(_segments.begin(), _segments.end(),
-                                       [ts](const segment& s) { return s.max_ts < ts; });
+        auto it =
+          std::partition_point(_segments.begin(), _segments.end(), [ts](const segment& s) { return s.max_ts < ts; });
         if (it == _segments.end()) {
             return _next;
         }
@@ -159,15 +154,14 @@ sdk::status log_data::truncate_prefix(sdk::offset new_start) noexcept
     }
     if (new_start > _next) {
         return sdk::status(sdk::errc::invalid_argument,
-                           "cannot truncate to offset " + std::to_string(new_start()) +
-                             ": the log ends at " + std::to_string(_next()));
+                           "cannot truncate to offset " + std::to_string(new_start()) + ": the log ends at " +
+                             std::to_string(_next()));
     }
     while (!_segments.empty()) {
         auto& front = _segments.front();
         const sdk::offset end = front.base + static_cast<std::int64_t>(front.records.size());
-        const std::size_t upto = end <= new_start
-                                   ? front.records.size()
-                                   : static_cast<std::size_t>(new_start - front.base);
+        const std::size_t upto =
+          end <= new_start ? front.records.size() : static_cast<std::size_t>(new_start - front.base);
         for (std::size_t i = _first_live; i < upto; ++i) {
             _bytes -= front.records[i]->size_bytes();
             front.records[i].reset(); // release the message now, not when the segment goes
@@ -201,14 +195,14 @@ void memory_log::flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexc
     done(_data->next());
 }
 
-void memory_log::read(sdk::offset from, std::size_t max_bytes,
+void memory_log::read(sdk::offset from,
+                      std::size_t max_bytes,
                       sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept
 {
     done(_data->read(from, max_bytes));
 }
 
-void memory_log::offset_for_timestamp(sdk::timestamp_ms ts,
-                                      sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
+void memory_log::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
 {
     done(_data->offset_for_timestamp(ts));
 }
@@ -220,7 +214,7 @@ sdk::status memory_log::truncate_prefix(sdk::offset new_start) noexcept
 
 sdk::log_offsets memory_log::offsets() const noexcept
 {
-    return {_data->start(), _data->next(), _data->next()};
+    return { _data->start(), _data->next(), _data->next() };
 }
 
 std::uint64_t memory_log::size_bytes() const noexcept

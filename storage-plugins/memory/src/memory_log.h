@@ -48,9 +48,9 @@ class log_data
   private:
     struct segment
     {
-        sdk::offset base;                       ///< offset of records[0]
-        std::vector<sdk::message_ptr> records;  ///< below `_first_live` of the front: released
-        sdk::timestamp_ms max_ts{std::numeric_limits<std::int64_t>::min()};
+        sdk::offset base;                      ///< offset of records[0]
+        std::vector<sdk::message_ptr> records; ///< below `_first_live` of the front: released
+        sdk::timestamp_ms max_ts{ std::numeric_limits<std::int64_t>::min() };
     };
 
     /// Index in _segments of the segment holding `o` (start <= o < next).
@@ -59,15 +59,15 @@ class log_data
     std::size_t first_live(std::size_t i) const noexcept { return i == 0 ? _first_live : 0; }
 
     std::optional<std::uint64_t> _max_bytes;
-    std::atomic<bool> _open{false};
+    std::atomic<bool> _open{ false };
     std::deque<segment> _segments;
     std::size_t _first_live = 0;
-    sdk::offset _start{0};
-    sdk::offset _next{0};
+    sdk::offset _start{ 0 };
+    sdk::offset _next{ 0 };
     std::uint64_t _bytes = 0;
     /// Timestamps never decreased so far: offset_for_timestamp() may binary-search.
     bool _monotonic = true;
-    sdk::timestamp_ms _last_ts{std::numeric_limits<std::int64_t>::min()};
+    sdk::timestamp_ms _last_ts{ std::numeric_limits<std::int64_t>::min() };
 };
 
 /// The handle the kernel holds: an sdk::log over shared log_data. Every completion runs inline,
@@ -85,7 +85,8 @@ class memory_log final : public sdk::log
 
     sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept override;
     void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override;
-    void read(sdk::offset from, std::size_t max_bytes,
+    void read(sdk::offset from,
+              std::size_t max_bytes,
               sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override;
     void offset_for_timestamp(sdk::timestamp_ms ts,
                               sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override;

@@ -24,7 +24,7 @@ struct loaded_router_factory
         const char* env = std::getenv("PLEXUS_ROUTER");
         REQUIRE(env != nullptr);
         name = env;
-        auto p = kernel::load_plugin({PLEXUS_PLUGIN_DIR}, PLEXUS_KIND_ROUTING, name);
+        auto p = kernel::load_plugin({ PLEXUS_PLUGIN_DIR }, PLEXUS_KIND_ROUTING, name);
         INFO(p.error().to_string());
         REQUIRE(p.ok());
         factory = static_cast<sdk::router_factory*>(p->factory); // library stays mapped
@@ -47,7 +47,7 @@ loaded_router_factory& plugin()
     return f;
 }
 
-const destination_id q1{1}, q2{2}, q3{3};
+const destination_id q1{ 1 }, q2{ 2 }, q3{ 3 };
 
 std::set<std::uint64_t> route(const sdk::router& r, std::string_view key, const sdk::headers& h = {})
 {
@@ -64,7 +64,7 @@ std::set<std::uint64_t> route(const sdk::router& r, std::string_view key, const 
 
 void bind(sdk::router& r, std::string key, destination_id d, sdk::headers args = {})
 {
-    auto st = r.bind(sdk::binding{std::move(key), d, std::move(args)});
+    auto st = r.bind(sdk::binding{ std::move(key), d, std::move(args) });
     INFO(st.to_string());
     REQUIRE(st.ok());
 }
@@ -93,10 +93,10 @@ TEST_CASE("bind is idempotent, unbind removes exactly one binding, unknown unbin
     CHECK(r->binding_count() == 1);
     bind(*r, "k", q2);
     CHECK(r->binding_count() == 2);
-    CHECK(r->unbind(sdk::binding{"k", q1, {}}).ok());
+    CHECK(r->unbind(sdk::binding{ "k", q1, {} }).ok());
     CHECK(r->binding_count() == 1);
-    CHECK(r->unbind(sdk::binding{"k", q1, {}}).code() == sdk::errc::not_found);
-    CHECK(r->unbind(sdk::binding{"other", q3, {}}).code() == sdk::errc::not_found);
+    CHECK(r->unbind(sdk::binding{ "k", q1, {} }).code() == sdk::errc::not_found);
+    CHECK(r->unbind(sdk::binding{ "other", q3, {} }).code() == sdk::errc::not_found);
 }
 
 TEST_CASE("a clone routes like the original and is independent of it", "[conformance][routing]")
@@ -123,9 +123,9 @@ TEST_CASE("direct: exact routing keys only", "[conformance][routing]")
     bind(*r, "orders", q2);
     bind(*r, "invoices", q3);
     bind(*r, "", q3);
-    CHECK(route(*r, "orders") == ids{1, 2});
-    CHECK(route(*r, "invoices") == ids{3});
-    CHECK(route(*r, "") == ids{3});
+    CHECK(route(*r, "orders") == ids{ 1, 2 });
+    CHECK(route(*r, "invoices") == ids{ 3 });
+    CHECK(route(*r, "") == ids{ 3 });
     CHECK(route(*r, "Orders").empty());
     CHECK(route(*r, "orders.eu").empty());
     CHECK(route(*r, "*").empty());
@@ -142,8 +142,8 @@ TEST_CASE("fanout: every binding, whatever the key", "[conformance][routing]")
     bind(*r, "", q1);
     bind(*r, "ignored", q2);
     bind(*r, "ignored-too", q2); // a second binding to q2: still one delivery
-    CHECK(route(*r, "anything") == ids{1, 2});
-    CHECK(route(*r, "") == ids{1, 2});
+    CHECK(route(*r, "anything") == ids{ 1, 2 });
+    CHECK(route(*r, "") == ids{ 1, 2 });
 }
 
 TEST_CASE("topic (AMQP): RabbitMQ tutorial five", "[conformance][routing]")
@@ -156,15 +156,15 @@ TEST_CASE("topic (AMQP): RabbitMQ tutorial five", "[conformance][routing]")
     bind(*r, "*.orange.*", q1);
     bind(*r, "*.*.rabbit", q2);
     bind(*r, "lazy.#", q2);
-    CHECK(route(*r, "quick.orange.rabbit") == ids{1, 2});
-    CHECK(route(*r, "lazy.orange.elephant") == ids{1, 2});
-    CHECK(route(*r, "quick.orange.fox") == ids{1});
-    CHECK(route(*r, "lazy.brown.fox") == ids{2});
-    CHECK(route(*r, "lazy.pink.rabbit") == ids{2}); // matches both of Q2's bindings, delivered once
+    CHECK(route(*r, "quick.orange.rabbit") == ids{ 1, 2 });
+    CHECK(route(*r, "lazy.orange.elephant") == ids{ 1, 2 });
+    CHECK(route(*r, "quick.orange.fox") == ids{ 1 });
+    CHECK(route(*r, "lazy.brown.fox") == ids{ 2 });
+    CHECK(route(*r, "lazy.pink.rabbit") == ids{ 2 }); // matches both of Q2's bindings, delivered once
     CHECK(route(*r, "quick.brown.fox").empty());
     CHECK(route(*r, "orange").empty());
     CHECK(route(*r, "quick.orange.male.rabbit").empty());
-    CHECK(route(*r, "lazy.orange.male.rabbit") == ids{2});
+    CHECK(route(*r, "lazy.orange.male.rabbit") == ids{ 2 });
 }
 
 TEST_CASE("topic (AMQP): '#' is zero or more words, '*' exactly one", "[conformance][routing]")
@@ -177,24 +177,24 @@ TEST_CASE("topic (AMQP): '#' is zero or more words, '*' exactly one", "[conforma
     bind(*r, "#", q1);
     bind(*r, "a.#.b", q2);
     bind(*r, "#.z", q3);
-    CHECK(route(*r, "") == ids{1});
-    CHECK(route(*r, "a.b") == ids{1, 2});
-    CHECK(route(*r, "a.x.y.b") == ids{1, 2});
-    CHECK(route(*r, "a.b.z") == ids{1, 3});
-    CHECK(route(*r, "z") == ids{1, 3});
+    CHECK(route(*r, "") == ids{ 1 });
+    CHECK(route(*r, "a.b") == ids{ 1, 2 });
+    CHECK(route(*r, "a.x.y.b") == ids{ 1, 2 });
+    CHECK(route(*r, "a.b.z") == ids{ 1, 3 });
+    CHECK(route(*r, "z") == ids{ 1, 3 });
 
     auto star = plugin().make();
     bind(*star, "*", q1);
     bind(*star, "a.*", q2);
     bind(*star, "#.#", q3);
-    CHECK(route(*star, "a") == ids{1, 3});
-    CHECK(route(*star, "a.b") == ids{2, 3});
-    CHECK(route(*star, "a.b.c") == ids{3});
-    CHECK(route(*star, "") == ids{3});
-    CHECK(route(*star, "a..b") == ids{3}); // empty words are words
+    CHECK(route(*star, "a") == ids{ 1, 3 });
+    CHECK(route(*star, "a.b") == ids{ 2, 3 });
+    CHECK(route(*star, "a.b.c") == ids{ 3 });
+    CHECK(route(*star, "") == ids{ 3 });
+    CHECK(route(*star, "a..b") == ids{ 3 }); // empty words are words
     bind(*star, "a..b", q1);
-    CHECK(route(*star, "a..b") == ids{1, 3});
-    CHECK(star->unbind(sdk::binding{"#.#", q3, {}}).ok());
+    CHECK(route(*star, "a..b") == ids{ 1, 3 });
+    CHECK(star->unbind(sdk::binding{ "#.#", q3, {} }).ok());
     CHECK(route(*star, "a.b.c").empty());
 }
 
@@ -208,19 +208,19 @@ TEST_CASE("topic (MQTT): '+' one level, '#' this level and below, '$' topics", "
     bind(*r, "a/+", q1);
     bind(*r, "a/#", q2);
     bind(*r, "+/+", q3);
-    CHECK(route(*r, "a/b") == ids{1, 2, 3});
-    CHECK(route(*r, "a/b/c") == ids{2});
-    CHECK(route(*r, "a") == ids{2}); // '#' also matches the parent level
-    CHECK(route(*r, "/x") == ids{3}); // an empty first level is a level
-    CHECK(route(*r, "a.b").empty());  // '.' is not a separator here
+    CHECK(route(*r, "a/b") == ids{ 1, 2, 3 });
+    CHECK(route(*r, "a/b/c") == ids{ 2 });
+    CHECK(route(*r, "a") == ids{ 2 });  // '#' also matches the parent level
+    CHECK(route(*r, "/x") == ids{ 3 }); // an empty first level is a level
+    CHECK(route(*r, "a.b").empty());    // '.' is not a separator here
 
     auto dollar = plugin().make(sdk::topic_syntax::mqtt);
     bind(*dollar, "#", q1);
     bind(*dollar, "+/x", q2);
     bind(*dollar, "$SYS/#", q3);
-    CHECK(route(*dollar, "$SYS/x") == ids{3});
-    CHECK(route(*dollar, "$SYS") == ids{3});
-    CHECK(route(*dollar, "sys/x") == ids{1, 2});
+    CHECK(route(*dollar, "$SYS/x") == ids{ 3 });
+    CHECK(route(*dollar, "$SYS") == ids{ 3 });
+    CHECK(route(*dollar, "sys/x") == ids{ 1, 2 });
 }
 
 TEST_CASE("topic: many bindings route correctly", "[conformance][routing]")
@@ -234,7 +234,7 @@ TEST_CASE("topic: many bindings route correctly", "[conformance][routing]")
         bind(*r, "sensor." + std::to_string(i) + ".*.temp", destination_id(i));
     }
     CHECK(r->binding_count() == 10000);
-    CHECK(route(*r, "sensor.4242.kitchen.temp") == ids{4242});
+    CHECK(route(*r, "sensor.4242.kitchen.temp") == ids{ 4242 });
     CHECK(route(*r, "sensor.4242.kitchen.humidity").empty());
 }
 
@@ -245,26 +245,36 @@ TEST_CASE("headers: all, any and the with-x variants", "[conformance][routing]")
         return;
     }
     auto r = plugin().make();
-    bind(*r, "", q1, {{"x-match", std::string("all")}, {"format", std::string("pdf")}, {"type", std::string("report")}});
-    bind(*r, "", q2, {{"x-match", std::string("any")}, {"format", std::string("pdf")}, {"type", std::string("log")}});
-    bind(*r, "", q3, {{"format", std::string("zip")}}); // x-match defaults to all
-    sdk::headers pdf_report{{"format", std::string("pdf")}, {"type", std::string("report")}};
-    sdk::headers pdf_only{{"format", std::string("pdf")}};
-    sdk::headers log{{"type", std::string("log")}};
-    sdk::headers zip{{"format", std::string("zip")}, {"extra", std::int64_t{1}}};
-    CHECK(route(*r, "", pdf_report) == ids{1, 2});
-    CHECK(route(*r, "", pdf_only) == ids{2});
-    CHECK(route(*r, "", log) == ids{2});
-    CHECK(route(*r, "", zip) == ids{3});
+    bind(*r,
+         "",
+         q1,
+         { { "x-match", std::string("all") }, { "format", std::string("pdf") }, { "type", std::string("report") } });
+    bind(*r,
+         "",
+         q2,
+         { { "x-match", std::string("any") }, { "format", std::string("pdf") }, { "type", std::string("log") } });
+    bind(*r, "", q3, { { "format", std::string("zip") } }); // x-match defaults to all
+    sdk::headers pdf_report{ { "format", std::string("pdf") }, { "type", std::string("report") } };
+    sdk::headers pdf_only{ { "format", std::string("pdf") } };
+    sdk::headers log{ { "type", std::string("log") } };
+    sdk::headers zip{ { "format", std::string("zip") }, { "extra", std::int64_t{ 1 } } };
+    CHECK(route(*r, "", pdf_report) == ids{ 1, 2 });
+    CHECK(route(*r, "", pdf_only) == ids{ 2 });
+    CHECK(route(*r, "", log) == ids{ 2 });
+    CHECK(route(*r, "", zip) == ids{ 3 });
     CHECK(route(*r, "", {}).empty());
-    CHECK(route(*r, "ignored-key", {{"format", std::int64_t{7}}}).empty()); // same key, other type
+    CHECK(route(*r, "ignored-key", { { "format", std::int64_t{ 7 } } }).empty()); // same key, other type
 
     auto x = plugin().make();
-    bind(*x, "", q1, {{"x-match", std::string("all")}, {"x-tenant", std::string("a")}}); // x- args ignored
-    bind(*x, "", q2, {{"x-match", std::string("all-with-x")}, {"x-tenant", std::string("a")}});
-    bind(*x, "", q3, {{"x-match", std::string("any-with-x")}, {"x-tenant", std::string("b")}, {"k", std::monostate{}}});
-    CHECK(route(*x, "", {{"x-tenant", std::string("a")}}) == ids{1, 2});
-    CHECK(route(*x, "", {{"x-tenant", std::string("c")}}) == ids{1});
-    CHECK(route(*x, "", {{"k", true}}) == ids{1, 3}); // a void argument matches any value
-    CHECK(x->bind(sdk::binding{"", q1, {{"x-match", std::string("some")}}}).code() == sdk::errc::invalid_argument);
+    bind(*x, "", q1, { { "x-match", std::string("all") }, { "x-tenant", std::string("a") } }); // x- args ignored
+    bind(*x, "", q2, { { "x-match", std::string("all-with-x") }, { "x-tenant", std::string("a") } });
+    bind(*x,
+         "",
+         q3,
+         { { "x-match", std::string("any-with-x") }, { "x-tenant", std::string("b") }, { "k", std::monostate{} } });
+    CHECK(route(*x, "", { { "x-tenant", std::string("a") } }) == ids{ 1, 2 });
+    CHECK(route(*x, "", { { "x-tenant", std::string("c") } }) == ids{ 1 });
+    CHECK(route(*x, "", { { "k", true } }) == ids{ 1, 3 }); // a void argument matches any value
+    CHECK(x->bind(sdk::binding{ "", q1, { { "x-match", std::string("some") } } }).code() ==
+          sdk::errc::invalid_argument);
 }

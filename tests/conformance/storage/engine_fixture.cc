@@ -22,8 +22,7 @@ std::filesystem::path make_temp_dir(const std::string& engine)
     std::random_device rd;
     std::mt19937_64 gen(rd());
     for (int attempt = 0; attempt < 100; ++attempt) {
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("plexus-storage-" + engine + "-" + std::to_string(gen()));
+        auto dir = std::filesystem::temp_directory_path() / ("plexus-storage-" + engine + "-" + std::to_string(gen()));
         std::error_code ec;
         if (std::filesystem::create_directory(dir, ec)) {
             return dir;
@@ -107,8 +106,7 @@ std::vector<std::string> capturing_logger::lines() const
 
 // ---- messages ------------------------------------------------------------------------------
 
-sdk::message_ptr make_message(const std::vector<std::string>& fragments, std::int64_t ts,
-                              std::string routing_key)
+sdk::message_ptr make_message(const std::vector<std::string>& fragments, std::int64_t ts, std::string routing_key)
 {
     auto m = std::make_shared<sdk::message>();
     m->exchange = "x";
@@ -124,7 +122,7 @@ sdk::record_batch batch_of(int n, const std::string& prefix, int first, std::int
 {
     sdk::record_batch b;
     for (int i = first; i < first + n; ++i) {
-        b.records.push_back(make_message({prefix + std::to_string(i)}, ts));
+        b.records.push_back(make_message({ prefix + std::to_string(i) }, ts));
     }
     return b;
 }
@@ -144,7 +142,7 @@ engine_fixture::engine_fixture()
   : _engine_name(env_or("PLEXUS_STORAGE_ENGINE", "memory"))
 {
     const std::string dir = env_or("PLEXUS_PLUGIN_DIR", PLEXUS_DEFAULT_PLUGIN_DIR);
-    auto loaded = kernel::load_plugin({dir}, PLEXUS_KIND_STORAGE, _engine_name);
+    auto loaded = kernel::load_plugin({ dir }, PLEXUS_KIND_STORAGE, _engine_name);
     if (!loaded) {
         FAIL("cannot load storage engine '" << _engine_name << "': " << loaded.error().to_string());
     }
@@ -156,8 +154,7 @@ engine_fixture::engine_fixture()
         std::error_code ec;
         std::filesystem::remove_all(_data_dir, ec);
         _plugin.descriptor->destroy_factory(_plugin.factory);
-        FAIL("cannot create storage engine '" << _engine_name
-                                               << "': " << created.error().to_string());
+        FAIL("cannot create storage engine '" << _engine_name << "': " << created.error().to_string());
     }
     _engine = std::move(*created);
 }
@@ -176,8 +173,7 @@ engine_fixture::~engine_fixture()
     std::filesystem::remove_all(_data_dir, ec);
 }
 
-sdk::result<std::unique_ptr<sdk::storage_engine>>
-engine_fixture::create_engine(std::string_view config_json)
+sdk::result<std::unique_ptr<sdk::storage_engine>> engine_fixture::create_engine(std::string_view config_json)
 {
     sdk::storage_context ctx;
     ctx.data_dir = _data_dir.string();
@@ -193,8 +189,7 @@ void engine_fixture::restart_engine()
     _shard.run_all();
     auto created = create_engine("{}");
     if (!created) {
-        FAIL("cannot recreate storage engine '" << _engine_name
-                                                 << "': " << created.error().to_string());
+        FAIL("cannot recreate storage engine '" << _engine_name << "': " << created.error().to_string());
     }
     _engine = std::move(*created);
 }
@@ -212,11 +207,9 @@ std::unique_ptr<sdk::log> engine_fixture::open_log(const std::string& name)
     return std::move(*log);
 }
 
-sdk::result<sdk::record_batch> engine_fixture::read(sdk::log& log, sdk::offset from,
-                                                    std::size_t max_bytes)
+sdk::result<sdk::record_batch> engine_fixture::read(sdk::log& log, sdk::offset from, std::size_t max_bytes)
 {
-    return await<sdk::result<sdk::record_batch>>(
-      [&](auto done) { log.read(from, max_bytes, std::move(done)); });
+    return await<sdk::result<sdk::record_batch>>([&](auto done) { log.read(from, max_bytes, std::move(done)); });
 }
 
 sdk::result<sdk::record_batch> engine_fixture::read_all(sdk::log& log, sdk::offset from)
@@ -252,8 +245,7 @@ sdk::result<sdk::offset> engine_fixture::offset_for_timestamp(sdk::log& log, std
 
 sdk::status engine_fixture::apply(std::vector<sdk::kv_store::write> writes)
 {
-    return await<sdk::status>(
-      [&](auto done) { _engine->metadata().apply(std::move(writes), std::move(done)); });
+    return await<sdk::status>([&](auto done) { _engine->metadata().apply(std::move(writes), std::move(done)); });
 }
 
 void engine_fixture::fail_if_past(std::chrono::steady_clock::time_point deadline)

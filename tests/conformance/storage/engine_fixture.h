@@ -102,11 +102,11 @@ class completion_slot
 };
 
 /// A message with the given body fragments, timestamp and routing key.
-sdk::message_ptr make_message(const std::vector<std::string>& fragments, std::int64_t ts = 0,
+sdk::message_ptr make_message(const std::vector<std::string>& fragments,
+                              std::int64_t ts = 0,
                               std::string routing_key = "k");
 /// `n` one-fragment messages with bodies "<prefix><i>" for i in [first, first + n).
-sdk::record_batch batch_of(int n, const std::string& prefix = "m", int first = 0,
-                           std::int64_t ts = 0);
+sdk::record_batch batch_of(int n, const std::string& prefix = "m", int first = 0, std::int64_t ts = 0);
 /// The bodies of a batch, as strings.
 std::vector<std::string> bodies(const sdk::record_batch& b);
 

@@ -44,18 +44,17 @@ TEST_CASE_METHOD(engine_fixture, "a new log is empty at offset 0", "[conformance
 {
     auto log = open_log("s/v/empty/0");
     auto o = log->offsets();
-    CHECK(o.start == offset{0});
-    CHECK(o.next == offset{0});
-    CHECK(o.committed == offset{0});
+    CHECK(o.start == offset{ 0 });
+    CHECK(o.next == offset{ 0 });
+    CHECK(o.committed == offset{ 0 });
     CHECK(log->size_bytes() == 0);
-    auto r = read(*log, offset{0}, 1024);
+    auto r = read(*log, offset{ 0 }, 1024);
     REQUIRE(r.ok());
     CHECK(r->empty());
-    CHECK(r->base_offset == offset{0});
+    CHECK(r->base_offset == offset{ 0 });
 }
 
-TEST_CASE_METHOD(engine_fixture, "append assigns contiguous offsets across appends",
-                 "[conformance][storage]")
+TEST_CASE_METHOD(engine_fixture, "append assigns contiguous offsets across appends", "[conformance][storage]")
 {
     auto log = open_log("q/v/contiguous");
     auto a = log->append(batch_of(3));
@@ -64,17 +63,16 @@ TEST_CASE_METHOD(engine_fixture, "append assigns contiguous offsets across appen
     REQUIRE(a.ok());
     REQUIRE(b.ok());
     REQUIRE(c.ok());
-    CHECK(*a == sdk::offset_range{offset{0}, offset{2}});
-    CHECK(*b == sdk::offset_range{offset{3}, offset{4}});
-    CHECK(*c == sdk::offset_range{offset{5}, offset{5}});
+    CHECK(*a == sdk::offset_range{ offset{ 0 }, offset{ 2 } });
+    CHECK(*b == sdk::offset_range{ offset{ 3 }, offset{ 4 } });
+    CHECK(*c == sdk::offset_range{ offset{ 5 }, offset{ 5 } });
     CHECK(a->count() + b->count() + c->count() == 6);
-    CHECK(log->offsets().start == offset{0});
-    CHECK(log->offsets().next == offset{6});
+    CHECK(log->offsets().start == offset{ 0 });
+    CHECK(log->offsets().next == offset{ 6 });
     CHECK(log->offsets().committed <= log->offsets().next);
 }
 
-TEST_CASE_METHOD(engine_fixture, "appended records are readable at once, in order",
-                 "[conformance][storage]")
+TEST_CASE_METHOD(engine_fixture, "appended records are readable at once, in order", "[conformance][storage]")
 {
     auto log = open_log("q/v/read");
     REQUIRE(log->append(batch_of(4)).ok());
@@ -82,68 +80,67 @@ TEST_CASE_METHOD(engine_fixture, "appended records are readable at once, in orde
 
     SECTION("from the start")
     {
-        auto r = read(*log, offset{0}, 1 << 20);
+        auto r = read(*log, offset{ 0 }, 1 << 20);
         REQUIRE(r.ok());
         REQUIRE_FALSE(r->empty());
-        CHECK(r->base_offset == offset{0});
-        auto all = read_all(*log, offset{0});
+        CHECK(r->base_offset == offset{ 0 });
+        auto all = read_all(*log, offset{ 0 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(0, 7));
     }
     SECTION("from the middle of a batch")
     {
-        auto r = read(*log, offset{2}, 1 << 20);
+        auto r = read(*log, offset{ 2 }, 1 << 20);
         REQUIRE(r.ok());
         REQUIRE_FALSE(r->empty());
-        CHECK(r->base_offset == offset{2});
+        CHECK(r->base_offset == offset{ 2 });
         CHECK(r->records.front()->body.to_string() == "m2");
-        auto all = read_all(*log, offset{2});
+        auto all = read_all(*log, offset{ 2 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(2, 5));
     }
     SECTION("the last record")
     {
-        auto r = read(*log, offset{6}, 1 << 20);
+        auto r = read(*log, offset{ 6 }, 1 << 20);
         REQUIRE(r.ok());
         REQUIRE(r->size() == 1);
-        CHECK(r->base_offset == offset{6});
+        CHECK(r->base_offset == offset{ 6 });
         CHECK(r->records[0]->body.to_string() == "m6");
     }
     SECTION("at the end and past it: an empty batch at the offset asked for")
     {
-        for (std::int64_t from : {7, 8, 1000}) {
-            auto r = read(*log, offset{from}, 1 << 20);
+        for (std::int64_t from : { 7, 8, 1000 }) {
+            auto r = read(*log, offset{ from }, 1 << 20);
             REQUIRE(r.ok());
             CHECK(r->empty());
-            CHECK(r->base_offset == offset{from});
+            CHECK(r->base_offset == offset{ from });
         }
     }
 }
 
-TEST_CASE_METHOD(engine_fixture, "max_bytes bounds a read, which still returns one record",
-                 "[conformance][storage]")
+TEST_CASE_METHOD(engine_fixture, "max_bytes bounds a read, which still returns one record", "[conformance][storage]")
 {
     auto log = open_log("q/v/max-bytes");
     sdk::record_batch b;
     for (int i = 0; i < 10; ++i) {
-        b.records.push_back(make_message({std::string(100, static_cast<char>('a' + i))}));
+        b.records.push_back(make_message({ std::string(100, static_cast<char>('a' + i)) }));
     }
     const std::size_t one = b.records[0]->size_bytes();
     REQUIRE(log->append(std::move(b)).ok());
 
     SECTION("a budget smaller than one record gives exactly one")
     {
-        for (std::size_t budget : {std::size_t{0}, std::size_t{1}, one - 1}) {
-            auto r = read(*log, offset{3}, budget);
+        for (std::size_t budget : { std::size_t{ 0 }, std::size_t{ 1 }, one - 1 }) {
+            auto r = read(*log, offset{ 3 }, budget);
             REQUIRE(r.ok());
             REQUIRE(r->size() == 1);
-            CHECK(r->base_offset == offset{3});
+            CHECK(r->base_offset == offset{ 3 });
             CHECK(r->records[0]->body.to_string() == std::string(100, 'd'));
         }
     }
     SECTION("a budget of three records gives one to three, never more bytes")
     {
-        auto r = read(*log, offset{0}, 3 * one);
+        auto r = read(*log, offset{ 0 }, 3 * one);
         REQUIRE(r.ok());
         REQUIRE(r->size() >= 1);
         CHECK(r->size() <= 3);
@@ -151,7 +148,7 @@ TEST_CASE_METHOD(engine_fixture, "max_bytes bounds a read, which still returns o
     }
     SECTION("a budget below the next record stops before it")
     {
-        auto r = read(*log, offset{0}, 2 * one + one / 2);
+        auto r = read(*log, offset{ 0 }, 2 * one + one / 2);
         REQUIRE(r.ok());
         REQUIRE(r->size() >= 1);
         CHECK(r->size() <= 2);
@@ -163,41 +160,41 @@ TEST_CASE_METHOD(engine_fixture, "reads across batch boundaries", "[conformance]
     // Batch sizes that straddle every boundary an engine might have: single records, small
     // batches and a large one.
     auto log = open_log("s/v/boundaries/0");
-    const std::vector<int> sizes{1, 5, 2, 40, 1, 1, 300, 3};
+    const std::vector<int> sizes{ 1, 5, 2, 40, 1, 1, 300, 3 };
     int next = 0;
     for (int n : sizes) {
         auto r = log->append(batch_of(n, "m", next));
         REQUIRE(r.ok());
-        CHECK(r->first == offset{next});
+        CHECK(r->first == offset{ next });
         CHECK(r->count() == n);
         next += n;
     }
-    REQUIRE(log->offsets().next == offset{next});
+    REQUIRE(log->offsets().next == offset{ next });
 
     SECTION("record by record")
     {
         for (int i = 0; i < next; ++i) {
-            auto r = read(*log, offset{i}, 0);
+            auto r = read(*log, offset{ i }, 0);
             REQUIRE(r.ok());
             REQUIRE(r->size() == 1);
-            CHECK(r->base_offset == offset{i});
+            CHECK(r->base_offset == offset{ i });
             CHECK(r->records[0]->body.to_string() == "m" + std::to_string(i));
         }
     }
     SECTION("from every offset to the end")
     {
         for (int i = 0; i <= next; i += 7) {
-            auto all = read_all(*log, offset{i});
+            auto all = read_all(*log, offset{ i });
             REQUIRE(all.ok());
             CHECK(bodies(*all) == expected_bodies(i, next - i));
         }
     }
     SECTION("with budgets that end inside batches")
     {
-        const std::size_t one = make_message({"m100"})->size_bytes();
-        offset from{0};
+        const std::size_t one = make_message({ "m100" })->size_bytes();
+        offset from{ 0 };
         std::vector<std::string> seen;
-        while (from < offset{next}) {
+        while (from < offset{ next }) {
             auto r = read(*log, from, 4 * one);
             REQUIRE(r.ok());
             REQUIRE_FALSE(r->empty());
@@ -211,24 +208,23 @@ TEST_CASE_METHOD(engine_fixture, "reads across batch boundaries", "[conformance]
     }
 }
 
-TEST_CASE_METHOD(engine_fixture, "fragmented bodies come back byte-identical",
-                 "[conformance][storage]")
+TEST_CASE_METHOD(engine_fixture, "fragmented bodies come back byte-identical", "[conformance][storage]")
 {
     auto log = open_log("q/v/fragments");
     std::string binary;
     for (int i = 0; i < 256; ++i) {
         binary.push_back(static_cast<char>(i));
     }
-    const std::vector<std::string> parts{"head-", binary, std::string(5000, 'z'), "", "-tail"};
+    const std::vector<std::string> parts{ "head-", binary, std::string(5000, 'z'), "", "-tail" };
     auto m = make_message(parts);
     REQUIRE(m->body.fragment_count() == 4); // the empty part adds no fragment
     const std::string whole = m->body.to_string();
     sdk::record_batch b;
     b.records.push_back(m);
-    b.records.push_back(make_message({std::string(1, '\0'), "x", std::string(3, '\0')}));
+    b.records.push_back(make_message({ std::string(1, '\0'), "x", std::string(3, '\0') }));
     REQUIRE(log->append(std::move(b)).ok());
 
-    auto all = read_all(*log, offset{0});
+    auto all = read_all(*log, offset{ 0 });
     REQUIRE(all.ok());
     REQUIRE(all->size() == 2);
     CHECK(all->records[0]->body.size() == whole.size());
@@ -255,18 +251,15 @@ TEST_CASE_METHOD(engine_fixture, "every message field round-trips", "[conformanc
     m->properties.ttl_ms = 60000;
     m->properties.priority = 7;
     m->properties.persistent = true;
-    m->headers_ = {{"none", std::monostate{}},
-                   {"flag", true},
-                   {"count", std::int64_t{-42}},
-                   {"ratio", 0.25},
-                   {"name", std::string("v\0w", 3)},
-                   {"name", std::string("duplicate keys keep their order")}};
+    m->headers_ = { { "none", std::monostate{} },       { "flag", true },
+                    { "count", std::int64_t{ -42 } },   { "ratio", 0.25 },
+                    { "name", std::string("v\0w", 3) }, { "name", std::string("duplicate keys keep their order") } };
     m->body = sdk::buffer_chain::copy_of("{\"k\":1}");
     sdk::record_batch b;
     b.records.push_back(m);
     REQUIRE(log->append(std::move(b)).ok());
 
-    auto r = read(*log, offset{0}, 1 << 20);
+    auto r = read(*log, offset{ 0 }, 1 << 20);
     REQUIRE(r.ok());
     REQUIRE(r->size() == 1);
     const auto& got = *r->records[0];
@@ -304,14 +297,14 @@ TEST_CASE_METHOD(engine_fixture, "append edge cases", "[conformance][storage]")
         CHECK(r.error().code() == sdk::errc::invalid_argument);
         CHECK(log->offsets().next == before.next);
         CHECK(log->size_bytes() == bytes_before);
-        auto all = read_all(*log, offset{0});
+        auto all = read_all(*log, offset{ 0 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(0, 2));
     }
     SECTION("base_offset of an appended batch is ignored")
     {
         auto b = batch_of(1, "m", 2);
-        b.base_offset = offset{1000};
+        b.base_offset = offset{ 1000 };
         auto r = log->append(std::move(b));
         REQUIRE(r.ok());
         CHECK(r->first == before.next);
@@ -325,23 +318,23 @@ TEST_CASE_METHOD(engine_fixture, "flush advances committed to next", "[conforman
     {
         auto f = flush(*log);
         REQUIRE(f.ok());
-        CHECK(*f == offset{0});
-        CHECK(log->offsets().committed == offset{0});
+        CHECK(*f == offset{ 0 });
+        CHECK(log->offsets().committed == offset{ 0 });
     }
     SECTION("after appends")
     {
         REQUIRE(log->append(batch_of(5)).ok());
         auto f = flush(*log);
         REQUIRE(f.ok());
-        CHECK(*f == offset{5});
-        CHECK(log->offsets().committed == offset{5});
+        CHECK(*f == offset{ 5 });
+        CHECK(log->offsets().committed == offset{ 5 });
         REQUIRE(log->append(batch_of(2, "m", 5)).ok());
-        CHECK(log->offsets().committed <= offset{7});
+        CHECK(log->offsets().committed <= offset{ 7 });
         auto g = flush(*log);
         REQUIRE(g.ok());
-        CHECK(*g == offset{7});
-        CHECK(log->offsets().committed == offset{7});
-        CHECK(log->offsets().next == offset{7});
+        CHECK(*g == offset{ 7 });
+        CHECK(log->offsets().committed == offset{ 7 });
+        CHECK(log->offsets().next == offset{ 7 });
     }
     SECTION("several flushes in flight all complete")
     {
@@ -350,72 +343,71 @@ TEST_CASE_METHOD(engine_fixture, "flush advances committed to next", "[conforman
         auto b = flush(*log);
         REQUIRE(a.ok());
         REQUIRE(b.ok());
-        CHECK(*a == offset{3});
-        CHECK(*b == offset{3});
+        CHECK(*a == offset{ 3 });
+        CHECK(*b == offset{ 3 });
     }
 }
 
-TEST_CASE_METHOD(engine_fixture, "truncate_prefix drops records below the new start",
-                 "[conformance][storage]")
+TEST_CASE_METHOD(engine_fixture, "truncate_prefix drops records below the new start", "[conformance][storage]")
 {
     auto log = open_log("q/v/truncate");
     REQUIRE(log->append(batch_of(4)).ok());
     REQUIRE(log->append(batch_of(6, "m", 4)).ok());
     const auto full_size = log->size_bytes();
 
-    REQUIRE(log->truncate_prefix(offset{5}).ok());
-    CHECK(log->offsets().start == offset{5});
-    CHECK(log->offsets().next == offset{10});
+    REQUIRE(log->truncate_prefix(offset{ 5 }).ok());
+    CHECK(log->offsets().start == offset{ 5 });
+    CHECK(log->offsets().next == offset{ 10 });
     CHECK(log->size_bytes() <= full_size);
 
     SECTION("reads below start are not_found; from start they continue")
     {
-        for (std::int64_t from : {0, 4}) {
-            auto below = read(*log, offset{from}, 1 << 20);
+        for (std::int64_t from : { 0, 4 }) {
+            auto below = read(*log, offset{ from }, 1 << 20);
             REQUIRE_FALSE(below.ok());
             CHECK(below.error().code() == sdk::errc::not_found);
         }
-        auto all = read_all(*log, offset{5});
+        auto all = read_all(*log, offset{ 5 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(5, 5));
     }
     SECTION("truncating at or below start is a no-op")
     {
-        REQUIRE(log->truncate_prefix(offset{5}).ok());
-        REQUIRE(log->truncate_prefix(offset{2}).ok());
-        CHECK(log->offsets().start == offset{5});
-        auto all = read_all(*log, offset{5});
+        REQUIRE(log->truncate_prefix(offset{ 5 }).ok());
+        REQUIRE(log->truncate_prefix(offset{ 2 }).ok());
+        CHECK(log->offsets().start == offset{ 5 });
+        auto all = read_all(*log, offset{ 5 });
         REQUIRE(all.ok());
         CHECK(all->size() == 5);
     }
     SECTION("truncating to next empties the log; appends continue from there")
     {
-        REQUIRE(log->truncate_prefix(offset{10}).ok());
-        CHECK(log->offsets().start == offset{10});
-        CHECK(log->offsets().next == offset{10});
-        auto r = read(*log, offset{10}, 1 << 20);
+        REQUIRE(log->truncate_prefix(offset{ 10 }).ok());
+        CHECK(log->offsets().start == offset{ 10 });
+        CHECK(log->offsets().next == offset{ 10 });
+        auto r = read(*log, offset{ 10 }, 1 << 20);
         REQUIRE(r.ok());
         CHECK(r->empty());
         auto a = log->append(batch_of(2, "m", 10));
         REQUIRE(a.ok());
-        CHECK(a->first == offset{10});
-        auto all = read_all(*log, offset{10});
+        CHECK(a->first == offset{ 10 });
+        auto all = read_all(*log, offset{ 10 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(10, 2));
     }
     SECTION("truncating past next is refused and changes nothing")
     {
-        auto st = log->truncate_prefix(offset{11});
+        auto st = log->truncate_prefix(offset{ 11 });
         REQUIRE_FALSE(st.ok());
         CHECK(st.code() == sdk::errc::invalid_argument);
-        CHECK(log->offsets().start == offset{5});
-        CHECK(log->offsets().next == offset{10});
+        CHECK(log->offsets().start == offset{ 5 });
+        CHECK(log->offsets().next == offset{ 10 });
     }
     SECTION("step by step through every boundary")
     {
         for (std::int64_t s = 6; s <= 10; ++s) {
-            REQUIRE(log->truncate_prefix(offset{s}).ok());
-            auto all = read_all(*log, offset{s});
+            REQUIRE(log->truncate_prefix(offset{ s }).ok());
+            auto all = read_all(*log, offset{ s });
             REQUIRE(all.ok());
             CHECK(bodies(*all) == expected_bodies(static_cast<int>(s), static_cast<int>(10 - s)));
         }
@@ -429,64 +421,65 @@ TEST_CASE_METHOD(engine_fixture, "offset_for_timestamp", "[conformance][storage]
     {
         auto r = offset_for_timestamp(*log, 0);
         REQUIRE(r.ok());
-        CHECK(*r == offset{0});
+        CHECK(*r == offset{ 0 });
     }
     SECTION("monotonic timestamps")
     {
         // offsets 0..9 at 100, 200, ... 1000, in batches of 3, 3, 4
         int i = 0;
-        for (int n : {3, 3, 4}) {
+        for (int n : { 3, 3, 4 }) {
             sdk::record_batch b;
             for (int k = 0; k < n; ++k, ++i) {
-                b.records.push_back(make_message({"m" + std::to_string(i)}, 100 * (i + 1)));
+                b.records.push_back(make_message({ "m" + std::to_string(i) }, 100 * (i + 1)));
             }
             REQUIRE(log->append(std::move(b)).ok());
         }
-        const std::vector<std::pair<std::int64_t, std::int64_t>> cases{
-          {0, 0}, {100, 0}, {101, 1}, {150, 1}, {200, 1}, {301, 3}, {1000, 9}, {1001, 10}};
+        const std::vector<std::pair<std::int64_t, std::int64_t>> cases{ { 0, 0 },    { 100, 0 },  { 101, 1 },
+                                                                        { 150, 1 },  { 200, 1 },  { 301, 3 },
+                                                                        { 1000, 9 }, { 1001, 10 } };
         for (auto [ts, want] : cases) {
             auto r = offset_for_timestamp(*log, ts);
             REQUIRE(r.ok());
-            CHECK(*r == offset{want});
+            CHECK(*r == offset{ want });
         }
-        REQUIRE(log->truncate_prefix(offset{4}).ok());
+        REQUIRE(log->truncate_prefix(offset{ 4 }).ok());
         auto r = offset_for_timestamp(*log, 0);
         REQUIRE(r.ok());
-        CHECK(*r == offset{4});
+        CHECK(*r == offset{ 4 });
         r = offset_for_timestamp(*log, 700);
         REQUIRE(r.ok());
-        CHECK(*r == offset{6});
+        CHECK(*r == offset{ 6 });
     }
     SECTION("equal timestamps give the first of them")
     {
         sdk::record_batch b;
-        for (std::int64_t ts : {10, 20, 20, 20, 30}) {
-            b.records.push_back(make_message({"m"}, ts));
+        for (std::int64_t ts : { 10, 20, 20, 20, 30 }) {
+            b.records.push_back(make_message({ "m" }, ts));
         }
         REQUIRE(log->append(std::move(b)).ok());
         auto r = offset_for_timestamp(*log, 20);
         REQUIRE(r.ok());
-        CHECK(*r == offset{1});
+        CHECK(*r == offset{ 1 });
     }
     SECTION("timestamps out of order: the first offset at or after ts")
     {
         sdk::record_batch b;
-        for (std::int64_t ts : {500, 100, 300, 700, 200}) {
-            b.records.push_back(make_message({"m"}, ts));
+        for (std::int64_t ts : { 500, 100, 300, 700, 200 }) {
+            b.records.push_back(make_message({ "m" }, ts));
         }
         REQUIRE(log->append(std::move(b)).ok());
         REQUIRE(log->append(batch_of(1, "m", 5, 50)).ok());
-        const std::vector<std::pair<std::int64_t, std::int64_t>> cases{
-          {0, 0}, {200, 0}, {500, 0}, {501, 3}, {700, 3}, {701, 6}};
+        const std::vector<std::pair<std::int64_t, std::int64_t>> cases{ { 0, 0 },   { 200, 0 }, { 500, 0 },
+                                                                        { 501, 3 }, { 700, 3 }, { 701, 6 } };
         for (auto [ts, want] : cases) {
             auto r = offset_for_timestamp(*log, ts);
             REQUIRE(r.ok());
-            CHECK(*r == offset{want});
+            CHECK(*r == offset{ want });
         }
-        REQUIRE(log->truncate_prefix(offset{1}).ok());
+        REQUIRE(log->truncate_prefix(offset{ 1 }).ok());
         auto r = offset_for_timestamp(*log, 200);
         REQUIRE(r.ok());
-        CHECK(*r == offset{2});
+        CHECK(*r == offset{ 2 });
     }
 }
 
@@ -500,7 +493,7 @@ TEST_CASE_METHOD(engine_fixture, "size_bytes grows with appends", "[conformance]
         CHECK(log->size_bytes() > last);
         last = log->size_bytes();
     }
-    REQUIRE(log->truncate_prefix(offset{50}).ok());
+    REQUIRE(log->truncate_prefix(offset{ 50 }).ok());
     CHECK(log->size_bytes() <= last);
 }
 
@@ -511,17 +504,17 @@ TEST_CASE_METHOD(engine_fixture, "logs are independent", "[conformance][storage]
     REQUIRE(a->append(batch_of(3, "a")).ok());
     auto rb = b->append(batch_of(1, "b"));
     REQUIRE(rb.ok());
-    CHECK(rb->first == offset{0});
-    REQUIRE(a->truncate_prefix(offset{2}).ok());
-    CHECK(b->offsets().start == offset{0});
-    CHECK(a->offsets().next == offset{3});
-    CHECK(b->offsets().next == offset{1});
-    auto all_a = read_all(*a, offset{2});
-    auto all_b = read_all(*b, offset{0});
+    CHECK(rb->first == offset{ 0 });
+    REQUIRE(a->truncate_prefix(offset{ 2 }).ok());
+    CHECK(b->offsets().start == offset{ 0 });
+    CHECK(a->offsets().next == offset{ 3 });
+    CHECK(b->offsets().next == offset{ 1 });
+    auto all_a = read_all(*a, offset{ 2 });
+    auto all_b = read_all(*b, offset{ 0 });
     REQUIRE(all_a.ok());
     REQUIRE(all_b.ok());
-    CHECK(bodies(*all_a) == std::vector<std::string>{"a2"});
-    CHECK(bodies(*all_b) == std::vector<std::string>{"b0"});
+    CHECK(bodies(*all_a) == std::vector<std::string>{ "a2" });
+    CHECK(bodies(*all_b) == std::vector<std::string>{ "b0" });
 }
 
 TEST_CASE_METHOD(engine_fixture, "log lifecycle: reopen, remove, list", "[conformance][storage]")
@@ -534,18 +527,18 @@ TEST_CASE_METHOD(engine_fixture, "log lifecycle: reopen, remove, list", "[confor
             REQUIRE(flush(*log).ok());
         }
         auto log = open_log("q/v/keep");
-        CHECK(log->offsets().next == offset{3});
-        auto all = read_all(*log, offset{0});
+        CHECK(log->offsets().next == offset{ 3 });
+        auto all = read_all(*log, offset{ 0 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(0, 3));
         auto a = log->append(batch_of(1, "m", 3));
         REQUIRE(a.ok());
-        CHECK(a->first == offset{3});
+        CHECK(a->first == offset{ 3 });
     }
     SECTION("a log has one open handle at a time")
     {
         auto log = open_log("q/v/once");
-        sdk::log_spec spec{"q/v/once", &shard()};
+        sdk::log_spec spec{ "q/v/once", &shard() };
         auto second = engine().open_log(spec);
         REQUIRE_FALSE(second.ok());
         CHECK(second.error().code() == sdk::errc::locked);
@@ -557,17 +550,17 @@ TEST_CASE_METHOD(engine_fixture, "log lifecycle: reopen, remove, list", "[confor
         {
             auto log = open_log("q/v/gone");
             REQUIRE(log->append(batch_of(4)).ok());
-            REQUIRE(log->truncate_prefix(offset{1}).ok());
+            REQUIRE(log->truncate_prefix(offset{ 1 }).ok());
         }
         REQUIRE(engine().remove_log("q/v/gone").ok());
         auto names = engine().list_logs();
         REQUIRE(names.ok());
         CHECK(std::find(names->begin(), names->end(), "q/v/gone") == names->end());
         auto log = open_log("q/v/gone");
-        CHECK(log->offsets().start == offset{0});
-        CHECK(log->offsets().next == offset{0});
+        CHECK(log->offsets().start == offset{ 0 });
+        CHECK(log->offsets().next == offset{ 0 });
         CHECK(log->size_bytes() == 0);
-        auto r = read(*log, offset{0}, 1024);
+        auto r = read(*log, offset{ 0 }, 1024);
         REQUIRE(r.ok());
         CHECK(r->empty());
     }
@@ -579,7 +572,7 @@ TEST_CASE_METHOD(engine_fixture, "log lifecycle: reopen, remove, list", "[confor
     }
     SECTION("list_logs names every log")
     {
-        const std::vector<std::string> want{"q/v/one", "q/v/two", "s/v/three/0"};
+        const std::vector<std::string> want{ "q/v/one", "q/v/two", "s/v/three/0" };
         for (const auto& n : want) {
             auto log = open_log(n);
             REQUIRE(log->append(batch_of(1)).ok());
@@ -592,7 +585,7 @@ TEST_CASE_METHOD(engine_fixture, "log lifecycle: reopen, remove, list", "[confor
     }
     SECTION("an empty name is refused")
     {
-        sdk::log_spec spec{"", &shard()};
+        sdk::log_spec spec{ "", &shard() };
         auto r = engine().open_log(spec);
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().code() == sdk::errc::invalid_argument);
@@ -615,23 +608,29 @@ TEST_CASE_METHOD(engine_fixture, "metadata store", "[conformance][storage][kv]")
     }
     SECTION("put, get, overwrite")
     {
-        REQUIRE(apply({write{"cursor/q1", "17"}}).ok());
+        REQUIRE(apply({ write{ "cursor/q1", "17" } }).ok());
         auto r = kv.get("cursor/q1");
         REQUIRE(r.ok());
         REQUIRE(r->has_value());
         CHECK(**r == "17");
-        REQUIRE(apply({write{"cursor/q1", "18"}}).ok());
+        REQUIRE(apply({ write{ "cursor/q1", "18" } }).ok());
         CHECK(**kv.get("cursor/q1") == "18");
     }
     SECTION("scan returns the prefix's keys in key order")
     {
-        REQUIRE(apply({write{"g/b", "2"}, write{"h/x", "9"}, write{"g/a", "1"}, write{"g", "0"},
-                       write{"g/c", "3"}, write{"f/z", "8"}, write{"g/", "slash"}})
+        REQUIRE(apply({ write{ "g/b", "2" },
+                        write{ "h/x", "9" },
+                        write{ "g/a", "1" },
+                        write{ "g", "0" },
+                        write{ "g/c", "3" },
+                        write{ "f/z", "8" },
+                        write{ "g/", "slash" } })
                   .ok());
         auto s = kv.scan("g/");
         REQUIRE(s.ok());
         const std::vector<std::pair<std::string, std::string>> want{
-          {"g/", "slash"}, {"g/a", "1"}, {"g/b", "2"}, {"g/c", "3"}};
+            { "g/", "slash" }, { "g/a", "1" }, { "g/b", "2" }, { "g/c", "3" }
+        };
         CHECK(*s == want);
         auto all = kv.scan("");
         REQUIRE(all.ok());
@@ -642,28 +641,30 @@ TEST_CASE_METHOD(engine_fixture, "metadata store", "[conformance][storage][kv]")
     }
     SECTION("a batch deletes and writes together")
     {
-        REQUIRE(apply({write{"o/a", "1"}, write{"o/b", "2"}, write{"o/c", "3"}}).ok());
-        REQUIRE(apply({write{"o/a", std::nullopt}, write{"o/d", "4"}, write{"o/b", std::nullopt},
-                       write{"o/missing", std::nullopt}})
+        REQUIRE(apply({ write{ "o/a", "1" }, write{ "o/b", "2" }, write{ "o/c", "3" } }).ok());
+        REQUIRE(apply({ write{ "o/a", std::nullopt },
+                        write{ "o/d", "4" },
+                        write{ "o/b", std::nullopt },
+                        write{ "o/missing", std::nullopt } })
                   .ok());
         auto s = kv.scan("o/");
         REQUIRE(s.ok());
-        const std::vector<std::pair<std::string, std::string>> want{{"o/c", "3"}, {"o/d", "4"}};
+        const std::vector<std::pair<std::string, std::string>> want{ { "o/c", "3" }, { "o/d", "4" } };
         CHECK(*s == want);
         CHECK_FALSE(kv.get("o/a")->has_value());
     }
     SECTION("within a batch the last write of a key wins")
     {
-        REQUIRE(apply({write{"k", "1"}, write{"k", std::nullopt}, write{"k", "3"}}).ok());
+        REQUIRE(apply({ write{ "k", "1" }, write{ "k", std::nullopt }, write{ "k", "3" } }).ok());
         CHECK(**kv.get("k") == "3");
-        REQUIRE(apply({write{"k", "4"}, write{"k", std::nullopt}}).ok());
+        REQUIRE(apply({ write{ "k", "4" }, write{ "k", std::nullopt } }).ok());
         CHECK_FALSE(kv.get("k")->has_value());
     }
     SECTION("keys and values are binary-safe")
     {
         const std::string key("b\0k", 3);
         const std::string value("\0\xff\x01", 3);
-        REQUIRE(apply({write{key, value}, write{"b", "short"}}).ok());
+        REQUIRE(apply({ write{ key, value }, write{ "b", "short" } }).ok());
         auto r = kv.get(key);
         REQUIRE(r.ok());
         REQUIRE(r->has_value());
@@ -683,7 +684,7 @@ TEST_CASE_METHOD(engine_fixture, "the factory checks its config", "[conformance]
 {
     CHECK(factory().validate("{}").ok());
     CHECK(factory().validate(" { } ").ok());
-    for (const char* bad : {"{", "not json", "[]", "42", "\"text\"", "{\"a\":}"}) {
+    for (const char* bad : { "{", "not json", "[]", "42", "\"text\"", "{\"a\":}" }) {
         INFO("config: " << bad);
         auto st = factory().validate(bad);
         REQUIRE_FALSE(st.ok());
@@ -700,7 +701,8 @@ TEST_CASE_METHOD(engine_fixture, "the factory checks its config", "[conformance]
     CHECK(std::string(created.error().message()).find("no_such_key") != std::string::npos);
 }
 
-TEST_CASE_METHOD(engine_fixture, "a restart recovers a durable engine, empties another",
+TEST_CASE_METHOD(engine_fixture,
+                 "a restart recovers a durable engine, empties another",
                  "[conformance][storage][durable]")
 {
     const bool durable = engine().caps().durable;
@@ -709,16 +711,16 @@ TEST_CASE_METHOD(engine_fixture, "a restart recovers a durable engine, empties a
         auto log = open_log("s/v/restart/0");
         REQUIRE(log->append(batch_of(5)).ok());
         REQUIRE(log->append(batch_of(3, "m", 5)).ok());
-        REQUIRE(log->truncate_prefix(offset{2}).ok());
+        REQUIRE(log->truncate_prefix(offset{ 2 }).ok());
         auto f = flush(*log);
         REQUIRE(f.ok());
-        CHECK(*f == offset{8});
+        CHECK(*f == offset{ 8 });
         auto other = open_log("q/v/restart");
         REQUIRE(other->append(batch_of(1, "o")).ok());
         REQUIRE(flush(*other).ok());
     }
-    REQUIRE(apply({write{"group/g1", "8"}, write{"def/q", "durable"}}).ok());
-    REQUIRE(apply({write{"def/q", std::nullopt}}).ok());
+    REQUIRE(apply({ write{ "group/g1", "8" }, write{ "def/q", "durable" } }).ok());
+    REQUIRE(apply({ write{ "def/q", std::nullopt } }).ok());
     REQUIRE(engine().remove_log("q/v/restart").ok());
 
     restart_engine();
@@ -729,22 +731,22 @@ TEST_CASE_METHOD(engine_fixture, "a restart recovers a durable engine, empties a
     auto group = engine().metadata().get("group/g1");
     REQUIRE(group.ok());
     if (durable) {
-        CHECK(*names == std::vector<std::string>{"s/v/restart/0"});
-        CHECK(log->offsets().start == offset{2});
-        CHECK(log->offsets().next == offset{8});
-        CHECK(log->offsets().committed == offset{8});
-        auto all = read_all(*log, offset{2});
+        CHECK(*names == std::vector<std::string>{ "s/v/restart/0" });
+        CHECK(log->offsets().start == offset{ 2 });
+        CHECK(log->offsets().next == offset{ 8 });
+        CHECK(log->offsets().committed == offset{ 8 });
+        auto all = read_all(*log, offset{ 2 });
         REQUIRE(all.ok());
         CHECK(bodies(*all) == expected_bodies(2, 6));
         auto a = log->append(batch_of(1, "m", 8));
         REQUIRE(a.ok());
-        CHECK(a->first == offset{8});
+        CHECK(a->first == offset{ 8 });
         REQUIRE(group->has_value());
         CHECK(**group == "8");
         CHECK_FALSE(engine().metadata().get("def/q")->has_value());
     } else {
         CHECK(names->empty());
-        CHECK(log->offsets().next == offset{0});
+        CHECK(log->offsets().next == offset{ 0 });
         CHECK_FALSE(group->has_value());
         auto all = engine().metadata().scan("");
         REQUIRE(all.ok());

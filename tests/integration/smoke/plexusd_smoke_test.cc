@@ -18,17 +18,18 @@ namespace {
 
 plexus::tests::process_result plexusctl(const broker_process& b, std::vector<std::string> args)
 {
-    args.insert(args.begin(), {PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(b.port("admin"))});
+    args.insert(args.begin(), { PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(b.port("admin")) });
     return run_process(args, std::chrono::seconds(20));
 }
 
 /// plexusd --config <file with `yaml`> plus `extra` arguments, run to completion.
-plexus::tests::process_result plexusd_with(const temp_dir& dir, const std::string& yaml,
+plexus::tests::process_result plexusd_with(const temp_dir& dir,
+                                           const std::string& yaml,
                                            std::vector<std::string> extra = {})
 {
     auto config = (dir.path / "plexus.yaml").string();
     std::ofstream(config) << "plugin_dirs: [\"" << PLEXUS_TEST_PLUGIN_DIR << "\"]\n" << yaml;
-    std::vector<std::string> args{PLEXUS_TEST_PLEXUSD, "--config", config};
+    std::vector<std::string> args{ PLEXUS_TEST_PLEXUSD, "--config", config };
     args.insert(args.end(), extra.begin(), extra.end());
     return run_process(args, std::chrono::seconds(20));
 }
@@ -47,31 +48,32 @@ TEST_CASE("plexusd serves plexusctl: declare, publish, get, then SIGTERM exits 0
     INFO(b.log());
     REQUIRE(b.port("admin") != 0);
 
-    auto status = plexusctl(b, {"status"});
+    auto status = plexusctl(b, { "status" });
     REQUIRE(status.exit_code == 0);
     CHECK(status.out.find("shards") != std::string::npos);
 
-    auto declared = plexusctl(b, {"declare", "queue", "orders", "--durable"});
+    auto declared = plexusctl(b, { "declare", "queue", "orders", "--durable" });
     REQUIRE(declared.exit_code == 0);
-    auto listed = plexusctl(b, {"list", "queues"});
+    auto listed = plexusctl(b, { "list", "queues" });
     REQUIRE(listed.exit_code == 0);
     CHECK(listed.out.find("orders") != std::string::npos);
 
-    auto published = plexusctl(b, {"publish", "--exchange", "amq.default", "--routing-key", "orders", "--body", "first order"});
+    auto published =
+      plexusctl(b, { "publish", "--exchange", "amq.default", "--routing-key", "orders", "--body", "first order" });
     INFO(published.describe());
     REQUIRE(published.exit_code == 0);
-    auto unroutable = plexusctl(b, {"publish", "--exchange", "amq.direct", "--routing-key", "nobody", "--body", "x"});
+    auto unroutable = plexusctl(b, { "publish", "--exchange", "amq.direct", "--routing-key", "nobody", "--body", "x" });
     CHECK(unroutable.exit_code == 3);
 
-    auto got = plexusctl(b, {"get", "--queue", "orders"});
+    auto got = plexusctl(b, { "get", "--queue", "orders" });
     INFO(got.describe());
     REQUIRE(got.exit_code == 0);
     CHECK(got.out.find("first order") != std::string::npos);
-    auto empty = plexusctl(b, {"get", "--queue", "orders", "--json"});
+    auto empty = plexusctl(b, { "get", "--queue", "orders", "--json" });
     REQUIRE(empty.exit_code == 0);
     CHECK(empty.out.find("first order") == std::string::npos);
 
-    auto missing = plexusctl(b, {"get", "--queue", "no-such-queue"});
+    auto missing = plexusctl(b, { "get", "--queue", "no-such-queue" });
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("no-such-queue") != std::string::npos);
 
@@ -82,15 +84,15 @@ TEST_CASE("plexusd serves plexusctl: declare, publish, get, then SIGTERM exits 0
 TEST_CASE("check-config accepts a good config and list-plugins lists the plugins", "[integration][smoke]")
 {
     temp_dir dir;
-    auto ok = plexusd_with(dir, "admin: { enabled: false }\n", {"--check-config"});
+    auto ok = plexusd_with(dir, "admin: { enabled: false }\n", { "--check-config" });
     INFO(ok.describe());
     CHECK(ok.exit_code == 0);
     CHECK(ok.out.find("configuration OK") != std::string::npos);
 
-    auto listed = run_process({PLEXUS_TEST_PLEXUSD, "--list-plugins", PLEXUS_TEST_PLUGIN_DIR});
+    auto listed = run_process({ PLEXUS_TEST_PLEXUSD, "--list-plugins", PLEXUS_TEST_PLUGIN_DIR });
     INFO(listed.describe());
     CHECK(listed.exit_code == 0);
-    for (const char* name : {"memory", "direct", "fanout", "topic", "headers"}) {
+    for (const char* name : { "memory", "direct", "fanout", "topic", "headers" }) {
         CHECK(listed.out.find(name) != std::string::npos);
     }
 }
@@ -108,9 +110,9 @@ TEST_CASE("a bad key stops startup with exit 3 and one line naming the key", "[i
     CHECK(bad_value.exit_code == 3);
     CHECK(bad_value.err.find("admin.port: expected an integer 0..65535, got 'http'") != std::string::npos);
 
-    auto bad_set = run_process({PLEXUS_TEST_PLEXUSD, "--set", "admin.colour=blue", "--check-config"});
+    auto bad_set = run_process({ PLEXUS_TEST_PLEXUSD, "--set", "admin.colour=blue", "--check-config" });
     CHECK(bad_set.exit_code == 3);
-    auto bad_arg = run_process({PLEXUS_TEST_PLEXUSD, "--frobnicate"});
+    auto bad_arg = run_process({ PLEXUS_TEST_PLEXUSD, "--frobnicate" });
     CHECK(bad_arg.exit_code == 2);
 }
 
@@ -150,8 +152,9 @@ TEST_CASE("an admin port in use stops startup with exit 5", "[integration][smoke
     auto port = ntohs(addr.sin_port);
 
     temp_dir dir;
-    auto r = plexusd_with(dir, "data_dir: \"" + (dir.path / "data").string() + "\"\nadmin: { host: 127.0.0.1, port: " +
-                                 std::to_string(port) + " }\n");
+    auto r = plexusd_with(dir,
+                          "data_dir: \"" + (dir.path / "data").string() +
+                            "\"\nadmin: { host: 127.0.0.1, port: " + std::to_string(port) + " }\n");
     ::close(fd);
     INFO(r.describe());
     CHECK(r.exit_code == 5);

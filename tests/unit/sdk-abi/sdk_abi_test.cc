@@ -69,8 +69,7 @@ TEST_CASE("sdk/ABI.md records the current ABI version", "[unit][sdk-abi]")
     auto recorded = value_after(read_abi_md(), "ABI version:");
     INFO("sdk/ABI.md must have exactly one line starting with 'ABI version:'");
     REQUIRE(recorded.has_value());
-    const std::string current =
-      std::to_string(PLEXUS_ABI_MAJOR) + "." + std::to_string(PLEXUS_ABI_MINOR);
+    const std::string current = std::to_string(PLEXUS_ABI_MAJOR) + "." + std::to_string(PLEXUS_ABI_MINOR);
     INFO(review_hint << ": 'ABI version: " << current << "'");
     CHECK(*recorded == current);
 }

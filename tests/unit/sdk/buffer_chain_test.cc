@@ -59,7 +59,7 @@ TEST_CASE("buffer_chain: append and prepend", "[unit][sdk][buffer_chain]")
     d.append(c); // shares c's fragments
     CHECK(d.to_string() == "!<hdr>abcdefghij");
     CHECK(d.fragment_count() == 5);
-    CHECK(fragments(d) == std::vector<std::string>{"!", "<hdr>", "abc", "defg", "hij"});
+    CHECK(fragments(d) == std::vector<std::string>{ "!", "<hdr>", "abc", "defg", "hij" });
 }
 
 TEST_CASE("buffer_chain: appended fragments are shared, not copied", "[unit][sdk][buffer_chain]")
@@ -140,9 +140,7 @@ TEST_CASE("buffer_chain: copy_out straddles fragments", "[unit][sdk][buffer_chai
 {
     const auto c = three_fragments();
     std::array<std::byte, 4> out{};
-    auto as_string = [&](std::size_t n) {
-        return std::string(reinterpret_cast<const char*>(out.data()), n);
-    };
+    auto as_string = [&](std::size_t n) { return std::string(reinterpret_cast<const char*>(out.data()), n); };
 
     CHECK(c.copy_out(2, out) == 4);
     CHECK(as_string(4) == "cdef");

@@ -38,7 +38,7 @@ TEST_CASE("bytes: allocate then fill through writable()", "[unit][sdk][bytes]")
     REQUIRE(b.size() == 4);
     auto w = b.writable();
     for (std::size_t i = 0; i < w.size(); ++i) {
-        w[i] = std::byte{static_cast<unsigned char>('w' + i)};
+        w[i] = std::byte{ static_cast<unsigned char>('w' + i) };
     }
     CHECK(b.as_string_view() == "wxyz");
     CHECK(b.data() == w.data());

@@ -95,8 +95,7 @@ TEST_CASE("callback: move-only captures, inline and on the heap", "[unit][sdk][c
     CHECK(take(std::make_unique<int>(3)) == 3);
 }
 
-TEMPLATE_TEST_CASE("callback: captured objects are destroyed exactly once",
-                   "[unit][sdk][callback]", small, large)
+TEMPLATE_TEST_CASE("callback: captured objects are destroyed exactly once", "[unit][sdk][callback]", small, large)
 {
     typename TestType::counts c;
     SECTION("on destruction")

@@ -14,12 +14,12 @@ using plexus::sdk::testing::fake_executor;
 TEST_CASE("fake_executor: identity", "[unit][sdk][fake_executor]")
 {
     fake_executor e;
-    CHECK(e.id() == shard_id{0});
+    CHECK(e.id() == shard_id{ 0 });
     CHECK(e.is_current());
-    fake_executor f(shard_id{3});
-    CHECK(f.id() == shard_id{3});
-    f.set_id(shard_id{5});
-    CHECK(f.id() == shard_id{5});
+    fake_executor f(shard_id{ 3 });
+    CHECK(f.id() == shard_id{ 3 });
+    f.set_id(shard_id{ 5 });
+    CHECK(f.id() == shard_id{ 5 });
 }
 
 TEST_CASE("fake_executor: post queues until run", "[unit][sdk][fake_executor]")
@@ -35,9 +35,9 @@ TEST_CASE("fake_executor: post queues until run", "[unit][sdk][fake_executor]")
     CHECK(order.empty());
     CHECK(e.pending() == 3);
     CHECK(e.run_one());
-    CHECK(order == std::vector<int>{1});
+    CHECK(order == std::vector<int>{ 1 });
     CHECK(e.run_all() == 3);
-    CHECK(order == std::vector<int>{1, 2, 3, 4});
+    CHECK(order == std::vector<int>{ 1, 2, 3, 4 });
     CHECK(e.pending() == 0);
     CHECK_FALSE(e.run_one());
     CHECK(e.run_all() == 0);
@@ -70,16 +70,15 @@ TEST_CASE("fake_executor: timers fire on the manual clock", "[unit][sdk][fake_ex
     CHECK(fired.empty());
     CHECK(e.now() == 4ms);
     e.advance(1ms);
-    CHECK(fired == std::vector<std::string>{"5", "5b"}); // ties in the order set
+    CHECK(fired == std::vector<std::string>{ "5", "5b" }); // ties in the order set
     e.advance(100ms);
-    CHECK(fired == std::vector<std::string>{"5", "5b", "10"});
+    CHECK(fired == std::vector<std::string>{ "5", "5b", "10" });
     CHECK(e.now() == 105ms);
     CHECK(e.pending_timers() == 0);
     t10->cancel(); // after firing: harmless
 }
 
-TEST_CASE("fake_executor: a timer set by a timer fires within the same advance",
-          "[unit][sdk][fake_executor]")
+TEST_CASE("fake_executor: a timer set by a timer fires within the same advance", "[unit][sdk][fake_executor]")
 {
     fake_executor e;
     std::vector<std::chrono::milliseconds> at;
@@ -90,7 +89,7 @@ TEST_CASE("fake_executor: a timer set by a timer fires within the same advance",
         e.post([&] { at.push_back(-1ms); }); // drained before the next timer
     });
     e.advance(10ms);
-    CHECK(at == std::vector<std::chrono::milliseconds>{5ms, -1ms, 8ms});
+    CHECK(at == std::vector<std::chrono::milliseconds>{ 5ms, -1ms, 8ms });
     CHECK(e.now() == 10ms);
 
     auto zero = e.post_after(0ms, [&] { at.push_back(e.now()); });
@@ -98,8 +97,7 @@ TEST_CASE("fake_executor: a timer set by a timer fires within the same advance",
     CHECK(at.back() == 10ms);
 }
 
-TEST_CASE("fake_executor: cancel and destroy stop a timer and release its captures",
-          "[unit][sdk][fake_executor]")
+TEST_CASE("fake_executor: cancel and destroy stop a timer and release its captures", "[unit][sdk][fake_executor]")
 {
     fake_executor e;
     auto token = std::make_shared<int>(1);
@@ -117,8 +115,7 @@ TEST_CASE("fake_executor: cancel and destroy stop a timer and release its captur
     CHECK(fired == 0);
 }
 
-TEST_CASE("fake_executor: destruction drops queued work without running it",
-          "[unit][sdk][fake_executor]")
+TEST_CASE("fake_executor: destruction drops queued work without running it", "[unit][sdk][fake_executor]")
 {
     auto token = std::make_shared<int>(1);
     int ran = 0;

@@ -26,7 +26,9 @@ std::string encode_segment(const std::string& s)
     return out;
 }
 
-Poco::Dynamic::Var admin_client::call(const std::string& method, const std::string& path, const std::string& body,
+Poco::Dynamic::Var admin_client::call(const std::string& method,
+                                      const std::string& path,
+                                      const std::string& body,
                                       std::string* raw)
 {
     std::string text;

@@ -26,7 +26,9 @@ class admin_client
     admin_client(std::string host, std::uint16_t port);
     /// Sends `method path` with an optional JSON body; returns the parsed JSON answer (empty for
     /// 201/204) and the raw text through `raw` when non-null.
-    Poco::Dynamic::Var call(const std::string& method, const std::string& path, const std::string& body = {},
+    Poco::Dynamic::Var call(const std::string& method,
+                            const std::string& path,
+                            const std::string& body = {},
                             std::string* raw = nullptr);
 
   private:

@@ -17,9 +17,9 @@
 
 namespace {
 
+using plexus::ctl::encode_segment;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-using plexus::ctl::encode_segment;
 
 constexpr const char* usage = R"(usage: plexusctl [--host H] [--port P] [--json] <command>
   status
@@ -53,7 +53,7 @@ struct args
     }
 };
 
-const std::set<std::string> flags = {"--json", "--durable", "--auto-delete", "--requeue"};
+const std::set<std::string> flags = { "--json", "--durable", "--auto-delete", "--requeue" };
 
 args parse(int argc, char** argv)
 {
@@ -136,8 +136,10 @@ int run(const args& a)
             return 0;
         }
         auto o = v.extract<Object::Ptr>();
-        std::cout << fmt::format("version  {}\nshards   {}\nuptime   {} ms\n", str(o->get("version")),
-                                 str(o->get("shards")), str(o->get("uptime_ms")));
+        std::cout << fmt::format("version  {}\nshards   {}\nuptime   {} ms\n",
+                                 str(o->get("version")),
+                                 str(o->get("shards")),
+                                 str(o->get("uptime_ms")));
         std::string vhosts;
         for (const auto& x : *o->getArray("vhosts")) {
             vhosts += (vhosts.empty() ? "" : ", ") + str(x);
@@ -152,11 +154,11 @@ int run(const args& a)
     if (cmd == "list") {
         std::string what = name(1);
         static const std::map<std::string, std::vector<std::string>> columns = {
-            {"vhosts", {"name"}},
-            {"exchanges", {"vhost", "name", "type", "durable", "bindings"}},
-            {"queues", {"vhost", "name", "messages", "messages_unacknowledged", "consumers", "durable", "storage"}},
-            {"streams", {"vhost", "name", "partitions", "records", "bytes", "storage"}},
-            {"bindings", {"vhost", "source", "destination", "destination_type", "routing_key"}},
+            { "vhosts", { "name" } },
+            { "exchanges", { "vhost", "name", "type", "durable", "bindings" } },
+            { "queues", { "vhost", "name", "messages", "messages_unacknowledged", "consumers", "durable", "storage" } },
+            { "streams", { "vhost", "name", "partitions", "records", "bytes", "storage" } },
+            { "bindings", { "vhost", "source", "destination", "destination_type", "routing_key" } },
         };
         auto cols = columns.find(what);
         if (cols == columns.end()) {
@@ -191,7 +193,8 @@ int run(const args& a)
             body.set("type", a.get("--type", "direct"));
             body.set("durable", a.has("--durable"));
             body.set("auto_delete", a.has("--auto-delete"));
-            api.call(del ? "DELETE" : "PUT", "/api/exchanges/" + vhost + "/" + encode_segment(name(2)),
+            api.call(del ? "DELETE" : "PUT",
+                     "/api/exchanges/" + vhost + "/" + encode_segment(name(2)),
                      del ? "" : json_text(body));
         } else if (what == "queue") {
             Object body;
@@ -202,7 +205,8 @@ int run(const args& a)
             }
             auto it = a.options.find("--arg");
             body.set("arguments", pairs_to_object(it == a.options.end() ? std::vector<std::string>{} : it->second));
-            api.call(del ? "DELETE" : "PUT", "/api/queues/" + vhost + "/" + encode_segment(name(2)),
+            api.call(del ? "DELETE" : "PUT",
+                     "/api/queues/" + vhost + "/" + encode_segment(name(2)),
                      del ? "" : json_text(body));
         } else if (what == "stream") {
             Object body;
@@ -213,7 +217,8 @@ int run(const args& a)
             if (a.has("--retention-bytes")) {
                 body.set("retention_bytes", std::stoll(a.get("--retention-bytes")));
             }
-            api.call(del ? "DELETE" : "PUT", "/api/streams/" + vhost + "/" + encode_segment(name(2)),
+            api.call(del ? "DELETE" : "PUT",
+                     "/api/streams/" + vhost + "/" + encode_segment(name(2)),
                      del ? "" : json_text(body));
         } else if (what == "binding" && !del) {
             if (!a.has("--source") || !a.has("--destination")) {
@@ -222,8 +227,9 @@ int run(const args& a)
             Object body;
             body.set("routing_key", a.get("--routing-key"));
             std::string kind = a.get("--destination-type", "queue") == "stream" ? "s" : "q";
-            api.call("POST", "/api/bindings/" + vhost + "/e/" + encode_segment(a.get("--source")) + "/" + kind + "/" +
-                               encode_segment(a.get("--destination")),
+            api.call("POST",
+                     "/api/bindings/" + vhost + "/e/" + encode_segment(a.get("--source")) + "/" + kind + "/" +
+                       encode_segment(a.get("--destination")),
                      json_text(body));
         } else {
             throw usage_error(cmd + " what?");
@@ -265,7 +271,9 @@ int run(const args& a)
         props.set("headers", pairs_to_object(it == a.options.end() ? std::vector<std::string>{} : it->second));
         body.set("properties", props);
         std::string exchange = a.get("--exchange");
-        auto v = api.call("POST", "/api/exchanges/" + vhost + "/" + encode_segment(exchange.empty() ? "amq.default" : exchange) + "/publish",
+        auto v = api.call("POST",
+                          "/api/exchanges/" + vhost + "/" +
+                            encode_segment(exchange.empty() ? "amq.default" : exchange) + "/publish",
                           json_text(body));
         bool routed = v.extract<Object::Ptr>()->getValue<bool>("routed");
         std::cout << (routed ? "routed" : "unroutable") << "\n";
@@ -280,8 +288,8 @@ int run(const args& a)
         body.set("ackmode", a.has("--requeue") ? "ack_requeue_true" : "ack_requeue_false");
         body.set("encoding", "auto");
         std::string raw;
-        auto v = api.call("POST", "/api/queues/" + vhost + "/" + encode_segment(a.get("--queue")) + "/get",
-                          json_text(body), &raw);
+        auto v = api.call(
+          "POST", "/api/queues/" + vhost + "/" + encode_segment(a.get("--queue")) + "/get", json_text(body), &raw);
         if (json) {
             std::cout << raw << "\n";
             return 0;

@@ -30,8 +30,7 @@ bool parse_weight(std::string_view key, std::uint32_t& weight) noexcept
         return false;
     }
     auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), weight);
-    return ec == std::errc() && end == key.data() + key.size() && weight >= 1 &&
-           weight <= max_weight;
+    return ec == std::errc() && end == key.data() + key.size() && weight >= 1 && weight <= max_weight;
 }
 
 bool is_space(char c) noexcept
@@ -63,8 +62,9 @@ status check_empty_config(std::string_view json) noexcept
             }
         }
     }
-    return status(errc::invalid_argument, "x_consistent_hash has no settings; its section must "
-                                          "be empty");
+    return status(errc::invalid_argument,
+                  "x_consistent_hash has no settings; its section must "
+                  "be empty");
 }
 
 } // namespace
@@ -84,12 +84,12 @@ consistent_hash_router::consistent_hash_router(std::string hash_header)
 {
 }
 
-std::vector<consistent_hash_router::point>
-consistent_hash_router::build_ring(const std::vector<weighted_binding>& bindings)
+std::vector<consistent_hash_router::point> consistent_hash_router::build_ring(
+  const std::vector<weighted_binding>& bindings)
 {
     std::size_t total = 0;
     for (const auto& b : bindings) {
-        total += std::size_t{b.weight} * points_per_weight;
+        total += std::size_t{ b.weight } * points_per_weight;
     }
     std::vector<point> ring;
     ring.reserve(total);
@@ -99,15 +99,15 @@ consistent_hash_router::build_ring(const std::vector<weighted_binding>& bindings
         const std::uint64_t base = hash64(b.key, mix64(b.destination()));
         const std::uint32_t n = b.weight * points_per_weight;
         for (std::uint32_t i = 0; i < n; ++i) {
-            ring.push_back(point{mix64(base + i), b.destination});
+            ring.push_back(point{ mix64(base + i), b.destination });
         }
     }
     std::sort(ring.begin(), ring.end());
     return ring;
 }
 
-std::vector<consistent_hash_router::weighted_binding>::const_iterator
-consistent_hash_router::find(const plexus::sdk::binding& b) const
+std::vector<consistent_hash_router::weighted_binding>::const_iterator consistent_hash_router::find(
+  const plexus::sdk::binding& b) const
 {
     return std::find_if(_bindings.begin(), _bindings.end(), [&](const weighted_binding& w) {
         return w.destination == b.destination && w.key == b.key;
@@ -120,15 +120,15 @@ status consistent_hash_router::bind(const plexus::sdk::binding& b) noexcept
         std::uint32_t weight = 0;
         if (!parse_weight(b.key, weight)) {
             return status(errc::invalid_argument,
-                          "x_consistent_hash binding key must be a weight from 1 to " +
-                            std::to_string(max_weight) + ", got '" + b.key + "'");
+                          "x_consistent_hash binding key must be a weight from 1 to " + std::to_string(max_weight) +
+                            ", got '" + b.key + "'");
         }
         if (find(b) != _bindings.end()) {
             return {};
         }
         // Build aside and swap, so a failed allocation leaves the router as it was.
         auto bindings = _bindings;
-        bindings.push_back(weighted_binding{b.key, b.destination, weight});
+        bindings.push_back(weighted_binding{ b.key, b.destination, weight });
         auto ring = build_ring(bindings);
         _bindings.swap(bindings);
         _ring.swap(ring);
@@ -156,7 +156,8 @@ status consistent_hash_router::unbind(const plexus::sdk::binding& b) noexcept
     }
 }
 
-void consistent_hash_router::route(std::string_view key, const plexus::sdk::headers& h,
+void consistent_hash_router::route(std::string_view key,
+                                   const plexus::sdk::headers& h,
                                    plexus::sdk::destination_set& out) const noexcept
 {
     if (_ring.empty()) {
@@ -181,8 +182,8 @@ void consistent_hash_router::route(std::string_view key, const plexus::sdk::head
         }
     }
     const std::uint64_t x = hash64(hashed, 0);
-    auto it = std::lower_bound(_ring.begin(), _ring.end(), x,
-                               [](const point& p, std::uint64_t v) { return p.hash < v; });
+    auto it =
+      std::lower_bound(_ring.begin(), _ring.end(), x, [](const point& p, std::uint64_t v) { return p.hash < v; });
     out.add(it == _ring.end() ? _ring.front().destination : it->destination);
 }
 
@@ -193,12 +194,10 @@ plexus::sdk::router_caps consistent_hash_router::caps() const noexcept
     return c;
 }
 
-plexus::sdk::result<std::unique_ptr<plexus::sdk::router>>
-consistent_hash_router::clone() const noexcept
+plexus::sdk::result<std::unique_ptr<plexus::sdk::router>> consistent_hash_router::clone() const noexcept
 {
     try {
-        return std::unique_ptr<plexus::sdk::router>(
-          std::make_unique<consistent_hash_router>(*this));
+        return std::unique_ptr<plexus::sdk::router>(std::make_unique<consistent_hash_router>(*this));
     } catch (const std::bad_alloc&) {
         return status(errc::resource_exhausted, "x_consistent_hash: out of memory cloning");
     }
@@ -214,8 +213,8 @@ status consistent_hash_factory::configure(std::string_view config_json) noexcept
     return check_empty_config(config_json);
 }
 
-plexus::sdk::result<std::unique_ptr<plexus::sdk::router>>
-consistent_hash_factory::create(const plexus::sdk::router_spec& spec) noexcept
+plexus::sdk::result<std::unique_ptr<plexus::sdk::router>> consistent_hash_factory::create(
+  const plexus::sdk::router_spec& spec) noexcept
 {
     try {
         std::string header;
@@ -224,12 +223,12 @@ consistent_hash_factory::create(const plexus::sdk::router_spec& spec) noexcept
             if (s == nullptr || s->empty()) {
                 return status(errc::invalid_argument,
                               "x_consistent_hash: argument hash-header must be a non-empty "
-                              "string (exchange '" + spec.exchange + "')");
+                              "string (exchange '" +
+                                spec.exchange + "')");
             }
             header = *s;
         }
-        return std::unique_ptr<plexus::sdk::router>(
-          std::make_unique<consistent_hash_router>(std::move(header)));
+        return std::unique_ptr<plexus::sdk::router>(std::make_unique<consistent_hash_router>(std::move(header)));
     } catch (const std::bad_alloc&) {
         return status(errc::resource_exhausted, "x_consistent_hash: out of memory");
     }

@@ -39,7 +39,8 @@ class consistent_hash_router final : public plexus::sdk::router
 
     plexus::sdk::status bind(const plexus::sdk::binding& b) noexcept override;
     plexus::sdk::status unbind(const plexus::sdk::binding& b) noexcept override;
-    void route(std::string_view key, const plexus::sdk::headers& h,
+    void route(std::string_view key,
+               const plexus::sdk::headers& h,
                plexus::sdk::destination_set& out) const noexcept override;
     plexus::sdk::router_caps caps() const noexcept override;
     std::size_t binding_count() const noexcept override { return _bindings.size(); }
@@ -75,8 +76,8 @@ class consistent_hash_factory final : public plexus::sdk::router_factory
     plexus::sdk::status validate(std::string_view config_json) const noexcept override;
     plexus::sdk::status configure(std::string_view config_json) noexcept override;
     /// Accepts the exchange argument "hash-header" (a non-empty string); others are ignored.
-    plexus::sdk::result<std::unique_ptr<plexus::sdk::router>>
-    create(const plexus::sdk::router_spec& spec) noexcept override;
+    plexus::sdk::result<std::unique_ptr<plexus::sdk::router>> create(
+      const plexus::sdk::router_spec& spec) noexcept override;
 };
 
 } // namespace plexus_example::consistent_hash

@@ -4,5 +4,4 @@
 
 #include "plexus/sdk/plugin.h"
 
-PLEXUS_DECLARE_PLUGIN(routing, "x_consistent_hash", "0.1.0",
-                      plexus_example::consistent_hash::consistent_hash_factory)
+PLEXUS_DECLARE_PLUGIN(routing, "x_consistent_hash", "0.1.0", plexus_example::consistent_hash::consistent_hash_factory)

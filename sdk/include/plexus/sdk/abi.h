@@ -18,30 +18,33 @@
 #endif
 
 #ifdef __cplusplus
-extern "C" {
+extern "C"
+{
 #endif
 
-typedef enum plexus_kind {
-    PLEXUS_KIND_PROTOCOL = 1,
-    PLEXUS_KIND_STORAGE = 2,
-    PLEXUS_KIND_ROUTING = 3,
-} plexus_kind;
+    typedef enum plexus_kind
+    {
+        PLEXUS_KIND_PROTOCOL = 1,
+        PLEXUS_KIND_STORAGE = 2,
+        PLEXUS_KIND_ROUTING = 3,
+    } plexus_kind;
 
-typedef struct plexus_plugin_descriptor {
-    uint16_t abi_major; /* first, so that any future host can read them */
-    uint16_t abi_minor;
-    uint32_t struct_size;          /* sizeof(plexus_plugin_descriptor) as the plugin saw it */
-    plexus_kind kind;              /* what create_factory() returns */
-    const char* name;              /* "mqtt", "memory", "topic": must equal what the config names */
-    const char* plugin_version;    /* the plugin's own semver; logged and listed */
-    const char* build_fingerprint; /* toolchain + SDK header hash; must equal the host's */
-    /* Returns a plexus::sdk::<kind>_factory* owned by the plugin, or NULL on failure. */
-    void* (*create_factory)(void);
-    /* Destroys what create_factory() returned, after every object it created is gone. */
-    void (*destroy_factory)(void*);
-} plexus_plugin_descriptor;
+    typedef struct plexus_plugin_descriptor
+    {
+        uint16_t abi_major; /* first, so that any future host can read them */
+        uint16_t abi_minor;
+        uint32_t struct_size;          /* sizeof(plexus_plugin_descriptor) as the plugin saw it */
+        plexus_kind kind;              /* what create_factory() returns */
+        const char* name;              /* "mqtt", "memory", "topic": must equal what the config names */
+        const char* plugin_version;    /* the plugin's own semver; logged and listed */
+        const char* build_fingerprint; /* toolchain + SDK header hash; must equal the host's */
+        /* Returns a plexus::sdk::<kind>_factory* owned by the plugin, or NULL on failure. */
+        void* (*create_factory)(void);
+        /* Destroys what create_factory() returned, after every object it created is gone. */
+        void (*destroy_factory)(void*);
+    } plexus_plugin_descriptor;
 
-typedef const plexus_plugin_descriptor* (*plexus_plugin_entry_fn)(void);
+    typedef const plexus_plugin_descriptor* (*plexus_plugin_entry_fn)(void);
 
 #ifdef __cplusplus
 }

@@ -40,11 +40,8 @@ class bytes
         return copy_of(std::as_bytes(std::span<const char>(s.data(), s.size())));
     }
 
-    std::span<const std::byte> view() const noexcept { return {_data, _size}; }
-    std::string_view as_string_view() const noexcept
-    {
-        return {reinterpret_cast<const char*>(_data), _size};
-    }
+    std::span<const std::byte> view() const noexcept { return { _data, _size }; }
+    std::string_view as_string_view() const noexcept { return { reinterpret_cast<const char*>(_data), _size }; }
     const std::byte* data() const noexcept { return _data; }
     std::size_t size() const noexcept { return _size; }
     bool empty() const noexcept { return _size == 0; }
@@ -63,7 +60,7 @@ class bytes
     }
 
     /// Only for the producer of a fresh slab, before it is shared (e.g. a socket read).
-    std::span<std::byte> writable() noexcept { return {const_cast<std::byte*>(_data), _size}; }
+    std::span<std::byte> writable() noexcept { return { const_cast<std::byte*>(_data), _size }; }
 
     /// True when no other slice refers to the slab (the producer may then reuse it).
     bool unique() const noexcept { return _slab.use_count() == 1; }

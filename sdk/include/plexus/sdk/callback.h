@@ -26,15 +26,12 @@ class callback<R(Args...)>
     };
 
     template<class F>
-    static constexpr bool fits_inline = sizeof(F) <= inline_size &&
-                                        alignof(F) <= alignof(std::max_align_t) &&
-                                        std::is_nothrow_move_constructible_v<F>;
+    static constexpr bool fits_inline =
+      sizeof(F) <= inline_size && alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
     template<class F>
     static constexpr ops inline_ops{
-        [](void* self, Args&&... args) -> R {
-            return (*static_cast<F*>(self))(std::forward<Args>(args)...);
-        },
+        [](void* self, Args&&... args) -> R { return (*static_cast<F*>(self))(std::forward<Args>(args)...); },
         [](void* from, void* to) noexcept {
             ::new (to) F(std::move(*static_cast<F*>(from)));
             static_cast<F*>(from)->~F();
@@ -44,9 +41,7 @@ class callback<R(Args...)>
 
     template<class F>
     static constexpr ops heap_ops{
-        [](void* self, Args&&... args) -> R {
-            return (**static_cast<F**>(self))(std::forward<Args>(args)...);
-        },
+        [](void* self, Args&&... args) -> R { return (**static_cast<F**>(self))(std::forward<Args>(args)...); },
         [](void* from, void* to) noexcept {
             *static_cast<F**>(to) = *static_cast<F**>(from);
             *static_cast<F**>(from) = nullptr;

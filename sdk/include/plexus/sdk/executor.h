@@ -29,8 +29,7 @@ class executor
     virtual void post(callback<void()> task) noexcept = 0;
     /// Runs `task` on this shard after `delay` unless the returned timer is cancelled or
     /// destroyed first. Call on this shard only.
-    virtual std::unique_ptr<timer> post_after(std::chrono::milliseconds delay,
-                                              callback<void()> task) noexcept = 0;
+    virtual std::unique_ptr<timer> post_after(std::chrono::milliseconds delay, callback<void()> task) noexcept = 0;
     /// True when the calling thread is this shard's thread.
     virtual bool is_current() const noexcept = 0;
 

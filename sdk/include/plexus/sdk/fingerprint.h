@@ -36,10 +36,10 @@
 #define PLEXUS_FP_TSAN "-"
 #endif
 
-#define PLEXUS_BUILD_FINGERPRINT                                                                   \
-    PLEXUS_FP_COMPILER ";cxx11abi=" PLEXUS_FP_STR(_GLIBCXX_USE_CXX11_ABI) ";std=" PLEXUS_FP_STR(   \
-      __cplusplus) ";glibcxx_debug=" PLEXUS_FP_GLIBCXX_DEBUG ";san=" PLEXUS_FP_ASAN                \
-                   "," PLEXUS_FP_TSAN ";boost=" PLEXUS_FP_STR(BOOST_VERSION) ";sdk=" PLEXUS_SDK_HEADERS_SHA256
+#define PLEXUS_BUILD_FINGERPRINT                                                                                       \
+    PLEXUS_FP_COMPILER ";cxx11abi=" PLEXUS_FP_STR(_GLIBCXX_USE_CXX11_ABI) ";std=" PLEXUS_FP_STR(                       \
+      __cplusplus) ";glibcxx_debug=" PLEXUS_FP_GLIBCXX_DEBUG ";san=" PLEXUS_FP_ASAN "," PLEXUS_FP_TSAN                 \
+                   ";boost=" PLEXUS_FP_STR(BOOST_VERSION) ";sdk=" PLEXUS_SDK_HEADERS_SHA256
 
 namespace plexus::sdk {
 

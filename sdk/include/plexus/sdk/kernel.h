@@ -40,11 +40,11 @@ struct queue_spec
     std::string vhost = "/";
     std::string name; ///< empty: the kernel picks a unique name ("amq.gen-…")
     bool durable = false;
-    bool exclusive = false; ///< only `owner` may use it; deleted when the owner goes away
+    bool exclusive = false;   ///< only `owner` may use it; deleted when the owner goes away
     bool auto_delete = false; ///< deleted when its last consumer leaves
     bool passive = false;
     std::uint64_t owner = 0; ///< connection id for exclusive queues
-    std::string storage; ///< engine name; empty: the configured default
+    std::string storage;     ///< engine name; empty: the configured default
     /// x-message-ttl, x-max-length, x-single-active-consumer, x-dead-letter-exchange, …
     headers arguments;
 };
@@ -52,7 +52,7 @@ struct queue_spec
 struct queue_info
 {
     std::string name;
-    std::uint64_t messages = 0;  ///< ready (not delivered and unacked)
+    std::uint64_t messages = 0; ///< ready (not delivered and unacked)
     std::uint64_t unacked = 0;
     std::uint32_t consumers = 0;
 };
@@ -86,7 +86,8 @@ struct binding_spec
 };
 
 /// How far a publish must get before it is confirmed.
-enum class ack_level : std::uint8_t {
+enum class ack_level : std::uint8_t
+{
     none,    ///< fire and forget: no confirm is needed
     stored,  ///< appended to every destination's log (readable)
     durable, ///< made durable by every destination's engine (fsync policy)
@@ -108,9 +109,16 @@ struct publish_ack
 /// Where a stream consumer starts.
 struct stream_start
 {
-    enum class kind : std::uint8_t { first, last, next, at_offset, at_timestamp } from = kind::next;
-    offset at{0};
-    timestamp_ms ts{0};
+    enum class kind : std::uint8_t
+    {
+        first,
+        last,
+        next,
+        at_offset,
+        at_timestamp
+    } from = kind::next;
+    offset at{ 0 };
+    timestamp_ms ts{ 0 };
 };
 
 struct subscribe_request
@@ -118,18 +126,18 @@ struct subscribe_request
     std::string vhost = "/";
     std::string queue;
     std::string consumer_tag;
-    std::uint64_t connection = 0; ///< for exclusive-queue checks
-    bool exclusive = false;       ///< no other consumer may subscribe
-    bool auto_ack = false;        ///< messages count as acked when delivered
-    std::uint32_t prefetch = 0;   ///< max unacked deliveries; 0 = unlimited
+    std::uint64_t connection = 0;       ///< for exclusive-queue checks
+    bool exclusive = false;             ///< no other consumer may subscribe
+    bool auto_ack = false;              ///< messages count as acked when delivered
+    std::uint32_t prefetch = 0;         ///< max unacked deliveries; 0 = unlimited
     std::optional<stream_start> stream; ///< set to consume a stream (partition 0) instead
 };
 
 struct delivery
 {
-    std::uint64_t tag = 0;    ///< unique within the subscription, increasing; used to ack
+    std::uint64_t tag = 0; ///< unique within the subscription, increasing; used to ack
     message_ptr msg;
-    offset position{0};       ///< offset in the queue's or stream's log
+    offset position{ 0 }; ///< offset in the queue's or stream's log
     std::uint32_t delivery_count = 1;
     bool redelivered = false;
 };
@@ -175,17 +183,22 @@ class kernel
   public:
     // --- definitions (control plane); results run on the caller's shard ---
     virtual void declare_exchange(const exchange_spec& spec, callback<void(status)> done) noexcept = 0;
-    virtual void delete_exchange(std::string_view vhost, std::string_view name, bool if_unused,
+    virtual void delete_exchange(std::string_view vhost,
+                                 std::string_view name,
+                                 bool if_unused,
                                  callback<void(status)> done) noexcept = 0;
     virtual void declare_queue(const queue_spec& spec, callback<void(result<queue_info>)> done) noexcept = 0;
     /// Deletes a queue; returns how many messages it held.
-    virtual void delete_queue(std::string_view vhost, std::string_view name, bool if_unused,
-                              bool if_empty, callback<void(result<std::uint64_t>)> done) noexcept = 0;
-    virtual void purge_queue(std::string_view vhost, std::string_view name,
+    virtual void delete_queue(std::string_view vhost,
+                              std::string_view name,
+                              bool if_unused,
+                              bool if_empty,
+                              callback<void(result<std::uint64_t>)> done) noexcept = 0;
+    virtual void purge_queue(std::string_view vhost,
+                             std::string_view name,
                              callback<void(result<std::uint64_t>)> done) noexcept = 0;
     virtual void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept = 0;
-    virtual void delete_stream(std::string_view vhost, std::string_view name,
-                               callback<void(status)> done) noexcept = 0;
+    virtual void delete_stream(std::string_view vhost, std::string_view name, callback<void(status)> done) noexcept = 0;
     virtual void bind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
     virtual void unbind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
 
@@ -195,33 +208,50 @@ class kernel
     /// Starts a consumer on a queue (or, by name or with `request.stream`, a stream);
     /// deliveries go to `sink`, which must outlive the subscription. Fails with not_found,
     /// locked (another connection's exclusive queue) or forbidden (exclusive consumer).
-    virtual void subscribe(const subscribe_request& request, delivery_sink& sink,
+    virtual void subscribe(const subscribe_request& request,
+                           delivery_sink& sink,
                            callback<void(result<std::unique_ptr<subscription>>)> done) noexcept = 0;
     /// Takes one message (AMQP basic.get); nullopt when the queue is empty. With `auto_ack`
     /// the message is removed at once; otherwise settle() it.
-    virtual void get(std::string_view vhost, std::string_view queue, bool auto_ack,
+    virtual void get(std::string_view vhost,
+                     std::string_view queue,
+                     bool auto_ack,
                      callback<void(result<std::optional<fetched_message>>)> done) noexcept = 0;
     /// Acks (requeue=false, drop=false), requeues or drops a message taken with get().
-    virtual void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag,
-                        bool requeue) noexcept = 0;
+    virtual void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag, bool requeue) noexcept = 0;
 
     // --- streams (Kafka-style pull) ---
-    virtual void append(std::string_view vhost, std::string_view stream, partition_id partition,
-                        record_batch batch, ack_level level,
+    virtual void append(std::string_view vhost,
+                        std::string_view stream,
+                        partition_id partition,
+                        record_batch batch,
+                        ack_level level,
                         callback<void(result<offset_range>)> done) noexcept = 0;
-    virtual void fetch(std::string_view vhost, std::string_view stream, partition_id partition,
-                       offset from, std::size_t max_bytes,
+    virtual void fetch(std::string_view vhost,
+                       std::string_view stream,
+                       partition_id partition,
+                       offset from,
+                       std::size_t max_bytes,
                        callback<void(result<record_batch>)> done) noexcept = 0;
-    virtual void stream_offsets(std::string_view vhost, std::string_view stream, partition_id partition,
+    virtual void stream_offsets(std::string_view vhost,
+                                std::string_view stream,
+                                partition_id partition,
                                 callback<void(result<log_offsets>)> done) noexcept = 0;
-    virtual void offset_for_timestamp(std::string_view vhost, std::string_view stream,
-                                      partition_id partition, timestamp_ms ts,
+    virtual void offset_for_timestamp(std::string_view vhost,
+                                      std::string_view stream,
+                                      partition_id partition,
+                                      timestamp_ms ts,
                                       callback<void(result<offset>)> done) noexcept = 0;
     /// Consumer-group offsets (Kafka commit / fetch).
-    virtual void commit_offset(std::string_view vhost, std::string_view group, std::string_view stream,
-                               partition_id partition, offset committed,
+    virtual void commit_offset(std::string_view vhost,
+                               std::string_view group,
+                               std::string_view stream,
+                               partition_id partition,
+                               offset committed,
                                callback<void(status)> done) noexcept = 0;
-    virtual void committed_offset(std::string_view vhost, std::string_view group, std::string_view stream,
+    virtual void committed_offset(std::string_view vhost,
+                                  std::string_view group,
+                                  std::string_view stream,
                                   partition_id partition,
                                   callback<void(result<std::optional<offset>>)> done) noexcept = 0;
 

@@ -9,7 +9,16 @@
 
 namespace plexus::sdk {
 
-enum class log_level : std::uint8_t { trace, debug, info, warn, error, critical, off };
+enum class log_level : std::uint8_t
+{
+    trace,
+    debug,
+    info,
+    warn,
+    error,
+    critical,
+    off
+};
 
 class logger
 {
@@ -25,9 +34,9 @@ class logger
 
 /// Formats only when the level is enabled. Formatting errors must not escape: callers pass
 /// format strings checked at compile time by fmt.
-#define PLEXUS_LOG(lg, lvl, ...)                                                                   \
-    do {                                                                                           \
-        if ((lg).enabled(::plexus::sdk::log_level::lvl)) {                                         \
-            (lg).write(::plexus::sdk::log_level::lvl, ::fmt::format(__VA_ARGS__));                 \
-        }                                                                                          \
+#define PLEXUS_LOG(lg, lvl, ...)                                                                                       \
+    do {                                                                                                               \
+        if ((lg).enabled(::plexus::sdk::log_level::lvl)) {                                                             \
+            (lg).write(::plexus::sdk::log_level::lvl, ::fmt::format(__VA_ARGS__));                                     \
+        }                                                                                                              \
     } while (0)

@@ -69,16 +69,13 @@ class message
     std::string routing_key;
     /// Kafka record key (also the partitioning key); empty when absent.
     std::string key;
-    timestamp_ms timestamp{0};
+    timestamp_ms timestamp{ 0 };
     message_properties properties;
     headers headers_;
     buffer_chain body;
 
     /// Approximate footprint for max-bytes limits and read budgets.
-    std::size_t size_bytes() const noexcept
-    {
-        return body.size() + routing_key.size() + key.size() + 64;
-    }
+    std::size_t size_bytes() const noexcept { return body.size() + routing_key.size() + key.size() + 64; }
 };
 
 using message_ptr = std::shared_ptr<const message>;
@@ -87,15 +84,12 @@ using message_ptr = std::shared_ptr<const message>;
 /// (the log assigns offsets); on read it is the offset of records[0] and records are dense.
 struct record_batch
 {
-    offset base_offset{0};
+    offset base_offset{ 0 };
     std::vector<message_ptr> records;
 
     std::size_t size() const noexcept { return records.size(); }
     bool empty() const noexcept { return records.empty(); }
-    offset last_offset() const noexcept
-    {
-        return base_offset + static_cast<std::int64_t>(records.size()) - 1;
-    }
+    offset last_offset() const noexcept { return base_offset + static_cast<std::int64_t>(records.size()) - 1; }
 };
 
 } // namespace plexus::sdk

@@ -35,35 +35,38 @@ struct routing
 constexpr const char* name_of(plexus_kind k) noexcept
 {
     switch (k) {
-        case PLEXUS_KIND_PROTOCOL: return "protocol";
-        case PLEXUS_KIND_STORAGE: return "storage";
-        case PLEXUS_KIND_ROUTING: return "routing";
+        case PLEXUS_KIND_PROTOCOL:
+            return "protocol";
+        case PLEXUS_KIND_STORAGE:
+            return "storage";
+        case PLEXUS_KIND_ROUTING:
+            return "routing";
     }
     return "unknown";
 }
 
 } // namespace plexus::sdk::kinds
 
-#define PLEXUS_DECLARE_PLUGIN(KIND, NAME, VERSION, FACTORY)                                        \
-    extern "C" PLEXUS_EXPORT const plexus_plugin_descriptor* plexus_plugin_entry_v1(void)          \
-    {                                                                                              \
-        using plexus_kind_traits = ::plexus::sdk::kinds::KIND;                                     \
-        static const plexus_plugin_descriptor descriptor = {                                       \
-            PLEXUS_ABI_MAJOR,                                                                      \
-            PLEXUS_ABI_MINOR,                                                                      \
-            sizeof(plexus_plugin_descriptor),                                                      \
-            plexus_kind_traits::value,                                                             \
-            NAME,                                                                                  \
-            VERSION,                                                                               \
-            PLEXUS_BUILD_FINGERPRINT,                                                              \
-            []() -> void* {                                                                        \
-                try {                                                                              \
-                    return static_cast<plexus_kind_traits::factory*>(new FACTORY());               \
-                } catch (...) {                                                                    \
-                    return nullptr;                                                                \
-                }                                                                                  \
-            },                                                                                     \
-            [](void* f) { delete static_cast<plexus_kind_traits::factory*>(f); },                  \
-        };                                                                                         \
-        return &descriptor;                                                                        \
+#define PLEXUS_DECLARE_PLUGIN(KIND, NAME, VERSION, FACTORY)                                                            \
+    extern "C" PLEXUS_EXPORT const plexus_plugin_descriptor* plexus_plugin_entry_v1(void)                              \
+    {                                                                                                                  \
+        using plexus_kind_traits = ::plexus::sdk::kinds::KIND;                                                         \
+        static const plexus_plugin_descriptor descriptor = {                                                           \
+            PLEXUS_ABI_MAJOR,                                                                                          \
+            PLEXUS_ABI_MINOR,                                                                                          \
+            sizeof(plexus_plugin_descriptor),                                                                          \
+            plexus_kind_traits::value,                                                                                 \
+            NAME,                                                                                                      \
+            VERSION,                                                                                                   \
+            PLEXUS_BUILD_FINGERPRINT,                                                                                  \
+            []() -> void* {                                                                                            \
+                try {                                                                                                  \
+                    return static_cast<plexus_kind_traits::factory*>(new FACTORY());                                   \
+                } catch (...) {                                                                                        \
+                    return nullptr;                                                                                    \
+                }                                                                                                      \
+            },                                                                                                         \
+            [](void* f) { delete static_cast<plexus_kind_traits::factory*>(f); },                                      \
+        };                                                                                                             \
+        return &descriptor;                                                                                            \
     }

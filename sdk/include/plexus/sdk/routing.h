@@ -43,7 +43,8 @@ class destination_set
     std::vector<destination_id> _items;
 };
 
-enum class topic_syntax : std::uint8_t {
+enum class topic_syntax : std::uint8_t
+{
     amqp, ///< words split on '.', '*' = one word, '#' = zero or more words
     mqtt, ///< levels split on '/', '+' = one level, '#' = this level and all below; '$' topics
           ///< are not matched by a leading wildcard
@@ -51,9 +52,9 @@ enum class topic_syntax : std::uint8_t {
 
 struct router_caps
 {
-    bool wildcards = false;     ///< binding keys are patterns
+    bool wildcards = false; ///< binding keys are patterns
     bool header_matching = false;
-    bool key_ignored = false;   ///< fanout: every binding matches
+    bool key_ignored = false; ///< fanout: every binding matches
 };
 
 /// The arguments an exchange is declared with, as a router sees them.

@@ -11,7 +11,8 @@ namespace plexus::sdk {
 
 /// Error codes shared by the kernel and every plugin. Each gateway maps them to its
 /// protocol's own codes in one place (protocols/<name>/src/errors.cc).
-enum class errc : std::uint16_t {
+enum class errc : std::uint16_t
+{
     ok = 0,
     not_found,
     already_exists,
@@ -34,22 +35,38 @@ enum class errc : std::uint16_t {
 constexpr std::string_view to_string(errc c) noexcept
 {
     switch (c) {
-        case errc::ok: return "ok";
-        case errc::not_found: return "not_found";
-        case errc::already_exists: return "already_exists";
-        case errc::invalid_argument: return "invalid_argument";
-        case errc::protocol_error: return "protocol_error";
-        case errc::unauthenticated: return "unauthenticated";
-        case errc::forbidden: return "forbidden";
-        case errc::resource_exhausted: return "resource_exhausted";
-        case errc::unavailable: return "unavailable";
-        case errc::timed_out: return "timed_out";
-        case errc::io_error: return "io_error";
-        case errc::corruption: return "corruption";
-        case errc::not_supported: return "not_supported";
-        case errc::precondition_failed: return "precondition_failed";
-        case errc::locked: return "locked";
-        case errc::internal: return "internal";
+        case errc::ok:
+            return "ok";
+        case errc::not_found:
+            return "not_found";
+        case errc::already_exists:
+            return "already_exists";
+        case errc::invalid_argument:
+            return "invalid_argument";
+        case errc::protocol_error:
+            return "protocol_error";
+        case errc::unauthenticated:
+            return "unauthenticated";
+        case errc::forbidden:
+            return "forbidden";
+        case errc::resource_exhausted:
+            return "resource_exhausted";
+        case errc::unavailable:
+            return "unavailable";
+        case errc::timed_out:
+            return "timed_out";
+        case errc::io_error:
+            return "io_error";
+        case errc::corruption:
+            return "corruption";
+        case errc::not_supported:
+            return "not_supported";
+        case errc::precondition_failed:
+            return "precondition_failed";
+        case errc::locked:
+            return "locked";
+        case errc::internal:
+            return "internal";
     }
     return "unknown";
 }
@@ -69,10 +86,7 @@ class [[nodiscard]] status
     bool ok() const noexcept { return _code == errc::ok; }
     explicit operator bool() const noexcept { return ok(); }
     errc code() const noexcept { return _code; }
-    std::string_view message() const noexcept
-    {
-        return _message ? std::string_view(*_message) : std::string_view();
-    }
+    std::string_view message() const noexcept { return _message ? std::string_view(*_message) : std::string_view(); }
     /// "not_found: queue 'q' in vhost '/'" — for logs.
     std::string to_string() const
     {

@@ -30,9 +30,9 @@ namespace plexus::sdk {
 ///  committed  every offset below it is durable (on a non-durable engine: == next)
 struct log_offsets
 {
-    offset start{0};
-    offset next{0};
-    offset committed{0};
+    offset start{ 0 };
+    offset next{ 0 };
+    offset committed{ 0 };
 };
 
 /// What the kernel asks for when it opens a log.
@@ -46,8 +46,8 @@ struct log_spec
 
 struct storage_caps
 {
-    bool durable = false;          ///< data survives a restart
-    bool timestamp_index = false;  ///< offset_for_timestamp() is cheaper than a scan
+    bool durable = false;         ///< data survives a restart
+    bool timestamp_index = false; ///< offset_for_timestamp() is cheaper than a scan
 };
 
 class log
@@ -64,8 +64,7 @@ class log
     /// Reads records starting at `from` up to about `max_bytes` (at least one record when one
     /// exists). An empty batch means `from` is at the end. out_of_range-like requests below
     /// start return not_found.
-    virtual void read(offset from, std::size_t max_bytes,
-                      callback<void(result<record_batch>)> done) noexcept = 0;
+    virtual void read(offset from, std::size_t max_bytes, callback<void(result<record_batch>)> done) noexcept = 0;
     /// The first offset whose record timestamp is >= ts; `next` when there is none.
     virtual void offset_for_timestamp(timestamp_ms ts, callback<void(result<offset>)> done) noexcept = 0;
     /// Drops every record below `new_start` (retention, acked prefixes). A no-op for a
@@ -87,8 +86,7 @@ class kv_store
     };
     virtual result<std::optional<std::string>> get(std::string_view key) noexcept = 0;
     /// Every (key, value) whose key starts with `prefix`, in key order.
-    virtual result<std::vector<std::pair<std::string, std::string>>>
-    scan(std::string_view prefix) noexcept = 0;
+    virtual result<std::vector<std::pair<std::string, std::string>>> scan(std::string_view prefix) noexcept = 0;
     /// Applies the writes as one atomic batch; `done` runs when they are durable, on any
     /// thread (callers post to their shard).
     virtual void apply(std::vector<write> writes, callback<void(status)> done) noexcept = 0;

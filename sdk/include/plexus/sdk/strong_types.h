@@ -58,8 +58,5 @@ struct offset_range
 template<class T, class Tag>
 struct std::hash<plexus::sdk::named_type<T, Tag>>
 {
-    std::size_t operator()(plexus::sdk::named_type<T, Tag> v) const noexcept
-    {
-        return std::hash<T>()(v());
-    }
+    std::size_t operator()(plexus::sdk::named_type<T, Tag> v) const noexcept { return std::hash<T>()(v()); }
 };

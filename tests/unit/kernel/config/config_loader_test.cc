@@ -36,7 +36,7 @@ vhosts: ["/", tenants]
     const auto& c = *r;
     CHECK(c.shards == 2);
     CHECK(c.data_dir == "/var/lib/plexus");
-    CHECK(c.plugin_dirs == std::vector<std::string>{"/a", "/b"});
+    CHECK(c.plugin_dirs == std::vector<std::string>{ "/a", "/b" });
     CHECK(c.log_level == "debug");
     CHECK_FALSE(c.admin_enabled);
     CHECK(c.admin_host == "0.0.0.0");
@@ -51,7 +51,7 @@ vhosts: ["/", tenants]
     CHECK(c.listeners[0].config_json == R"({"frame_max":131072,"tags":["a","b"]})");
     CHECK(c.listeners[1].name == "mqtt"); // defaults to the protocol
     CHECK(c.listeners[1].host == "127.0.0.1");
-    CHECK(c.vhosts == std::vector<std::string>{"/", "tenants"});
+    CHECK(c.vhosts == std::vector<std::string>{ "/", "tenants" });
 }
 
 TEST_CASE("an empty file gives the defaults", "[unit][config]")
@@ -95,22 +95,23 @@ TEST_CASE("bad values are refused naming key, expectation and value", "[unit][co
 
 TEST_CASE("set overrides keys, creating maps and indexing lists", "[unit][config]")
 {
-    auto r = parse_config("listeners:\n  - { protocol: mqtt, port: 1883 }\n", "plexus.yaml",
-                          {"admin.port=0", "listeners[0].port=0", "storage.engines.memory.max_bytes_per_log=10",
-                           "data_dir=/tmp/x"});
+    auto r = parse_config(
+      "listeners:\n  - { protocol: mqtt, port: 1883 }\n",
+      "plexus.yaml",
+      { "admin.port=0", "listeners[0].port=0", "storage.engines.memory.max_bytes_per_log=10", "data_dir=/tmp/x" });
     REQUIRE(r.ok());
     CHECK(r->admin_port == 0);
     CHECK(r->listeners.at(0).port == 0);
     CHECK(r->storage_engines.at("memory") == R"({"max_bytes_per_log":10})");
     CHECK(r->data_dir == "/tmp/x");
-    CHECK(error_of("", {"admin.port"}).find("--set: expected key=value") != std::string::npos);
-    CHECK(error_of("", {"listeners[3].port=1"}).find("has no element 3") != std::string::npos);
-    CHECK(error_of("", {"admin.colour=red"}) == "plexus.yaml: admin.colour: unknown key");
+    CHECK(error_of("", { "admin.port" }).find("--set: expected key=value") != std::string::npos);
+    CHECK(error_of("", { "listeners[3].port=1" }).find("has no element 3") != std::string::npos);
+    CHECK(error_of("", { "admin.colour=red" }) == "plexus.yaml: admin.colour: unknown key");
 }
 
 TEST_CASE("the embedded default lists a listener for every protocol plugin present", "[unit][config]")
 {
-    auto none = plexus::kernel::embedded_default_config({"/nonexistent"});
+    auto none = plexus::kernel::embedded_default_config({ "/nonexistent" });
     CHECK(none.find("listeners") == std::string::npos);
     auto r = parse_config(none, "embedded default");
     REQUIRE(r.ok());

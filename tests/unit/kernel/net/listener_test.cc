@@ -45,7 +45,7 @@ class client
             if (left.count() <= 0) {
                 return "<timeout>";
             }
-            pollfd p{_fd, POLLIN, 0};
+            pollfd p{ _fd, POLLIN, 0 };
             if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
                 continue;
             }
@@ -68,7 +68,7 @@ class client
 struct net_fixture
 {
     kernel::broker_config config;
-    kernel::log_registry logs{"warn"};
+    kernel::log_registry logs{ "warn" };
     std::unique_ptr<kernel::plugin_registry> plugins;
     std::unique_ptr<kernel::broker> b;
 
@@ -76,10 +76,10 @@ struct net_fixture
     {
         config.shards = 2;
         config.admin_enabled = false;
-        config.plugin_dirs = {PLEXUS_TEST_PLUGIN_DIR, PLEXUS_NET_FIXTURE_DIR};
-        config.storage_engines = {{"memory", "{}"}};
-        config.routing_types = {{"direct", "{}"}};
-        config.listeners.push_back({"line", "test_line", "127.0.0.1", 0, "{}"});
+        config.plugin_dirs = { PLEXUS_TEST_PLUGIN_DIR, PLEXUS_NET_FIXTURE_DIR };
+        config.storage_engines = { { "memory", "{}" } };
+        config.routing_types = { { "direct", "{}" } };
+        config.listeners.push_back({ "line", "test_line", "127.0.0.1", 0, "{}" });
         plugins = std::make_unique<kernel::plugin_registry>(config.plugin_dirs);
         REQUIRE(plugins->load_configured(config).ok());
         auto created = kernel::broker::create(config, *plugins, logs);
@@ -128,7 +128,7 @@ TEST_CASE_METHOD(net_fixture, "connections spread over the shards", "[unit][net]
         clients.back()->send("SHARD\n");
         shards.insert(clients.back()->line());
     }
-    CHECK(shards == std::set<std::string>{"SHARD 0", "SHARD 1"});
+    CHECK(shards == std::set<std::string>{ "SHARD 0", "SHARD 1" });
 }
 
 TEST_CASE_METHOD(net_fixture, "a large response goes out whole", "[unit][net]")
@@ -158,7 +158,7 @@ TEST_CASE("a listener port in use is refused with the address", "[unit][net]")
     net_fixture first;
     kernel::broker_config config = first.config;
     config.listeners[0].port = first.port();
-    kernel::log_registry logs{"off"};
+    kernel::log_registry logs{ "off" };
     kernel::plugin_registry plugins(config.plugin_dirs);
     REQUIRE(plugins.load_configured(config).ok());
     // SO_REUSEPORT lets sockets of the same user share a port, so occupy it without it.
@@ -177,6 +177,7 @@ TEST_CASE("a listener port in use is refused with the address", "[unit][net]")
     ::close(fd);
     REQUIRE_FALSE(st.ok());
     CHECK(st.code() == sdk::errc::unavailable);
-    CHECK(st.message().find("listener 'line' 127.0.0.1:" + std::to_string(ntohs(a.sin_port))) != std::string_view::npos);
+    CHECK(st.message().find("listener 'line' 127.0.0.1:" + std::to_string(ntohs(a.sin_port))) !=
+          std::string_view::npos);
     (*second)->stop(0ms);
 }

@@ -21,10 +21,10 @@ kernel::broker_config test_config()
     kernel::broker_config c;
     c.shards = 2;
     c.admin_enabled = false;
-    c.plugin_dirs = {PLEXUS_TEST_PLUGIN_DIR};
-    c.storage_engines = {{"memory", "{}"}};
+    c.plugin_dirs = { PLEXUS_TEST_PLUGIN_DIR };
+    c.storage_engines = { { "memory", "{}" } };
     c.default_storage = "memory";
-    c.routing_types = {{"direct", "{}"}, {"fanout", "{}"}, {"topic", "{}"}, {"headers", "{}"}};
+    c.routing_types = { { "direct", "{}" }, { "fanout", "{}" }, { "topic", "{}" }, { "headers", "{}" } };
     c.log_level = "warn";
     return c;
 }
@@ -60,9 +60,9 @@ sdk::message_ptr make_message(std::string exchange, std::string key, std::string
     m->routing_key = std::move(key);
     m->key = std::move(kafka_key);
     m->body = sdk::buffer_chain::copy_of(body);
-    m->timestamp = sdk::timestamp_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count());
+    m->timestamp = sdk::timestamp_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count());
     return m;
 }
 
@@ -108,8 +108,8 @@ struct collecting_sink final : sdk::delivery_sink
 struct broker_fixture
 {
     kernel::broker_config config = test_config();
-    kernel::log_registry logs{"warn"};
-    kernel::plugin_registry plugins{config.plugin_dirs};
+    kernel::log_registry logs{ "warn" };
+    kernel::plugin_registry plugins{ config.plugin_dirs };
     std::unique_ptr<kernel::broker> b;
 
     broker_fixture()
@@ -145,20 +145,23 @@ struct broker_fixture
         s.arguments = std::move(args);
         return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.bind(s, std::move(done)); });
     }
-    sdk::result<sdk::publish_ack> publish(sdk::message_ptr m, unsigned shard = 0,
+    sdk::result<sdk::publish_ack> publish(sdk::message_ptr m,
+                                          unsigned shard = 0,
                                           sdk::ack_level level = sdk::ack_level::stored)
     {
         using R = sdk::result<sdk::publish_ack>;
         return call<R>(k(shard), [m, level](sdk::kernel& k, auto done) {
-            k.publish(sdk::publish_request{"/", m, level}, std::move(done));
+            k.publish(sdk::publish_request{ "/", m, level }, std::move(done));
         });
     }
     sdk::result<std::optional<sdk::fetched_message>> get(std::string queue, bool auto_ack = true)
     {
         using R = sdk::result<std::optional<sdk::fetched_message>>;
-        return call<R>(k(), [queue, auto_ack](sdk::kernel& k, auto done) { k.get("/", queue, auto_ack, std::move(done)); });
+        return call<R>(k(),
+                       [queue, auto_ack](sdk::kernel& k, auto done) { k.get("/", queue, auto_ack, std::move(done)); });
     }
-    sdk::result<std::unique_ptr<sdk::subscription>> subscribe(sdk::subscribe_request req, sdk::delivery_sink& sink,
+    sdk::result<std::unique_ptr<sdk::subscription>> subscribe(sdk::subscribe_request req,
+                                                              sdk::delivery_sink& sink,
                                                               unsigned shard = 1)
     {
         using R = sdk::result<std::unique_ptr<sdk::subscription>>;
@@ -249,7 +252,7 @@ TEST_CASE_METHOD(broker_fixture, "exchanges route through their routing plugins"
     CHECK(info("t1").messages == 1);
     CHECK(info("t2").messages == 2);
     auto unbound = call<sdk::status>(k(), [](sdk::kernel& k, auto done) {
-        k.unbind(sdk::binding_spec{"/", "amq.topic", "t2", false, "sensors.#", {}}, std::move(done));
+        k.unbind(sdk::binding_spec{ "/", "amq.topic", "t2", false, "sensors.#", {} }, std::move(done));
     });
     REQUIRE(unbound.ok());
     CHECK(publish(make_message("amq.topic", "sensors.x.humidity", "c"))->routed == 0);
@@ -269,7 +272,7 @@ TEST_CASE_METHOD(broker_fixture, "prefetch limits unacked deliveries and acks re
     REQUIRE(eventually([&] { return sink.count() == 2; }));
     std::this_thread::sleep_for(50ms); // nothing beyond the window may arrive
     CHECK(sink.count() == 2);
-    CHECK(sink.bodies() == std::vector<std::string>{"m0", "m1"});
+    CHECK(sink.bodies() == std::vector<std::string>{ "m0", "m1" });
     auto tag = sink.at(0).tag;
     on(1, [&] { (*sub)->ack(tag, false); });
     REQUIRE(eventually([&] { return sink.count() == 3; }));
@@ -319,7 +322,7 @@ TEST_CASE_METHOD(broker_fixture, "a cancelled consumer's unacked messages go to 
     auto s2 = subscribe(consumer("handover", 10), second, 0);
     REQUIRE(s2.ok());
     REQUIRE(eventually([&] { return second.count() == 2; }));
-    CHECK(second.bodies() == std::vector<std::string>{"1", "2"});
+    CHECK(second.bodies() == std::vector<std::string>{ "1", "2" });
     CHECK(second.at(0).redelivered);
     cancel(std::move(*s2), 0);
 }
@@ -345,7 +348,7 @@ TEST_CASE_METHOD(broker_fixture, "single active consumer: only the first consume
 {
     sdk::queue_spec spec;
     spec.name = "sac";
-    spec.arguments.push_back({"x-single-active-consumer", true});
+    spec.arguments.push_back({ "x-single-active-consumer", true });
     REQUIRE(declare(spec).ok());
     collecting_sink a;
     collecting_sink b2;
@@ -442,7 +445,8 @@ TEST_CASE_METHOD(broker_fixture, "deleting a queue cancels its consumers; purge 
     for (int i = 0; i < 3; ++i) {
         REQUIRE(publish(make_message("", "p1", "x"))->routed == 1);
     }
-    auto purged = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) { k.purge_queue("/", "p1", std::move(done)); });
+    auto purged = call<sdk::result<std::uint64_t>>(
+      k(), [](sdk::kernel& k, auto done) { k.purge_queue("/", "p1", std::move(done)); });
     REQUIRE(purged.ok());
     CHECK(*purged == 3);
     CHECK(info("p1").messages == 0);
@@ -450,13 +454,11 @@ TEST_CASE_METHOD(broker_fixture, "deleting a queue cancels its consumers; purge 
     collecting_sink a;
     auto sa = subscribe(consumer("p1"), a);
     REQUIRE(sa.ok());
-    auto in_use = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) {
-        k.delete_queue("/", "p1", true, false, std::move(done));
-    });
+    auto in_use = call<sdk::result<std::uint64_t>>(
+      k(), [](sdk::kernel& k, auto done) { k.delete_queue("/", "p1", true, false, std::move(done)); });
     CHECK(in_use.error().code() == errc::precondition_failed);
-    auto deleted = call<sdk::result<std::uint64_t>>(k(), [](sdk::kernel& k, auto done) {
-        k.delete_queue("/", "p1", false, false, std::move(done));
-    });
+    auto deleted = call<sdk::result<std::uint64_t>>(
+      k(), [](sdk::kernel& k, auto done) { k.delete_queue("/", "p1", false, false, std::move(done)); });
     REQUIRE(deleted.ok());
     REQUIRE(eventually([&] {
         std::lock_guard lk(a.mu);
@@ -479,7 +481,8 @@ TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, grou
     sdk::stream_spec spec;
     spec.name = "events";
     spec.partitions = 3;
-    auto s = call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
+    auto s = call<sdk::result<sdk::stream_info>>(
+      k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
     REQUIRE(s.ok());
     CHECK(s->partitions == 3);
 
@@ -503,14 +506,12 @@ TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, grou
     REQUIRE(fetched->size() == 5);
     CHECK(fetched->records[0]->body.to_string() == "r15");
 
-    auto offs = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
-        k.stream_offsets("/", "events", sdk::partition_id(1), std::move(done));
-    });
+    auto offs = call<sdk::result<sdk::log_offsets>>(
+      k(), [](sdk::kernel& k, auto done) { k.stream_offsets("/", "events", sdk::partition_id(1), std::move(done)); });
     REQUIRE(offs.ok());
     CHECK(offs->next == sdk::offset(20));
-    auto missing = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
-        k.stream_offsets("/", "events", sdk::partition_id(7), std::move(done));
-    });
+    auto missing = call<sdk::result<sdk::log_offsets>>(
+      k(), [](sdk::kernel& k, auto done) { k.stream_offsets("/", "events", sdk::partition_id(7), std::move(done)); });
     CHECK(missing.error().code() == errc::not_found);
 
     auto ts = call<sdk::result<sdk::offset>>(k(), [](sdk::kernel& k, auto done) {
@@ -541,19 +542,21 @@ TEST_CASE_METHOD(broker_fixture, "an exchange feeds a stream; per-key order; str
     sdk::stream_spec spec;
     spec.name = "feed";
     spec.partitions = 1;
-    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); }).ok());
-    sdk::binding_spec b{"/", "amq.topic", "feed", true, "orders.#", {}};
+    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
+                k.declare_stream(spec, std::move(done));
+            }).ok());
+    sdk::binding_spec b{ "/", "amq.topic", "feed", true, "orders.#", {} };
     REQUIRE(call<sdk::status>(k(), [b](sdk::kernel& k, auto done) { k.bind(b, std::move(done)); }).ok());
     for (int i = 0; i < 5; ++i) {
         REQUIRE(publish(make_message("amq.topic", "orders.eu", "o" + std::to_string(i), "customer-1"))->routed == 1);
     }
     collecting_sink sink;
     auto req = consumer("feed", 100);
-    req.stream = sdk::stream_start{sdk::stream_start::kind::at_offset, sdk::offset(2), {}};
+    req.stream = sdk::stream_start{ sdk::stream_start::kind::at_offset, sdk::offset(2), {} };
     auto sub = subscribe(req, sink);
     REQUIRE(sub.ok());
     REQUIRE(eventually([&] { return sink.count() == 3; }));
-    CHECK(sink.bodies() == std::vector<std::string>{"o2", "o3", "o4"});
+    CHECK(sink.bodies() == std::vector<std::string>{ "o2", "o3", "o4" });
     CHECK(sink.at(0).position == sdk::offset(2));
     REQUIRE(publish(make_message("amq.topic", "orders.us", "o5", "customer-1"))->routed == 1);
     REQUIRE(eventually([&] { return sink.count() == 4; }));
@@ -565,12 +568,15 @@ TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records
     sdk::stream_spec spec;
     spec.name = "small";
     spec.retention_bytes = 2000;
-    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); }).ok());
+    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
+                k.declare_stream(spec, std::move(done));
+            }).ok());
     for (int i = 0; i < 50; ++i) {
         sdk::record_batch batch;
         batch.records.push_back(make_message("", "", std::string(100, 'x')));
         REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
-                    k.append("/", "small", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+                    k.append(
+                      "/", "small", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
                 }).ok());
     }
     REQUIRE(eventually(

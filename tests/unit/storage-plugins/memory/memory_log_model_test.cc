@@ -54,14 +54,13 @@ void run_model(std::uint64_t seed, bool monotonic)
         const auto op = uniform(0, 9);
         if (op < 5) {
             // Sizes around the packing threshold and the packed segment's capacity.
-            static const std::int64_t sizes[] = {0, 1, 2, 7, 31, 32, 33, 100, 255, 256, 257};
+            static const std::int64_t sizes[] = { 0, 1, 2, 7, 31, 32, 33, 100, 255, 256, 257 };
             const auto n = sizes[uniform(0, std::size(sizes) - 1)];
             sdk::record_batch b;
             for (std::int64_t i = 0; i < n; ++i) {
                 auto msg = std::make_shared<sdk::message>();
                 const auto pad = static_cast<std::size_t>(uniform(0, 40));
-                msg->body = sdk::buffer_chain::copy_of(std::to_string(serial++) +
-                                                       std::string(pad, '.'));
+                msg->body = sdk::buffer_chain::copy_of(std::to_string(serial++) + std::string(pad, '.'));
                 clock += monotonic ? uniform(0, 3) : 0;
                 msg->timestamp = sdk::timestamp_ms(monotonic ? clock : uniform(0, 1000));
                 b.records.push_back(msg);
@@ -69,12 +68,12 @@ void run_model(std::uint64_t seed, bool monotonic)
             auto copy = b.records;
             auto r = log.append(std::move(b));
             REQUIRE(r.ok());
-            CHECK(r->first == offset{m.next()});
+            CHECK(r->first == offset{ m.next() });
             CHECK(r->count() == n);
             m.live.insert(m.live.end(), copy.begin(), copy.end());
         } else if (op < 6) {
             const auto to = uniform(m.start, m.next());
-            REQUIRE(log.truncate_prefix(offset{to}).ok());
+            REQUIRE(log.truncate_prefix(offset{ to }).ok());
             while (m.start < to) {
                 m.live.pop_front();
                 ++m.start;
@@ -82,14 +81,14 @@ void run_model(std::uint64_t seed, bool monotonic)
         } else if (op < 9) {
             const auto from = uniform(m.start - 2, m.next() + 2);
             const auto budget = static_cast<std::size_t>(uniform(0, 2000));
-            auto r = log.read(offset{from}, budget);
+            auto r = log.read(offset{ from }, budget);
             if (from < m.start) {
                 REQUIRE_FALSE(r.ok());
                 CHECK(r.error().code() == sdk::errc::not_found);
                 continue;
             }
             REQUIRE(r.ok());
-            CHECK(r->base_offset == offset{from});
+            CHECK(r->base_offset == offset{ from });
             if (from >= m.next()) {
                 CHECK(r->empty());
                 continue;
@@ -113,11 +112,10 @@ void run_model(std::uint64_t seed, bool monotonic)
             }
         } else {
             const auto ts = monotonic ? uniform(-1, clock + 1) : uniform(-1, 1001);
-            CHECK(log.offset_for_timestamp(sdk::timestamp_ms(ts)) ==
-                  offset{m.offset_for_timestamp(ts)});
+            CHECK(log.offset_for_timestamp(sdk::timestamp_ms(ts)) == offset{ m.offset_for_timestamp(ts) });
         }
-        REQUIRE(log.start() == offset{m.start});
-        REQUIRE(log.next() == offset{m.next()});
+        REQUIRE(log.start() == offset{ m.start });
+        REQUIRE(log.next() == offset{ m.next() });
         REQUIRE(log.size_bytes() == m.bytes());
     }
 }
@@ -126,14 +124,14 @@ void run_model(std::uint64_t seed, bool monotonic)
 
 TEST_CASE("memory log matches a model: monotonic timestamps", "[unit][storage][memory]")
 {
-    for (std::uint64_t seed : {1, 2, 3, 42}) {
+    for (std::uint64_t seed : { 1, 2, 3, 42 }) {
         run_model(seed, true);
     }
 }
 
 TEST_CASE("memory log matches a model: unordered timestamps", "[unit][storage][memory]")
 {
-    for (std::uint64_t seed : {7, 8, 9}) {
+    for (std::uint64_t seed : { 7, 8, 9 }) {
         run_model(seed, false);
     }
 }

@@ -31,7 +31,7 @@ namespace plexus::sdk::testing {
 class fake_executor final : public executor
 {
   public:
-    explicit fake_executor(shard_id id = shard_id{0}) noexcept
+    explicit fake_executor(shard_id id = shard_id{ 0 }) noexcept
       : _id(id)
     {
     }
@@ -51,8 +51,7 @@ class fake_executor final : public executor
         ++_posted;
     }
 
-    std::unique_ptr<timer> post_after(std::chrono::milliseconds delay,
-                                      callback<void()> task) noexcept override
+    std::unique_ptr<timer> post_after(std::chrono::milliseconds delay, callback<void()> task) noexcept override
     {
         auto state = std::make_shared<timer_state>();
         state->task = std::move(task);
@@ -183,7 +182,7 @@ class fake_executor final : public executor
     /// Keyed by (deadline, order set): ties fire in the order they were set.
     using timer_key = std::pair<std::chrono::milliseconds, std::uint64_t>;
     std::map<timer_key, std::shared_ptr<timer_state>> _timers;
-    std::chrono::milliseconds _now{0};
+    std::chrono::milliseconds _now{ 0 };
     std::uint64_t _timer_seq = 0;
     std::uint64_t _posted = 0;
 };
