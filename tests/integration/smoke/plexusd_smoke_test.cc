@@ -78,33 +78,43 @@ TEST_CASE("plexusd serves plexusctl: declare, publish, get, then SIGTERM exits 0
     CHECK(missing.err.find("no-such-queue") != std::string::npos);
 
     // Refusals come back as one line with the broker's reason, and the broker keeps serving.
-    auto bad_type = plexusctl(b, {"declare", "exchange", "x", "--type", "nosuch"});
+    auto bad_type = plexusctl(b, { "declare", "exchange", "x", "--type", "nosuch" });
     CHECK(bad_type.exit_code == 1);
     CHECK(bad_type.err.find("invalid exchange type 'nosuch'") != std::string::npos);
-    auto builtin = plexusctl(b, {"delete", "exchange", "amq.direct"});
+    auto builtin = plexusctl(b, { "delete", "exchange", "amq.direct" });
     CHECK(builtin.exit_code == 1);
     CHECK(builtin.err.find("operation not permitted") != std::string::npos);
-    auto inequivalent = plexusctl(b, {"declare", "queue", "orders"}); // was declared durable
+    auto inequivalent = plexusctl(b, { "declare", "queue", "orders" }); // was declared durable
     CHECK(inequivalent.exit_code == 1);
     CHECK(inequivalent.err.find("inequivalent arg 'durable'") != std::string::npos);
-    CHECK(plexusctl(b, {"declare", "stream", "events", "--partitions", "3"}).exit_code == 0);
-    CHECK(plexusctl(b, {"declare", "binding", "--source", "amq.topic", "--destination", "events",
-                        "--destination-type", "stream", "--routing-key", "orders.#"})
+    CHECK(plexusctl(b, { "declare", "stream", "events", "--partitions", "3" }).exit_code == 0);
+    CHECK(plexusctl(b,
+                    { "declare",
+                      "binding",
+                      "--source",
+                      "amq.topic",
+                      "--destination",
+                      "events",
+                      "--destination-type",
+                      "stream",
+                      "--routing-key",
+                      "orders.#" })
             .exit_code == 0);
-    CHECK(plexusctl(b, {"publish", "--exchange", "amq.topic", "--routing-key", "orders.eu", "--body", "e1"}).exit_code ==
-          0);
-    auto streams = plexusctl(b, {"list", "streams"});
+    CHECK(
+      plexusctl(b, { "publish", "--exchange", "amq.topic", "--routing-key", "orders.eu", "--body", "e1" }).exit_code ==
+      0);
+    auto streams = plexusctl(b, { "list", "streams" });
     CHECK(streams.out.find("events") != std::string::npos);
-    auto bindings = plexusctl(b, {"list", "bindings", "--json"});
+    auto bindings = plexusctl(b, { "list", "bindings", "--json" });
     CHECK(bindings.out.find("\"orders.#\"") != std::string::npos);
-    auto metrics = plexusctl(b, {"status"});
+    auto metrics = plexusctl(b, { "status" });
     CHECK(metrics.exit_code == 0);
 
     CHECK(b.stop() == 0);
     CHECK(b.log().find("plexusd ready") != std::string::npos);
 
     // Once stopped, plexusctl reports the admin API as unreachable.
-    auto gone = plexusctl(b, {"status"});
+    auto gone = plexusctl(b, { "status" });
     CHECK(gone.exit_code == 2);
     CHECK(gone.err.find("cannot reach the admin API") != std::string::npos);
 }

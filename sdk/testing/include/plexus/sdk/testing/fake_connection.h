@@ -1,0 +1,60 @@
+// fake_connection: an sdk::connection for unit tests of protocol sessions, with no socket.
+// It records what the session writes and how it closes; tests flip the watermark by hand.
+#pragma once
+
+#include "plexus/sdk/protocol.h"
+#include "plexus/sdk/testing/fake_executor.h"
+
+#include <optional>
+#include <string>
+
+namespace plexus::sdk::testing {
+
+class fake_connection final : public connection
+{
+  public:
+    explicit fake_connection(fake_executor& exec, std::uint64_t id = 1, std::string address = "127.0.0.1:40000")
+      : _exec(exec)
+      , _id(id)
+    {
+        _peer.address = std::move(address);
+        _peer.loopback = _peer.address.rfind("127.", 0) == 0;
+    }
+
+    void write(buffer_chain data) noexcept override
+    {
+        if (!_closed) {
+            _written += data.to_string();
+        }
+    }
+    void close(const status& why, bool flush = true) noexcept override
+    {
+        if (!_closed) {
+            _closed = why;
+            _flushed_on_close = flush;
+        }
+    }
+    bool above_high_watermark() const noexcept override { return _high; }
+    const peer_info& peer() const noexcept override { return _peer; }
+    std::uint64_t id() const noexcept override { return _id; }
+    executor& exec() noexcept override { return _exec; }
+
+    /// Everything written so far (and clears it with take_written()).
+    const std::string& written() const noexcept { return _written; }
+    std::string take_written() { return std::exchange(_written, {}); }
+    /// Set once close() was called: the reason it was given.
+    const std::optional<status>& closed() const noexcept { return _closed; }
+    bool flushed_on_close() const noexcept { return _flushed_on_close; }
+    void set_above_high_watermark(bool high) noexcept { _high = high; }
+
+  private:
+    fake_executor& _exec;
+    std::uint64_t _id;
+    peer_info _peer;
+    std::string _written;
+    std::optional<status> _closed;
+    bool _flushed_on_close = false;
+    bool _high = false;
+};
+
+} // namespace plexus::sdk::testing

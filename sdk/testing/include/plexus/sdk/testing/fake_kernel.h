@@ -1,0 +1,320 @@
+// fake_kernel: an sdk::kernel for unit tests of protocol sessions, without a broker.
+//
+// It keeps the facade's contract — every callback runs later, on the given fake_executor,
+// never inside the call — and records what the session asked for. Queues are simple in-memory
+// FIFOs so publish/get/subscribe behave plausibly; anything a test needs to go wrong is set up
+// with fail_next(verb, status). Streams and group offsets answer not_supported.
+#pragma once
+
+#include "plexus/sdk/kernel.h"
+#include "plexus/sdk/testing/fake_executor.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace plexus::sdk::testing {
+
+class fake_kernel final : public kernel
+{
+  public:
+    explicit fake_kernel(fake_executor& exec)
+      : _exec(exec)
+    {
+    }
+
+    /// The names of the verbs called, in order ("declare_queue", "publish", …).
+    const std::vector<std::string>& calls() const noexcept { return _calls; }
+    /// Every message published, whatever its route.
+    const std::vector<publish_request>& published() const noexcept { return _published; }
+    /// Makes the next call of `verb` fail with `why`.
+    void fail_next(const std::string& verb, status why) { _failures[verb] = std::move(why); }
+    /// Messages waiting in a queue (declared or not).
+    std::size_t depth(const std::string& queue) const
+    {
+        auto it = _queues.find(queue);
+        return it == _queues.end() ? 0 : it->second.size();
+    }
+    /// Acks and nacks the session sent: (tag, multiple, requeue-or-ack).
+    struct settle_record
+    {
+        std::uint64_t tag;
+        bool multiple;
+        bool ack;
+        bool requeue;
+    };
+    const std::vector<settle_record>& settles() const noexcept { return _settles; }
+
+    void declare_exchange(const exchange_spec& spec, callback<void(status)> done) noexcept override
+    {
+        answer<status>("declare_exchange", std::move(done), status{});
+    }
+    void delete_exchange(std::string_view, std::string_view, bool, callback<void(status)> done) noexcept override
+    {
+        answer<status>("delete_exchange", std::move(done), status{});
+    }
+    void declare_queue(const queue_spec& spec, callback<void(result<queue_info>)> done) noexcept override
+    {
+        std::string name = spec.name.empty() ? "amq.gen-fake-" + std::to_string(++_generated) : spec.name;
+        _queues[name];
+        queue_info info;
+        info.name = name;
+        info.messages = _queues[name].size();
+        answer<result<queue_info>>("declare_queue", std::move(done), info);
+    }
+    void delete_queue(std::string_view,
+                      std::string_view name,
+                      bool,
+                      bool,
+                      callback<void(result<std::uint64_t>)> done) noexcept override
+    {
+        auto n = static_cast<std::uint64_t>(depth(std::string(name)));
+        _queues.erase(std::string(name));
+        answer<result<std::uint64_t>>("delete_queue", std::move(done), n);
+    }
+    void purge_queue(std::string_view,
+                     std::string_view name,
+                     callback<void(result<std::uint64_t>)> done) noexcept override
+    {
+        auto& q = _queues[std::string(name)];
+        auto n = static_cast<std::uint64_t>(q.size());
+        q.clear();
+        answer<result<std::uint64_t>>("purge_queue", std::move(done), n);
+    }
+    void declare_stream(const stream_spec&, callback<void(result<stream_info>)> done) noexcept override
+    {
+        answer<result<stream_info>>("declare_stream", std::move(done), unsupported());
+    }
+    void delete_stream(std::string_view, std::string_view, callback<void(status)> done) noexcept override
+    {
+        answer<status>("delete_stream", std::move(done), unsupported());
+    }
+    void bind(const binding_spec&, callback<void(status)> done) noexcept override
+    {
+        answer<status>("bind", std::move(done), status{});
+    }
+    void unbind(const binding_spec&, callback<void(status)> done) noexcept override
+    {
+        answer<status>("unbind", std::move(done), status{});
+    }
+    /// Routes like the default exchange: the routing key names the queue.
+    void publish(publish_request request, callback<void(result<publish_ack>)> done) noexcept override
+    {
+        _published.push_back(request);
+        std::uint32_t routed = 0;
+        if (auto it = _queues.find(request.msg->routing_key); it != _queues.end()) {
+            it->second.push_back(request.msg);
+            routed = 1;
+            pump();
+        }
+        if (done) {
+            answer<result<publish_ack>>("publish", std::move(done), publish_ack{ request.level, routed });
+        } else {
+            _calls.push_back("publish");
+        }
+    }
+    void subscribe(const subscribe_request& request,
+                   delivery_sink& sink,
+                   callback<void(result<std::unique_ptr<subscription>>)> done) noexcept override
+    {
+        if (_queues.count(request.queue) == 0) {
+            answer<result<std::unique_ptr<subscription>>>(
+              "subscribe", std::move(done), status(errc::not_found, "no queue '" + request.queue + "'"));
+            return;
+        }
+        auto sub = std::make_unique<fake_subscription>(*this, request.queue, sink, request.prefetch);
+        _subscribers.push_back(sub.get());
+        pump();
+        answer<result<std::unique_ptr<subscription>>>(
+          "subscribe", std::move(done), std::unique_ptr<subscription>(std::move(sub)));
+    }
+    void get(std::string_view,
+             std::string_view queue,
+             bool,
+             callback<void(result<std::optional<fetched_message>>)> done) noexcept override
+    {
+        std::optional<fetched_message> out;
+        auto& q = _queues[std::string(queue)];
+        if (!q.empty()) {
+            fetched_message m;
+            m.d.tag = ++_get_tags;
+            m.d.msg = q.front();
+            q.pop_front();
+            m.remaining = q.size();
+            out = std::move(m);
+        }
+        answer<result<std::optional<fetched_message>>>("get", std::move(done), std::move(out));
+    }
+    void settle(std::string_view, std::string_view, std::uint64_t tag, bool requeue) noexcept override
+    {
+        _calls.push_back("settle");
+        _settles.push_back({ tag, false, !requeue, requeue });
+    }
+    void append(std::string_view,
+                std::string_view,
+                partition_id,
+                record_batch,
+                ack_level,
+                callback<void(result<offset_range>)> done) noexcept override
+    {
+        answer<result<offset_range>>("append", std::move(done), unsupported());
+    }
+    void fetch(std::string_view,
+               std::string_view,
+               partition_id,
+               offset,
+               std::size_t,
+               callback<void(result<record_batch>)> done) noexcept override
+    {
+        answer<result<record_batch>>("fetch", std::move(done), unsupported());
+    }
+    void stream_offsets(std::string_view,
+                        std::string_view,
+                        partition_id,
+                        callback<void(result<log_offsets>)> done) noexcept override
+    {
+        answer<result<log_offsets>>("stream_offsets", std::move(done), unsupported());
+    }
+    void offset_for_timestamp(std::string_view,
+                              std::string_view,
+                              partition_id,
+                              timestamp_ms,
+                              callback<void(result<offset>)> done) noexcept override
+    {
+        answer<result<offset>>("offset_for_timestamp", std::move(done), unsupported());
+    }
+    void commit_offset(std::string_view,
+                       std::string_view,
+                       std::string_view,
+                       partition_id,
+                       offset,
+                       callback<void(status)> done) noexcept override
+    {
+        answer<status>("commit_offset", std::move(done), unsupported());
+    }
+    void committed_offset(std::string_view,
+                          std::string_view,
+                          std::string_view,
+                          partition_id,
+                          callback<void(result<std::optional<offset>>)> done) noexcept override
+    {
+        answer<result<std::optional<offset>>>("committed_offset", std::move(done), unsupported());
+    }
+
+    executor& shard() noexcept override { return _exec; }
+    std::uint64_t next_connection_id() noexcept override { return ++_connections; }
+    void release_connection(std::uint64_t) noexcept override { _calls.push_back("release_connection"); }
+    logger& log(std::string_view) noexcept override { return _log; }
+    metrics_scope& metrics(std::string_view) noexcept override { return _metrics; }
+
+  private:
+    class fake_subscription final : public subscription
+    {
+      public:
+        fake_subscription(fake_kernel& k, std::string queue, delivery_sink& sink, std::uint32_t prefetch)
+          : _k(k)
+          , _queue(std::move(queue))
+          , _sink(sink)
+          , _prefetch(prefetch)
+        {
+        }
+        ~fake_subscription() override { std::erase(_k._subscribers, this); }
+        void ack(std::uint64_t tag, bool multiple) noexcept override
+        {
+            _k._settles.push_back({ tag, multiple, true, false });
+            _unacked = multiple || _unacked == 0 ? 0 : _unacked - 1;
+            _k.pump();
+        }
+        void nack(std::uint64_t tag, bool multiple, bool requeue) noexcept override
+        {
+            _k._settles.push_back({ tag, multiple, false, requeue });
+            _unacked = multiple || _unacked == 0 ? 0 : _unacked - 1;
+            _k.pump();
+        }
+        void set_prefetch(std::uint32_t prefetch) noexcept override { _prefetch = prefetch; }
+        void pause(bool paused) noexcept override { _paused = paused; }
+
+        fake_kernel& _k;
+        std::string _queue;
+        delivery_sink& _sink;
+        std::uint32_t _prefetch;
+        std::uint32_t _unacked = 0;
+        std::uint64_t _next_tag = 1;
+        bool _paused = false;
+    };
+
+    struct null_logger final : logger
+    {
+        bool enabled(log_level) const noexcept override { return false; }
+        void write(log_level, std::string_view) noexcept override {}
+    };
+    struct null_metric final
+      : counter
+      , gauge
+      , histogram
+    {
+        void add(std::uint64_t) noexcept override {}
+        void add(std::int64_t) noexcept override {}
+        void record(std::uint64_t) noexcept override {}
+    };
+    struct null_metrics final : metrics_scope
+    {
+        null_metric m;
+        counter& make_counter(std::string_view, std::string_view) noexcept override { return m; }
+        gauge& make_gauge(std::string_view, std::string_view) noexcept override { return m; }
+        histogram& make_histogram(std::string_view, std::string_view) noexcept override { return m; }
+    };
+
+    static status unsupported() { return status(errc::not_supported, "fake_kernel has no streams"); }
+
+    /// Posts `done(value)` — or the scripted failure for `verb` — to the executor.
+    template<class T>
+    void answer(const std::string& verb, callback<void(T)> done, T value)
+    {
+        _calls.push_back(verb);
+        if (auto f = _failures.find(verb); f != _failures.end()) {
+            value = T(f->second);
+            _failures.erase(f);
+        }
+        if (done) {
+            _exec.post([done = std::move(done), value = std::move(value)]() mutable { done(std::move(value)); });
+        }
+    }
+
+    /// Hands queued messages to subscribers with credit (posted, like the kernel's deliveries).
+    void pump()
+    {
+        for (auto* s : _subscribers) {
+            auto& q = _queues[s->_queue];
+            std::vector<delivery> batch;
+            while (!q.empty() && !s->_paused && (s->_prefetch == 0 || s->_unacked < s->_prefetch)) {
+                delivery d;
+                d.tag = s->_next_tag++;
+                d.msg = q.front();
+                q.pop_front();
+                ++s->_unacked;
+                batch.push_back(std::move(d));
+            }
+            if (!batch.empty()) {
+                _exec.post([sink = &s->_sink, batch = std::move(batch)]() mutable { sink->deliver(std::move(batch)); });
+            }
+        }
+    }
+
+    fake_executor& _exec;
+    std::vector<std::string> _calls;
+    std::vector<publish_request> _published;
+    std::vector<settle_record> _settles;
+    std::map<std::string, status> _failures;
+    std::map<std::string, std::deque<message_ptr>> _queues;
+    std::vector<fake_subscription*> _subscribers;
+    std::uint64_t _generated = 0;
+    std::uint64_t _get_tags = 0;
+    std::uint64_t _connections = 0;
+    null_logger _log;
+    null_metrics _metrics;
+};
+
+} // namespace plexus::sdk::testing
