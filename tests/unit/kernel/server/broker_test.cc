@@ -588,3 +588,30 @@ TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records
       },
       5s));
 }
+
+TEST_CASE_METHOD(broker_fixture, "time retention drops records older than retention_ms", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "short-lived";
+    spec.retention_ms = 200;
+    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
+                k.declare_stream(spec, std::move(done));
+            }).ok());
+    sdk::record_batch batch;
+    for (int i = 0; i < 10; ++i) {
+        batch.records.push_back(make_message("", "", "old"));
+    }
+    REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
+                k.append(
+                  "/", "short-lived", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+            }).ok());
+    auto offsets = [&] {
+        return *call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
+            k.stream_offsets("/", "short-lived", sdk::partition_id(0), std::move(done));
+        });
+    };
+    CHECK(offsets().start == sdk::offset(0));
+    // The retention pass runs every second; the records are then older than 200 ms.
+    REQUIRE(eventually([&] { return offsets().start == sdk::offset(10); }, 5s));
+    CHECK(offsets().next == sdk::offset(10));
+}
