@@ -129,16 +129,29 @@ Object::Ptr from_headers(const sdk::headers& h)
     return o;
 }
 
+// A typed body field, strictly: "yes" is not a boolean and "3" is not a number.
 template<class T>
 T field(const Object::Ptr& body, const std::string& key, T fallback)
 {
     if (!body || !body->has(key) || body->isNull(key)) {
         return fallback;
     }
-    try {
-        return body->getValue<T>(key);
-    } catch (const Poco::Exception&) {
+    const Poco::Dynamic::Var v = body->get(key);
+    bool right_type = false;
+    if constexpr (std::is_same_v<T, bool>) {
+        right_type = v.type() == typeid(bool);
+    } else if constexpr (std::is_integral_v<T>) {
+        right_type = v.isInteger();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        right_type = v.isString();
+    }
+    if (!right_type) {
         bad_request(fmt::format("field '{}' has the wrong type", key));
+    }
+    try {
+        return v.convert<T>();
+    } catch (const Poco::Exception&) {
+        bad_request(fmt::format("field '{}' is out of range", key));
     }
 }
 
