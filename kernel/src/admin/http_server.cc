@@ -192,6 +192,58 @@ std::string unbase64(const std::string& s)
     return out;
 }
 
+// The JSON of one listed item, per kind (RabbitMQ management field names).
+Object to_json(const kernel::exchange_summary& e)
+{
+    Object o;
+    o.set("vhost", e.vhost);
+    o.set("name", e.name.empty() ? "amq.default" : e.name);
+    o.set("type", e.type);
+    o.set("durable", e.durable);
+    o.set("auto_delete", e.auto_delete);
+    o.set("internal", e.internal);
+    o.set("bindings", e.bindings);
+    return o;
+}
+
+Object to_json(const kernel::queue_summary& q)
+{
+    Object o;
+    o.set("vhost", q.vhost);
+    o.set("name", q.name);
+    o.set("durable", q.durable);
+    o.set("exclusive", q.exclusive);
+    o.set("auto_delete", q.auto_delete);
+    o.set("storage", q.storage);
+    o.set("messages", q.messages);
+    o.set("messages_unacknowledged", q.unacked);
+    o.set("consumers", q.consumers);
+    return o;
+}
+
+Object to_json(const kernel::stream_summary& s)
+{
+    Object o;
+    o.set("vhost", s.vhost);
+    o.set("name", s.name);
+    o.set("partitions", s.partitions);
+    o.set("storage", s.storage);
+    o.set("records", s.records);
+    o.set("bytes", s.bytes);
+    return o;
+}
+
+Object to_json(const kernel::binding_summary& b)
+{
+    Object o;
+    o.set("vhost", b.vhost);
+    o.set("source", b.exchange);
+    o.set("destination", b.destination);
+    o.set("destination_type", b.destination_is_stream ? "stream" : "queue");
+    o.set("routing_key", b.key);
+    return o;
+}
+
 class api_handler final : public Poco::Net::HTTPRequestHandler
 {
   public:
@@ -246,6 +298,16 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         std::ostringstream s;
         j.stringify(s);
         send(res, code, s.str());
+    }
+    /// A JSON array of `items`, each rendered by its to_json().
+    template<class Items>
+    static void send_list(Poco::Net::HTTPServerResponse& res, const Items& items)
+    {
+        Array a;
+        for (const auto& item : items) {
+            a.add(to_json(item));
+        }
+        send_json(res, a);
     }
     static void no_content(Poco::Net::HTTPServerResponse& res,
                            HTTPResponse::HTTPStatus code = HTTPResponse::HTTP_NO_CONTENT)
@@ -375,19 +437,7 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         }
         if (what == "exchanges") {
             if ((n == 2 || n == 3) && method == "GET") {
-                Array a;
-                for (const auto& e : take(_api.list_exchanges(n == 3 ? parts[2] : ""))) {
-                    Object o;
-                    o.set("vhost", e.vhost);
-                    o.set("name", e.name.empty() ? "amq.default" : e.name);
-                    o.set("type", e.type);
-                    o.set("durable", e.durable);
-                    o.set("auto_delete", e.auto_delete);
-                    o.set("internal", e.internal);
-                    o.set("bindings", e.bindings);
-                    a.add(o);
-                }
-                return send_json(res, a);
+                return send_list(res, take(_api.list_exchanges(n == 3 ? parts[2] : "")));
             }
             if (n == 4 && method == "PUT") {
                 auto body = body_of(req);
@@ -437,21 +487,7 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         }
         if (what == "queues") {
             if ((n == 2 || n == 3) && method == "GET") {
-                Array a;
-                for (const auto& q : take(_api.list_queues(n == 3 ? parts[2] : ""))) {
-                    Object o;
-                    o.set("vhost", q.vhost);
-                    o.set("name", q.name);
-                    o.set("durable", q.durable);
-                    o.set("exclusive", q.exclusive);
-                    o.set("auto_delete", q.auto_delete);
-                    o.set("storage", q.storage);
-                    o.set("messages", q.messages);
-                    o.set("messages_unacknowledged", q.unacked);
-                    o.set("consumers", q.consumers);
-                    a.add(o);
-                }
-                return send_json(res, a);
+                return send_list(res, take(_api.list_queues(n == 3 ? parts[2] : "")));
             }
             if (n == 4 && method == "PUT") {
                 auto body = body_of(req);
@@ -519,18 +555,7 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         }
         if (what == "streams") {
             if ((n == 2 || n == 3) && method == "GET") {
-                Array a;
-                for (const auto& s : take(_api.list_streams(n == 3 ? parts[2] : ""))) {
-                    Object o;
-                    o.set("vhost", s.vhost);
-                    o.set("name", s.name);
-                    o.set("partitions", s.partitions);
-                    o.set("storage", s.storage);
-                    o.set("records", s.records);
-                    o.set("bytes", s.bytes);
-                    a.add(o);
-                }
-                return send_json(res, a);
+                return send_list(res, take(_api.list_streams(n == 3 ? parts[2] : "")));
             }
             if (n == 4 && method == "PUT") {
                 auto body = body_of(req);
@@ -556,17 +581,7 @@ class api_handler final : public Poco::Net::HTTPRequestHandler
         }
         if (what == "bindings") {
             if ((n == 2 || n == 3) && method == "GET") {
-                Array a;
-                for (const auto& b : take(_api.list_bindings(n == 3 ? parts[2] : ""))) {
-                    Object o;
-                    o.set("vhost", b.vhost);
-                    o.set("source", b.exchange);
-                    o.set("destination", b.destination);
-                    o.set("destination_type", b.destination_is_stream ? "stream" : "queue");
-                    o.set("routing_key", b.key);
-                    a.add(o);
-                }
-                return send_json(res, a);
+                return send_list(res, take(_api.list_bindings(n == 3 ? parts[2] : "")));
             }
             if (n == 7 && parts[3] == "e" && (parts[5] == "q" || parts[5] == "s")) {
                 sdk::binding_spec spec;

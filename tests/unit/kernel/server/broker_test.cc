@@ -176,6 +176,11 @@ struct broker_fixture
         REQUIRE(r.ok());
         return *r;
     }
+    sdk::result<sdk::stream_info> declare_stream(const sdk::stream_spec& spec)
+    {
+        using R = sdk::result<sdk::stream_info>;
+        return call<R>(k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
+    }
     /// Runs `f` on `shard` and waits: subscriptions are used only on their own shard.
     template<class F>
     void on(unsigned shard, F f)
@@ -481,8 +486,7 @@ TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, grou
     sdk::stream_spec spec;
     spec.name = "events";
     spec.partitions = 3;
-    auto s = call<sdk::result<sdk::stream_info>>(
-      k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
+    auto s = declare_stream(spec);
     REQUIRE(s.ok());
     CHECK(s->partitions == 3);
 
@@ -542,9 +546,7 @@ TEST_CASE_METHOD(broker_fixture, "an exchange feeds a stream; per-key order; str
     sdk::stream_spec spec;
     spec.name = "feed";
     spec.partitions = 1;
-    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
-                k.declare_stream(spec, std::move(done));
-            }).ok());
+    REQUIRE(declare_stream(spec).ok());
     sdk::binding_spec b{ "/", "amq.topic", "feed", true, "orders.#", {} };
     REQUIRE(call<sdk::status>(k(), [b](sdk::kernel& k, auto done) { k.bind(b, std::move(done)); }).ok());
     for (int i = 0; i < 5; ++i) {
@@ -568,9 +570,7 @@ TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records
     sdk::stream_spec spec;
     spec.name = "small";
     spec.retention_bytes = 2000;
-    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
-                k.declare_stream(spec, std::move(done));
-            }).ok());
+    REQUIRE(declare_stream(spec).ok());
     for (int i = 0; i < 50; ++i) {
         sdk::record_batch batch;
         batch.records.push_back(make_message("", "", std::string(100, 'x')));
@@ -594,9 +594,7 @@ TEST_CASE_METHOD(broker_fixture, "time retention drops records older than retent
     sdk::stream_spec spec;
     spec.name = "short-lived";
     spec.retention_ms = 200;
-    REQUIRE(call<sdk::result<sdk::stream_info>>(k(), [spec](sdk::kernel& k, auto done) {
-                k.declare_stream(spec, std::move(done));
-            }).ok());
+    REQUIRE(declare_stream(spec).ok());
     sdk::record_batch batch;
     for (int i = 0; i < 10; ++i) {
         batch.records.push_back(make_message("", "", "old"));
