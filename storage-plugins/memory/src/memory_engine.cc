@@ -1,81 +1,27 @@
 #include "memory_engine.h"
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
+#include "config_section.h"
 
-#include <cmath>
 #include <string>
 
 namespace plexus::storage::memory {
 
-namespace {
-
-/// The largest integer a JSON number (a double) carries exactly.
-constexpr double max_exact_integer = 9007199254740992.0; // 2^53
-
-const char* kind_name(google::protobuf::Value::KindCase k) noexcept
-{
-    switch (k) {
-        case google::protobuf::Value::kNullValue:
-            return "null";
-        case google::protobuf::Value::kNumberValue:
-            return "a number";
-        case google::protobuf::Value::kStringValue:
-            return "a string";
-        case google::protobuf::Value::kBoolValue:
-            return "a boolean";
-        case google::protobuf::Value::kStructValue:
-            return "an object";
-        case google::protobuf::Value::kListValue:
-            return "a list";
-        default:
-            return "nothing";
-    }
-}
-
-} // namespace
-
 sdk::result<engine_config> parse_config(std::string_view json) noexcept
 {
-    try {
-        if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-            return engine_config{}; // an absent section
-        }
-        // JSON syntax is checked by protobuf's parser into a generic Struct; the keys are
-        // checked here, so an unknown key is refused by name.
-        google::protobuf::Struct root;
-        auto parsed =
-          google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &root);
-        if (!parsed.ok()) {
-            return sdk::status(sdk::errc::invalid_argument,
-                               "memory engine config is not a JSON object: " + std::string(parsed.message()));
-        }
-        engine_config config;
-        for (const auto& [key, value] : root.fields()) {
-            if (key == "max_bytes_per_log") {
-                if (value.kind_case() != google::protobuf::Value::kNumberValue) {
-                    return sdk::status(sdk::errc::invalid_argument,
-                                       std::string("memory engine config key 'max_bytes_per_log': "
-                                                   "expected a positive integer, got ") +
-                                         kind_name(value.kind_case()));
-                }
-                const double v = value.number_value();
-                if (!(v >= 1.0) || v > max_exact_integer || std::floor(v) != v) {
-                    return sdk::status(sdk::errc::invalid_argument,
-                                       "memory engine config key 'max_bytes_per_log': expected a "
-                                       "positive integer, got " +
-                                         value.DebugString());
-                }
-                config.max_bytes_per_log = static_cast<std::uint64_t>(v);
-            } else {
-                return sdk::status(sdk::errc::invalid_argument,
-                                   "memory engine config: unknown key '" + key + "' (known: max_bytes_per_log)");
-            }
-        }
-        return config;
-    } catch (...) {
-        return sdk::status(sdk::errc::internal, "memory engine config could not be parsed");
+    auto section = config_section::parse(json, "memory engine config");
+    if (!section) {
+        return section.error();
     }
+    engine_config config;
+    auto max_bytes = section->integer("max_bytes_per_log");
+    if (!max_bytes) {
+        return max_bytes.error();
+    }
+    config.max_bytes_per_log = *max_bytes;
+    if (auto st = section->finish(); !st.ok()) {
+        return st;
+    }
+    return config;
 }
 
 // ---- memory_engine -------------------------------------------------------------------------
