@@ -162,8 +162,8 @@ sdk::status config_section::finish() const noexcept
             known += (known.empty() ? "" : ", ") + k;
         }
         return sdk::status(sdk::errc::invalid_argument,
-                           _owner + ": unknown key '" + _fields.begin()->first + "' (known: " +
-                             (known.empty() ? std::string("none") : known) + ")");
+                           _owner + ": unknown key '" + _fields.begin()->first +
+                             "' (known: " + (known.empty() ? std::string("none") : known) + ")");
     } catch (...) {
         return sdk::status(sdk::errc::internal, _owner + " could not be read");
     }

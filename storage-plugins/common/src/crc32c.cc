@@ -12,7 +12,7 @@ using boost_crc32c = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, 
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::span<const std::byte> data,
-                                                              std::uint32_t crc) noexcept
+                                                             std::uint32_t crc) noexcept
 {
     std::uint64_t c = ~crc;
     const std::byte* p = data.data();

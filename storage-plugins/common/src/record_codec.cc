@@ -1,5 +1,7 @@
 #include "record_codec.h"
 
+#include "varint.h"
+
 #include <cstring>
 #include <limits>
 #include <new>
@@ -25,15 +27,6 @@ enum property_flags : std::uint8_t
     flag_has_ttl = 2,
 };
 
-void put_varint(std::string& out, std::uint64_t v)
-{
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
 std::uint64_t zigzag(std::int64_t v) noexcept
 {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -42,12 +35,6 @@ std::uint64_t zigzag(std::int64_t v) noexcept
 std::int64_t unzigzag(std::uint64_t v) noexcept
 {
     return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
-
-void put_string(std::string& out, std::string_view s)
-{
-    put_varint(out, s.size());
-    out.append(s);
 }
 
 void encode_fields(const sdk::message& m, std::string& out)
@@ -115,20 +102,14 @@ class field_reader
 
     std::uint64_t varint() noexcept
     {
-        std::uint64_t v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            if (_pos >= _end) {
-                _ok = false;
-                return 0;
-            }
-            const unsigned char b = _p[_pos++];
-            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
+        std::size_t pos = _pos;
+        auto v = read_varint(std::string_view(reinterpret_cast<const char*>(_p), _end), pos);
+        if (!v) {
+            _ok = false;
+            return 0;
         }
-        _ok = false;
-        return 0;
+        _pos = pos;
+        return *v;
     }
     std::uint8_t u8() noexcept
     {

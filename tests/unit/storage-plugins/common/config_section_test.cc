@@ -44,8 +44,12 @@ TEST_CASE("config_section: refusals name the owner, the key and what was found",
 {
     SECTION("integers")
     {
-        for (const char* json :
-             { R"({"n": "1"})", R"({"n": true})", R"({"n": null})", R"({"n": 0})", R"({"n": 1.5})", R"({"n": 1e300})" }) {
+        for (const char* json : { R"({"n": "1"})",
+                                  R"({"n": true})",
+                                  R"({"n": null})",
+                                  R"({"n": 0})",
+                                  R"({"n": 1.5})",
+                                  R"({"n": 1e300})" }) {
             INFO(json);
             auto s = config_section::parse(json, "test config");
             REQUIRE(s.ok());

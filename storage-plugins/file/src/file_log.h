@@ -1,0 +1,131 @@
+// A log of the file engine: a directory of segments (segment.h), the newest of which takes
+// appends. Appends are written at once (pwrite into the page cache, so readable at once) and
+// made durable by fdatasync on the blocking pool, grouped: while one sync runs, later flush
+// requests wait and share the next one (group commit). Sealed segments are synced and get
+// their index saved by the same job. truncate_prefix() deletes whole segments below the new
+// start and records the start in a marker frame, so recovery does not bring the prefix back.
+//
+// Threading: a log_core lives on its owner shard; blocking-pool jobs hold it by shared_ptr
+// and post their results back to the owner, so a handle may close while jobs still run.
+#pragma once
+
+#include "file_config.h"
+#include "file_io.h"
+#include "segment.h"
+#include "segment_reader.h"
+
+#include "plexus/sdk/storage.h"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace plexus::storage::file {
+
+/// What a log needs from its engine.
+struct log_environment
+{
+    engine_config config;
+    sdk::executor* owner = nullptr;
+    sdk::blocking_pool* blocking = nullptr;
+    sdk::logger* logger = nullptr;
+    const io_hooks* hooks = nullptr;
+};
+
+class log_core : public std::enable_shared_from_this<log_core>
+{
+  public:
+    log_core(std::string name, std::filesystem::path dir, log_environment env);
+
+    /// Loads or recovers the segments (creating the first one for a new log) and logs what
+    /// recovery found.
+    sdk::status open();
+    /// Saves the active segment's index and syncs what is unsynced. Called when the handle
+    /// closes; blocking.
+    void close() noexcept;
+
+    sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept;
+    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
+    void read(sdk::offset from,
+              std::size_t max_bytes,
+              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept;
+    void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
+    sdk::status truncate_prefix(sdk::offset new_start) noexcept;
+    sdk::log_offsets offsets() const noexcept { return { _start, _next, _committed }; }
+    std::uint64_t size_bytes() const noexcept { return _record_bytes; }
+
+  private:
+    using flush_done = sdk::callback<void(sdk::result<sdk::offset>)>;
+
+    sdk::status roll();
+    void mark_dirty();
+    void schedule_sync();
+    void start_sync();
+    void on_synced(const sdk::status& st, sdk::offset target, std::vector<flush_done> waiters);
+    void write_start_marker();
+    std::vector<segment_span> spans_from(sdk::offset from) const;
+    segment& active() const noexcept { return *_segments.back(); }
+
+    std::string _name;
+    std::filesystem::path _dir;
+    log_environment _env;
+    std::vector<std::shared_ptr<segment>> _segments; // ascending base offsets; never empty once open
+    std::chrono::steady_clock::time_point _active_since;
+    sdk::offset _start{ 0 };
+    sdk::offset _next{ 0 };
+    sdk::offset _committed{ 0 };
+    std::uint64_t _record_bytes = 0;
+    std::string _frame; // reused encode buffer
+
+    // Durability. _unsynced: segments written since their last sync; _unsaved: sealed
+    // segments whose index waits for their data to be synced.
+    std::vector<std::shared_ptr<segment>> _unsynced;
+    std::vector<std::shared_ptr<segment>> _unsaved;
+    std::vector<flush_done> _waiting;
+    bool _sync_wanted = false;
+    bool _sync_running = false;
+    std::unique_ptr<sdk::timer> _sync_delay;
+    sdk::status _failed; ///< set when a sync failed: the page cache's state is then unknown
+    bool _marker_pending = false;
+};
+
+/// The sdk::log handle: forwards to the core; closing it closes the core and tells the engine.
+class file_log final : public sdk::log
+{
+  public:
+    file_log(std::shared_ptr<log_core> core, std::function<void()> on_close)
+      : _core(std::move(core))
+      , _on_close(std::move(on_close))
+    {
+    }
+    ~file_log() override;
+
+    sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept override
+    {
+        return _core->append(std::move(batch));
+    }
+    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override { _core->flush(std::move(done)); }
+    void read(sdk::offset from,
+              std::size_t max_bytes,
+              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override
+    {
+        _core->read(from, max_bytes, std::move(done));
+    }
+    void offset_for_timestamp(sdk::timestamp_ms ts,
+                              sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override
+    {
+        _core->offset_for_timestamp(ts, std::move(done));
+    }
+    sdk::status truncate_prefix(sdk::offset new_start) noexcept override { return _core->truncate_prefix(new_start); }
+    sdk::log_offsets offsets() const noexcept override { return _core->offsets(); }
+    std::uint64_t size_bytes() const noexcept override { return _core->size_bytes(); }
+
+  private:
+    std::shared_ptr<log_core> _core;
+    std::function<void()> _on_close;
+};
+
+} // namespace plexus::storage::file
