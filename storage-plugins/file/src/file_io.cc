@@ -98,8 +98,13 @@ sdk::status read_at(const file_handle& f,
     return {};
 }
 
-sdk::status sync_data(const file_handle& f, const std::filesystem::path& path)
+sdk::status sync_data(const file_handle& f, const std::filesystem::path& path, const io_hooks* hooks)
 {
+    if (hooks != nullptr && hooks->sync_error) {
+        if (const int err = hooks->sync_error(); err != 0) {
+            return errno_status(err, "cannot sync", path);
+        }
+    }
     if (::fdatasync(f.fd()) != 0) {
         return errno_status(errno, "cannot sync", path);
     }

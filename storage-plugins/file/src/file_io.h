@@ -13,11 +13,13 @@
 
 namespace plexus::storage::file {
 
-/// Test hooks. `write_error`, when set, is asked before each data write with its length and
-/// returns an errno to fail that write with (0 lets it through).
+/// Test hooks. `write_error`, when set, is asked before each segment write with its length,
+/// and `sync_error` before each segment fdatasync; each returns an errno to fail the call with
+/// (0 lets it through).
 struct io_hooks
 {
     std::function<int(std::size_t)> write_error;
+    std::function<int()> sync_error;
 };
 
 /// The status for a failed call: resource_exhausted for ENOSPC/EDQUOT/EFBIG (the disk is
@@ -63,7 +65,7 @@ sdk::status read_at(const file_handle& f,
                     std::span<std::byte> out,
                     std::uint64_t pos,
                     const std::filesystem::path& path);
-sdk::status sync_data(const file_handle& f, const std::filesystem::path& path);
+sdk::status sync_data(const file_handle& f, const std::filesystem::path& path, const io_hooks* hooks = nullptr);
 sdk::status truncate_to(const file_handle& f, std::uint64_t size, const std::filesystem::path& path);
 /// fsync of a directory, so that a created, renamed or removed entry is durable.
 sdk::status sync_directory(const std::filesystem::path& dir);

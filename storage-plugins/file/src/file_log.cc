@@ -38,13 +38,22 @@ log_core::log_core(std::string name, std::filesystem::path dir, log_environment 
 sdk::status log_core::open()
 {
     std::vector<std::int64_t> bases;
+    std::vector<std::filesystem::path> indexes;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(_dir, ec)) {
         const auto& p = entry.path();
         if (auto base = segment::base_of(p)) {
             bases.push_back(*base);
+        } else if (p.extension() == ".index") {
+            indexes.push_back(p);
         } else if (p.extension() == ".tmp" || p.extension() == ".repair") {
             std::filesystem::remove(p, ec); // left by a crash in the middle of a rewrite
+        }
+    }
+    for (const auto& index : indexes) {
+        auto data = index;
+        if (!std::filesystem::exists(data.replace_extension(".log"), ec)) {
+            std::filesystem::remove(index, ec); // its segment was truncated away
         }
     }
     if (ec) {
@@ -127,7 +136,7 @@ void log_core::close() noexcept
         write_start_marker();
     }
     for (const auto& seg : _unsynced) {
-        sync_data(seg->file(), seg->path()).ignore();
+        seg->sync().ignore();
     }
     _unsynced.clear();
     for (const auto& seg : _unsaved) {
@@ -272,7 +281,7 @@ void log_core::start_sync()
         sdk::status st;
         for (const auto& seg : to_sync) {
             if (st.ok()) {
-                st = sync_data(seg->file(), seg->path());
+                st = seg->sync();
             }
         }
         if (st.ok()) {

@@ -239,7 +239,11 @@ void meta_store::apply(std::vector<write> writes, sdk::callback<void(sdk::status
             }
             if (outcome.ok() && _fsync != fsync_policy::none) {
                 _waiting.push_back(std::move(done));
-                start_sync_locked();
+                const bool start = claim_sync_locked();
+                lock.unlock();
+                if (start) {
+                    run_syncs();
+                }
                 return;
             }
         } else {
@@ -281,28 +285,43 @@ sdk::status meta_store::compact_locked()
     return {};
 }
 
-void meta_store::start_sync_locked()
+bool meta_store::claim_sync_locked()
 {
     if (_sync_running || _waiting.empty()) {
-        return;
+        return false;
     }
     _sync_running = true;
-    _blocking->submit([this, waiters = std::move(_waiting)]() mutable {
-        auto st = sync_data(_journal, journal_path(_dir));
-        for (auto& w : waiters) {
-            if (w) {
-                w(st);
+    return true;
+}
+
+void meta_store::run_syncs()
+{
+    // Submitted without the mutex held: a pool may run the work inline.
+    _blocking->submit([this]() {
+        for (;;) {
+            std::vector<sdk::callback<void(sdk::status)>> waiters;
+            {
+                std::lock_guard lock(_mutex);
+                waiters.swap(_waiting);
+            }
+            // One fdatasync covers every batch written before it started.
+            auto st = sync_data(_journal, journal_path(_dir));
+            for (auto& w : waiters) {
+                if (w) {
+                    w(st);
+                }
+            }
+            std::lock_guard lock(_mutex);
+            if (!st.ok()) {
+                _failed = st;
+            }
+            if (_waiting.empty()) {
+                _sync_running = false;
+                _idle.notify_all();
+                return;
             }
         }
-        std::lock_guard lock(_mutex);
-        if (!st.ok()) {
-            _failed = st;
-        }
-        _sync_running = false;
-        start_sync_locked();
-        _idle.notify_all();
     });
-    _waiting.clear();
 }
 
 sdk::status meta_store::close() noexcept

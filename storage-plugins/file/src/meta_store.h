@@ -46,7 +46,10 @@ class meta_store final : public sdk::kv_store
     meta_store(std::filesystem::path dir, fsync_policy fsync, sdk::blocking_pool* blocking, sdk::logger* logger);
     sdk::status load();
     sdk::status compact_locked();
-    void start_sync_locked();
+    /// True when the caller must start the sync loop (none runs and batches wait).
+    bool claim_sync_locked();
+    /// Syncs the journal on the blocking pool until no batch waits (group commit).
+    void run_syncs();
 
     std::filesystem::path _dir;
     fsync_policy _fsync;

@@ -80,6 +80,8 @@ class segment
     /// Writes one finished frame at the end. On failure the file is cut back to its previous
     /// size and nothing changes.
     sdk::status append(std::string_view frame, const frame_header& header);
+    /// fdatasync of the file (any thread).
+    sdk::status sync() const { return sync_data(_file, _path, _hooks); }
     /// Where to start reading to find offset `o` (a frame boundary at or before it).
     std::uint64_t position_for(sdk::offset o) const noexcept;
     /// Where to start reading to find the first record with timestamp >= ts.

@@ -139,6 +139,10 @@ sdk::result<sdk::record_batch> read_records(const std::vector<segment_span>& spa
         if (h.end_offset() <= from) {
             continue;
         }
+        // A batch is contiguous: a frame after a cut-out range starts the next read.
+        if (!out.records.empty() && h.base_offset != (out.last_offset() + 1)()) {
+            return out;
+        }
         records.clear();
         if (auto st = decode(**f, records); !st.ok()) {
             return st;

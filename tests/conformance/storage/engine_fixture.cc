@@ -16,93 +16,8 @@ std::string env_or(const char* name, const char* fallback)
     return v != nullptr && *v != '\0' ? std::string(v) : std::string(fallback);
 }
 
-/// A new empty directory under the system temp dir.
-std::filesystem::path make_temp_dir(const std::string& engine)
-{
-    std::random_device rd;
-    std::mt19937_64 gen(rd());
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto dir = std::filesystem::temp_directory_path() / ("plexus-storage-" + engine + "-" + std::to_string(gen()));
-        std::error_code ec;
-        if (std::filesystem::create_directory(dir, ec)) {
-            return dir;
-        }
-    }
-    FAIL("could not create a temporary data directory");
-    return {};
-}
-
 } // namespace
 
-// ---- thread_blocking_pool ------------------------------------------------------------------
-
-thread_blocking_pool::thread_blocking_pool()
-  : _worker([this] { run(); })
-{
-}
-
-thread_blocking_pool::~thread_blocking_pool()
-{
-    {
-        std::lock_guard lock(_mutex);
-        _stopping = true;
-    }
-    _cv.notify_all();
-    _worker.join();
-}
-
-void thread_blocking_pool::submit(sdk::callback<void()> work) noexcept
-{
-    {
-        std::lock_guard lock(_mutex);
-        _queue.push_back(std::move(work));
-        ++_submitted;
-    }
-    _cv.notify_one();
-}
-
-std::uint64_t thread_blocking_pool::submitted() const
-{
-    std::lock_guard lock(_mutex);
-    return _submitted;
-}
-
-void thread_blocking_pool::run()
-{
-    for (;;) {
-        sdk::callback<void()> work;
-        {
-            std::unique_lock lock(_mutex);
-            _cv.wait(lock, [this] { return _stopping || !_queue.empty(); });
-            if (_queue.empty()) {
-                return; // stopping, and everything submitted has run
-            }
-            work = std::move(_queue.front());
-            _queue.pop_front();
-        }
-        if (work) {
-            work();
-        }
-    }
-}
-
-// ---- capturing_logger ----------------------------------------------------------------------
-
-void capturing_logger::write(sdk::log_level level, std::string_view text) noexcept
-{
-    try {
-        std::lock_guard lock(_mutex);
-        _lines.emplace_back(text);
-    } catch (...) {
-        // a test logger that cannot allocate drops the line
-    }
-}
-
-std::vector<std::string> capturing_logger::lines() const
-{
-    std::lock_guard lock(_mutex);
-    return _lines;
-}
 
 // ---- messages ------------------------------------------------------------------------------
 
@@ -148,7 +63,7 @@ engine_fixture::engine_fixture()
     }
     _plugin = *loaded;
     _factory = static_cast<sdk::storage_factory*>(_plugin.factory);
-    _data_dir = make_temp_dir(_engine_name);
+    _data_dir = test::make_temp_dir("storage-" + _engine_name);
     auto created = create_engine("{}");
     if (!created) {
         std::error_code ec;

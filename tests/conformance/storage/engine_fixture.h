@@ -10,6 +10,7 @@
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/plugin.h"
 #include "plexus/sdk/testing/fake_executor.h"
+#include "support/storage_doubles.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -24,40 +25,6 @@
 #include <vector>
 
 namespace plexus::test::storage {
-
-/// A blocking pool with one worker thread; the destructor runs what is queued, then joins.
-class thread_blocking_pool final : public sdk::blocking_pool
-{
-  public:
-    thread_blocking_pool();
-    ~thread_blocking_pool();
-    thread_blocking_pool(const thread_blocking_pool&) = delete;
-    thread_blocking_pool& operator=(const thread_blocking_pool&) = delete;
-    void submit(sdk::callback<void()> work) noexcept override;
-    std::uint64_t submitted() const;
-
-  private:
-    void run();
-    mutable std::mutex _mutex;
-    std::condition_variable _cv;
-    std::deque<sdk::callback<void()>> _queue;
-    bool _stopping = false;
-    std::uint64_t _submitted = 0;
-    std::thread _worker;
-};
-
-/// Keeps every line the engine logs (tests may print them on failure).
-class capturing_logger final : public sdk::logger
-{
-  public:
-    bool enabled(sdk::log_level) const noexcept override { return true; }
-    void write(sdk::log_level level, std::string_view text) noexcept override;
-    std::vector<std::string> lines() const;
-
-  private:
-    mutable std::mutex _mutex;
-    std::vector<std::string> _lines;
-};
 
 /// Where a completion lands: set once from any thread, awaited by the test thread.
 template<class T>
@@ -175,8 +142,8 @@ class engine_fixture
     std::filesystem::path _data_dir;
     kernel::loaded_plugin _plugin;
     sdk::storage_factory* _factory = nullptr;
-    capturing_logger _logger;
-    thread_blocking_pool _pool;
+    test::capturing_logger _logger;
+    test::thread_blocking_pool _pool;
     sdk::testing::fake_executor _shard;
     std::unique_ptr<sdk::storage_engine> _engine;
 };

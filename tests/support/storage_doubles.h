@@ -1,0 +1,56 @@
+// Test doubles for code that runs storage engines outside the kernel: a real blocking pool
+// with one worker thread, a logger that keeps every line, and a fresh temporary directory.
+#pragma once
+
+#include "plexus/sdk/executor.h"
+#include "plexus/sdk/log.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace plexus::test {
+
+/// A blocking pool with one worker thread; the destructor runs what is queued, then joins.
+class thread_blocking_pool final : public sdk::blocking_pool
+{
+  public:
+    thread_blocking_pool();
+    ~thread_blocking_pool();
+    thread_blocking_pool(const thread_blocking_pool&) = delete;
+    thread_blocking_pool& operator=(const thread_blocking_pool&) = delete;
+    void submit(sdk::callback<void()> work) noexcept override;
+    std::uint64_t submitted() const;
+
+  private:
+    void run();
+    mutable std::mutex _mutex;
+    std::condition_variable _cv;
+    std::deque<sdk::callback<void()>> _queue;
+    bool _stopping = false;
+    std::uint64_t _submitted = 0;
+    std::thread _worker;
+};
+
+/// Keeps every line the engine logs (tests may print them on failure, or look for one).
+class capturing_logger final : public sdk::logger
+{
+  public:
+    bool enabled(sdk::log_level) const noexcept override { return true; }
+    void write(sdk::log_level level, std::string_view text) noexcept override;
+    std::vector<std::string> lines() const;
+
+  private:
+    mutable std::mutex _mutex;
+    std::vector<std::string> _lines;
+};
+
+/// A new empty directory under the system temp dir, named after `purpose`.
+std::filesystem::path make_temp_dir(const std::string& purpose);
+
+} // namespace plexus::test

@@ -1,0 +1,222 @@
+// Recovery: what the file engine finds and does on start after a crash or damage on disk.
+// A crash is simulated by copying the data directory while a log is open (the copy holds
+// what the page cache held, as after kill -9: no saved index for the active segment).
+#include "file_harness.h"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace plexus;
+using namespace plexus::test::file;
+using sdk::offset;
+
+namespace {
+
+void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to)
+{
+    std::filesystem::remove_all(to);
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+    std::filesystem::remove(to / "LOCK");
+}
+
+void flip_byte(const std::filesystem::path& file, std::uint64_t position)
+{
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(position));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5A);
+    f.seekp(static_cast<std::streamoff>(position));
+    f.write(&c, 1);
+}
+
+/// Where `text` first occurs in `file` (the test fails when it does not).
+std::uint64_t position_of(const std::filesystem::path& file, const std::string& text)
+{
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = bytes.find(text);
+    REQUIRE(at != std::string::npos);
+    return at;
+}
+
+void append_bytes(const std::filesystem::path& file, const std::string& bytes)
+{
+    std::ofstream f(file, std::ios::binary | std::ios::app);
+    f << bytes;
+}
+
+} // namespace
+
+TEST_CASE("recovery after a crash: records, start and next come back", "[unit][storage][file]")
+{
+    file_harness h;
+    auto log = h.open("q/v/crash");
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(log->append(batch_of(5, "m", i * 5)).ok());
+    }
+    REQUIRE(log->truncate_prefix(offset{ 37 }).ok());
+    h.shard.run_all(); // the start marker is written at the end of the turn
+
+    file_harness crashed;
+    crashed.stop();
+    copy_tree(h.dir, crashed.dir);
+    REQUIRE(crashed.start("{}").ok());
+    auto back = crashed.open("q/v/crash");
+    CHECK(back->offsets().start == offset{ 37 });
+    CHECK(back->offsets().next == offset{ 100 });
+    CHECK(back->offsets().committed == offset{ 100 });
+    auto all = crashed.read_bodies(*back, offset{ 37 });
+    REQUIRE(all.ok());
+    CHECK(*all == bodies_of(37, 63));
+    CHECK(crashed.logged("index rebuilt"));
+    CHECK_FALSE(crashed.logged("torn tail"));
+    // Appends continue at next.
+    auto a = back->append(batch_of(1, "m", 100));
+    REQUIRE(a.ok());
+    CHECK(a->first == offset{ 100 });
+}
+
+TEST_CASE("recovery cuts a torn tail and keeps every whole batch", "[unit][storage][file]")
+{
+    file_harness h;
+    {
+        auto log = h.open("q/v/torn");
+        REQUIRE(log->append(batch_of(10)).ok());
+        REQUIRE(log->append(batch_of(10, "m", 10)).ok());
+    }
+    h.stop();
+    const auto seg = h.segments("q/v/torn").back();
+    const auto whole = std::filesystem::file_size(seg);
+
+    SECTION("half a frame header")
+    {
+        append_bytes(seg, std::string(20, '\x01'));
+    }
+    SECTION("a whole header whose payload never arrived")
+    {
+        // Copy the first frame's header: plausible, but its bytes run past the end.
+        std::ifstream in(seg, std::ios::binary);
+        std::string header(32, '\0');
+        in.read(header.data(), 32);
+        append_bytes(seg, header + "partial");
+    }
+    REQUIRE(h.start("{}").ok());
+    auto log = h.open("q/v/torn");
+    CHECK(log->offsets().next == offset{ 20 });
+    CHECK(std::filesystem::file_size(seg) == whole);
+    CHECK(h.logged("cut a torn tail of"));
+    auto all = h.read_bodies(*log, offset{ 0 });
+    REQUIRE(all.ok());
+    CHECK(*all == bodies_of(0, 20));
+}
+
+TEST_CASE("damage in the middle of a segment is never served", "[unit][storage][file]")
+{
+    file_harness h;
+    {
+        auto log = h.open("q/v/flip");
+        for (int i = 0; i < 10; ++i) {
+            REQUIRE(log->append(batch_of(10, "m", i * 10)).ok());
+        }
+    }
+    h.stop();
+    const auto seg = h.segments("q/v/flip").front();
+    flip_byte(seg, position_of(seg, "m55")); // a body inside the sixth frame: its CRC fails
+
+    SECTION("with a trusted index, the read of the damaged batch fails with corruption")
+    {
+        REQUIRE(h.start("{}").ok());
+        auto log = h.open("q/v/flip");
+        auto first = h.read(*log, offset{ 0 }, 1);
+        REQUIRE(first.ok());
+        CHECK(first->records[0]->body.to_string() == "m0");
+        auto all = h.read_bodies(*log, offset{ 0 });
+        REQUIRE_FALSE(all.ok());
+        CHECK(all.error().code() == sdk::errc::corruption);
+        CHECK(std::string(all.error().message()).find("fails its CRC") != std::string::npos);
+        CHECK(h.logged("fails its CRC"));
+    }
+    SECTION("verify_on_start: all reports the damage, keeps every intact batch and the original")
+    {
+        REQUIRE(h.start(R"({"verify_on_start": "all"})").ok());
+        auto log = h.open("q/v/flip");
+        CHECK(h.logged("damaged bytes at byte"));
+        CHECK(h.logged("kept the damaged original"));
+        CHECK(std::filesystem::exists(seg.string() + ".damaged"));
+        auto all = h.read_bodies(*log, offset{ 0 });
+        REQUIRE(all.ok());
+        // Exactly one batch of ten is gone; all others are intact and in order.
+        REQUIRE(all->size() == 90);
+        std::vector<std::string> expected;
+        int lost_from = -1;
+        for (int i = 0, j = 0; i < 100; ++i) {
+            if (j < 90 && (*all)[static_cast<std::size_t>(j)] == "m" + std::to_string(i)) {
+                ++j;
+            } else if (lost_from < 0) {
+                lost_from = i;
+            }
+        }
+        CHECK(lost_from == 50);
+        CHECK(log->offsets().next == offset{ 100 });
+        // The repaired segment is clean now: a default start trusts it without complaint.
+        log.reset();
+        REQUIRE(h.start("{}").ok());
+        auto again = h.open("q/v/flip");
+        auto twice = h.read_bodies(*again, offset{ 0 });
+        REQUIRE(twice.ok());
+        CHECK(twice->size() == 90);
+    }
+}
+
+TEST_CASE("a missing or damaged index is rebuilt from the segment", "[unit][storage][file]")
+{
+    file_harness h(R"({"segment_bytes": 4096})");
+    {
+        auto log = h.open("q/v/index");
+        for (int i = 0; i < 50; ++i) {
+            REQUIRE(log->append(batch_of(10, "m", i * 10)).ok());
+        }
+        REQUIRE(log->truncate_prefix(offset{ 15 }).ok());
+    }
+    h.stop();
+    const auto segs = h.segments("q/v/index");
+    REQUIRE(segs.size() >= 3);
+    auto index_of = [](std::filesystem::path p) { return p.replace_extension(".index"); };
+    std::filesystem::remove(index_of(segs[1]));
+    flip_byte(index_of(segs[2]), 60);
+    REQUIRE(h.start(R"({"segment_bytes": 4096})").ok());
+    auto log = h.open("q/v/index");
+    CHECK(h.logged("index rebuilt"));
+    CHECK(std::filesystem::exists(index_of(segs[1])));
+    CHECK(log->offsets().start == offset{ 15 });
+    CHECK(log->offsets().next == offset{ 500 });
+    auto all = h.read_bodies(*log, offset{ 15 });
+    REQUIRE(all.ok());
+    CHECK(*all == bodies_of(15, 485));
+}
+
+TEST_CASE("a truncated sealed segment loses only its cut records", "[unit][storage][file]")
+{
+    file_harness h(R"({"segment_bytes": 4096})");
+    {
+        auto log = h.open("q/v/cut");
+        for (int i = 0; i < 50; ++i) {
+            REQUIRE(log->append(batch_of(10, "m", i * 10)).ok());
+        }
+    }
+    h.stop();
+    const auto segs = h.segments("q/v/cut");
+    REQUIRE(segs.size() >= 3);
+    std::filesystem::resize_file(segs[1], std::filesystem::file_size(segs[1]) - 10);
+    REQUIRE(h.start(R"({"segment_bytes": 4096})").ok());
+    auto log = h.open("q/v/cut");
+    CHECK(h.logged("cut a torn tail"));
+    auto all = h.read_bodies(*log, offset{ 0 });
+    REQUIRE(all.ok());
+    // The last batch of the second segment is gone; everything before and after is there.
+    CHECK(all->size() == 490);
+    CHECK(all->front() == "m0");
+    CHECK(all->back() == "m499");
+}
