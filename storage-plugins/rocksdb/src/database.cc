@@ -1,0 +1,169 @@
+#include "database.h"
+
+#include "rocksdb_options.h"
+#include "status_mapping.h"
+
+namespace plexus::storage::rocks {
+
+namespace {
+
+/// A pool job: the work plus a reference that keeps the database alive while it runs. A named
+/// type (not a lambda) so that `work` can be taken back when the pool job cannot be allocated.
+struct pool_job
+{
+    std::shared_ptr<database> db;
+    sdk::callback<void(const sdk::status&)> work;
+    void (*finished)(database&) noexcept;
+
+    void operator()()
+    {
+        work(sdk::status());
+        work.reset(); // release what the work captured before the database may be freed
+        finished(*db);
+    }
+};
+
+} // namespace
+
+database::database(const engine_config& config, sdk::blocking_pool& pool)
+  : _config(config)
+  , _pool(&pool)
+  , _wal([this] { return to_status(_db->FlushWAL(true), "syncing the WAL"); },
+         [this](sdk::callback<void(const sdk::status&)> job) { run_blocking(std::move(job)); })
+{
+}
+
+sdk::result<std::shared_ptr<database>> database::open(const std::string& dir,
+                                                      const engine_config& config,
+                                                      sdk::blocking_pool& pool,
+                                                      rocksdb::Env* env) noexcept
+{
+    try {
+        auto options = make_database_options(config);
+        if (!options) {
+            return options.error();
+        }
+        if (env != nullptr) {
+            options->db.env = env;
+        }
+        std::shared_ptr<database> self(new database(config, pool));
+        rocksdb::DB* raw = nullptr;
+        auto s = rocksdb::DB::Open(options->db, dir, options->families, &self->_families, &raw);
+        if (!s.ok()) {
+            return to_status(s, "opening the rocksdb database in '" + dir + "'");
+        }
+        self->_db.reset(raw);
+        return self;
+    } catch (...) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory opening the rocksdb database");
+    }
+}
+
+database::~database()
+{
+    close().ignore();
+}
+
+sdk::status database::write(rocksdb::WriteBatch& batch, std::string_view what, std::string_view log, bool sync) noexcept
+{
+    if (closing()) {
+        return sdk::status(sdk::errc::unavailable, "the rocksdb engine is closed");
+    }
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    options.disableWAL = false;
+    auto s = _db->Write(options, &batch);
+    if (s.ok()) {
+        return {};
+    }
+    try {
+        std::string context(what);
+        if (!log.empty()) {
+            context.append(" '").append(log).append("'");
+        }
+        return to_status(s, context);
+    } catch (...) {
+        return to_status(s, what);
+    }
+}
+
+void database::submit(sdk::callback<void(const sdk::status&)> job) noexcept
+{
+    bool accepted = false;
+    {
+        std::lock_guard lock(_jobs_mutex);
+        if (!closing()) {
+            ++_jobs;
+            accepted = true;
+        }
+    }
+    if (!accepted) {
+        job(sdk::status(sdk::errc::unavailable, "the rocksdb engine is closed"));
+        return;
+    }
+    pool_job pj{ shared_from_this(), std::move(job), [](database& d) noexcept { d.job_finished(); } };
+    sdk::callback<void()> task;
+    try {
+        task = sdk::callback<void()>(std::move(pj));
+    } catch (...) {
+        // The job did not fit inline and its allocation failed before `pj` was moved from.
+        auto work = std::move(pj.work);
+        job_finished();
+        work(sdk::status(sdk::errc::resource_exhausted, "out of memory submitting a rocksdb job"));
+        return;
+    }
+    _pool->submit(std::move(task));
+}
+
+void database::job_finished() noexcept
+{
+    std::lock_guard lock(_jobs_mutex);
+    if (--_jobs == 0) {
+        _jobs_idle.notify_all();
+    }
+}
+
+sdk::status database::close() noexcept
+{
+    {
+        std::unique_lock lock(_jobs_mutex);
+        if (_closed) {
+            return _close_status;
+        }
+        _closing.store(true, std::memory_order_release);
+        _jobs_idle.wait(lock, [this] { return _jobs == 0; });
+        _closed = true;
+    }
+    if (!_db) {
+        return {};
+    }
+    // Durable first; the memtable flush only shortens the next start's WAL replay.
+    sdk::status st = to_status(_db->FlushWAL(true), "syncing the WAL at close");
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flush.allow_write_stall = true;
+    _db->Flush(flush, _families).PermitUncheckedError();
+    for (auto* cf : _families) {
+        _db->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+    }
+    _families.clear();
+    auto closed = _db->Close();
+    if (st.ok()) {
+        st = to_status(closed, "closing the rocksdb database");
+    }
+    _db.reset();
+    _close_status = st;
+    return st;
+}
+
+sdk::status database::flush_memtables() noexcept
+{
+    if (closing()) {
+        return sdk::status(sdk::errc::unavailable, "the rocksdb engine is closed");
+    }
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    return to_status(_db->Flush(flush, _families), "flushing the memtables");
+}
+
+} // namespace plexus::storage::rocks

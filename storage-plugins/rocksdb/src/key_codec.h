@@ -1,0 +1,71 @@
+// How the engine lays out its keys and small values in RocksDB.
+//
+//   logs        (id, offset)            → record value (record_value.h)
+//   time_index  (id, running max ts)    → offset after the record that was indexed
+//   log_meta    log name                → (id, start offset)
+//   metadata    the kv_store's own keys → its values
+//
+// A log is known by a numeric id (assigned at creation, kept in log_meta) rather than its name,
+// so its keys are short and fixed-width. Ids, offsets and timestamps are written big-endian (a
+// timestamp with its sign bit flipped) so that RocksDB's bytewise order is (log, offset) and
+// (log, timestamp) order: a log's records are one contiguous key range, iterated in offset order
+// and dropped with one DeleteRange.
+#pragma once
+
+#include "plexus/sdk/strong_types.h"
+
+#include <rocksdb/slice.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace plexus::storage::rocks {
+
+/// A log's number inside the engine. 0 is never assigned.
+using log_id = sdk::named_type<std::uint64_t, struct log_id_tag>;
+
+/// A 16-byte key: a log id followed by a 64-bit position (an offset or a timestamp).
+class fixed_key
+{
+  public:
+    static constexpr std::size_t size = 16;
+
+    /// The `logs` key of record `o` of log `id`.
+    static fixed_key record(log_id id, sdk::offset o) noexcept;
+    /// The `time_index` key of log `id` at running maximum timestamp `ts`.
+    static fixed_key index(log_id id, sdk::timestamp_ms ts) noexcept;
+    /// Below every key of `id` in `logs` and `time_index` (offset 0 and the smallest
+    /// timestamp both encode as zero bytes).
+    static fixed_key first_of(log_id id) noexcept;
+    /// Above every key of `id`: the first key of the next id. Use as an exclusive bound.
+    static fixed_key past(log_id id) noexcept { return first_of(id + 1); }
+
+    rocksdb::Slice slice() const noexcept { return { _bytes, size }; }
+
+  private:
+    char _bytes[size];
+};
+
+/// The offset in a `logs` key when the key belongs to `id`.
+std::optional<sdk::offset> offset_of_record_key(const rocksdb::Slice& key, log_id id) noexcept;
+/// The timestamp in a `time_index` key when the key belongs to `id`.
+std::optional<sdk::timestamp_ms> timestamp_of_index_key(const rocksdb::Slice& key, log_id id) noexcept;
+
+/// A `time_index` value: the offset just after the indexed record.
+std::string encode_index_value(sdk::offset after);
+std::optional<sdk::offset> decode_index_value(const rocksdb::Slice& value) noexcept;
+
+/// A log's `log_meta` entry. Its presence is what makes the log exist (an empty log has no
+/// records but still lists and reopens).
+struct log_meta
+{
+    log_id id;
+    sdk::offset start{ 0 };
+};
+
+std::string encode_log_meta(const log_meta& m);
+/// nullopt when the value is not a log_meta this version writes.
+std::optional<log_meta> decode_log_meta(const rocksdb::Slice& value) noexcept;
+
+} // namespace plexus::storage::rocks

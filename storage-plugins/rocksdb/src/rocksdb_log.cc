@@ -1,0 +1,349 @@
+#include "rocksdb_log.h"
+
+#include "log_reader.h"
+#include "record_value.h"
+#include "status_mapping.h"
+
+#include <algorithm>
+#include <iterator>
+#include <new>
+#include <string>
+
+namespace plexus::storage::rocks {
+
+namespace {
+
+/// A truncation of up to this many records writes point deletes; a longer one one range
+/// tombstone. Queues truncate often and by little (each acknowledged prefix), and many small
+/// range tombstones slow every read of RocksDB 7.8's memtable; retention drops much at once.
+constexpr std::int64_t point_delete_limit = 64;
+
+/// Posts `task` to the owner shard. Should the task not fit in memory it runs here instead:
+/// under memory exhaustion a completion on the wrong thread beats one that never comes.
+template<class Task>
+void post_to(sdk::executor& owner, Task&& task) noexcept
+{
+    sdk::callback<void()> posted;
+    try {
+        posted = sdk::callback<void()>(std::forward<Task>(task));
+    } catch (...) {
+        task(); // callback allocates before it moves: `task` is intact
+        return;
+    }
+    owner.post(std::move(posted));
+}
+
+sdk::status closed_status()
+{
+    return sdk::status(sdk::errc::unavailable, "the rocksdb engine is closed");
+}
+
+} // namespace
+
+log_core::log_core(std::shared_ptr<database> db, std::string name, log_id id, sdk::executor& owner) noexcept
+  : _db(std::move(db))
+  , _name(std::move(name))
+  , _id(id)
+  , _owner(&owner)
+{
+}
+
+sdk::status log_core::recover(sdk::offset start) noexcept
+{
+    if (_db->closing()) {
+        return closed_status();
+    }
+    auto r = recover_log(*_db, _id, start);
+    if (!r) {
+        return r.error();
+    }
+    _start = start;
+    _next = r->next;
+    // What is on disk when the log opens is what a restart keeps.
+    _committed = _next;
+    _begin_bytes = r->begin_bytes;
+    _end_bytes = r->end_bytes;
+    _max_timestamp = r->max_timestamp;
+    _bytes_since_index = r->bytes_since_index;
+    _index_floor = r->index_floor;
+    return {};
+}
+
+sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) noexcept
+{
+    try {
+        if (_db->closing()) {
+            return closed_status();
+        }
+        const auto& records = batch.records;
+        if (records.empty()) {
+            return sdk::offset_range{ _next, _next - 1 };
+        }
+        for (const auto& m : records) {
+            if (!m) {
+                return sdk::status(sdk::errc::invalid_argument, "record batch holds a null message");
+            }
+        }
+        // Stage everything in locals and the batch; the log changes only once RocksDB took it.
+        rocksdb::WriteBatch wb;
+        const std::uint64_t interval = _db->config().time_index_interval_bytes;
+        std::uint64_t bytes = _end_bytes;
+        std::uint64_t since_index = _bytes_since_index;
+        auto max_ts = _max_timestamp;
+        auto floor = _index_floor;
+        sdk::offset o = _next;
+        for (const auto& m : records) {
+            const std::uint64_t size = m->size_bytes();
+            encode_record_value(*m, bytes, _value);
+            if (auto s = wb.Put(_db->logs(), fixed_key::record(_id, o).slice(), _value); !s.ok()) {
+                return to_status(s, "staging a record of log '" + _name + "'");
+            }
+            bytes += size;
+            since_index += size;
+            if (!max_ts || m->timestamp > *max_ts) {
+                max_ts = m->timestamp;
+            }
+            ++o;
+            if (since_index >= interval) {
+                if (auto s = wb.Put(_db->time_index(), fixed_key::index(_id, *max_ts).slice(), encode_index_value(o));
+                    !s.ok()) {
+                    return to_status(s, "staging a time index entry of log '" + _name + "'");
+                }
+                since_index = 0;
+                if (!floor) {
+                    floor = max_ts;
+                }
+            }
+        }
+        if (auto st = _db->write(wb, "appending to log", _name); !st.ok()) {
+            return st; // disk full is resource_exhausted; nothing was applied
+        }
+        const sdk::offset first = _next;
+        _next = o;
+        _end_bytes = bytes;
+        _bytes_since_index = since_index;
+        _max_timestamp = max_ts;
+        _index_floor = floor;
+        ++_write_seq;
+        switch (_db->config().fsync) {
+            case fsync_policy::none:
+                _committed = _next;
+                break;
+            case fsync_policy::always:
+                if (!_sync_running) {
+                    start_sync();
+                }
+                break;
+            case fsync_policy::batch:
+                break;
+        }
+        return sdk::offset_range{ first, _next - 1 };
+    } catch (const std::bad_alloc&) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to log '" + _name + "'");
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "appending to log '" + _name + "' failed");
+    }
+}
+
+void log_core::flush(flush_done done) noexcept
+{
+    if (_db->config().fsync == fsync_policy::none) {
+        _committed = _next; // nothing is ever synced while running; the promise is the WAL write
+        done(_committed);
+        return;
+    }
+    if (_durable_seq == _write_seq) {
+        done(_committed); // every write is covered by a finished sync: committed == next
+        return;
+    }
+    try {
+        _waiting.reserve(_waiting.size() + 1); // the only step that can fail; `done` stays ours
+    } catch (...) {
+        done(sdk::status(sdk::errc::resource_exhausted, "out of memory waiting for a flush of log '" + _name + "'"));
+        return;
+    }
+    _waiting.push_back(flush_waiter{ _write_seq, std::move(done) });
+    if (!_sync_running) {
+        start_sync();
+    }
+}
+
+void log_core::start_sync() noexcept
+{
+    _sync_running = true;
+    _sync_seq = _write_seq;
+    _sync_target = _next;
+    // The group commit calls back on a pool thread; the result goes back to the owner shard.
+    _db->sync_wal([self = shared_from_this()](sdk::status st) mutable {
+        auto& owner = *self->_owner;
+        post_to(owner, [self = std::move(self), st = std::move(st)]() { self->on_synced(st); });
+    });
+}
+
+void log_core::on_synced(const sdk::status& st) noexcept
+{
+    _sync_running = false;
+    if (st.ok()) {
+        _durable_seq = _sync_seq;
+        if (_sync_target > _committed) {
+            _committed = _sync_target;
+        }
+    }
+    // Waiters whose writes the sync covered complete (with its failure, if it failed); the
+    // others wait for the next one. Requeue before calling anyone: a completion may call
+    // flush() again.
+    std::vector<flush_waiter> all;
+    all.swap(_waiting);
+    const auto later =
+      std::stable_partition(all.begin(), all.end(), [this](const flush_waiter& w) { return w.write_seq <= _sync_seq; });
+    try {
+        _waiting.reserve(static_cast<std::size_t>(all.end() - later)); // only this can fail
+        std::move(later, all.end(), std::back_inserter(_waiting));
+        all.erase(later, all.end());
+    } catch (...) {
+        // out of memory: the later waiters stay in `all` and fail below
+    }
+    for (auto& w : all) {
+        if (w.write_seq > _sync_seq) {
+            w.done(
+              sdk::status(sdk::errc::resource_exhausted, "out of memory waiting for a flush of log '" + _name + "'"));
+        } else if (st.ok()) {
+            w.done(_committed);
+        } else {
+            w.done(st);
+        }
+    }
+    const bool more_wanted =
+      !_waiting.empty() || (st.ok() && _db->config().fsync == fsync_policy::always && _durable_seq < _write_seq);
+    if (!_sync_running && more_wanted) {
+        start_sync();
+    }
+}
+
+void log_core::read(sdk::offset from,
+                    std::size_t max_bytes,
+                    sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept
+{
+    if (_db->closing()) {
+        done(closed_status());
+        return;
+    }
+    if (from < _start) {
+        done(sdk::status(sdk::errc::not_found,
+                         "offset " + std::to_string(from()) + " is below the start " + std::to_string(_start()) +
+                           " of log '" + _name + "'"));
+        return;
+    }
+    if (from >= _next) {
+        sdk::record_batch empty;
+        empty.base_offset = from;
+        done(std::move(empty));
+        return;
+    }
+    _db->run_blocking([db = _db, id = _id, from, end = _next, max_bytes, owner = _owner, done = std::move(done)](
+                        const sdk::status& st) mutable {
+        if (!st.ok()) {
+            done(st); // refused inline, on the owner shard
+            return;
+        }
+        auto r = read_records(*db, id, from, end, max_bytes);
+        post_to(*owner, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    });
+}
+
+void log_core::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
+{
+    if (_db->closing()) {
+        done(closed_status());
+        return;
+    }
+    if (_start >= _next) {
+        done(_next);
+        return;
+    }
+    _db->run_blocking([db = _db, id = _id, start = _start, end = _next, ts, owner = _owner, done = std::move(done)](
+                        const sdk::status& st) mutable {
+        if (!st.ok()) {
+            done(st);
+            return;
+        }
+        auto r = find_offset_for_timestamp(*db, id, start, end, ts);
+        post_to(*owner, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    });
+}
+
+sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
+{
+    try {
+        if (_db->closing()) {
+            return closed_status();
+        }
+        if (new_start <= _start) {
+            return {};
+        }
+        if (new_start > _next) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "cannot truncate log '" + _name + "' to offset " + std::to_string(new_start()) +
+                                 ": it ends at " + std::to_string(_next()));
+        }
+        rocksdb::WriteBatch wb;
+        rocksdb::Status s;
+        if (new_start - _start <= point_delete_limit) {
+            for (sdk::offset o = _start; o < new_start && s.ok(); ++o) {
+                s = wb.Delete(_db->logs(), fixed_key::record(_id, o).slice());
+            }
+        } else {
+            s = wb.DeleteRange(
+              _db->logs(), fixed_key::record(_id, _start).slice(), fixed_key::record(_id, new_start).slice());
+        }
+        // The size below the new start: the first kept record says where it begins.
+        std::uint64_t begin = _end_bytes;
+        if (new_start < _next) {
+            auto header = read_record_header(*_db, _id, new_start);
+            if (!header) {
+                return header.error();
+            }
+            if (!*header) {
+                return sdk::status(sdk::errc::corruption,
+                                   "log '" + _name + "': record " + std::to_string(new_start()) + " is missing");
+            }
+            begin = (*header)->begin_bytes;
+        }
+        auto dead = find_dead_index_entries(*_db, _id, _index_floor, new_start);
+        if (!dead) {
+            return dead.error();
+        }
+        for (auto ts : dead->keys) {
+            if (s.ok()) {
+                s = wb.Delete(_db->time_index(), fixed_key::index(_id, ts).slice());
+            }
+        }
+        if (s.ok()) {
+            s = wb.Put(_db->log_meta(), _name, encode_log_meta(log_meta{ _id, new_start }));
+        }
+        if (!s.ok()) {
+            return to_status(s, "staging the truncation of log '" + _name + "'");
+        }
+        if (auto st = _db->write(wb, "truncating log", _name); !st.ok()) {
+            return st;
+        }
+        _start = new_start;
+        _begin_bytes = begin;
+        if (dead->first_live) {
+            _index_floor = dead->first_live;
+        } else if (!dead->keys.empty()) {
+            _index_floor = dead->keys.back();
+        }
+        ++_write_seq;
+        if (_db->config().fsync == fsync_policy::always && !_sync_running) {
+            start_sync();
+        }
+        return {};
+    } catch (const std::bad_alloc&) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory truncating log '" + _name + "'");
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "truncating log '" + _name + "' failed");
+    }
+}
+
+} // namespace plexus::storage::rocks

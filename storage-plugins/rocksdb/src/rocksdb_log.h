@@ -1,0 +1,146 @@
+// A log of the RocksDB engine: its records are the `logs` keys (id, offset) → record value.
+//
+// append() writes one WriteBatch through the WAL without syncing it: the records are readable
+// at once and become durable when a WAL sync covers them. flush() asks the engine's group
+// commit for such a sync (one per log at a time; the engine shares each sync between every
+// log and the metadata store), and completes on the owner shard. Reads and timestamp searches
+// run on the blocking pool and complete on the owner shard; a request that needs no I/O (below
+// start, at the end, nothing to sync) completes inline, as the SDK allows.
+//
+// offset_for_timestamp() uses a sparse time index: after every `time_index_interval_bytes` of
+// records, an entry (running maximum timestamp → offset after the record). Every record
+// before the offset of the last entry whose maximum is below ts is older than ts, so the
+// search reads one index key and then scans record headers from there: about one interval
+// when timestamps grow, as producers' clocks do. truncate_prefix() drops the entries it
+// makes useless.
+//
+// Threading: a log_core belongs to its owner shard and never locks. Pool jobs copy what they
+// need; completions hold the core by shared_ptr, so a handle may close while they run.
+#pragma once
+
+#include "database.h"
+#include "key_codec.h"
+#include "rocksdb_config.h"
+
+#include "plexus/sdk/storage.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::storage::rocks {
+
+/// The engine's record of one log; the open flag makes a second handle fail with `locked`.
+struct log_slot
+{
+    explicit log_slot(log_id i) noexcept
+      : id(i)
+    {
+    }
+    const log_id id;
+    std::atomic<bool> open{ false };
+
+    /// False when a handle is open already.
+    bool try_open() noexcept { return !open.exchange(true, std::memory_order_acq_rel); }
+    void close() noexcept { open.store(false, std::memory_order_release); }
+};
+
+class log_core : public std::enable_shared_from_this<log_core>
+{
+  public:
+    log_core(std::shared_ptr<database> db, std::string name, log_id id, sdk::executor& owner) noexcept;
+
+    /// Loads next, the byte counts and the time-index state from the log's keys.
+    sdk::status recover(sdk::offset start) noexcept;
+
+    sdk::result<sdk::offset_range> append(const sdk::record_batch& batch) noexcept;
+    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
+    void read(sdk::offset from,
+              std::size_t max_bytes,
+              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept;
+    void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
+    sdk::status truncate_prefix(sdk::offset new_start) noexcept;
+    sdk::log_offsets offsets() const noexcept { return { _start, _next, _committed }; }
+    std::uint64_t size_bytes() const noexcept { return _end_bytes - _begin_bytes; }
+
+  private:
+    using flush_done = sdk::callback<void(sdk::result<sdk::offset>)>;
+    struct flush_waiter
+    {
+        std::uint64_t write_seq; ///< the writes it waits for: those numbered up to this
+        flush_done done;
+    };
+
+    void start_sync() noexcept;
+    void on_synced(const sdk::status& st) noexcept;
+
+    std::shared_ptr<database> _db;
+    std::string _name;
+    log_id _id;
+    sdk::executor* _owner;
+
+    sdk::offset _start{ 0 };
+    sdk::offset _next{ 0 };
+    sdk::offset _committed{ 0 };
+    std::uint64_t _begin_bytes = 0; ///< cumulative size_bytes() before _start
+    std::uint64_t _end_bytes = 0;   ///< cumulative size_bytes() before _next
+
+    // Time index (see above).
+    std::optional<sdk::timestamp_ms> _max_timestamp;
+    std::uint64_t _bytes_since_index = 0;
+    std::optional<sdk::timestamp_ms> _index_floor; ///< no live entry below it
+
+    // Durability. Every successful write (append, truncate) takes the next number; a sync
+    // covers the writes numbered up to what it captured when it started.
+    std::uint64_t _write_seq = 0;
+    std::uint64_t _durable_seq = 0;
+    bool _sync_running = false;
+    std::uint64_t _sync_seq = 0;   ///< of the running sync
+    sdk::offset _sync_target{ 0 }; ///< next when the running sync started
+    std::vector<flush_waiter> _waiting;
+
+    std::string _value; ///< reused encode buffer
+};
+
+/// The sdk::log handle: forwards to the core and gives the slot back when it closes.
+class rocksdb_log final : public sdk::log
+{
+  public:
+    rocksdb_log(std::shared_ptr<log_core> core, std::shared_ptr<log_slot> slot) noexcept
+      : _core(std::move(core))
+      , _slot(std::move(slot))
+    {
+    }
+    ~rocksdb_log() override { _slot->close(); }
+    rocksdb_log(const rocksdb_log&) = delete;
+    rocksdb_log& operator=(const rocksdb_log&) = delete;
+
+    sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept override
+    {
+        return _core->append(batch); // records are encoded into the WriteBatch, not kept
+    }
+    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override { _core->flush(std::move(done)); }
+    void read(sdk::offset from,
+              std::size_t max_bytes,
+              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override
+    {
+        _core->read(from, max_bytes, std::move(done));
+    }
+    void offset_for_timestamp(sdk::timestamp_ms ts,
+                              sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override
+    {
+        _core->offset_for_timestamp(ts, std::move(done));
+    }
+    sdk::status truncate_prefix(sdk::offset new_start) noexcept override { return _core->truncate_prefix(new_start); }
+    sdk::log_offsets offsets() const noexcept override { return _core->offsets(); }
+    std::uint64_t size_bytes() const noexcept override { return _core->size_bytes(); }
+
+  private:
+    std::shared_ptr<log_core> _core;
+    std::shared_ptr<log_slot> _slot;
+};
+
+} // namespace plexus::storage::rocks
