@@ -1,6 +1,6 @@
 #include "record_codec.h"
 
-#include "varint.h"
+#include "plexus/sdk/field_codec.h"
 
 #include <cstring>
 #include <limits>
@@ -8,34 +8,21 @@
 
 namespace plexus::storage {
 
+using sdk::put_headers;
+using sdk::put_string;
+using sdk::put_varint;
+using sdk::read_headers;
+using sdk::zigzag;
+
 namespace {
 
 constexpr std::uint8_t record_format_v1 = 1;
-
-enum header_tag : std::uint8_t
-{
-    tag_none = 0,
-    tag_bool = 1,
-    tag_int = 2,
-    tag_double = 3,
-    tag_string = 4,
-};
 
 enum property_flags : std::uint8_t
 {
     flag_persistent = 1,
     flag_has_ttl = 2,
 };
-
-std::uint64_t zigzag(std::int64_t v) noexcept
-{
-    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-
-std::int64_t unzigzag(std::uint64_t v) noexcept
-{
-    return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
 
 void encode_fields(const sdk::message& m, std::string& out)
 {
@@ -61,100 +48,36 @@ void encode_fields(const sdk::message& m, std::string& out)
         put_varint(out, zigzag(*p.ttl_ms));
     }
     out.push_back(static_cast<char>(p.priority));
-    put_varint(out, m.headers_.size());
-    for (const auto& h : m.headers_) {
-        put_string(out, h.key);
-        if (const auto* b = std::get_if<bool>(&h.value)) {
-            out.push_back(static_cast<char>(tag_bool));
-            out.push_back(*b ? 1 : 0);
-        } else if (const auto* i = std::get_if<std::int64_t>(&h.value)) {
-            out.push_back(static_cast<char>(tag_int));
-            put_varint(out, zigzag(*i));
-        } else if (const auto* d = std::get_if<double>(&h.value)) {
-            out.push_back(static_cast<char>(tag_double));
-            char raw[8];
-            std::memcpy(raw, d, 8);
-            out.append(raw, 8);
-        } else if (const auto* s = std::get_if<std::string>(&h.value)) {
-            out.push_back(static_cast<char>(tag_string));
-            put_string(out, *s);
-        } else {
-            out.push_back(static_cast<char>(tag_none));
-        }
-    }
+    put_headers(out, m.headers_);
     put_varint(out, m.body.size());
     m.body.for_each_fragment([&](const sdk::bytes& f) { out.append(f.as_string_view()); });
 }
 
-/// Reads fields from [pos, end) of a slab; every read checks bounds and latches failure.
-class field_reader
+/// Reads the fields of one record in [pos, end) of a slab; the body is shared, not copied.
+class record_reader : public sdk::field_reader
 {
   public:
-    field_reader(const sdk::bytes& slab, std::size_t pos, std::size_t end) noexcept
-      : _slab(slab)
-      , _p(reinterpret_cast<const unsigned char*>(slab.data()))
-      , _pos(pos)
-      , _end(end)
+    record_reader(const sdk::bytes& slab, std::size_t pos, std::size_t end) noexcept
+      : field_reader(slab.as_string_view().substr(0, end), pos)
+      , _slab(slab)
     {
     }
-    bool ok() const noexcept { return _ok; }
-    std::size_t pos() const noexcept { return _pos; }
-
-    std::uint64_t varint() noexcept
-    {
-        std::size_t pos = _pos;
-        auto v = read_varint(std::string_view(reinterpret_cast<const char*>(_p), _end), pos);
-        if (!v) {
-            _ok = false;
-            return 0;
-        }
-        _pos = pos;
-        return *v;
-    }
-    std::uint8_t u8() noexcept
-    {
-        if (_pos >= _end) {
-            _ok = false;
-            return 0;
-        }
-        return _p[_pos++];
-    }
-    std::string_view raw(std::uint64_t n) noexcept
-    {
-        if (n > _end - _pos) {
-            _ok = false;
-            return {};
-        }
-        std::string_view s(reinterpret_cast<const char*>(_p + _pos), n);
-        _pos += n;
-        return s;
-    }
-    std::string string() { return std::string(raw(varint())); }
     sdk::bytes shared(std::uint64_t n) noexcept
     {
-        if (n > _end - _pos) {
-            _ok = false;
-            return {};
-        }
-        auto b = _slab.share(_pos, n);
-        _pos += n;
-        return b;
+        const auto at = pos();
+        return raw(n).size() == n && ok() ? _slab.share(at, n) : sdk::bytes{};
     }
 
   private:
     const sdk::bytes& _slab;
-    const unsigned char* _p;
-    std::size_t _pos;
-    std::size_t _end;
-    bool _ok = true;
 };
 
-bool decode_fields(field_reader& r, sdk::message& m)
+bool decode_fields(record_reader& r, sdk::message& m)
 {
     if (r.u8() != record_format_v1) {
         return false;
     }
-    m.timestamp = sdk::timestamp_ms(unzigzag(r.varint()));
+    m.timestamp = sdk::timestamp_ms(r.signed_varint());
     m.exchange = r.string();
     m.routing_key = r.string();
     m.key = r.string();
@@ -172,41 +95,11 @@ bool decode_fields(field_reader& r, sdk::message& m)
     const std::uint8_t flags = r.u8();
     p.persistent = (flags & flag_persistent) != 0;
     if ((flags & flag_has_ttl) != 0) {
-        p.ttl_ms = unzigzag(r.varint());
+        p.ttl_ms = r.signed_varint();
     }
     p.priority = r.u8();
-    const std::uint64_t header_count = r.varint();
-    if (!r.ok() || header_count > std::numeric_limits<std::uint32_t>::max()) {
+    if (!read_headers(r, m.headers_)) {
         return false;
-    }
-    for (std::uint64_t i = 0; i < header_count && r.ok(); ++i) {
-        sdk::header h;
-        h.key = r.string();
-        switch (r.u8()) {
-            case tag_none:
-                break;
-            case tag_bool:
-                h.value = r.u8() != 0;
-                break;
-            case tag_int:
-                h.value = unzigzag(r.varint());
-                break;
-            case tag_double: {
-                double d = 0;
-                auto raw = r.raw(8);
-                if (raw.size() == 8) {
-                    std::memcpy(&d, raw.data(), 8);
-                }
-                h.value = d;
-                break;
-            }
-            case tag_string:
-                h.value = r.string();
-                break;
-            default:
-                return false;
-        }
-        m.headers_.push_back(std::move(h));
     }
     m.body = sdk::buffer_chain(r.shared(r.varint()));
     return r.ok();
@@ -238,13 +131,13 @@ sdk::status decode_records(const sdk::bytes& slab,
         }
         out.reserve(out.size() + count);
         for (std::size_t i = 0; i < count; ++i) {
-            field_reader length_reader(slab, pos, end);
+            record_reader length_reader(slab, pos, end);
             const std::uint64_t length = length_reader.varint();
             if (!length_reader.ok() || length > end - length_reader.pos()) {
                 return sdk::status(sdk::errc::corruption, "record " + std::to_string(i) + " is truncated");
             }
             const std::size_t record_end = length_reader.pos() + length;
-            field_reader r(slab, length_reader.pos(), record_end);
+            record_reader r(slab, length_reader.pos(), record_end);
             auto m = std::make_shared<sdk::message>();
             if (!decode_fields(r, *m) || r.pos() != record_end) {
                 return sdk::status(sdk::errc::corruption, "record " + std::to_string(i) + " is malformed");

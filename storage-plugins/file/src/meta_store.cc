@@ -1,7 +1,7 @@
 #include "meta_store.h"
 
 #include "crc32c.h"
-#include "varint.h"
+#include "plexus/sdk/field_codec.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -9,6 +9,11 @@
 #include <cstring>
 
 namespace plexus::storage::file {
+
+using sdk::put_string;
+using sdk::put_varint;
+using sdk::read_string;
+using sdk::read_varint;
 
 namespace {
 
