@@ -59,6 +59,10 @@ bool broker_process::start(std::chrono::milliseconds deadline)
 {
     auto config = _dir.path / "plexus.yaml";
     auto ports = _dir.path / "ports.json";
+    std::error_code ec;
+    fs::remove(ports, ec); // an earlier run's
+    _ports.clear();
+    _startup_exit = -1;
     {
         std::ofstream out(config);
         out << "data_dir: \"" << (_dir.path / "data").string() << "\"\n"
@@ -92,6 +96,7 @@ bool broker_process::start(std::chrono::milliseconds deadline)
           int status = 0;
           if (::waitpid(_pid, &status, WNOHANG) == _pid) {
               _pid = -1; // exited early
+              _startup_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
               return true;
           }
           return fs::exists(ports);
@@ -135,12 +140,37 @@ int broker_process::stop(std::chrono::milliseconds deadline)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void broker_process::kill()
+{
+    if (_pid <= 0) {
+        return;
+    }
+    ::kill(_pid, SIGKILL);
+    int status = 0;
+    ::waitpid(_pid, &status, 0);
+    _pid = -1;
+}
+
 std::string broker_process::log() const
 {
     std::ifstream in(_dir.path / "plexusd.log");
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+process_result run_plexusctl(const broker_process& b, std::vector<std::string> args)
+{
+#ifdef PLEXUS_TEST_PLEXUSCTL
+    args.insert(args.begin(), { PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(b.port("admin")) });
+    return run_process(args, std::chrono::seconds(20));
+#else
+    (void)b;
+    (void)args;
+    process_result r;
+    r.spawn_error = "plexusctl is not built";
+    return r;
+#endif
 }
 
 } // namespace plexus::tests

@@ -262,7 +262,8 @@ sdk::result<sdk::publish_ack> admin_service::publish(const std::string& vhost,
     sdk::publish_request req;
     req.vhost = vhost;
     req.msg = std::move(msg);
-    req.level = sdk::ack_level::stored;
+    // A persistent message is answered once durable, as an AMQP confirm would be.
+    req.level = props.persistent ? sdk::ack_level::durable : sdk::ack_level::stored;
     using R = sdk::result<sdk::publish_ack>;
     return call_facade<R>(_facade, [req = std::move(req)](sdk::kernel& k, auto done) mutable {
         k.publish(std::move(req), std::move(done));

@@ -33,7 +33,7 @@ struct broker_config
     std::string admin_host = "127.0.0.1";
     std::uint16_t admin_port = 15672;
 
-    std::string default_storage = "memory";
+    std::string default_storage = "file";
     std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
     std::map<std::string, std::string> routing_types;   ///< router plugin name -> config JSON
     std::vector<listener_config> listeners;

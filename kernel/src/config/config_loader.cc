@@ -346,6 +346,8 @@ broker_config convert(const YAML::Node& root)
         }
         if (auto n = storage["default"]) {
             c.default_storage = as_string(n, "storage.default");
+        } else if (c.storage_engines.size() == 1) {
+            c.default_storage = c.storage_engines.begin()->first; // the only engine there is
         }
     }
     if (c.storage_engines.empty()) {
@@ -406,8 +408,8 @@ data_dir: ./data
 log: { level: info }
 admin: { enabled: true, host: 127.0.0.1, port: 15672 }
 storage:
-  default: memory
-  engines: { memory: {} }
+  default: file
+  engines: { file: {}, memory: {}, rocksdb: {} }
 routing:
   types: { direct: {}, fanout: {}, topic: {}, headers: {} }
 )";

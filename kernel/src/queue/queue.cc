@@ -268,6 +268,7 @@ void queue::get(bool auto_ack, sdk::callback<void(std::optional<sdk::fetched_mes
         append_pending(); // a get right after a publish on this shard sees it
     }
     serve_gets();
+    trim_log(); // an auto-acked get settles at once: its record may go (and stay gone on restart)
 }
 
 sdk::result<std::uint64_t> queue::add_consumer(const consumer_options& options, std::shared_ptr<subscriber_link> link)

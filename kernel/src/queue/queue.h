@@ -55,6 +55,7 @@ struct queue_options
     std::uint64_t owner = 0; ///< connection of an exclusive queue
     bool single_active_consumer = false;
     std::string storage;
+    sdk::headers arguments; ///< as declared (x-message-ttl, …); stored with a durable queue
 };
 
 struct consumer_options

@@ -72,6 +72,15 @@ class broker_impl final : public broker
                 return st;
             }
         }
+        {
+            auto promise = std::make_shared<std::promise<sdk::status>>();
+            auto fut = promise->get_future();
+            _core.run_control(
+              [this, promise]() -> awaitable<void> { promise->set_value(co_await _core.restore_definitions()); });
+            if (auto st = fut.get(); !st.ok()) {
+                return st;
+            }
+        }
         _core.start_retention_timers();
         const auto& listeners = _core.config().listeners;
         for (std::size_t i = 0; i < listeners.size(); ++i) {

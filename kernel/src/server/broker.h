@@ -2,7 +2,7 @@
 // per-shard kernel facades, the protocol listeners and the admin API (served over HTTP by
 // plexusd's startup code, not by the broker). plexusd's main() builds one.
 //
-// Lifecycle: create() (engines created, definitions recovered) → start() (shards run,
+// Lifecycle: create() (engines created) → start() (shards run, definitions restored,
 // listeners bound) → serve → stop(grace) (stop accepting, drain, flush) → destructor.
 // create/start/stop are called from the main thread only.
 #pragma once
@@ -33,8 +33,9 @@ class broker
                                                        log_registry& logs);
     virtual ~broker() = default;
 
-    /// Starts the shards and binds every listener; errc::unavailable names the address that
-    /// could not be bound.
+    /// Starts the shards, re-creates the stored definitions and binds every listener;
+    /// errc::unavailable names the address that could not be bound, corruption or
+    /// precondition_failed the stored definition that could not be restored.
     virtual sdk::status start() = 0;
     /// Stops accepting, gives connections `grace` to finish, flushes every log and engine.
     virtual void stop(std::chrono::milliseconds grace) = 0;

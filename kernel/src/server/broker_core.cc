@@ -1,5 +1,8 @@
 #include "kernel/src/server/broker_core.h"
 
+#include "kernel/src/server/definition_codec.h"
+
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -8,6 +11,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 
 namespace plexus::kernel {
 
@@ -67,6 +71,25 @@ std::string header_string(const sdk::headers& h, std::string_view key)
     }
     return {};
 }
+
+std::string queue_log_name(std::string_view vhost, std::string_view name)
+{
+    return fmt::format("q/{}/{}", vhost, name);
+}
+
+std::string partition_log_name(std::string_view vhost, std::string_view stream, std::int32_t partition)
+{
+    return fmt::format("s/{}/{}/{}", vhost, stream, partition);
+}
+
+/// The exchanges every vhost has: re-created with the vhost, never stored, and (as in
+/// RabbitMQ) names a client may not declare.
+bool builtin_exchange_name(std::string_view name)
+{
+    return name.empty() || name.starts_with("amq.");
+}
+
+using kv_write = sdk::kv_store::write;
 
 std::string inequivalent(std::string_view arg, std::string_view what, bool received, bool current)
 {
@@ -202,6 +225,49 @@ sdk::result<std::unique_ptr<sdk::router>> broker_core::make_router(const sdk::ex
     return factory->create(rs);
 }
 
+awaitable<status> broker_core::persist(std::vector<kv_write> writes)
+{
+    if (_restoring || writes.empty()) {
+        co_return status{};
+    }
+    auto* store = &engine(_config.default_storage)->metadata();
+    auto* home = &_shards.context(0);
+    auto initiation = [store, home, &writes](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        store->apply(std::move(writes), [shared, home](status st) {
+            boost::asio::post(*home, [shared, st]() mutable { std::move (*shared)(st); });
+        });
+    };
+    auto st = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(status)>(
+      initiation, boost::asio::use_awaitable);
+    if (!st.ok()) {
+        PLEXUS_LOG(_log, error, "cannot store definitions: {}", st.to_string());
+    }
+    co_return st;
+}
+
+awaitable<status> broker_core::persist_one(std::string key, std::optional<std::string> value)
+{
+    // Built here, not as an initializer list in the caller's co_await: GCC 12 cannot keep an
+    // initializer list's array in a coroutine frame (ADR 0007).
+    std::vector<kv_write> writes;
+    writes.push_back({ std::move(key), std::move(value) });
+    co_return co_await persist(std::move(writes));
+}
+
+bool broker_core::binding_is_durable(const vhost_def& vh, const sdk::binding_spec& spec) const
+{
+    auto ex = vh.exchanges.find(spec.exchange);
+    if (ex == vh.exchanges.end() || !ex->second.spec.durable) {
+        return false;
+    }
+    if (spec.destination_is_stream) {
+        return true; // streams are always durable
+    }
+    auto q = vh.queues.find(spec.destination);
+    return q != vh.queues.end() && q->second.options.durable && !q->second.options.exclusive;
+}
+
 // ---- vhosts ------------------------------------------------------------------------------
 
 awaitable<status> broker_core::declare_vhost(std::string name)
@@ -211,6 +277,9 @@ awaitable<status> broker_core::declare_vhost(std::string name)
     }
     if (_catalog.count(name) != 0) {
         co_return status{};
+    }
+    if (auto st = co_await persist_one(definition_keys::vhost(name), std::string()); !st.ok()) {
+        co_return st;
     }
     _catalog.emplace(name, vhost_def{});
     const std::function<void(unsigned, shard_state&)> for_each_shard_2 = [name](unsigned, shard_state& s) {
@@ -259,6 +328,19 @@ awaitable<status> broker_core::delete_vhost(std::string name)
     }
     for (const auto& s : streams) {
         (co_await delete_stream(name, s)).ignore();
+    }
+    std::vector<kv_write> forget;
+    for (const auto& prefix : definition_keys::of_vhost(name)) {
+        auto rows = engine(_config.default_storage)->metadata().scan(prefix);
+        if (!rows) {
+            co_return rows.error();
+        }
+        for (auto& [key, value] : *rows) {
+            forget.push_back({ std::move(key), std::nullopt });
+        }
+    }
+    if (auto st = co_await persist(std::move(forget)); !st.ok()) {
+        co_return st;
     }
     _catalog.erase(name);
     const std::function<void(unsigned, shard_state&)> for_each_shard_3 = [name](unsigned, shard_state& s) {
@@ -314,6 +396,12 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
         clones.push_back(std::move(*c));
     }
     clones.insert(clones.begin(), std::move(*router));
+    if (spec.durable && !builtin_exchange_name(spec.name)) {
+        if (auto st = co_await persist_one(definition_keys::exchange(spec.vhost, spec.name), encode_exchange(spec));
+            !st.ok()) {
+            co_return st;
+        }
+    }
     vh->second.exchanges[spec.name] = exchange_def{ spec, false };
     const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost].exchanges[spec.name];
@@ -344,6 +432,16 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
       std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) { return b.spec.exchange == name; });
     if (if_unused && used) {
         co_return status(errc::precondition_failed, fmt::format("{} in use", quoted("exchange", name, vhost)));
+    }
+    std::vector<kv_write> forget;
+    forget.push_back({ definition_keys::exchange(vhost, name), std::nullopt });
+    for (const auto& b : bindings) {
+        if (b.spec.exchange == name) {
+            forget.push_back({ definition_keys::binding(b.spec), std::nullopt });
+        }
+    }
+    if (auto st = co_await persist(std::move(forget)); !st.ok()) {
+        co_return st;
     }
     std::erase_if(bindings, [&](const binding_def& b) { return b.spec.exchange == name; });
     vh->second.exchanges.erase(it);
@@ -433,6 +531,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     opts.owner = spec.owner;
     opts.single_active_consumer = header_bool(spec.arguments, "x-single-active-consumer");
     opts.storage = resolve_storage(spec.storage, spec.arguments);
+    opts.arguments = spec.arguments;
     auto* engine = this->engine(opts.storage);
     if (engine == nullptr) {
         co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", opts.storage, what));
@@ -442,7 +541,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
 
     auto owner_work_7 = [this, owner, opts, engine]() -> sdk::status {
         sdk::log_spec ls;
-        ls.name = "q/" + opts.vhost + "/" + opts.name;
+        ls.name = queue_log_name(opts.vhost, opts.name);
         ls.owner = &_shards.at(owner);
         auto log = engine->open_log(ls);
         if (!log) {
@@ -465,6 +564,15 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         }
     };
     co_await on_every_shard(for_each_shard_8);
+    if (opts.durable && !opts.exclusive) {
+        sdk::queue_spec stored = spec;
+        stored.storage = opts.storage;
+        auto st = co_await persist_one(definition_keys::queue(spec.vhost, spec.name), encode_queue(stored));
+        if (!st.ok()) {
+            (co_await remove_queue(spec.vhost, spec.name)).ignore();
+            co_return st;
+        }
+    }
     sdk::queue_info info;
     info.name = spec.name;
     co_return info;
@@ -474,13 +582,17 @@ awaitable<status> broker_core::remove_bindings_to(std::string vhost, sdk::destin
 {
     auto& vh = _catalog[vhost];
     std::vector<binding_def> gone;
-    std::erase_if(vh.bindings, [&](const binding_def& b) {
+    std::vector<kv_write> forget;
+    for (const auto& b : vh.bindings) {
         if (b.destination == dest) {
             gone.push_back(b);
-            return true;
+            forget.push_back({ definition_keys::binding(b.spec), std::nullopt });
         }
-        return false;
-    });
+    }
+    if (auto st = co_await persist(std::move(forget)); !st.ok()) {
+        co_return st;
+    }
+    std::erase_if(vh.bindings, [&](const binding_def& b) { return b.destination == dest; });
     const std::function<void(unsigned, shard_state&)> for_each_shard_9 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[vhost];
         for (const auto& b : gone) {
@@ -502,7 +614,14 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     }
     auto id = it->second.options.id;
     auto storage = it->second.options.storage;
-    (co_await remove_bindings_to(vhost, id)).ignore();
+    if (auto st = co_await remove_bindings_to(vhost, id); !st.ok()) {
+        co_return st;
+    }
+    if (it->second.options.durable) {
+        if (auto st = co_await persist_one(definition_keys::queue(vhost, name), std::nullopt); !st.ok()) {
+            co_return st;
+        }
+    }
     const std::function<void(unsigned, shard_state&)> for_each_shard_10 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[vhost];
         replica.queues.erase(name);
@@ -520,7 +639,7 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     };
     co_await on_shard(owner_shard(id), owner_work_11);
     if (auto* e = engine(storage)) {
-        e->remove_log("q/" + vhost + "/" + name).ignore();
+        e->remove_log(queue_log_name(vhost, name)).ignore();
     }
     vh.queues.erase(it);
     co_return status{};
@@ -663,7 +782,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         so.retention_bytes = spec.retention_bytes;
         auto owner_work_15 = [this, owner, so, pid, engine]() -> status {
             sdk::log_spec ls;
-            ls.name = fmt::format("s/{}/{}/{}", so.vhost, so.name, so.partition());
+            ls.name = partition_log_name(so.vhost, so.name, so.partition());
             ls.owner = &_shards.at(owner);
             auto log = engine->open_log(ls);
             if (!log) {
@@ -685,6 +804,10 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         s.stream_partitions[def.id()] = def.partitions;
     };
     co_await on_every_shard(for_each_shard_16);
+    if (auto st = co_await persist_one(definition_keys::stream(spec.vhost, spec.name), encode_stream(spec)); !st.ok()) {
+        (co_await delete_stream(spec.vhost, spec.name)).ignore();
+        co_return st;
+    }
     co_return sdk::stream_info{ spec.name, spec.partitions };
 }
 
@@ -699,7 +822,12 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
         co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
     }
     stream_def def = it->second;
-    (co_await remove_bindings_to(vhost, def.id)).ignore();
+    if (auto st = co_await remove_bindings_to(vhost, def.id); !st.ok()) {
+        co_return st;
+    }
+    if (auto st = co_await persist_one(definition_keys::stream(vhost, name), std::nullopt); !st.ok()) {
+        co_return st;
+    }
     const std::function<void(unsigned, shard_state&)> for_each_shard_17 = [&](unsigned, shard_state& s) {
         s.vhosts[vhost].streams.erase(name);
         s.stream_partitions.erase(def.id());
@@ -718,7 +846,7 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
     }
     if (auto* e = engine(def.spec.storage)) {
         for (std::int32_t p = 0; p < def.spec.partitions; ++p) {
-            e->remove_log(fmt::format("s/{}/{}/{}", vhost, name, p)).ignore();
+            e->remove_log(partition_log_name(vhost, name, p)).ignore();
         }
     }
     vh->second.streams.erase(it);
@@ -758,6 +886,11 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     if (exists) {
         co_return status{};
     }
+    if (binding_is_durable(vh->second, spec)) {
+        if (auto st = co_await persist_one(definition_keys::binding(spec), encode_binding(spec)); !st.ok()) {
+            co_return st;
+        }
+    }
     status failed;
     const std::function<void(unsigned, shard_state&)> for_each_shard_19 = [&](unsigned, shard_state& s) {
         auto& ex = s.vhosts[spec.vhost].exchanges[spec.exchange];
@@ -767,6 +900,9 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     };
     co_await on_every_shard(for_each_shard_19);
     if (!failed.ok()) {
+        if (binding_is_durable(vh->second, spec)) {
+            (co_await persist_one(definition_keys::binding(spec), std::nullopt)).ignore();
+        }
         co_return failed;
     }
     bindings.push_back(binding_def{ spec, dest });
@@ -791,6 +927,11 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
             "no binding {} -> {} with key '{}' in vhost '{}'", spec.exchange, spec.destination, spec.key, spec.vhost));
     }
     binding_def gone = *it;
+    if (binding_is_durable(vh->second, gone.spec)) {
+        if (auto st = co_await persist_one(definition_keys::binding(gone.spec), std::nullopt); !st.ok()) {
+            co_return st;
+        }
+    }
     bindings.erase(it);
     const std::function<void(unsigned, shard_state&)> for_each_shard_20 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
@@ -800,6 +941,101 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
     };
     co_await on_every_shard(for_each_shard_20);
     co_return status{};
+}
+
+// ---- restart -------------------------------------------------------------------------------
+
+awaitable<status> broker_core::restore_definitions()
+{
+    auto rows = engine(_config.default_storage)->metadata().scan(definition_keys::all);
+    if (!rows) {
+        co_return rows.error();
+    }
+    auto defs = decode_definitions(*rows);
+    if (!defs) {
+        co_return defs.error();
+    }
+    // Re-created definitions are already stored: the control operations must not write them.
+    struct restoring_scope
+    {
+        bool& flag;
+        ~restoring_scope() { flag = false; }
+    } scope{ _restoring };
+    _restoring = true;
+    auto refused = [](std::string_view what, const status& st) {
+        return status(errc::precondition_failed, fmt::format("stored {} cannot be restored: {}", what, st.message()));
+    };
+    for (const auto& vhost : defs->vhosts) {
+        if (auto st = co_await declare_vhost(vhost); !st.ok()) {
+            co_return refused(fmt::format("vhost '{}'", vhost), st);
+        }
+    }
+    for (const auto& x : defs->exchanges) {
+        if (auto st = co_await declare_exchange(x); !st.ok()) {
+            co_return refused(quoted("exchange", x.name, x.vhost), st);
+        }
+    }
+    for (const auto& q : defs->queues) {
+        if (auto r = co_await declare_queue(q); !r) {
+            co_return refused(quoted("queue", q.name, q.vhost), r.error());
+        }
+    }
+    for (const auto& st_spec : defs->streams) {
+        if (auto r = co_await declare_stream(st_spec); !r) {
+            co_return refused(quoted("stream", st_spec.name, st_spec.vhost), r.error());
+        }
+    }
+    for (const auto& b : defs->bindings) {
+        if (auto st = co_await bind(b); !st.ok()) {
+            co_return refused(fmt::format("binding {} -> {} in vhost '{}'", b.exchange, b.destination, b.vhost), st);
+        }
+    }
+    remove_stray_logs();
+    PLEXUS_LOG(_log,
+               info,
+               "restored {} vhost(s), {} exchange(s), {} queue(s), {} stream(s), {} binding(s)",
+               defs->vhosts.size(),
+               defs->exchanges.size(),
+               defs->queues.size(),
+               defs->streams.size(),
+               defs->bindings.size());
+    co_return status{};
+}
+
+void broker_core::remove_stray_logs()
+{
+    // Logs of queues and streams that exist now; any other queue or stream log is what a
+    // transient queue or a deleted stream left behind when the broker last stopped.
+    std::map<std::string, std::set<std::string>> live;
+    for (const auto& [vname, vh] : _catalog) {
+        for (const auto& [name, q] : vh.queues) {
+            live[q.options.storage].insert(queue_log_name(vname, name));
+        }
+        for (const auto& [name, st] : vh.streams) {
+            for (std::int32_t p = 0; p < st.spec.partitions; ++p) {
+                live[st.spec.storage].insert(partition_log_name(vname, name, p));
+            }
+        }
+    }
+    for (auto& [engine_name, e] : _engines) {
+        auto logs = e->list_logs();
+        if (!logs) {
+            PLEXUS_LOG(_log, warn, "storage engine '{}': cannot list logs: {}", engine_name, logs.error().to_string());
+            continue;
+        }
+        const auto& keep = live[engine_name];
+        for (const auto& name : *logs) {
+            if ((name.starts_with("q/") || name.starts_with("s/")) && keep.count(name) == 0) {
+                if (auto st = e->remove_log(name); !st.ok()) {
+                    PLEXUS_LOG(
+                      _log, warn, "storage engine '{}': cannot remove log '{}': {}", engine_name, name, st.to_string());
+                } else {
+                    PLEXUS_LOG(
+                      _log, debug, "storage engine '{}': removed log '{}' of a transient queue", engine_name, name);
+                }
+            }
+        }
+    }
 }
 
 // ---- lifecycle ---------------------------------------------------------------------------

@@ -192,6 +192,12 @@ class broker_core
     /// After the last consumer of an auto-delete queue left.
     awaitable<void> auto_delete_queue(std::string vhost, std::string name);
 
+    /// Re-creates every definition stored in the default engine's metadata (after the
+    /// configured vhosts exist), then removes the logs of queues and streams that were not
+    /// durable. Fails with corruption for an unreadable definition and precondition_failed
+    /// for one that cannot be re-created (e.g. its engine is no longer configured).
+    awaitable<sdk::status> restore_definitions();
+
     /// Read access to the catalog for listings (control shard only).
     const std::map<std::string, vhost_def>& catalog() const noexcept { return _catalog; }
 
@@ -208,6 +214,15 @@ class broker_core
     awaitable<sdk::status> remove_bindings_to(std::string vhost, sdk::destination_id dest);
     sdk::result<std::unique_ptr<sdk::router>> make_router(const sdk::exchange_spec& spec);
     std::string resolve_storage(const std::string& requested, const sdk::headers& args) const;
+    /// Applies `writes` to the definitions store and waits until they are durable; a no-op
+    /// while restoring (what is being re-created is already stored).
+    awaitable<sdk::status> persist(std::vector<sdk::kv_store::write> writes);
+    /// persist() of one write (`value` nullopt deletes `key`).
+    awaitable<sdk::status> persist_one(std::string key, std::optional<std::string> value);
+    /// True when a binding from `exchange` to `destination` must survive a restart (both
+    /// ends durable, as in AMQP).
+    bool binding_is_durable(const vhost_def& vh, const sdk::binding_spec& spec) const;
+    void remove_stray_logs();
 
     broker_config _config;
     plugin_registry& _plugins;
@@ -219,6 +234,7 @@ class broker_core
     std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
     std::map<std::string, vhost_def> _catalog;
     std::uint64_t _next_destination = 1;
+    bool _restoring = false; ///< restore_definitions() is re-creating stored definitions
     std::atomic<std::uint64_t> _connection_ids{ 0 };
     std::unique_ptr<control_runner> _control;
     struct pool;

@@ -150,6 +150,19 @@ sdk::status write_ports_file(const std::string& path, const std::vector<std::pai
     return {};
 }
 
+exit_code start_failure_code(const sdk::status& st)
+{
+    switch (st.code()) {
+        case sdk::errc::unavailable:
+            return exit_code::bind_failed;
+        case sdk::errc::corruption:
+        case sdk::errc::precondition_failed:
+            return exit_code::definitions_unrecoverable; // broker::start() restoring definitions
+        default:
+            return exit_code::internal;
+    }
+}
+
 } // namespace
 
 int run_plexusd(int argc, char** argv)
@@ -246,8 +259,7 @@ int run_plexusd(int argc, char** argv)
     auto& b = **created;
     if (auto st = b.start(); !st.ok()) {
         b.stop(std::chrono::milliseconds(0));
-        return fatal(st.code() == sdk::errc::unavailable ? exit_code::bind_failed : exit_code::internal,
-                     std::string(st.message()));
+        return fatal(start_failure_code(st), std::string(st.message()));
     }
     std::unique_ptr<admin_http_server> http;
     auto ports = b.bound_ports();

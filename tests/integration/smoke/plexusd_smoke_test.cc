@@ -18,8 +18,7 @@ namespace {
 
 plexus::tests::process_result plexusctl(const broker_process& b, std::vector<std::string> args)
 {
-    args.insert(args.begin(), { PLEXUS_TEST_PLEXUSCTL, "--port", std::to_string(b.port("admin")) });
-    return run_process(args, std::chrono::seconds(20));
+    return plexus::tests::run_plexusctl(b, std::move(args));
 }
 
 /// plexusd --config <file with `yaml`> plus `extra` arguments, run to completion.

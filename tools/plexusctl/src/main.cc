@@ -31,7 +31,7 @@ constexpr const char* usage = R"(usage: plexusctl [--host H] [--port P] [--json]
   declare binding --source EX --destination D [--destination-type queue|stream] [--routing-key K] [--vhost V]
   delete vhost|exchange|queue|stream NAME [--vhost V]
   purge queue NAME [--vhost V]
-  publish --exchange EX --routing-key K [--body TEXT | --body-file F] [--header k=v]... [--content-type T] [--vhost V]
+  publish --exchange EX --routing-key K [--body TEXT | --body-file F] [--header k=v]... [--content-type T] [--persistent] [--vhost V]
   get --queue Q [--count N] [--requeue] [--vhost V]
 The port defaults to $PLEXUS_ADMIN_PORT, else 15672.
 )";
@@ -53,7 +53,7 @@ struct args
     }
 };
 
-const std::set<std::string> flags = { "--json", "--durable", "--auto-delete", "--requeue" };
+const std::set<std::string> flags = { "--json", "--durable", "--auto-delete", "--requeue", "--persistent" };
 
 args parse(int argc, char** argv)
 {
@@ -266,6 +266,9 @@ int run(const args& a)
         Object props;
         if (a.has("--content-type")) {
             props.set("content_type", a.get("--content-type"));
+        }
+        if (a.has("--persistent")) {
+            props.set("delivery_mode", 2); // answered once durable
         }
         auto it = a.options.find("--header");
         props.set("headers", pairs_to_object(it == a.options.end() ? std::vector<std::string>{} : it->second));

@@ -60,7 +60,9 @@ TEST_CASE("an empty file gives the defaults", "[unit][config]")
     REQUIRE(r.ok());
     CHECK(r->data_dir == "./data");
     CHECK(r->admin_port == 15672);
-    CHECK(r->default_storage == "memory");
+    CHECK(r->default_storage == "file");
+    CHECK(r->storage_engines.size() == 1);
+    CHECK(r->storage_engines.count("file") == 1);
     CHECK(r->routing_types.size() == 4);
 }
 
@@ -117,4 +119,21 @@ TEST_CASE("the embedded default lists a listener for every protocol plugin prese
     REQUIRE(r.ok());
     CHECK(r->admin_port == 15672);
     CHECK(r->data_dir == "./data");
+    // Durable file storage by default, with memory and RocksDB there for per-queue choice.
+    CHECK(r->default_storage == "file");
+    for (const char* engine : { "file", "memory", "rocksdb" }) {
+        CHECK(r->storage_engines.count(engine) == 1);
+    }
+}
+
+TEST_CASE("a lone storage engine is the default; among several, storage.default picks", "[unit][config]")
+{
+    auto lone = parse_config("storage: { engines: { rocksdb: {} } }\n", "plexus.yaml");
+    REQUIRE(lone.ok());
+    CHECK(lone->default_storage == "rocksdb");
+    CHECK(error_of("storage: { engines: { rocksdb: {}, memory: {} } }\n") ==
+          "plexus.yaml: storage.default: 'file' is not one of storage.engines");
+    auto picked = parse_config("storage: { default: memory, engines: { rocksdb: {}, memory: {} } }\n", "plexus.yaml");
+    REQUIRE(picked.ok());
+    CHECK(picked->default_storage == "memory");
 }

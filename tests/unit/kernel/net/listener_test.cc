@@ -78,6 +78,7 @@ struct net_fixture
         config.admin_enabled = false;
         config.plugin_dirs = { PLEXUS_TEST_PLUGIN_DIR, PLEXUS_NET_FIXTURE_DIR };
         config.storage_engines = { { "memory", "{}" } };
+        config.default_storage = "memory";
         config.routing_types = { { "direct", "{}" } };
         config.listeners.push_back({ "line", "test_line", "127.0.0.1", 0, "{}" });
         plugins = std::make_unique<kernel::plugin_registry>(config.plugin_dirs);
