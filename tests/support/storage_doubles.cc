@@ -1,10 +1,5 @@
 #include "support/storage_doubles.h"
 
-#include <catch2/catch.hpp>
-
-#include <random>
-#include <system_error>
-
 namespace plexus::test {
 
 // ---- thread_blocking_pool ------------------------------------------------------------------
@@ -76,21 +71,5 @@ std::vector<std::string> capturing_logger::lines() const
     std::lock_guard lock(_mutex);
     return _lines;
 }
-
-std::filesystem::path make_temp_dir(const std::string& purpose)
-{
-    std::random_device rd;
-    std::mt19937_64 gen(rd());
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto dir = std::filesystem::temp_directory_path() / ("plexus-" + purpose + "-" + std::to_string(gen()));
-        std::error_code ec;
-        if (std::filesystem::create_directory(dir, ec)) {
-            return dir;
-        }
-    }
-    FAIL("could not create a temporary data directory");
-    return {};
-}
-
 
 } // namespace plexus::test

@@ -18,7 +18,6 @@ std::string env_or(const char* name, const char* fallback)
 
 } // namespace
 
-
 // ---- messages ------------------------------------------------------------------------------
 
 sdk::message_ptr make_message(const std::vector<std::string>& fragments, std::int64_t ts, std::string routing_key)
@@ -53,18 +52,24 @@ std::vector<std::string> bodies(const sdk::record_batch& b)
 
 // ---- engine_fixture ------------------------------------------------------------------------
 
-engine_fixture::engine_fixture()
-  : _engine_name(env_or("PLEXUS_STORAGE_ENGINE", "memory"))
+std::string engine_fixture::engine_under_test()
 {
-    const std::string dir = env_or("PLEXUS_PLUGIN_DIR", PLEXUS_DEFAULT_PLUGIN_DIR);
-    auto loaded = kernel::load_plugin({ dir }, PLEXUS_KIND_STORAGE, _engine_name);
+    return env_or("PLEXUS_STORAGE_ENGINE", "memory");
+}
+
+engine_fixture::engine_fixture(std::string config_json)
+  : _engine_name(engine_under_test())
+  , _plugin_dir(env_or("PLEXUS_PLUGIN_DIR", PLEXUS_DEFAULT_PLUGIN_DIR))
+  , _config_json(std::move(config_json))
+{
+    auto loaded = kernel::load_plugin({ _plugin_dir }, PLEXUS_KIND_STORAGE, _engine_name);
     if (!loaded) {
         FAIL("cannot load storage engine '" << _engine_name << "': " << loaded.error().to_string());
     }
     _plugin = *loaded;
     _factory = static_cast<sdk::storage_factory*>(_plugin.factory);
     _data_dir = test::make_temp_dir("storage-" + _engine_name);
-    auto created = create_engine("{}");
+    auto created = create_engine(_config_json);
     if (!created) {
         std::error_code ec;
         std::filesystem::remove_all(_data_dir, ec);
@@ -99,10 +104,22 @@ sdk::result<std::unique_ptr<sdk::storage_engine>> engine_fixture::create_engine(
 
 void engine_fixture::restart_engine()
 {
+    stop_engine();
+    start_engine();
+}
+
+void engine_fixture::stop_engine()
+{
+    REQUIRE(_engine);
     REQUIRE(_engine->close().ok());
     _engine.reset();
     _shard.run_all();
-    auto created = create_engine("{}");
+}
+
+void engine_fixture::start_engine()
+{
+    REQUIRE_FALSE(_engine);
+    auto created = create_engine(_config_json);
     if (!created) {
         FAIL("cannot recreate storage engine '" << _engine_name << "': " << created.error().to_string());
     }

@@ -80,16 +80,25 @@ std::vector<std::string> bodies(const sdk::record_batch& b);
 class engine_fixture
 {
   public:
-    engine_fixture();
+    /// `config_json` is the engine's config section, used for every engine the fixture creates.
+    explicit engine_fixture(std::string config_json = "{}");
     ~engine_fixture();
     engine_fixture(const engine_fixture&) = delete;
     engine_fixture& operator=(const engine_fixture&) = delete;
 
+    /// The engine the tests run against: $PLEXUS_STORAGE_ENGINE, `memory` when unset.
+    static std::string engine_under_test();
+
     const std::string& engine_name() const noexcept { return _engine_name; }
+    /// Where the engine's plugin was loaded from (for a child process that loads it too).
+    const std::string& plugin_dir() const noexcept { return _plugin_dir; }
+    const std::string& config_json() const noexcept { return _config_json; }
     const std::filesystem::path& data_dir() const noexcept { return _data_dir; }
     sdk::storage_factory& factory() noexcept { return *_factory; }
     sdk::storage_engine& engine() noexcept { return *_engine; }
     sdk::testing::fake_executor& shard() noexcept { return _shard; }
+    /// What every engine the fixture created has logged.
+    const test::capturing_logger& logger() const noexcept { return _logger; }
 
     /// Creates an engine of the loaded plugin over this fixture's data directory (for config
     /// checks); the fixture's own engine is untouched.
@@ -97,6 +106,10 @@ class engine_fixture
     /// close()s and destroys the engine, then creates a new one over the same data directory:
     /// a restart. Every log handle must have been destroyed.
     void restart_engine();
+    /// The two halves of a restart, for a test that lets another process use the data
+    /// directory in between (an engine may lock it). engine() is invalid while stopped.
+    void stop_engine();
+    void start_engine();
 
     /// Opens a log owned by the fake shard; fails the test when the engine refuses.
     std::unique_ptr<sdk::log> open_log(const std::string& name);
@@ -139,6 +152,8 @@ class engine_fixture
     static void check_single_completion(int calls);
 
     std::string _engine_name;
+    std::string _plugin_dir;
+    std::string _config_json;
     std::filesystem::path _data_dir;
     kernel::loaded_plugin _plugin;
     sdk::storage_factory* _factory = nullptr;
