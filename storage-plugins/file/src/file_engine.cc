@@ -120,6 +120,9 @@ sdk::result<std::unique_ptr<sdk::log>> file_engine::open_log(const sdk::log_spec
             std::filesystem::create_directories(dir, ec);
             auto st = ec ? sdk::status(sdk::errc::io_error, "cannot create " + dir.string() + ": " + ec.message())
                          : write_file_atomically(dir / "name", as_bytes(spec.name));
+            if (st.ok()) {
+                st = sync_directory(logs_dir(_root)); // the new log's own entry
+            }
             if (!st.ok()) {
                 release();
                 return st;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace plexus::storage::file {
 
@@ -215,6 +216,7 @@ sdk::status log_core::roll()
     }
     _unsaved.push_back(_segments.back());
     _segments.push_back(std::move(*seg));
+    _directory_unsynced = true; // the new file's entry: synced before any record in it is confirmed
     _active_since = std::chrono::steady_clock::now();
     // The sealed segment's data and index become durable in the background, whatever the
     // policy, so a restart trusts its index instead of scanning it.
@@ -277,8 +279,9 @@ void log_core::start_sync()
                 to_save = std::move(_unsaved),
                 waiters = std::move(_waiting),
                 target = _next,
-                start = _start()]() mutable {
-        sdk::status st;
+                start = _start(),
+                sync_dir = std::exchange(_directory_unsynced, false)]() mutable {
+        sdk::status st = sync_dir ? sync_directory(self->_dir) : sdk::status{};
         for (const auto& seg : to_sync) {
             if (st.ok()) {
                 st = seg->sync();

@@ -86,6 +86,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     std::vector<std::shared_ptr<segment>> _unsaved;
     std::vector<flush_done> _waiting;
     bool _sync_wanted = false;
+    bool _directory_unsynced = false; ///< a segment was created since the directory's last fsync
     bool _sync_running = false;
     std::unique_ptr<sdk::timer> _sync_delay;
     sdk::status _failed; ///< set when a sync failed: the page cache's state is then unknown
