@@ -3,6 +3,8 @@
 #include "kernel/src/observability/logging.h"
 
 #include <fmt/format.h>
+
+#include <limits>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -340,7 +342,11 @@ broker_config convert(const YAML::Node& root)
         }
     }
     if (auto storage = root["storage"]) {
-        only_keys(storage, "storage", { "default", "engines" });
+        only_keys(storage, "storage", { "default", "engines", "disk_free_limit_bytes" });
+        if (auto n = storage["disk_free_limit_bytes"]) {
+            c.disk_free_limit_bytes = static_cast<std::uint64_t>(
+              as_int(n, "storage.disk_free_limit_bytes", 0, std::numeric_limits<std::int64_t>::max()));
+        }
         if (auto n = storage["engines"]) {
             c.storage_engines = plugin_sections(n, "storage.engines");
         }

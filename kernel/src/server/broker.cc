@@ -81,6 +81,7 @@ class broker_impl final : public broker
                 return st;
             }
         }
+        _core.check_disk(); // a broker started on a full disk refuses its first publish
         _core.start_retention_timers();
         const auto& listeners = _core.config().listeners;
         for (std::size_t i = 0; i < listeners.size(); ++i) {

@@ -106,6 +106,8 @@ broker_core::broker_core(const broker_config& config, plugin_registry& plugins, 
   , _shards(config.shards)
   , _metrics(_shards.size())
   , _control(std::make_unique<control_runner>())
+  , _disk_alarm(config.data_dir, config.disk_free_limit_bytes)
+  , _disk_alarm_gauge(_metrics.scope("storage").make_gauge("disk_alarm", "1 while free disk space is below the limit"))
   , _pool(std::make_unique<pool>())
 {
     for (unsigned i = 0; i < _shards.size(); ++i) {
@@ -1081,6 +1083,26 @@ void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
     }
 }
 
+void broker_core::check_disk()
+{
+    switch (_disk_alarm.check()) {
+        case disk_alarm::change::raised:
+            _disk_alarm_gauge.add(1);
+            PLEXUS_LOG(
+              _log, warn, "disk alarm raised: {}; publishes are refused until space returns", _disk_alarm.describe());
+            break;
+        case disk_alarm::change::cleared:
+            _disk_alarm_gauge.add(-1);
+            PLEXUS_LOG(_log,
+                       info,
+                       "disk alarm cleared: {} bytes free; publishes are accepted again",
+                       _disk_alarm.last_free_bytes());
+            break;
+        case disk_alarm::change::none:
+            break;
+    }
+}
+
 void broker_core::start_retention_timers()
 {
     for (unsigned i = 0; i < _shards.size(); ++i) {
@@ -1097,6 +1119,9 @@ void broker_core::start_retention_timers()
                                                    .count());
                     for (auto& [id, p] : st.partitions) {
                         p->apply_retention(now);
+                    }
+                    if (shard == 0) {
+                        core->check_disk();
                     }
                     st.retention_timer = core->_shards.at(shard).post_after(std::chrono::seconds(1), ticker{ *this });
                 }

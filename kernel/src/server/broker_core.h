@@ -13,6 +13,7 @@
 #include "kernel/src/observability/metrics_registry.h"
 #include "kernel/src/plugin/registry.h"
 #include "kernel/src/queue/queue.h"
+#include "kernel/src/server/disk_alarm.h"
 #include "kernel/src/server/shard_set.h"
 #include "kernel/src/stream/stream_partition.h"
 #include "plexus/sdk/kernel.h"
@@ -156,6 +157,12 @@ class broker_core
 
     std::uint64_t next_connection_id() noexcept { return ++_connection_ids; }
 
+    /// The disk-space alarm; read on any shard, checked by the control shard every second.
+    const disk_alarm& disk() const noexcept { return _disk_alarm; }
+    /// Checks the free space now and logs a raised or cleared alarm (control shard, or the
+    /// main thread before the shards serve).
+    void check_disk();
+
     /// Runs `op` on the control shard after every control operation queued before it.
     void run_control(std::function<awaitable<void>()> op);
 
@@ -237,6 +244,8 @@ class broker_core
     bool _restoring = false; ///< restore_definitions() is re-creating stored definitions
     std::atomic<std::uint64_t> _connection_ids{ 0 };
     std::unique_ptr<control_runner> _control;
+    disk_alarm _disk_alarm;
+    sdk::gauge& _disk_alarm_gauge;
     struct pool;
     std::unique_ptr<pool> _pool;
 };

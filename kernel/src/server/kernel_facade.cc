@@ -329,10 +329,19 @@ struct publish_tracker
 
 } // namespace
 
+sdk::status kernel_facade::disk_alarm_refusal() const
+{
+    return sdk::status(sdk::errc::resource_exhausted, "publishing is blocked: " + _core.disk().describe());
+}
+
 void kernel_facade::publish(sdk::publish_request request,
                             sdk::callback<void(sdk::result<sdk::publish_ack>)> done) noexcept
 {
     using publish_result = sdk::result<sdk::publish_ack>;
+    if (_core.disk().raised()) {
+        reply<publish_result>(std::move(done), disk_alarm_refusal());
+        return;
+    }
     auto vh = _state.vhosts.find(request.vhost);
     if (vh == _state.vhosts.end()) {
         reply<publish_result>(std::move(done), no_vhost(request.vhost));
@@ -572,6 +581,10 @@ void kernel_facade::append(std::string_view vhost,
                            sdk::ack_level level,
                            sdk::callback<void(sdk::result<sdk::offset_range>)> done) noexcept
 {
+    if (_core.disk().raised()) {
+        reply<sdk::result<sdk::offset_range>>(std::move(done), disk_alarm_refusal());
+        return;
+    }
     auto shared_batch = std::make_shared<sdk::record_batch>(std::move(batch));
     on_partition<sdk::offset_range>(
       vhost, stream, partition, std::move(done), [shared_batch, level](stream_partition& p, auto answer) {

@@ -88,6 +88,8 @@ class kernel_facade final : public sdk::kernel
     sdk::metrics_scope& metrics(std::string_view prefix) noexcept override;
 
   private:
+    /// What a publish or append gets while the disk alarm is raised.
+    sdk::status disk_alarm_refusal() const;
     /// Runs `op` on the owner shard of a stream partition, or fails `fail` with not_found.
     template<class T, class Op>
     void on_partition(std::string_view vhost,

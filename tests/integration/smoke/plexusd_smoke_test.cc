@@ -198,3 +198,24 @@ TEST_CASE("an admin port in use stops startup with exit 5", "[integration][smoke
     CHECK(line_count(r.err) >= 1);
     CHECK(r.err.find(std::to_string(port)) != std::string::npos);
 }
+
+TEST_CASE("under the disk alarm publishes are refused naming it, everything else keeps working",
+          "[integration][smoke][disk]")
+{
+    // A limit no disk can meet raises the alarm at startup.
+    broker_process b("storage: { disk_free_limit_bytes: 9223372036854775807 }\n");
+    REQUIRE(b.start());
+    CHECK(b.log().find("disk alarm raised") != std::string::npos);
+    auto declared = plexusctl(b, { "declare", "queue", "orders", "--durable" });
+    INFO(declared.describe());
+    CHECK(declared.exit_code == 0);
+    auto refused = plexusctl(b, { "publish", "--exchange", "amq.default", "--routing-key", "orders", "--body", "x" });
+    INFO(refused.describe());
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("publishing is blocked: disk free space") != std::string::npos);
+    CHECK(refused.err.find("below the limit") != std::string::npos);
+    auto got = plexusctl(b, { "get", "--queue", "orders" });
+    CHECK(got.exit_code == 0);
+    CHECK(got.out.empty()); // nothing half-written was stored
+    CHECK(b.stop() == 0);
+}
