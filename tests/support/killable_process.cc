@@ -164,12 +164,44 @@ process_result killable_process::kill_and_reap(std::chrono::milliseconds deadlin
     return r;
 }
 
+process_result killable_process::wait_until(clock::time_point until)
+{
+    if (_pid <= 0) {
+        return kill_and_reap(); // says why there is no child
+    }
+    if (read_until(until)) {
+        auto r = kill_and_reap(); // its output is still open at the deadline
+        r.timed_out = true;
+        return r;
+    }
+    // Both pipes are closed, but a child may close them and keep running: wait for it under
+    // the same deadline.
+    for (;;) {
+        int wstatus = 0;
+        const pid_t w = ::waitpid(_pid, &wstatus, WNOHANG);
+        if (w == _pid) {
+            return result_of(wstatus);
+        }
+        if ((w < 0 && errno != EINTR) || clock::now() >= until) {
+            auto r = kill_and_reap();
+            r.timed_out = w >= 0;
+            return r;
+        }
+        ::usleep(10'000);
+    }
+}
+
 process_result killable_process::reap()
 {
-    process_result r;
     int wstatus = 0;
     while (::waitpid(_pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
+    return result_of(wstatus);
+}
+
+process_result killable_process::result_of(int wstatus)
+{
+    process_result r;
     _pid = -1;
     if (WIFEXITED(wstatus)) {
         r.exit_code = WEXITSTATUS(wstatus);

@@ -43,8 +43,13 @@ class killable_process
     /// reaped. `deadline` bounds the wait for the pipes to close.
     process_result kill_and_reap(std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
+    /// Reads the child's output until it exits by itself, or SIGKILLs it once `until`
+    /// passes (timed_out is then set).
+    process_result wait_until(clock::time_point until);
+
   private:
     process_result reap();
+    process_result result_of(int wstatus);
 
     pid_t _pid = -1;
     int _out = -1;
