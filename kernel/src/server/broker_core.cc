@@ -1083,9 +1083,24 @@ void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
     }
 }
 
+void broker_core::on_alarms_changed(unsigned shard, std::function<void(sdk::resource_alarms)> listener)
+{
+    _alarm_listeners.resize(std::max<std::size_t>(_alarm_listeners.size(), shard + 1));
+    _alarm_listeners[shard] = std::move(listener);
+}
+
 void broker_core::check_disk()
 {
-    switch (_disk_alarm.check()) {
+    const auto changed = _disk_alarm.check();
+    if (changed != disk_alarm::change::none) {
+        const auto now = alarms();
+        for (unsigned i = 0; i < _alarm_listeners.size(); ++i) {
+            if (_alarm_listeners[i]) {
+                boost::asio::post(_shards.context(i), [this, i, now] { _alarm_listeners[i](now); });
+            }
+        }
+    }
+    switch (changed) {
         case disk_alarm::change::raised:
             _disk_alarm_gauge.add(1);
             PLEXUS_LOG(

@@ -159,6 +159,10 @@ class broker_core
 
     /// The disk-space alarm; read on any shard, checked by the control shard every second.
     const disk_alarm& disk() const noexcept { return _disk_alarm; }
+    sdk::resource_alarms alarms() const noexcept { return { _disk_alarm.raised() }; }
+    /// Registers shard `shard`'s listener for alarm changes (its facade, at construction);
+    /// it is called on that shard.
+    void on_alarms_changed(unsigned shard, std::function<void(sdk::resource_alarms)> listener);
     /// Checks the free space now and logs a raised or cleared alarm (control shard, or the
     /// main thread before the shards serve).
     void check_disk();
@@ -246,6 +250,7 @@ class broker_core
     std::unique_ptr<control_runner> _control;
     disk_alarm _disk_alarm;
     sdk::gauge& _disk_alarm_gauge;
+    std::vector<std::function<void(sdk::resource_alarms)>> _alarm_listeners; ///< one per shard
     struct pool;
     std::unique_ptr<pool> _pool;
 };

@@ -156,7 +156,54 @@ kernel_facade::kernel_facade(broker_core& core, unsigned shard)
   , _published(core.metrics().scope("kernel").make_counter("messages_published_total", "Messages routed by exchanges"))
   , _unroutable(
       core.metrics().scope("kernel").make_counter("messages_unroutable_total", "Published messages no binding matched"))
+  , _alarms(core.alarms())
 {
+    _core.on_alarms_changed(shard, [this](sdk::resource_alarms now) { alarms_changed(now); });
+}
+
+class kernel_facade::watch_handle final : public sdk::alarm_watch
+{
+  public:
+    watch_handle(kernel_facade& owner, std::uint64_t id)
+      : _owner(owner)
+      , _id(id)
+    {
+    }
+    ~watch_handle() override { _owner._alarm_watchers.erase(_id); }
+
+  private:
+    kernel_facade& _owner;
+    std::uint64_t _id;
+};
+
+std::unique_ptr<sdk::alarm_watch> kernel_facade::watch_alarms(
+  sdk::callback<void(sdk::resource_alarms)> changed) noexcept
+{
+    try {
+        const auto id = _next_alarm_watch++;
+        _alarm_watchers.emplace(id, std::move(changed));
+        return std::make_unique<watch_handle>(*this, id);
+    } catch (...) {
+        return nullptr; // out of memory: the session hears of no change
+    }
+}
+
+void kernel_facade::alarms_changed(sdk::resource_alarms now)
+{
+    if (now == _alarms) {
+        return;
+    }
+    _alarms = now;
+    // A watcher may drop its own or another watch from inside its callback: walk by id.
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, cb] : _alarm_watchers) {
+        ids.push_back(id);
+    }
+    for (auto id : ids) {
+        if (auto it = _alarm_watchers.find(id); it != _alarm_watchers.end() && it->second) {
+            it->second(now);
+        }
+    }
 }
 
 template<class T>

@@ -7,6 +7,8 @@
 #include "kernel/src/server/broker_core.h"
 #include "plexus/sdk/kernel.h"
 
+#include <map>
+
 namespace plexus::kernel {
 
 class kernel_facade final : public sdk::kernel
@@ -81,6 +83,9 @@ class kernel_facade final : public sdk::kernel
                           sdk::partition_id partition,
                           sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept override;
 
+    sdk::resource_alarms alarms() const noexcept override { return _alarms; }
+    std::unique_ptr<sdk::alarm_watch> watch_alarms(sdk::callback<void(sdk::resource_alarms)> changed) noexcept override;
+
     sdk::executor& shard() noexcept override;
     std::uint64_t next_connection_id() noexcept override;
     void release_connection(std::uint64_t connection) noexcept override;
@@ -88,6 +93,9 @@ class kernel_facade final : public sdk::kernel
     sdk::metrics_scope& metrics(std::string_view prefix) noexcept override;
 
   private:
+    class watch_handle;
+    /// On this shard: the alarms changed; every watcher hears of it.
+    void alarms_changed(sdk::resource_alarms now);
     /// What a publish or append gets while the disk alarm is raised.
     sdk::status disk_alarm_refusal() const;
     /// Runs `op` on the owner shard of a stream partition, or fails `fail` with not_found.
@@ -115,6 +123,9 @@ class kernel_facade final : public sdk::kernel
     shard_executor& _exec;
     sdk::counter& _published;
     sdk::counter& _unroutable;
+    sdk::resource_alarms _alarms;
+    std::map<std::uint64_t, sdk::callback<void(sdk::resource_alarms)>> _alarm_watchers;
+    std::uint64_t _next_alarm_watch = 1;
 };
 
 } // namespace plexus::kernel

@@ -171,6 +171,24 @@ class subscription
     virtual void pause(bool paused) noexcept = 0;
 };
 
+/// The broker's resource alarms. While one is raised the kernel refuses publishes and stream
+/// appends with resource_exhausted; gateways that can should push back first, in their own
+/// protocol's terms (AMQP connection.blocked, Kafka throttling, MQTT/STOMP refusals).
+struct resource_alarms
+{
+    bool disk_space = false; ///< free disk space below storage.disk_free_limit_bytes
+
+    bool any() const noexcept { return disk_space; }
+    bool operator==(const resource_alarms&) const = default;
+};
+
+/// Keeps a watch_alarms() callback registered; destroying it (on the same shard) ends it.
+class alarm_watch
+{
+  public:
+    virtual ~alarm_watch() = default;
+};
+
 /// A message fetched with get(): ack or requeue it through settle().
 struct fetched_message
 {
@@ -254,6 +272,13 @@ class kernel
                                   std::string_view stream,
                                   partition_id partition,
                                   callback<void(result<std::optional<offset>>)> done) noexcept = 0;
+
+    // --- resource alarms ---
+    /// The alarms as this shard last heard of them.
+    virtual resource_alarms alarms() const noexcept = 0;
+    /// Calls `changed` on this shard each time the alarms change, until the handle is
+    /// destroyed. The current state is what alarms() returns; no call is made for it.
+    virtual std::unique_ptr<alarm_watch> watch_alarms(callback<void(resource_alarms)> changed) noexcept = 0;
 
     // --- services ---
     virtual executor& shard() noexcept = 0;

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -612,4 +614,51 @@ TEST_CASE_METHOD(broker_fixture, "time retention drops records older than retent
     // The retention pass runs every second; the records are then older than 200 ms.
     REQUIRE(eventually([&] { return offsets().start == sdk::offset(10); }, 5s));
     CHECK(offsets().next == sdk::offset(10));
+}
+
+TEST_CASE("a raised disk alarm reaches every shard's watchers and refuses publishes", "[unit][kernel][disk]")
+{
+    auto config = test_config();
+    config.data_dir = ".";
+    config.disk_free_limit_bytes = std::uint64_t{ 1 } << 62; // more than any disk has free
+    kernel::log_registry logs{ "warn" };
+    kernel::plugin_registry plugins{ config.plugin_dirs };
+    REQUIRE(plugins.load_configured(config).ok());
+    auto created = kernel::broker::create(config, plugins, logs);
+    REQUIRE(created.ok());
+    auto& b = **created;
+    // Watches are taken on each shard before it serves (no shard thread runs yet).
+    std::atomic<int> heard{ 0 };
+    std::vector<std::unique_ptr<sdk::alarm_watch>> watches;
+    for (unsigned i = 0; i < b.shard_count(); ++i) {
+        CHECK_FALSE(b.facade(i).alarms().disk_space);
+        watches.push_back(b.facade(i).watch_alarms([&heard](sdk::resource_alarms now) {
+            if (now.disk_space) {
+                ++heard;
+            }
+        }));
+        REQUIRE(watches.back() != nullptr);
+    }
+    REQUIRE(b.start().ok());
+    CHECK(eventually([&] { return heard.load() == static_cast<int>(b.shard_count()); }));
+    for (unsigned i = 0; i < b.shard_count(); ++i) {
+        auto alarmed = call<bool>(b.facade(i), [](sdk::kernel& k, auto done) { done(k.alarms().disk_space); });
+        CHECK(alarmed);
+    }
+    auto refused = call<sdk::result<sdk::publish_ack>>(b.facade(1), [](sdk::kernel& k, auto done) {
+        sdk::publish_request r;
+        r.msg = make_message("", "anything", "body");
+        k.publish(std::move(r), std::move(done));
+    });
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == errc::resource_exhausted);
+    CHECK(std::string(refused.error().message()).find("publishing is blocked: disk free space") != std::string::npos);
+    // Handles are dropped on their own shards, as sessions do.
+    for (unsigned i = 0; i < b.shard_count(); ++i) {
+        call<bool>(b.facade(i), [&watches, i](sdk::kernel&, auto done) {
+            watches[i].reset();
+            done(true);
+        });
+    }
+    b.stop(1s);
 }

@@ -209,7 +209,40 @@ class fake_kernel final : public kernel
     logger& log(std::string_view) noexcept override { return _log; }
     metrics_scope& metrics(std::string_view) noexcept override { return _metrics; }
 
+    resource_alarms alarms() const noexcept override { return _alarms; }
+    std::unique_ptr<alarm_watch> watch_alarms(callback<void(resource_alarms)> changed) noexcept override
+    {
+        _calls.push_back("watch_alarms");
+        auto watch = std::make_unique<fake_alarm_watch>(*this);
+        _alarm_watchers.emplace(watch.get(), std::move(changed));
+        return watch;
+    }
+    /// Raises or clears alarms as the broker would: every watcher hears of it, on the
+    /// executor (run it to deliver).
+    void set_alarms(resource_alarms now)
+    {
+        _alarms = now;
+        _exec.post([this, now] {
+            for (auto& [watch, changed] : _alarm_watchers) {
+                changed(now);
+            }
+        });
+    }
+
   private:
+    class fake_alarm_watch final : public alarm_watch
+    {
+      public:
+        explicit fake_alarm_watch(fake_kernel& k)
+          : _k(k)
+        {
+        }
+        ~fake_alarm_watch() override { _k._alarm_watchers.erase(this); }
+
+      private:
+        fake_kernel& _k;
+    };
+
     class fake_subscription final : public subscription
     {
       public:
@@ -315,6 +348,8 @@ class fake_kernel final : public kernel
     std::uint64_t _connections = 0;
     null_logger _log;
     null_metrics _metrics;
+    resource_alarms _alarms;
+    std::map<alarm_watch*, callback<void(resource_alarms)>> _alarm_watchers;
 };
 
 } // namespace plexus::sdk::testing
