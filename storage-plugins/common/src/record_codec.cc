@@ -8,9 +8,6 @@
 
 namespace plexus::storage {
 
-using sdk::put_headers;
-using sdk::put_string;
-using sdk::put_varint;
 using sdk::read_headers;
 using sdk::zigzag;
 
@@ -24,13 +21,16 @@ enum property_flags : std::uint8_t
     flag_has_ttl = 2,
 };
 
-void encode_fields(const sdk::message& m, std::string& out)
+/// Walks a record's fields in their stored order, handing each to `w`: one description of
+/// the format serves both measuring a record and writing it.
+template<class Writer>
+void visit_fields(const sdk::message& m, std::string_view headers, Writer& w)
 {
-    out.push_back(static_cast<char>(record_format_v1));
-    put_varint(out, zigzag(m.timestamp()));
-    put_string(out, m.exchange);
-    put_string(out, m.routing_key);
-    put_string(out, m.key);
+    w.byte(record_format_v1);
+    w.varint(zigzag(m.timestamp()));
+    w.string(m.exchange);
+    w.string(m.routing_key);
+    w.string(m.key);
     const auto& p = m.properties;
     for (const std::string* s : { &p.content_type,
                                   &p.content_encoding,
@@ -40,18 +40,64 @@ void encode_fields(const sdk::message& m, std::string& out)
                                   &p.type,
                                   &p.user_id,
                                   &p.app_id }) {
-        put_string(out, *s);
+        w.string(*s);
     }
-    std::uint8_t flags = (p.persistent ? flag_persistent : 0) | (p.ttl_ms ? flag_has_ttl : 0);
-    out.push_back(static_cast<char>(flags));
+    w.byte((p.persistent ? flag_persistent : 0) | (p.ttl_ms ? flag_has_ttl : 0));
     if (p.ttl_ms) {
-        put_varint(out, zigzag(*p.ttl_ms));
+        w.varint(zigzag(*p.ttl_ms));
     }
-    out.push_back(static_cast<char>(p.priority));
-    put_headers(out, m.headers_);
-    put_varint(out, m.body.size());
-    m.body.for_each_fragment([&](const sdk::bytes& f) { out.append(f.as_string_view()); });
+    w.byte(p.priority);
+    w.raw(headers);
+    w.varint(m.body.size());
+    m.body.for_each_fragment([&](const sdk::bytes& f) { w.raw(f.as_string_view()); });
 }
+
+std::size_t varint_size(std::uint64_t v) noexcept
+{
+    std::size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        ++n;
+    }
+    return n;
+}
+
+/// Counts the bytes a record takes.
+struct size_counter
+{
+    std::size_t n = 0;
+    void byte(std::uint8_t) noexcept { ++n; }
+    void varint(std::uint64_t v) noexcept { n += varint_size(v); }
+    void string(std::string_view s) noexcept { n += varint_size(s.size()) + s.size(); }
+    void raw(std::string_view s) noexcept { n += s.size(); }
+};
+
+/// Writes a record into space already sized for it.
+struct pointer_writer
+{
+    char* p;
+    void byte(std::uint8_t b) noexcept { *p++ = static_cast<char>(b); }
+    void varint(std::uint64_t v) noexcept
+    {
+        while (v >= 0x80) {
+            *p++ = static_cast<char>((v & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        *p++ = static_cast<char>(v);
+    }
+    void string(std::string_view s) noexcept
+    {
+        varint(s.size());
+        raw(s);
+    }
+    void raw(std::string_view s) noexcept
+    {
+        if (!s.empty()) {
+            std::memcpy(p, s.data(), s.size());
+            p += s.size();
+        }
+    }
+};
 
 /// Reads the fields of one record in [pos, end) of a slab; the body is shared, not copied.
 class record_reader : public sdk::field_reader
@@ -109,14 +155,21 @@ bool decode_fields(record_reader& r, sdk::message& m)
 
 void encode_record(const sdk::message& m, std::string& out)
 {
-    // The length prefix is written after the fields are known: reserve a fixed 5-byte slot
-    // would waste space on small records, so encode into place and shift once.
+    // Measured first, then written in place: the length prefix goes in front without moving
+    // the record, and the buffer grows once (the hot path of every durable append).
+    constexpr std::string_view no_headers("\0", 1); // a table of zero headers
+    std::string table;
+    if (!m.headers_.empty()) {
+        sdk::put_headers(table, m.headers_);
+    }
+    const std::string_view headers = m.headers_.empty() ? no_headers : std::string_view(table);
+    size_counter size;
+    visit_fields(m, headers, size);
     const std::size_t start = out.size();
-    encode_fields(m, out);
-    const std::size_t length = out.size() - start;
-    std::string prefix;
-    put_varint(prefix, length);
-    out.insert(start, prefix);
+    out.resize(start + varint_size(size.n) + size.n);
+    pointer_writer w{ out.data() + start };
+    w.varint(size.n);
+    visit_fields(m, headers, w);
 }
 
 sdk::status decode_records(const sdk::bytes& slab,
