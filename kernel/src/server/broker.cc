@@ -109,6 +109,7 @@ class broker_impl final : public broker
         _listeners->close_all(sdk::status(errc::unavailable, "broker shutting down"));
         _core.drain_and_flush(std::max(grace, std::chrono::milliseconds(1000)));
         _core.shards().stop();
+        _core.release_destinations();
         for (auto& [name, engine] : _core.engines()) {
             if (auto st = engine->close(); !st.ok()) {
                 PLEXUS_LOG(_core.log(), error, "storage engine '{}' failed to close: {}", name, st.to_string());

@@ -118,6 +118,15 @@ broker_core::broker_core(const broker_config& config, plugin_registry& plugins, 
 broker_core::~broker_core()
 {
     _pool->threads.join();
+    release_destinations(); // members go in reverse order: the engines before _states
+}
+
+void broker_core::release_destinations()
+{
+    for (auto& st : _states) {
+        st->queues.clear();
+        st->partitions.clear();
+    }
 }
 
 sdk::blocking_pool& broker_core::blocking() noexcept

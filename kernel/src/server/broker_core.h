@@ -215,6 +215,9 @@ class broker_core
     /// Flushes and shuts down every queue and partition (each on its shard). Blocking; called
     /// by stop() while the shards still run.
     void drain_and_flush(std::chrono::milliseconds deadline);
+    /// Destroys every queue and partition, closing their logs. After the shards stopped and
+    /// before the engines close: a log must not outlive its engine.
+    void release_destinations();
     /// Starts the periodic retention pass on every shard.
     void start_retention_timers();
 
@@ -239,10 +242,12 @@ class broker_core
     plugin_registry& _plugins;
     log_registry& _logs;
     sdk::logger& _log;
+    // Before the shards and their state: destroyed after them, so a log that a pending
+    // handler still holds never outlives its engine.
+    std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
     shard_set _shards;
     metrics_registry _metrics;
     std::vector<std::unique_ptr<shard_state>> _states;
-    std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
     std::map<std::string, vhost_def> _catalog;
     std::uint64_t _next_destination = 1;
     bool _restoring = false; ///< restore_definitions() is re-creating stored definitions

@@ -64,8 +64,9 @@ bool lists(const broker_process& b, const std::string& kind, const std::string& 
 
 void restart(broker_process& b)
 {
-    REQUIRE(b.stop() == 0);
-    INFO(b.log());
+    const int code = b.stop();
+    INFO("plexusd: " << b.log());
+    REQUIRE(code == 0);
     REQUIRE(b.start());
 }
 
