@@ -21,6 +21,7 @@ queue::queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor
   , _read_next(_log->offsets().start)
   , _get_consumer{ 0, {}, nullptr, {}, 0, 1, false }
   , _trimmed_to(_log->offsets().start)
+  , _recovered_end(_log->offsets().next)
 {
 }
 
@@ -131,7 +132,10 @@ void queue::refill()
         if (r && !r->empty() && r->base_offset == self->_read_next) {
             sdk::offset o = r->base_offset;
             for (auto& m : r->records) {
-                self->_fresh.push_back({ o, std::move(m), 0 });
+                // What the log held when the queue opened (a restart) may have been delivered
+                // before: it goes out redelivered, as AMQP allows ("may have been").
+                const std::uint32_t earlier = o < self->_recovered_end ? 1 : 0;
+                self->_fresh.push_back({ o, std::move(m), earlier });
                 ++o;
             }
             self->_read_next = o;

@@ -178,6 +178,7 @@ class queue : public std::enable_shared_from_this<queue>
     consumer_state _get_consumer; // owns what basic.get handed out unacked
     std::vector<pending_get> _pending_gets;
     sdk::offset _trimmed_to;
+    sdk::offset _recovered_end; ///< the log's end when the queue opened: below it, maybe delivered before
 };
 
 } // namespace plexus::kernel

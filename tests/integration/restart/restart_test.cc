@@ -109,6 +109,10 @@ TEST_CASE("durable definitions and persistent messages survive a restart, transi
     CHECK_FALSE(lists(b, "queues", "\"scratch\""));
     CHECK(lists(b, "streams", "\"events\""));
     CHECK_FALSE(lists(b, "bindings", "\"scratch\""));
+    // Recovered messages may have been delivered before the restart: they are flagged so.
+    auto peek = ctl(b, { "get", "--queue", "orders", "--requeue", "--json" });
+    REQUIRE(peek.exit_code == 0);
+    CHECK(peek.out.find("\"redelivered\":true") != std::string::npos);
     // The durable bindings route again: one more order reaches both durable queues.
     ok(b, { "publish", "--exchange", "orders-x", "--routing-key", "eu.fr", "--body", "order-5", "--persistent" });
     CHECK(drain(b, "orders") == numbered("order-", 0, 6));
