@@ -1,5 +1,10 @@
 #include "kernel/src/queue/ack_tracker.h"
 
+#include "plexus/sdk/field_codec.h"
+
+#include <algorithm>
+#include <limits>
+
 namespace plexus::kernel {
 
 void ack_tracker::settle(sdk::offset o)
@@ -8,6 +13,7 @@ void ack_tracker::settle(sdk::offset o)
     if (v <= _mark_delete()) {
         return;
     }
+    ++_version; // at worst an already settled offset bumps it: a spare save
     if (v == _mark_delete() + 1) {
         // The common case: in-order acks only move the mark.
         _mark_delete = o;
@@ -43,6 +49,7 @@ void ack_tracker::settle_through(sdk::offset o)
     if (o <= _mark_delete) {
         return;
     }
+    ++_version;
     _mark_delete = o;
     while (!_ranges.empty() && _ranges.begin()->second <= o()) {
         _ranges.erase(_ranges.begin());
@@ -73,6 +80,54 @@ void ack_tracker::absorb_front()
         _mark_delete = sdk::offset(_ranges.begin()->second);
         _ranges.erase(_ranges.begin());
     }
+}
+
+std::string ack_tracker::encode() const
+{
+    std::string out(1, '\1'); // format version
+    sdk::put_varint(out, sdk::zigzag(_mark_delete()));
+    sdk::put_varint(out, _ranges.size());
+    for (const auto& [first, last] : _ranges) {
+        sdk::put_varint(out, sdk::zigzag(first));
+        sdk::put_varint(out, static_cast<std::uint64_t>(last - first));
+    }
+    return out;
+}
+
+std::optional<ack_tracker> ack_tracker::decode(std::string_view stored, sdk::offset start)
+{
+    sdk::field_reader r(stored);
+    if (r.u8() != 1) {
+        return std::nullopt;
+    }
+    ack_tracker t(start);
+    t.settle_through(sdk::offset(r.signed_varint()));
+    const auto count = r.varint();
+    if (!r.ok() || count > r.remaining()) {
+        return std::nullopt;
+    }
+    std::int64_t previous_last = std::numeric_limits<std::int64_t>::min();
+    for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
+        const std::int64_t first = r.signed_varint();
+        const std::uint64_t span = r.varint();
+        if (span >
+              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - std::max<std::int64_t>(first, 0)) ||
+            (i > 0 && first <= previous_last + 1)) {
+            return std::nullopt; // ranges are stored disjoint, apart and in order
+        }
+        const std::int64_t last = first + static_cast<std::int64_t>(span);
+        previous_last = last;
+        if (last <= t._mark_delete()) {
+            continue; // below the log's start now: settled anyway
+        }
+        t._ranges.emplace(std::max(first, t._mark_delete() + 1), last);
+    }
+    if (!r.ok() || r.remaining() != 0) {
+        return std::nullopt;
+    }
+    t.absorb_front();
+    t._version = 0;
+    return t;
 }
 
 } // namespace plexus::kernel

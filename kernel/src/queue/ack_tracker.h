@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace plexus::kernel {
 
@@ -29,12 +32,21 @@ class ack_tracker
     sdk::offset mark_delete() const noexcept { return _mark_delete; }
     /// Settled ranges above mark_delete (for tests and metrics).
     std::size_t range_count() const noexcept { return _ranges.size(); }
+    /// Changes with every settle that changed something (so a saver can skip clean state).
+    std::uint64_t version() const noexcept { return _version; }
+
+    /// The stored form: the mark and the ranges, so acks survive a restart.
+    std::string encode() const;
+    /// Reads encode()'s output; nullopt when it is malformed. `start` is the log's first
+    /// offset now: everything below it is settled whatever was stored.
+    static std::optional<ack_tracker> decode(std::string_view stored, sdk::offset start);
 
   private:
     void absorb_front();
 
     sdk::offset _mark_delete;
     std::map<std::int64_t, std::int64_t> _ranges; // first -> last, disjoint, non-adjacent
+    std::uint64_t _version = 0;
 };
 
 } // namespace plexus::kernel

@@ -13,7 +13,11 @@ constexpr std::size_t max_delivery_batch = 256;
 
 } // namespace
 
-queue::queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec)
+queue::queue(queue_options options,
+             std::unique_ptr<sdk::log> log,
+             sdk::executor& exec,
+             sdk::kv_store* cursors,
+             std::string cursor_key)
   : _options(std::move(options))
   , _log(std::move(log))
   , _exec(exec)
@@ -22,7 +26,30 @@ queue::queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor
   , _get_consumer{ 0, {}, nullptr, {}, 0, 1, false }
   , _trimmed_to(_log->offsets().start)
   , _recovered_end(_log->offsets().next)
+  , _cursors(cursors)
+  , _cursor_key(std::move(cursor_key))
 {
+    if (_cursors == nullptr) {
+        return;
+    }
+    // Acks saved before a restart: what was acked above the log's start stays acked.
+    if (auto stored = _cursors->get(_cursor_key); stored && *stored) {
+        if (auto acks = ack_tracker::decode(**stored, _log->offsets().start)) {
+            _acks = std::move(*acks);
+        }
+    }
+}
+
+void queue::save_cursor()
+{
+    if (_cursors == nullptr || _acks.version() == _saved_version) {
+        return;
+    }
+    _saved_version = _acks.version();
+    std::vector<sdk::kv_store::write> writes;
+    writes.push_back({ _cursor_key, _acks.encode() });
+    // Best effort: a lost save only means redelivery after a crash (at-least-once).
+    _cursors->apply(std::move(writes), [](sdk::status) {});
 }
 
 queue::~queue() = default;
@@ -135,7 +162,9 @@ void queue::refill()
                 // What the log held when the queue opened (a restart) may have been delivered
                 // before: it goes out redelivered, as AMQP allows ("may have been").
                 const std::uint32_t earlier = o < self->_recovered_end ? 1 : 0;
-                self->_fresh.push_back({ o, std::move(m), earlier });
+                if (!self->_acks.is_settled(o)) { // acked before a restart
+                    self->_fresh.push_back({ o, std::move(m), earlier });
+                }
                 ++o;
             }
             self->_read_next = o;

@@ -70,7 +70,13 @@ struct consumer_options
 class queue : public std::enable_shared_from_this<queue>
 {
   public:
-    queue(queue_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec);
+    /// `cursors` (the queue's engine metadata, for a durable queue; may be null) keeps its acks
+    /// across restarts under `cursor_key`.
+    queue(queue_options options,
+          std::unique_ptr<sdk::log> log,
+          sdk::executor& exec,
+          sdk::kv_store* cursors = nullptr,
+          std::string cursor_key = {});
     ~queue();
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
@@ -103,6 +109,9 @@ class queue : public std::enable_shared_from_this<queue>
     void shutdown(const sdk::status& why);
     /// Waits until everything appended is durable.
     void flush(sdk::callback<void(sdk::status)> done);
+    /// Stores the acks when they changed since the last save (called every second and at
+    /// shutdown), so that a restart does not deliver again what was acked out of order.
+    void save_cursor();
 
   private:
     struct ready_entry
@@ -179,6 +188,9 @@ class queue : public std::enable_shared_from_this<queue>
     std::vector<pending_get> _pending_gets;
     sdk::offset _trimmed_to;
     sdk::offset _recovered_end; ///< the log's end when the queue opened: below it, maybe delivered before
+    sdk::kv_store* _cursors;
+    std::string _cursor_key;
+    std::uint64_t _saved_version = 0;
 };
 
 } // namespace plexus::kernel

@@ -558,7 +558,14 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         if (!log) {
             return log.error();
         }
-        _states[owner]->queues[opts.id()] = std::make_shared<queue>(opts, std::move(*log), _shards.at(owner));
+        // A durable queue keeps its acks in its engine's metadata, beside its records.
+        const bool keeps_acks = opts.durable && !opts.exclusive && engine->caps().durable;
+        _states[owner]->queues[opts.id()] =
+          std::make_shared<queue>(opts,
+                                  std::move(*log),
+                                  _shards.at(owner),
+                                  keeps_acks ? &engine->metadata() : nullptr,
+                                  keeps_acks ? definition_keys::queue_cursor(opts.vhost, opts.name) : std::string());
         return {};
     };
     auto created = co_await on_shard(owner, owner_work_7);
@@ -651,6 +658,9 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     co_await on_shard(owner_shard(id), owner_work_11);
     if (auto* e = engine(storage)) {
         e->remove_log(queue_log_name(vhost, name)).ignore();
+        std::vector<kv_write> forget;
+        forget.push_back({ definition_keys::queue_cursor(vhost, name), std::nullopt });
+        e->metadata().apply(std::move(forget), [](status) {});
     }
     vh.queues.erase(it);
     co_return status{};
@@ -1066,6 +1076,7 @@ void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
                 }
             };
             for (auto& [id, q] : st.queues) {
+                q->save_cursor();
                 q->flush(finish);
             }
             for (auto& [id, p] : st.partitions) {
@@ -1143,6 +1154,9 @@ void broker_core::start_retention_timers()
                                                    .count());
                     for (auto& [id, p] : st.partitions) {
                         p->apply_retention(now);
+                    }
+                    for (auto& [id, q] : st.queues) {
+                        q->save_cursor();
                     }
                     if (shard == 0) {
                         core->check_disk();

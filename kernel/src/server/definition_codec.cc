@@ -146,6 +146,13 @@ std::string binding(const sdk::binding_spec& b)
     return key_of("b", b.vhost).append(encode_binding(b));
 }
 
+std::string queue_cursor(std::string_view vhost, std::string_view name)
+{
+    std::string k = "cur/q/";
+    put_string(k, vhost);
+    return k.append(name);
+}
+
 std::vector<std::string> of_vhost(std::string_view vhost)
 {
     return { key_of("v", vhost), key_of("x", vhost), key_of("q", vhost), key_of("s", vhost), key_of("b", vhost) };

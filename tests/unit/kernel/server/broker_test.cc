@@ -1,6 +1,7 @@
 // The kernel through its facade, as a protocol plugin sees it: a real broker with the memory
 // engine and the four routers loaded through the plugin loader, on two shards.
 #include "kernel/src/server/broker.h"
+#include "support/broker_process.h"
 
 #include <catch2/catch.hpp>
 
@@ -109,12 +110,17 @@ struct collecting_sink final : sdk::delivery_sink
 
 struct broker_fixture
 {
-    kernel::broker_config config = test_config();
+    kernel::broker_config config;
     kernel::log_registry logs{ "warn" };
     kernel::plugin_registry plugins{ config.plugin_dirs };
     std::unique_ptr<kernel::broker> b;
 
     broker_fixture()
+      : broker_fixture(test_config())
+    {
+    }
+    explicit broker_fixture(kernel::broker_config c)
+      : config(std::move(c))
     {
         auto st = plugins.load_configured(config);
         REQUIRE(st.ok());
@@ -661,4 +667,43 @@ TEST_CASE("a raised disk alarm reaches every shard's watchers and refuses publis
         });
     }
     b.stop(1s);
+}
+
+TEST_CASE("acks out of order stay acked across a restart of a durable queue", "[unit][kernel][restart]")
+{
+    plexus::tests::temp_dir dir;
+    auto config = test_config();
+    config.data_dir = dir.path.string();
+    config.storage_engines = { { "file", "{}" } };
+    config.default_storage = "file";
+    sdk::queue_spec durable;
+    durable.name = "orders";
+    durable.durable = true;
+    {
+        broker_fixture f(config);
+        REQUIRE(f.declare(durable).ok());
+        for (int i = 0; i < 6; ++i) {
+            REQUIRE(f.publish(make_message("", "orders", "m" + std::to_string(i))).ok());
+        }
+        collecting_sink sink;
+        auto sub = f.subscribe(consumer("orders", 6), sink);
+        REQUIRE(sub.ok());
+        REQUIRE(eventually([&] { return sink.count() == 6; }));
+        // m1, m3 and m4 acked; m0, m2 and m5 not: the mark cannot move past m0.
+        f.on(1, [&] {
+            (*sub)->ack(sink.at(1).tag, false);
+            (*sub)->ack(sink.at(3).tag, false);
+            (*sub)->ack(sink.at(4).tag, false);
+        });
+        f.cancel(std::move(*sub));
+    } // a clean stop saves the acks
+    broker_fixture again(config);
+    collecting_sink sink;
+    auto sub = again.subscribe(consumer("orders"), sink);
+    REQUIRE(sub.ok());
+    REQUIRE(eventually([&] { return sink.count() == 3; }));
+    std::this_thread::sleep_for(50ms); // nothing acked may follow
+    CHECK(sink.bodies() == std::vector<std::string>{ "m0", "m2", "m5" });
+    CHECK(sink.at(0).redelivered);
+    again.cancel(std::move(*sub));
 }
