@@ -12,23 +12,13 @@ namespace plexus::bench {
 
 sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, const append_options& options)
 {
-    auto dir = work_dir::create(ctx.work_parent, options.engine + "-append");
-    if (!dir) {
-        return dir.error();
+    auto bench = open_bench_log(ctx, options.engine, fsync_config(options.engine, options.fsync), "append");
+    if (!bench) {
+        return bench.error();
     }
-    auto session = engine_session::open({ ctx.plugin_dir,
-                                          options.engine,
-                                          fsync_config(options.engine, options.fsync),
-                                          dir->path() / "data",
-                                          ctx.logger });
-    if (!session) {
-        return session.error();
-    }
-    auto& shard = (*session)->shard();
-    auto log = (*session)->open_log("s/bench/append/0");
-    if (!log) {
-        return log.error();
-    }
+    auto& session = bench->session;
+    auto& log = bench->log;
+    auto& shard = session->shard();
     const auto prebuilt = hundred_byte_batch(options.batch_records);
     const std::uint64_t batch_payload = options.batch_records * record_body_bytes;
 
@@ -37,7 +27,7 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     while (payload < options.payload_bytes) {
         sdk::record_batch batch;
         batch.records = prebuilt.records;
-        if (auto r = (*log)->append(std::move(batch)); !r) {
+        if (auto r = log->append(std::move(batch)); !r) {
             return r.error();
         }
         payload += batch_payload;
@@ -48,7 +38,7 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     const auto appended = std::chrono::steady_clock::now();
 
     std::optional<sdk::result<sdk::offset>> flushed;
-    (*log)->flush([&](sdk::result<sdk::offset> r) { flushed.emplace(std::move(r)); });
+    log->flush([&](sdk::result<sdk::offset> r) { flushed.emplace(std::move(r)); });
     shard.run_until([&] { return flushed.has_value(); }, appended + std::chrono::seconds(60));
     if (!flushed) {
         return sdk::status(sdk::errc::timed_out, "the final flush did not complete within 60 s");
@@ -56,10 +46,10 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     if (!*flushed) {
         return flushed->error();
     }
-    const std::uint64_t stored = (*log)->size_bytes();
-    log->reset(); // syncs what is unsynced and saves the index
-    auto closed = (*session)->close();
-    session->reset(); // waits for the pool: a sealed segment's sync may still be running
+    const std::uint64_t stored = log->size_bytes();
+    log.reset(); // syncs what is unsynced and saves the index
+    auto closed = session->close();
+    session.reset(); // waits for the pool: a sealed segment's sync may still be running
     if (!closed.ok()) {
         return closed;
     }

@@ -95,24 +95,14 @@ class appender_set
 
 sdk::result<measurement> measure_commit_rate(const scenario_context& ctx, const commit_options& options)
 {
-    auto dir = work_dir::create(ctx.work_parent, options.engine + "-commit");
-    if (!dir) {
-        return dir.error();
+    auto bench = open_bench_log(ctx, options.engine, fsync_config(options.engine, options.fsync), "commit");
+    if (!bench) {
+        return bench.error();
     }
-    auto session = engine_session::open({ ctx.plugin_dir,
-                                          options.engine,
-                                          fsync_config(options.engine, options.fsync),
-                                          dir->path() / "data",
-                                          ctx.logger });
-    if (!session) {
-        return session.error();
-    }
-    auto& shard = (*session)->shard();
-    auto log = (*session)->open_log("s/bench/commit/0");
-    if (!log) {
-        return log.error();
-    }
-    appender_set appenders(**log, shard);
+    auto& session = bench->session;
+    auto& log = bench->log;
+    auto& shard = session->shard();
+    appender_set appenders(*log, shard);
     const auto never = [] { return false; };
 
     appenders.start(options.appenders);
@@ -142,8 +132,8 @@ sdk::result<measurement> measure_commit_rate(const scenario_context& ctx, const 
         { "syncs_per_s", fmt::format("{:.1f}", static_cast<double>(appenders.syncs()) / seconds) },
         { "appends_per_sync", fmt::format("{:.1f}", per_sync) },
     };
-    log->reset();
-    if (auto st = (*session)->close(); !st.ok()) {
+    log.reset();
+    if (auto st = session->close(); !st.ok()) {
         return st;
     }
     return m;

@@ -77,4 +77,24 @@ sdk::status engine_session::close()
     return st;
 }
 
+sdk::result<bench_log> open_bench_log(const scenario_context& ctx,
+                                      const std::string& engine,
+                                      const std::string& config_json,
+                                      const std::string& purpose)
+{
+    auto dir = work_dir::create(ctx.work_parent, engine + "-" + purpose);
+    if (!dir) {
+        return dir.error();
+    }
+    auto session = engine_session::open({ ctx.plugin_dir, engine, config_json, dir->path() / "data", ctx.logger });
+    if (!session) {
+        return session.error();
+    }
+    auto log = (*session)->open_log("s/bench/" + purpose + "/0");
+    if (!log) {
+        return log.error();
+    }
+    return bench_log{ std::move(*dir), std::move(*session), std::move(*log) };
+}
+
 } // namespace plexus::bench

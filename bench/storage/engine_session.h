@@ -8,7 +8,9 @@
 #pragma once
 
 #include "bench/storage/blocking_threads.h"
+#include "bench/storage/scenario.h"
 #include "bench/storage/shard_loop.h"
+#include "bench/storage/work_dir.h"
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/log.h"
 #include "plexus/sdk/storage.h"
@@ -76,5 +78,19 @@ class engine_session
     blocking_threads _pool;
     std::unique_ptr<sdk::storage_engine> _engine;
 };
+
+/// How a scenario starts: its own work directory, an engine over `<dir>/data` and one log.
+/// Members go in reverse order: the log, then the engine, then the directory.
+struct bench_log
+{
+    work_dir dir;
+    std::unique_ptr<engine_session> session;
+    std::unique_ptr<sdk::log> log;
+};
+
+sdk::result<bench_log> open_bench_log(const scenario_context& ctx,
+                                      const std::string& engine,
+                                      const std::string& config_json,
+                                      const std::string& purpose);
 
 } // namespace plexus::bench

@@ -37,7 +37,7 @@ struct broker_config
     std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
     /// Publishes are refused while data_dir's filesystem has less free space (0: never).
     std::uint64_t disk_free_limit_bytes = 50ull << 20;
-    std::map<std::string, std::string> routing_types;   ///< router plugin name -> config JSON
+    std::map<std::string, std::string> routing_types; ///< router plugin name -> config JSON
     std::vector<listener_config> listeners;
     std::vector<std::string> vhosts{ "/" };
 
