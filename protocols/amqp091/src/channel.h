@@ -1,0 +1,111 @@
+// One AMQP channel: its methods in order, its errors, and (channel_*.cc) what it declares,
+// publishes and consumes.
+//
+// Order: AMQP answers a channel's methods in the order they were sent, but the kernel answers
+// asynchronously. A method that waits for the kernel (a declare, a bind, a consume, a get)
+// makes the channel busy; whatever arrives meanwhile, publishes included, queues behind it and
+// runs when the answer is in. Publishes themselves never make the channel busy: their
+// confirms are tracked separately (confirm_tracker.h).
+//
+// Errors: a 4xx closes only this channel (channel.close, then everything but close and
+// close-ok is discarded until the client's close-ok); a 5xx goes to the session and closes
+// the connection.
+//
+// Lifecycle: created on channel.open; finished() once closed from either side, and the
+// session then drops it; shutdown() when the connection goes. Kernel callbacks hold a
+// weak_ptr and do nothing once the channel is gone or closing.
+//
+// Threading: the session's shard, like everything of a connection.
+#pragma once
+
+#include "amqp_error.h"
+#include "methods.h"
+#include "plexus/sdk/kernel.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace plexus::protocol::amqp091 {
+
+class session;
+
+class channel : public std::enable_shared_from_this<channel>
+{
+  public:
+    channel(session& s, std::uint16_t number);
+    ~channel();
+    channel(const channel&) = delete;
+    channel& operator=(const channel&) = delete;
+
+    void on_method(method&& m);
+    void on_content_header(const sdk::buffer_chain& payload);
+    void on_content_body(const sdk::buffer_chain& payload);
+    void on_writable();
+    /// Closed from either side: the session may forget the channel.
+    bool finished() const noexcept { return _state == state::finished; }
+    /// The connection is going away: release everything without a word to the client.
+    void shutdown();
+
+    std::uint16_t number() const noexcept { return _number; }
+
+  private:
+    enum class state : std::uint8_t
+    {
+        open,
+        closing, // we sent channel.close; waiting for close-ok
+        finished,
+    };
+    struct header_frame
+    {
+        sdk::buffer_chain payload;
+    };
+    struct body_frame
+    {
+        sdk::buffer_chain payload;
+    };
+    using input = std::variant<method, header_frame, body_frame>;
+
+    void accept(input in);
+    void run(input&& in);
+    void run_method(method&& m);
+    /// Marks the channel busy until done() (a kernel answer is awaited).
+    void wait();
+    /// The awaited answer is in: run what queued up meanwhile.
+    void done();
+    bool live() const noexcept { return _state == state::open; }
+
+    /// Closes this channel for `e` (or the connection, for a connection-level code).
+    void fail(amqp_error e);
+    void fail(const sdk::status& st, failed_call call, method_id in);
+    void release();
+
+    // channel_definitions.cc
+    void on_exchange_declare(exchange_declare&& m);
+    void on_exchange_delete(exchange_delete&& m);
+    void on_queue_declare(queue_declare&& m);
+    void on_queue_bind(queue_bind&& m);
+    void on_queue_unbind(queue_unbind&& m);
+    void on_queue_purge(queue_purge&& m);
+    void on_queue_delete(queue_delete&& m);
+    /// Runs `then` unless `queue` is another connection's exclusive queue (405 then).
+    void unless_locked(const std::string& queue, method_id in, sdk::callback<void()> then);
+    /// An empty queue name means the channel's last declared queue (spec: queue.bind & co).
+    bool resolve_queue(std::string& name, method_id in);
+
+    /// A weak handle for kernel callbacks.
+    std::weak_ptr<channel> weak() { return weak_from_this(); }
+
+    session& _session;
+    sdk::kernel& _kernel;
+    std::uint16_t _number;
+    state _state = state::open;
+    bool _busy = false;
+    std::deque<input> _waiting;
+    bool _flow_active = true;
+    std::string _last_queue;
+};
+
+} // namespace plexus::protocol::amqp091
