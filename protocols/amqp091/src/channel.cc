@@ -90,6 +90,10 @@ void channel::done()
 
 void channel::run(input&& in)
 {
+    if (_publishing) {
+        on_content(std::move(in));
+        return;
+    }
     if (auto* m = std::get_if<method>(&in)) {
         run_method(std::move(*m));
         return;
@@ -117,6 +121,7 @@ void channel::run_method(method&& m)
     }
     if (auto* f = std::get_if<channel_flow>(&m)) {
         _flow_active = f->active;
+        update_pauses();
         _session.send(_number, channel_flow_ok{ f->active });
         return;
     }
@@ -143,6 +148,50 @@ void channel::run_method(method&& m)
               on_queue_purge(std::move(x));
           } else if constexpr (std::is_same_v<T, queue_delete>) {
               on_queue_delete(std::move(x));
+          } else if constexpr (std::is_same_v<T, basic_publish>) {
+              on_basic_publish(std::move(x));
+          } else if constexpr (std::is_same_v<T, basic_ack>) {
+              settle(x.delivery_tag, x.multiple, settle_kind::ack, id);
+          } else if constexpr (std::is_same_v<T, basic_nack>) {
+              settle(x.delivery_tag, x.multiple, x.requeue ? settle_kind::requeue : settle_kind::drop, id);
+          } else if constexpr (std::is_same_v<T, basic_reject>) {
+              settle(x.delivery_tag, false, x.requeue ? settle_kind::requeue : settle_kind::drop, id);
+          } else if constexpr (std::is_same_v<T, basic_qos>) {
+              on_basic_qos(x);
+          } else if constexpr (std::is_same_v<T, basic_consume>) {
+              on_basic_consume(std::move(x));
+          } else if constexpr (std::is_same_v<T, basic_cancel>) {
+              on_basic_cancel(x);
+          } else if constexpr (std::is_same_v<T, basic_get>) {
+              on_basic_get(std::move(x));
+          } else if constexpr (std::is_same_v<T, basic_recover>) {
+              on_basic_recover(x.requeue, false);
+          } else if constexpr (std::is_same_v<T, basic_recover_async>) {
+              on_basic_recover(x.requeue, true);
+          } else if constexpr (std::is_same_v<T, confirm_select>) {
+              on_confirm_select(x);
+          } else if constexpr (std::is_same_v<T, tx_select> || std::is_same_v<T, tx_commit> ||
+                               std::is_same_v<T, tx_rollback>) {
+              fail({ reply_code::not_implemented,
+                     "transactions (tx.select) are not supported yet; publisher confirms are",
+                     id.class_id,
+                     id.method });
+          } else if constexpr (std::is_same_v<T, basic_return> || std::is_same_v<T, basic_deliver> ||
+                               std::is_same_v<T, basic_get_ok> || std::is_same_v<T, basic_get_empty> ||
+                               std::is_same_v<T, basic_consume_ok> || std::is_same_v<T, basic_cancel_ok> ||
+                               std::is_same_v<T, basic_qos_ok> || std::is_same_v<T, basic_recover_ok> ||
+                               std::is_same_v<T, queue_declare_ok> || std::is_same_v<T, queue_bind_ok> ||
+                               std::is_same_v<T, queue_unbind_ok> || std::is_same_v<T, queue_purge_ok> ||
+                               std::is_same_v<T, queue_delete_ok> || std::is_same_v<T, exchange_declare_ok> ||
+                               std::is_same_v<T, exchange_delete_ok> || std::is_same_v<T, exchange_bind_ok> ||
+                               std::is_same_v<T, exchange_unbind_ok> || std::is_same_v<T, confirm_select_ok> ||
+                               std::is_same_v<T, channel_open_ok> || std::is_same_v<T, channel_flow_ok> ||
+                               std::is_same_v<T, tx_select_ok> || std::is_same_v<T, tx_commit_ok> ||
+                               std::is_same_v<T, tx_rollback_ok>) {
+              fail({ reply_code::command_invalid,
+                     fmt::format("{} is sent by servers, not clients", T::name),
+                     id.class_id,
+                     id.method });
           } else {
               fail(
                 { reply_code::not_implemented, fmt::format("{} is not implemented", T::name), id.class_id, id.method });
@@ -189,6 +238,8 @@ void channel::release()
 {
     _waiting.clear();
     _busy = false;
+    _publishing.reset();
+    release_consumers();
 }
 
 void channel::shutdown()
@@ -197,6 +248,9 @@ void channel::shutdown()
     _state = state::finished;
 }
 
-void channel::on_writable() {}
+void channel::on_writable()
+{
+    update_pauses();
+}
 
 } // namespace plexus::protocol::amqp091

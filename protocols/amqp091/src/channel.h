@@ -19,17 +19,24 @@
 #pragma once
 
 #include "amqp_error.h"
+#include "confirm_tracker.h"
+#include "delivery_ledger.h"
 #include "methods.h"
+#include "properties.h"
 #include "plexus/sdk/kernel.h"
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace plexus::protocol::amqp091 {
 
+class consumer;
 class session;
 
 class channel : public std::enable_shared_from_this<channel>
@@ -50,6 +57,13 @@ class channel : public std::enable_shared_from_this<channel>
     void shutdown();
 
     std::uint16_t number() const noexcept { return _number; }
+
+    // --- from consumers (kernel callbacks, on this shard) ------------------------------------
+    void deliver(consumer& c, std::vector<sdk::delivery> batch);
+    /// The kernel ended `c` (its queue was deleted, …).
+    void consumer_cancelled(consumer& c, const sdk::status& why);
+    /// Pauses or resumes every consumer for the connection's backpressure or channel.flow.
+    void update_pauses();
 
   private:
     enum class state : std::uint8_t
@@ -95,6 +109,39 @@ class channel : public std::enable_shared_from_this<channel>
     /// An empty queue name means the channel's last declared queue (spec: queue.bind & co).
     bool resolve_queue(std::string& name, method_id in);
 
+    // channel_publish.cc
+    struct pending_publish
+    {
+        basic_publish method;
+        std::optional<basic_properties> properties;
+        std::uint64_t body_size = 0;
+        sdk::buffer_chain body;
+    };
+    void on_basic_publish(basic_publish&& m);
+    void on_content(input&& in);
+    void publish(pending_publish&& p);
+    void published(std::uint64_t seq, bool mandatory, const sdk::message_ptr& msg, sdk::result<sdk::publish_ack> r);
+    void on_confirm_select(const confirm_select& m);
+    void schedule_confirms();
+    void send_confirms();
+
+    // channel_consume.cc
+    void on_basic_qos(const basic_qos& m);
+    void on_basic_consume(basic_consume&& m);
+    void on_basic_cancel(const basic_cancel& m);
+    void on_basic_get(basic_get&& m);
+    enum class settle_kind : std::uint8_t
+    {
+        ack,
+        requeue,
+        drop
+    };
+    void settle(std::uint64_t tag, bool multiple, settle_kind kind, method_id in);
+    void settle_entries(std::vector<delivery_ledger::entry> entries, settle_kind kind);
+    void on_basic_recover(bool requeue, bool async);
+    void forget_if_settled(const std::shared_ptr<consumer>& c);
+    void release_consumers();
+
     /// A weak handle for kernel callbacks.
     std::weak_ptr<channel> weak() { return weak_from_this(); }
 
@@ -106,6 +153,18 @@ class channel : public std::enable_shared_from_this<channel>
     std::deque<input> _waiting;
     bool _flow_active = true;
     std::string _last_queue;
+
+    std::optional<pending_publish> _publishing;
+    bool _confirming = false;
+    confirm_tracker _confirms;
+    bool _confirms_posted = false;
+
+    std::uint16_t _prefetch = 0;        // basic.qos for consumers started from now on
+    std::uint16_t _global_prefetch = 0; // basic.qos global, applied to every consumer
+    std::uint64_t _next_delivery_tag = 1;
+    delivery_ledger _ledger;
+    std::map<std::string, std::shared_ptr<consumer>> _consumers;
+    std::vector<std::shared_ptr<consumer>> _draining; // cancelled, acks still to come
 };
 
 } // namespace plexus::protocol::amqp091

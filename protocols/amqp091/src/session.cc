@@ -590,9 +590,24 @@ void session::teardown()
     }
 }
 
+void session::deliveries_written()
+{
+    flush();
+    if (!_consumers_paused && !writable()) {
+        _consumers_paused = true;
+        for (auto& [n, ch] : _channels) {
+            ch->update_pauses();
+        }
+    }
+}
+
 void session::on_writable() noexcept
 {
     try {
+        if (!_consumers_paused) {
+            return;
+        }
+        _consumers_paused = false;
         for (auto& [n, ch] : _channels) {
             ch->on_writable();
         }

@@ -54,6 +54,10 @@ class session final : public sdk::protocol_session
     /// Outbound bytes are below the connection's high watermark (deliveries may continue).
     bool writable() const noexcept { return !_conn.above_high_watermark(); }
     bool closing() const noexcept { return _state == state::closing || _state == state::closed; }
+    /// Deliveries were queued: they are written now, and when that crossed the connection's
+    /// high watermark every consumer of the connection pauses until on_writable().
+    void deliveries_written();
+    bool consumers_paused() const noexcept { return _consumers_paused; }
 
     sdk::kernel& kernel() noexcept { return _kernel; }
     sdk::logger& log() noexcept { return _log; }
@@ -116,6 +120,7 @@ class session final : public sdk::protocol_session
     bool _in_data = false;
     std::optional<sdk::status> _close_after_data;
 
+    bool _consumers_paused = false;
     bool _hold = false;
     sdk::buffer_chain _held;
 
