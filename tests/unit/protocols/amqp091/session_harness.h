@@ -59,6 +59,12 @@ class session_harness
     std::deque<sent_frame> take_frames();
     /// The next method the session sent (after draining take_frames into a backlog).
     std::optional<sent_frame> next();
+    /// Forgets everything sent so far.
+    void discard()
+    {
+        take_frames();
+        _backlog.clear();
+    }
     /// Raw bytes sent since the last call.
     std::string take_bytes() { return conn.take_written(); }
 
