@@ -22,6 +22,7 @@ void channel::on_basic_publish(basic_publish&& m)
         fail({ reply_code::not_implemented, "immediate=true", basic_publish::id.class_id, basic_publish::id.method });
         return;
     }
+    _session.publishing();
     _publishing = pending_publish{ std::move(m), std::nullopt, 0, {} };
 }
 

@@ -416,7 +416,32 @@ void session::opened(const sdk::status& vhost_check)
     _state = state::open;
     _handshake_timer.reset();
     send(0, connection_open_ok{});
+    _alarm_watch = _kernel.watch_alarms([this, alive = _alive](sdk::resource_alarms alarms) {
+        if (*alive) {
+            on_alarms(alarms);
+        }
+    });
+    on_alarms(_kernel.alarms());
     hold_input(false);
+}
+
+void session::on_alarms(const sdk::resource_alarms& alarms)
+{
+    _alarm_raised = alarms.any();
+    if (!_alarm_raised && _blocked) {
+        _blocked = false;
+        send(0, connection_unblocked{});
+    }
+}
+
+void session::publishing()
+{
+    // As RabbitMQ: a connection is blocked by its first publish under an alarm, so that
+    // connections that only consume are never told to stop.
+    if (_alarm_raised && !_blocked && _client.connection_blocked) {
+        _blocked = true;
+        send(0, connection_blocked{ "low on disk" }); // RabbitMQ's reason for its disk alarm
+    }
 }
 
 void session::hold_input(bool hold)
@@ -620,6 +645,7 @@ void session::on_close(const sdk::status& why) noexcept
 {
     try {
         _state = state::closed;
+        _alarm_watch.reset();
         _heartbeat_timer.reset();
         _handshake_timer.reset();
         _close_timer.reset();

@@ -1,6 +1,11 @@
 // One AMQP 0-9-1 connection: the protocol header, the start / tune / open handshake,
 // heartbeats, the table of channels, and closing in both directions.
 //
+// Resource alarms: while the kernel has one raised (the disk alarm), a client that announced
+// the connection.blocked capability is sent connection.blocked when it publishes, and
+// connection.unblocked when the alarm clears; the publishes themselves are refused by the
+// kernel (nacked under confirms). The socket keeps being read: the facade cannot pause it.
+//
 // Lifecycle: created by the listener for an accepted socket → protocol header → start /
 // start-ok (SASL) → tune / tune-ok → open (vhost checked with the kernel) → open → closing
 // (connection.close sent, waiting for close-ok) or closed → on_close() → destroyed.
@@ -58,6 +63,9 @@ class session final : public sdk::protocol_session
     /// high watermark every consumer of the connection pauses until on_writable().
     void deliveries_written();
     bool consumers_paused() const noexcept { return _consumers_paused; }
+    /// A channel received basic.publish: under a resource alarm the client is sent
+    /// connection.blocked first (once, until the alarm clears).
+    void publishing();
 
     sdk::kernel& kernel() noexcept { return _kernel; }
     sdk::logger& log() noexcept { return _log; }
@@ -93,6 +101,8 @@ class session final : public sdk::protocol_session
     void on_tune_ok(const connection_tune_ok& m);
     void on_open(connection_open&& m);
     void opened(const sdk::status& vhost_check);
+
+    void on_alarms(const sdk::resource_alarms& alarms);
 
     void start_heartbeats();
     void heartbeat_tick();
@@ -133,6 +143,10 @@ class session final : public sdk::protocol_session
     std::uint16_t _heartbeat = 0;
 
     std::map<std::uint16_t, std::shared_ptr<channel>> _channels;
+
+    std::unique_ptr<sdk::alarm_watch> _alarm_watch;
+    bool _alarm_raised = false;
+    bool _blocked = false; // connection.blocked sent, unblocked not yet
 
     std::unique_ptr<sdk::timer> _handshake_timer;
     std::unique_ptr<sdk::timer> _heartbeat_timer;

@@ -100,6 +100,13 @@ TEST_CASE("a confirmed persistent message on a durable queue survives a plexusd 
     scenarios(b, { "persist_after" });
 }
 
+TEST_CASE("the disk alarm blocks publishers with connection.blocked", "[integration][amqp091]")
+{
+    broker_process b(std::string(listener) + "storage: { disk_free_limit_bytes: 9223372036854775807 }\n");
+    start(b);
+    scenarios(b, { "blocked" });
+}
+
 TEST_CASE("amqp-tools (rabbitmq-c): declare, publish, get and consume", "[integration][amqp091]")
 {
     broker_process b(listener);

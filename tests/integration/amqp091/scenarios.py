@@ -584,6 +584,26 @@ def heartbeats(port):
     c.close()
 
 
+@scenario
+def blocked(port):
+    """Under the disk alarm (the test sets an impossible free-space limit) a publishing client
+    hears connection.blocked, and its confirmed publishes are nacked, not lost silently."""
+    c = connect(port)
+    reasons = []
+    c.add_on_connection_blocked_callback(lambda _c, f: reasons.append(f.method.reason))
+    ch = c.channel()
+    ch.queue_declare("alarm-q")
+    ch.confirm_delivery()
+    try:
+        ch.basic_publish("", "alarm-q", b"refused")
+        raise AssertionError("a publish under the disk alarm was confirmed")
+    except pika.exceptions.NackError:
+        pass
+    pump_until(c, lambda: reasons)
+    check(reasons == ["low on disk"], f"blocked {reasons}")
+    c.close()
+
+
 def main():
     port = int(sys.argv[1])
     for name in sys.argv[2:]:

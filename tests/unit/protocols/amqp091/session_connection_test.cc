@@ -380,3 +380,47 @@ TEST_CASE("channels open, close from either side and reopen", "[amqp091][session
     CHECK_FALSE(as<channel_flow_ok>(h.next()).active);
     CHECK_FALSE(h.closed());
 }
+
+TEST_CASE("under a resource alarm a publishing client is blocked, and unblocked after", "[amqp091][session]")
+{
+    auto publish = [](session_harness& h) {
+        basic_publish p;
+        p.routing_key = "q";
+        h.send_content(1, p, basic_properties{}, "x");
+    };
+    SECTION("raised while connected, then cleared")
+    {
+        session_harness h;
+        h.open_connection();
+        h.open_channel(1);
+        h.kernel.set_alarms({ true });
+        h.run();
+        CHECK_FALSE(h.next()); // consumers are not told anything
+        publish(h);
+        CHECK(as<connection_blocked>(h.next()).reason == "low on disk");
+        publish(h);
+        CHECK_FALSE(h.next()); // once
+        h.kernel.set_alarms({ false });
+        h.run();
+        as<connection_unblocked>(h.next());
+    }
+    SECTION("already raised when the connection opens")
+    {
+        session_harness h;
+        h.kernel.set_alarms({ true });
+        h.open_connection();
+        h.open_channel(1);
+        publish(h);
+        as<connection_blocked>(h.next());
+    }
+    SECTION("a client without the capability hears nothing")
+    {
+        session_harness h;
+        h.open_connection(0, "/", false);
+        h.open_channel(1);
+        h.kernel.set_alarms({ true });
+        h.run();
+        publish(h);
+        CHECK_FALSE(h.next());
+    }
+}

@@ -124,7 +124,7 @@ std::optional<sent_frame> session_harness::next()
     return f;
 }
 
-void session_harness::open_connection(std::uint16_t heartbeat, std::string vhost)
+void session_harness::open_connection(std::uint16_t heartbeat, std::string vhost, bool blocked_capability)
 {
     feed(std::string(amqp::protocol_header));
     as<amqp::connection_start>(next());
@@ -132,9 +132,10 @@ void session_harness::open_connection(std::uint16_t heartbeat, std::string vhost
     ok.mechanism = "PLAIN";
     ok.response = std::string("\0guest\0guest", 12);
     ok.locale = "en_US";
-    ok.client_properties = {
-        { "capabilities", amqp::field_value::table({ { "consumer_cancel_notify", amqp::field_value::boolean(true) } }) }
-    };
+    ok.client_properties = { { "capabilities",
+                               amqp::field_value::table(
+                                 { { "consumer_cancel_notify", amqp::field_value::boolean(true) },
+                                   { "connection.blocked", amqp::field_value::boolean(blocked_capability) } }) } };
     send(0, ok);
     const auto& tune = as<amqp::connection_tune>(next());
     send(0, amqp::connection_tune_ok{ tune.channel_max, tune.frame_max, heartbeat });

@@ -52,7 +52,7 @@ class session_harness
     void run();
 
     /// Header, start-ok (PLAIN guest/guest), tune-ok, open; the replies are consumed.
-    void open_connection(std::uint16_t heartbeat = 0, std::string vhost = "/");
+    void open_connection(std::uint16_t heartbeat = 0, std::string vhost = "/", bool blocked_capability = true);
     void open_channel(std::uint16_t channel);
 
     /// Everything sent since the last call, decoded.
