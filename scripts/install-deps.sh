@@ -11,6 +11,8 @@ packages=(
   libyaml-cpp-dev librocksdb-dev
   # tests and benchmarks
   catch2 libbenchmark-dev
+  # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3)
+  python3-pika amqp-tools librabbitmq-dev
 )
 
 missing=()

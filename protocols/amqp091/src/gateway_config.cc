@@ -1,0 +1,48 @@
+#include "gateway_config.h"
+
+#include "config_section.h"
+#include "frame.h"
+
+namespace plexus::protocol::amqp091 {
+
+sdk::result<gateway_config> parse_gateway_config(std::string_view json) noexcept
+try {
+    auto section = storage::config_section::parse(json, "amqp091 listener config");
+    if (!section) {
+        return section.error();
+    }
+    auto& s = *section;
+    gateway_config c;
+    auto bounded = [&](std::string_view key, std::uint64_t min, std::uint64_t max, auto& target) -> sdk::status {
+        auto v = s.integer(key, min);
+        if (!v) {
+            return v.error();
+        }
+        if (!v->has_value()) {
+            return {};
+        }
+        if (**v > max) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "amqp091 listener config key '" + std::string(key) + "': at most " +
+                                 std::to_string(max) + ", got " + std::to_string(**v));
+        }
+        target = static_cast<std::remove_reference_t<decltype(target)>>(**v);
+        return {};
+    };
+    std::uint64_t handshake_ms = static_cast<std::uint64_t>(c.handshake_timeout.count());
+    for (auto st : { bounded("channel_max", 1, 65535, c.channel_max),
+                     bounded("frame_max", frame_min_size, 1u << 30, c.frame_max),
+                     bounded("heartbeat_seconds", 0, 65535, c.heartbeat_seconds),
+                     bounded("handshake_timeout_ms", 1, 3600000, handshake_ms),
+                     s.finish() }) {
+        if (!st.ok()) {
+            return st;
+        }
+    }
+    c.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+    return c;
+} catch (const std::exception&) {
+    return sdk::status(sdk::errc::resource_exhausted, "out of memory reading the amqp091 listener config");
+}
+
+} // namespace plexus::protocol::amqp091

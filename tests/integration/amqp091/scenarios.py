@@ -1,0 +1,615 @@
+#!/usr/bin/python3
+"""AMQP 0-9-1 scenarios against a running plexusd, driven by amqp091_integration_test.
+
+Usage: scenarios.py PORT SCENARIO...
+
+Each scenario uses pika (Debian's python3-pika; run with /usr/bin/python3) the way an
+application would, asserts what it observes, prints "ok <scenario>" and exits 0; the first
+failed check raises and the exit code is 1. Waits are bounded by deadlines, never open-ended.
+Scenarios may run in any order on one broker: every one uses its own queue and exchange names.
+"""
+
+import datetime
+import decimal
+import socket
+import struct
+import sys
+import time
+
+import pika
+import pika.exceptions
+from pika import frame, spec
+
+SCENARIOS = {}
+DEADLINE = 10.0  # seconds any single wait may take
+
+
+def scenario(f):
+    SCENARIOS[f.__name__] = f
+    return f
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def connect(port, **kw):
+    return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port, **kw))
+
+
+def pump_until(conn, done, deadline=DEADLINE):
+    """Processes I/O until done() holds; fails after the deadline."""
+    until = time.monotonic() + deadline
+    while not done():
+        if time.monotonic() > until:
+            raise AssertionError("timed out waiting")
+        conn.process_data_events(time_limit=0.02)
+
+
+def pump_for(conn, seconds):
+    """Processes I/O for a while: to see that something does NOT arrive."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        conn.process_data_events(time_limit=0.02)
+
+
+def expect_channel_closed(code, text, action):
+    try:
+        action()
+    except pika.exceptions.ChannelClosedByBroker as e:
+        check(e.reply_code == code, f"expected {code}, got {e.reply_code} {e.reply_text}")
+        check(text in e.reply_text, f"expected '{text}' in '{e.reply_text}'")
+        return
+    raise AssertionError(f"expected the channel to close with {code}")
+
+
+# ---- messages ------------------------------------------------------------------------------
+
+
+@scenario
+def roundtrip(port):
+    """Every basic property and every header type comes back as published, through a topic
+    exchange; a body larger than frame-max is split and reassembled both ways."""
+    c = connect(port)
+    ch = c.channel()
+    ch.exchange_declare("rt-x", "topic")
+    q = ch.queue_declare("", exclusive=True).method.queue
+    check(q.startswith("amq.gen-"), f"server-named queue {q}")
+    ch.queue_bind(q, "rt-x", "orders.*")
+    headers = {
+        "str": "v",
+        "int": 42,
+        "big": 2**40,
+        "neg": -7,
+        "bool": True,
+        "bytes": b"\x00\xff",
+        "list": [1, "two", {"three": 3}],
+        "table": {"k": "v", "n": 1},
+        "none": None,
+        "dec": decimal.Decimal("1.25"),
+        "ts": datetime.datetime(2024, 1, 2, 3, 4, 5),  # pika gives timestamps back naive (UTC)
+    }
+    props = pika.BasicProperties(
+        content_type="application/json",
+        content_encoding="utf-8",
+        headers=headers,
+        delivery_mode=2,
+        priority=5,
+        correlation_id="corr-1",
+        reply_to="replies",
+        expiration="60000",
+        message_id="msg-1",
+        timestamp=1700000000,
+        type="order.created",
+        user_id="guest",
+        app_id="billing",
+    )
+    bodies = [b'{"order": 1}', bytes(range(256)) * 1200]  # the second spans three frames
+    got = []
+    ch.basic_consume(q, lambda _c, m, p, b: got.append((m, p, b)), auto_ack=True)
+    for body in bodies:
+        ch.basic_publish("rt-x", "orders.eu", body, props)
+    ch.basic_publish("rt-x", "invoices.eu", b"not bound")
+    pump_until(c, lambda: len(got) >= 2)
+    for (m, p, b), body in zip(got, bodies):
+        check(b == body, f"body of {len(b)} bytes, expected {len(body)}")
+        check(m.exchange == "rt-x" and m.routing_key == "orders.eu", f"routing {m.exchange} {m.routing_key}")
+        for attr in ("content_type", "content_encoding", "delivery_mode", "priority", "correlation_id",
+                     "reply_to", "expiration", "message_id", "timestamp", "type", "user_id", "app_id"):
+            check(getattr(p, attr) == getattr(props, attr), f"{attr}: {getattr(p, attr)!r}")
+        check(p.headers == headers, f"headers {p.headers!r}")
+    pump_for(c, 0.1)
+    check(len(got) == 2, "the unbound routing key was delivered")
+    c.close()
+
+
+@scenario
+def confirms(port):
+    """Blocking publishes with confirms: every persistent message on a durable queue is acked."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("confirm-q", durable=True)
+    ch.queue_purge("confirm-q")
+    ch.confirm_delivery()
+    for i in range(50):
+        ch.basic_publish("", "confirm-q", b"p%d" % i, pika.BasicProperties(delivery_mode=2))
+    check(ch.queue_declare("confirm-q", passive=True).method.message_count == 50, "50 messages stored")
+    c.close()
+
+
+@scenario
+def confirms_async(port):
+    """SelectConnection, a burst of 300 confirmed publishes: each sequence number is confirmed
+    exactly once, in order, and contiguous ones come as multiple acks."""
+    total = 300
+    confirmed = []
+    state = {}
+
+    def on_open(conn):
+        conn.channel(on_open_callback=on_channel)
+
+    def on_channel(ch):
+        state["ch"] = ch
+        ch.confirm_delivery(ack_nack_callback=on_confirm, callback=lambda _f: declared(ch))
+
+    def declared(ch):
+        ch.queue_declare("confirm-async-q", durable=True, callback=lambda _f: publish(ch))
+
+    def publish(ch):
+        for i in range(total):
+            ch.basic_publish("", "confirm-async-q", b"x%d" % i, pika.BasicProperties(delivery_mode=2 if i % 2 else 1))
+
+    def on_confirm(f):
+        m = f.method
+        check(isinstance(m, spec.Basic.Ack), f"nack {m}")
+        confirmed.append((m.delivery_tag, m.multiple))
+        if m.delivery_tag == total:
+            conn.close()
+
+    conn = pika.SelectConnection(
+        pika.ConnectionParameters("127.0.0.1", port),
+        on_open_callback=on_open,
+        on_close_callback=lambda *_: conn.ioloop.stop(),
+    )
+    conn.ioloop.call_later(DEADLINE, conn.ioloop.stop)
+    conn.ioloop.start()
+    check(confirmed and confirmed[-1][0] == total, f"confirmed up to {confirmed[-1] if confirmed else None}")
+    covered, last = [], 0
+    for tag, multiple in confirmed:
+        check(tag > last, f"confirm {tag} after {last}")
+        covered.extend(range(last + 1, tag + 1) if multiple else [tag])
+        last = tag
+    check(covered == list(range(1, total + 1)), "every publish confirmed exactly once")
+    check(any(m for _, m in confirmed), "no multiple acks")
+
+
+@scenario
+def acks(port):
+    """nack with requeue redelivers with the redelivered flag; reject without requeue drops;
+    multiple acks settle everything up to the tag; a consumer's connection dying requeues."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("acks-q")
+    ch.queue_purge("acks-q")
+    for body in (b"a", b"b", b"c"):
+        ch.basic_publish("", "acks-q", body)
+    got = []
+    tag = ch.basic_consume("acks-q", lambda _c, m, p, b: got.append((m, b)))
+    pump_until(c, lambda: len(got) >= 3)
+    check([b for _, b in got] == [b"a", b"b", b"c"], f"order {got}")
+    check(not any(m.redelivered for m, _ in got), "first deliveries are not redelivered")
+    ch.basic_nack(got[0][0].delivery_tag, requeue=True)
+    pump_until(c, lambda: len(got) >= 4)
+    m, b = got[3]
+    check(b == b"a" and m.redelivered, f"redelivery {b} {m.redelivered}")
+    ch.basic_reject(got[1][0].delivery_tag, requeue=False)
+    ch.basic_ack(m.delivery_tag, multiple=True)  # settles c and the redelivered a
+    ch.basic_cancel(tag)
+    check(ch.queue_declare("acks-q", passive=True).method.message_count == 0, "all settled")
+
+    # A consumer whose connection dies: its unacked message goes to the next consumer.
+    ch.basic_publish("", "acks-q", b"orphan")
+    other = connect(port)
+    och = other.channel()
+    seen = []
+    och.basic_consume("acks-q", lambda _c, m, p, b: seen.append(m))
+    pump_until(other, lambda: seen)
+    other.close()
+    again = []
+    ch.basic_consume("acks-q", lambda _c, m, p, b: again.append((m, b)))
+    pump_until(c, lambda: again)
+    check(again[0][1] == b"orphan" and again[0][0].redelivered, "redelivered after the consumer died")
+    ch.basic_ack(again[0][0].delivery_tag)
+    c.close()
+
+
+@scenario
+def prefetch(port):
+    """basic.qos prefetch_count bounds the unacked deliveries of a consumer."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("prefetch-q")
+    ch.queue_purge("prefetch-q")
+    for i in range(10):
+        ch.basic_publish("", "prefetch-q", b"m%d" % i)
+    ch.basic_qos(prefetch_count=3)
+    got = []
+    ch.basic_consume("prefetch-q", lambda _c, m, p, b: got.append(m))
+    pump_until(c, lambda: len(got) >= 3)
+    pump_for(c, 0.3)
+    check(len(got) == 3, f"{len(got)} deliveries with prefetch 3")
+    ch.basic_ack(got[0].delivery_tag)
+    pump_until(c, lambda: len(got) >= 4)
+    pump_for(c, 0.2)
+    check(len(got) == 4, f"{len(got)} deliveries after one ack")
+    ch.basic_ack(got[-1].delivery_tag, multiple=True)
+    pump_until(c, lambda: len(got) >= 7)
+    pump_for(c, 0.2)
+    check(len(got) == 7, f"{len(got)} deliveries after a multiple ack")
+    c.close()
+
+
+@scenario
+def get(port):
+    """basic.get: get-empty, get-ok with the remaining count, ack and auto-ack."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("get-q")
+    ch.queue_purge("get-q")
+    check(ch.basic_get("get-q") == (None, None, None), "get-empty on an empty queue")
+    ch.basic_publish("", "get-q", b"one", pika.BasicProperties(message_id="1"))
+    ch.basic_publish("", "get-q", b"two")
+    m, p, b = ch.basic_get("get-q")
+    check(b == b"one" and p.message_id == "1" and m.message_count == 1, f"get-ok {b} {m.message_count}")
+    ch.basic_ack(m.delivery_tag)
+    m, p, b = ch.basic_get("get-q", auto_ack=True)
+    check(b == b"two" and m.message_count == 0, f"second get {b} {m.message_count}")
+    check(ch.basic_get("get-q") == (None, None, None), "empty again")
+    c.close()
+
+
+@scenario
+def mandatory(port):
+    """A mandatory publish nothing routes comes back as basic.return 312 NO_ROUTE."""
+    c = connect(port)
+    ch = c.channel()
+    returned = []
+    ch.add_on_return_callback(lambda _c, m, p, b: returned.append((m, p, b)))
+    ch.queue_declare("mandatory-q")
+    ch.queue_purge("mandatory-q")
+    ch.basic_publish("amq.direct", "no-such-key", b"bounce", pika.BasicProperties(message_id="r1"), mandatory=True)
+    ch.basic_publish("", "mandatory-q", b"routed", mandatory=True)
+    pump_until(c, lambda: returned)
+    pump_for(c, 0.1)
+    check(len(returned) == 1, f"{len(returned)} returns")
+    m, p, b = returned[0]
+    check(m.reply_code == 312 and m.reply_text == "NO_ROUTE", f"return {m.reply_code} {m.reply_text}")
+    check(m.exchange == "amq.direct" and m.routing_key == "no-such-key" and b == b"bounce", "returned content")
+    check(p.message_id == "r1", "returned properties")
+    check(ch.basic_get("mandatory-q", auto_ack=True)[2] == b"routed", "the routed one arrived")
+    # With confirms, an unroutable mandatory publish is returned and then acked.
+    ch.confirm_delivery()
+    try:
+        ch.basic_publish("amq.direct", "no-such-key", b"bounce", mandatory=True)
+        raise AssertionError("no UnroutableError")
+    except pika.exceptions.UnroutableError as e:
+        check(e.messages[0].method.reply_code == 312, "returned before the ack")
+    c.close()
+
+
+@scenario
+def channel_errors(port):
+    """Channel errors close only the channel, with the cause in the reply text; the
+    connection and its other channels go on."""
+    c = connect(port)
+    keep = c.channel()
+    keep.queue_declare("errors-q")
+    expect_channel_closed(404, "no queue 'missing-q' in vhost '/'",
+                          lambda: c.channel().queue_declare("missing-q", passive=True))
+    expect_channel_closed(406, "inequivalent arg 'durable' for queue 'errors-q'",
+                          lambda: c.channel().queue_declare("errors-q", durable=True))
+    ch = c.channel()
+    expect_channel_closed(404, "no exchange 'no-such-x' in vhost '/'",
+                          lambda: (ch.basic_publish("no-such-x", "k", b"x"), ch.queue_declare("errors-q")))
+    ch = c.channel()
+    expect_channel_closed(406, "unknown delivery tag 99", lambda: (ch.basic_ack(99), ch.queue_declare("errors-q")))
+    expect_channel_closed(403, "reserved prefix 'amq.*'", lambda: c.channel().exchange_declare("amq.custom", "direct"))
+    expect_channel_closed(403, "default exchange", lambda: c.channel().queue_bind("errors-q", ""))
+    ch = c.channel()
+    ch.basic_publish("", "errors-q", b"x")
+    expect_channel_closed(406, "not empty", lambda: ch.queue_delete("errors-q", if_empty=True))
+    check(c.is_open, "the connection survived")
+    keep.basic_publish("", "errors-q", b"still working")
+    check(keep.queue_declare("errors-q", passive=True).method.message_count == 2, "the first channel still works")
+    keep.queue_delete("errors-q")
+    keep.queue_delete("errors-q")  # deleting a missing queue succeeds, as in RabbitMQ
+    c.close()
+
+
+@scenario
+def exclusive(port):
+    """An exclusive queue is locked (405) for other connections and goes with its owner."""
+    owner = connect(port)
+    och = owner.channel()
+    och.queue_declare("excl-q", exclusive=True)
+    other = connect(port)
+    expect_channel_closed(405, "exclusive", lambda: other.channel().queue_declare("excl-q"))
+    expect_channel_closed(405, "exclusive", lambda: other.channel().basic_consume("excl-q", lambda *a: None))
+    expect_channel_closed(405, "exclusive", lambda: other.channel().queue_purge("excl-q"))
+    expect_channel_closed(405, "exclusive", lambda: other.channel().queue_delete("excl-q"))
+    och.basic_publish("", "excl-q", b"mine")
+    check(och.basic_get("excl-q", auto_ack=True)[2] == b"mine", "the owner uses it")
+    owner.close()
+    until = time.monotonic() + DEADLINE
+    while True:
+        try:
+            other.channel().queue_declare("excl-q", passive=True)
+        except pika.exceptions.ChannelClosedByBroker as e:
+            check(e.reply_code == 404, f"after the owner left: {e.reply_code}")
+            break
+        check(time.monotonic() < until, "the exclusive queue outlived its connection")
+        time.sleep(0.02)
+    other.close()
+
+
+@scenario
+def broker_cancel(port):
+    """Deleting a queue cancels its consumers with a server-sent basic.cancel."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("cancel-q")
+    cancelled = []
+    ch.add_on_cancel_callback(lambda f: cancelled.append(f.method.consumer_tag))
+    tag = ch.basic_consume("cancel-q", lambda *a: None)
+    c.channel().queue_delete("cancel-q")
+    pump_until(c, lambda: cancelled)
+    check(cancelled == [tag], f"cancelled {cancelled}")
+    c.close()
+
+
+@scenario
+def definitions(port):
+    """Exchanges of every built-in type, bindings and unbindings, purge and passive declares."""
+    c = connect(port)
+    ch = c.channel()
+    ch.exchange_declare("defs-fanout", "fanout", auto_delete=False)
+    ch.exchange_declare("defs-fanout", "fanout", passive=True)
+    ch.exchange_declare("amq.topic", "topic", durable=True)  # redeclaring a built-in is fine
+    q1 = ch.queue_declare("", exclusive=True).method.queue
+    q2 = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(q1, "defs-fanout")
+    ch.queue_bind(q2, "defs-fanout")
+    ch.basic_publish("defs-fanout", "", b"to both")
+    check(ch.basic_get(q1, auto_ack=True)[2] == b"to both", "fanout to q1")
+    check(ch.basic_get(q2, auto_ack=True)[2] == b"to both", "fanout to q2")
+    ch.queue_unbind(q2, "defs-fanout")
+    ch.basic_publish("defs-fanout", "", b"to one")
+    check(ch.basic_get(q1, auto_ack=True)[2] == b"to one", "still bound")
+    check(ch.basic_get(q2) == (None, None, None), "unbound")
+    ch.exchange_declare("defs-headers", "headers")
+    ch.queue_bind(q2, "defs-headers", arguments={"x-match": "all", "kind": "invoice", "n": 7})
+    ch.basic_publish("defs-headers", "", b"match", pika.BasicProperties(headers={"kind": "invoice", "n": 7}))
+    ch.basic_publish("defs-headers", "", b"miss", pika.BasicProperties(headers={"kind": "order", "n": 7}))
+    check(ch.basic_get(q2, auto_ack=True)[2] == b"match", "headers exchange match")
+    check(ch.basic_get(q2) == (None, None, None), "headers exchange miss")
+    for i in range(3):
+        ch.basic_publish("", q1, b"p")
+    check(ch.queue_purge(q1).method.message_count == 3, "purge count")
+    ch.exchange_delete("defs-fanout")
+    expect_channel_closed(404, "no exchange 'defs-fanout'",
+                          lambda: c.channel().exchange_declare("defs-fanout", "fanout", passive=True))
+    c.close()
+
+
+@scenario
+def stream(port):
+    """x-queue-type: stream declares a stream; consumers read it from x-stream-offset."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("events-stream", durable=True, arguments={"x-queue-type": "stream"})
+    # Through an exchange: the kernel binds queues, not streams, to the default exchange.
+    ch.queue_bind("events-stream", "amq.direct", "events")
+    for i in range(5):
+        ch.basic_publish("amq.direct", "events", b"e%d" % i)
+    ch.basic_qos(prefetch_count=10)
+    got = []
+    ch.basic_consume("events-stream", lambda _c, m, p, b: (got.append(b), _c.basic_ack(m.delivery_tag)),
+                     arguments={"x-stream-offset": "first"})
+    pump_until(c, lambda: len(got) >= 5)
+    check(got[:5] == [b"e%d" % i for i in range(5)], f"stream read {got}")
+    c.close()
+
+
+@scenario
+def persist_before(port):
+    """First half of the restart test: a confirmed persistent message on a durable queue, and
+    one on a transient queue."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("durable-q", durable=True)
+    ch.queue_declare("transient-q")
+    ch.confirm_delivery()
+    ch.basic_publish("", "durable-q", b"survivor", pika.BasicProperties(delivery_mode=2, message_id="keep-me",
+                                                                        headers={"k": "v"}))
+    ch.basic_publish("", "transient-q", b"gone", pika.BasicProperties(delivery_mode=2))
+    c.close()
+
+
+@scenario
+def persist_after(port):
+    """Second half: after plexusd restarted on its data dir, the persistent message is back."""
+    c = connect(port)
+    ch = c.channel()
+    m, p, b = ch.basic_get("durable-q", auto_ack=True)
+    check(b == b"survivor", f"after restart: {b}")
+    check(p.delivery_mode == 2 and p.message_id == "keep-me" and p.headers == {"k": "v"}, f"properties {p}")
+    expect_channel_closed(404, "no queue 'transient-q'", lambda: c.channel().queue_declare("transient-q", passive=True))
+    c.close()
+
+
+# ---- malformed input on a raw socket -------------------------------------------------------
+
+
+class raw_client:
+    """A socket speaking AMQP frames through pika's own marshalling, so a test can send a
+    deliberately broken frame after a correct handshake."""
+
+    def __init__(self, port, handshake=True):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+        self.buf = b""
+        if handshake:
+            self.sock.sendall(b"AMQP\x00\x00\x09\x01")
+            self.expect(spec.Connection.Start)
+            self.send(0, spec.Connection.StartOk(client_properties={}, mechanism="PLAIN",
+                                                 response="\0guest\0guest", locale="en_US"))
+            tune = self.expect(spec.Connection.Tune)
+            self.send(0, spec.Connection.TuneOk(tune.channel_max, tune.frame_max, 0))
+            self.send(0, spec.Connection.Open("/"))
+            self.expect(spec.Connection.OpenOk)
+            self.send(1, spec.Channel.Open())
+            self.expect(spec.Channel.OpenOk)
+
+    def send(self, channel, method):
+        self.sock.sendall(frame.Method(channel, method).marshal())
+
+    def next_frame(self):
+        while True:
+            consumed, f = frame.decode_frame(self.buf)
+            if f is not None:
+                self.buf = self.buf[consumed:]
+                return f
+            data = self.sock.recv(65536)
+            check(data, "the server closed the socket before sending a frame")
+            self.buf += data
+
+    def expect(self, method_type):
+        while True:
+            f = self.next_frame()
+            if isinstance(f, frame.Method):
+                check(isinstance(f.method, method_type), f"expected {method_type.NAME}, got {f.method.NAME}")
+                return f.method
+
+    def closed_by_server(self):
+        """True once the server has closed the socket (EOF) within the deadline."""
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+        except (ConnectionResetError, socket.timeout):
+            return False
+
+
+def method_frame_bytes(channel, method):
+    return frame.Method(channel, method).marshal()
+
+
+def malformed(port, send_bad, code, close_ok=False):
+    witness = connect(port)
+    wch = witness.channel()
+    wch.queue_declare("witness-q")
+    raw = raw_client(port)
+    send_bad(raw)
+    close = raw.expect(spec.Connection.Close)
+    check(close.reply_code == code, f"closed with {close.reply_code} {close.reply_text}, expected {code}")
+    if close_ok:
+        raw.send(0, spec.Connection.CloseOk())
+    check(raw.closed_by_server(), "the socket stayed open")
+    wch.basic_publish("", "witness-q", b"unaffected")
+    check(wch.basic_get("witness-q", auto_ack=True)[2] == b"unaffected", "the other connection works")
+    witness.close()
+    return close
+
+
+@scenario
+def malformed_end_octet(port):
+    good = method_frame_bytes(1, spec.Basic.Qos(prefetch_count=1))
+    close = malformed(port, lambda r: r.sock.sendall(good[:-1] + b"\x00"), 501)
+    check("end octet" in close.reply_text, close.reply_text)
+
+
+@scenario
+def malformed_oversized(port):
+    # Only a header announcing 16 MiB: refused before any of it is sent.
+    malformed(port, lambda r: r.sock.sendall(struct.pack(">BHI", 3, 1, 16 << 20)), 501)
+
+
+@scenario
+def malformed_unknown_method(port):
+    payload = struct.pack(">HH", 60, 999)
+    bad = struct.pack(">BHI", 1, 1, len(payload)) + payload + b"\xce"
+    malformed(port, lambda r: r.sock.sendall(bad), 503, close_ok=True)
+
+
+@scenario
+def malformed_header_without_publish(port):
+    header = frame.Header(1, 3, spec.BasicProperties()).marshal()
+    malformed(port, lambda r: r.sock.sendall(header), 505, close_ok=True)
+
+
+@scenario
+def malformed_closed_channel(port):
+    malformed(port, lambda r: r.send(5, spec.Basic.Qos(prefetch_count=1)), 504, close_ok=True)
+
+
+@scenario
+def malformed_bad_table(port):
+    declare = method_frame_bytes(1, spec.Queue.Declare(queue="bad-table", arguments={"x-bad": 1}))
+    at = declare.index(b"x-bad") + 5
+    bad = declare[:at] + b"Q" + declare[at + 1:]
+    malformed(port, lambda r: r.sock.sendall(bad), 502, close_ok=True)
+
+
+@scenario
+def wrong_protocol_header(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    s.sendall(b"AMQP\x01\x01\x00\x09")
+    got = b""
+    while True:
+        data = s.recv(64)
+        if not data:
+            break
+        got += data
+    check(got == b"AMQP\x00\x00\x09\x01", f"answered {got!r}")
+
+
+@scenario
+def heartbeats(port):
+    """A client asking for 1 s heartbeats stays connected through 3 idle seconds."""
+    c = connect(port, heartbeat=1)
+    pump_for(c, 3.0)
+    check(c.is_open, "closed while heartbeating")
+    c.channel().queue_declare("", exclusive=True)
+    c.close()
+
+
+@scenario
+def blocked(port):
+    """Under the disk alarm (the test sets an impossible free-space limit) a publishing client
+    hears connection.blocked, and its confirmed publishes are nacked, not lost silently."""
+    c = connect(port)
+    reasons = []
+    c.add_on_connection_blocked_callback(lambda _c, f: reasons.append(f.method.reason))
+    ch = c.channel()
+    ch.queue_declare("alarm-q")
+    ch.confirm_delivery()
+    try:
+        ch.basic_publish("", "alarm-q", b"refused")
+        raise AssertionError("a publish under the disk alarm was confirmed")
+    except pika.exceptions.NackError:
+        pass
+    pump_until(c, lambda: reasons)
+    check(reasons == ["low on disk"], f"blocked {reasons}")
+    c.close()
+
+
+def main():
+    port = int(sys.argv[1])
+    for name in sys.argv[2:]:
+        SCENARIOS[name](port)
+        print("ok", name, flush=True)
+
+
+if __name__ == "__main__":
+    main()
