@@ -1,5 +1,6 @@
 // How the engine lays out its keys and small values in RocksDB (storage format 2, ADR 0009).
 //
+//   default     "plexus.storage_format" → the database's storage format ("2")
 //   logs        (id, first offset)      → a stored batch of records (batch_value.h)
 //   time_index  (id, running max ts)    → offset after the batch that was indexed
 //   log_meta    log name                → (id, start offset)
@@ -19,12 +20,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace plexus::storage::rocks {
 
-/// The layout this engine reads and writes, the first byte of every stored batch. Format 1
-/// stored one `logs` key per record.
+/// The layout this engine reads and writes. Format 1 (one `logs` key per record) had no marker;
+/// a database holding data without one, or with another number, is refused at open.
 constexpr std::uint8_t storage_format_version = 2;
+/// The `default` family's only key: the storage format, in decimal.
+inline constexpr std::string_view storage_format_key = "plexus.storage_format";
 
 /// A log's number inside the engine. 0 is never assigned.
 using log_id = sdk::named_type<std::uint64_t, struct log_id_tag>;

@@ -1,7 +1,9 @@
 // What is particular to the RocksDB engine, beyond the conformance suite: the fsync policies,
 // group commit through the engine, recovery after truncation, removal and crashes, stored
-// batches (truncation inside one, large appends cut into several), the time index, multiple
-// logs in SST files, disk full and failed syncs.
+// batches (truncation inside one, large appends cut into several), the storage format check,
+// the time index, multiple logs in SST files, disk full and failed syncs.
+#include "key_codec.h"
+#include "rocksdb_options.h"
 #include "rocksdb_test_support.h"
 
 #include <catch2/catch.hpp>
@@ -10,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -535,6 +538,93 @@ TEST_CASE("a large append is stored in parts, read and truncated across them", "
     ts = h.offset_for_timestamp(*log, 10);
     REQUIRE(ts.ok());
     CHECK(*ts == offset{ 300 });
+}
+
+// ---- storage format ------------------------------------------------------------------------
+
+namespace {
+
+/// Opens the database in `dir` directly and applies `change` to it.
+void change_database(const std::filesystem::path& dir,
+                     const std::function<void(rocksdb::DB&, std::vector<rocksdb::ColumnFamilyHandle*>&)>& change)
+{
+    auto options = storage::rocks::make_database_options(*storage::rocks::parse_config("{}"));
+    REQUIRE(options.ok());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    auto s = rocksdb::DB::Open(options->db, dir.string(), options->families, &families, &raw);
+    REQUIRE(s.ok());
+    change(*raw, families);
+    for (auto* cf : families) {
+        REQUIRE(raw->DestroyColumnFamilyHandle(cf).ok());
+    }
+    REQUIRE(raw->Close().ok());
+    delete raw;
+}
+
+sdk::result<std::unique_ptr<storage::rocks::rocksdb_engine>> open_engine(const std::filesystem::path& dir,
+                                                                         sdk::blocking_pool& pool)
+{
+    sdk::storage_context ctx;
+    ctx.data_dir = dir.string();
+    ctx.blocking = &pool;
+    return storage::rocks::rocksdb_engine::open(ctx, *storage::rocks::parse_config("{}"));
+}
+
+const rocksdb::Slice format_key(storage::rocks::storage_format_key.data(), storage::rocks::storage_format_key.size());
+
+} // namespace
+
+TEST_CASE("a database of another storage format is refused, naming it", "[rocksdb][format]")
+{
+    temp_dir dir;
+    manual_pool pool;
+    {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        sdk::testing::fake_executor shard;
+        auto log = (*engine)->open_log(sdk::log_spec{ "q/v/f", &shard });
+        REQUIRE(log.ok());
+        REQUIRE((*log)->append(batch_of(3)).ok());
+        log->reset();
+        REQUIRE((*engine)->close().ok());
+    }
+    std::string marker;
+    change_database(dir.path(), [&](rocksdb::DB& db, auto& families) {
+        REQUIRE(db.Get(rocksdb::ReadOptions(), families[0], format_key, &marker).ok());
+    });
+    CHECK(marker == "2");
+
+    SECTION("a newer format")
+    {
+        change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "3").ok());
+        });
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE_FALSE(engine.ok());
+        CHECK(engine.error().code() == sdk::errc::not_supported);
+        const std::string message(engine.error().message());
+        CHECK(message.find(dir.path().string()) != std::string::npos);
+        CHECK(message.find("format '3'") != std::string::npos);
+    }
+    SECTION("data without a marker (format 1)")
+    {
+        change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
+            REQUIRE(db.Delete(rocksdb::WriteOptions(), families[0], format_key).ok());
+        });
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE_FALSE(engine.ok());
+        CHECK(engine.error().code() == sdk::errc::not_supported);
+        const std::string message(engine.error().message());
+        CHECK(message.find(dir.path().string()) != std::string::npos);
+        CHECK(message.find("format 1") != std::string::npos);
+    }
+    SECTION("the marker as written opens again")
+    {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        CHECK((*engine)->close().ok());
+    }
 }
 
 // ---- time index ----------------------------------------------------------------------------
