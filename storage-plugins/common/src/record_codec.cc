@@ -206,4 +206,26 @@ sdk::status decode_records(const sdk::bytes& slab,
     }
 }
 
+std::optional<record_extent> peek_record(std::string_view data, std::size_t pos) noexcept
+{
+    if (pos > data.size()) {
+        return std::nullopt;
+    }
+    sdk::field_reader length_reader(data, pos);
+    const std::uint64_t length = length_reader.varint();
+    if (!length_reader.ok() || length > data.size() - length_reader.pos()) {
+        return std::nullopt;
+    }
+    const std::size_t end = length_reader.pos() + static_cast<std::size_t>(length);
+    sdk::field_reader r(data.substr(0, end), length_reader.pos());
+    if (r.u8() != record_format_v1) {
+        return std::nullopt;
+    }
+    const auto ts = r.signed_varint();
+    if (!r.ok()) {
+        return std::nullopt;
+    }
+    return record_extent{ end, sdk::timestamp_ms(ts) };
+}
+
 } // namespace plexus::storage

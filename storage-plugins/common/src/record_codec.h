@@ -13,7 +13,9 @@
 #include "plexus/sdk/result.h"
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace plexus::storage {
@@ -28,5 +30,17 @@ sdk::status decode_records(const sdk::bytes& slab,
                            std::size_t end,
                            std::size_t count,
                            std::vector<sdk::message_ptr>& out) noexcept;
+
+/// Where one length-prefixed record lies, and its timestamp, read without decoding the rest.
+struct record_extent
+{
+    std::size_t end = 0; ///< just past the record: where the next one begins
+    sdk::timestamp_ms timestamp{ 0 };
+};
+
+/// The extent of the record that begins at `pos` in `data`; nullopt when it is truncated or of
+/// an unknown format. Lets an engine skip records, or find one by timestamp, in a run of
+/// encoded records without allocating messages for those it does not serve.
+std::optional<record_extent> peek_record(std::string_view data, std::size_t pos) noexcept;
 
 } // namespace plexus::storage

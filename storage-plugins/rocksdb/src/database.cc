@@ -1,7 +1,11 @@
 #include "database.h"
 
+#include "key_codec.h"
 #include "rocksdb_options.h"
 #include "status_mapping.h"
+
+#include <memory>
+#include <string>
 
 namespace plexus::storage::rocks {
 
@@ -22,6 +26,58 @@ struct pool_job
         finished(*db);
     }
 };
+
+/// True when family `cf` holds any key (a live one: tombstones do not count).
+rocksdb::Status holds_data(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, bool& out)
+{
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    it->SeekToFirst();
+    out = it->Valid();
+    return it->status();
+}
+
+/// Checks the storage format marker of a database just opened, writing it into a new one.
+/// Refuses one of another format, naming the directory: this engine cannot read it, and
+/// writing into it would mix two layouts.
+sdk::status check_format(rocksdb::DB& db,
+                         const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+                         const std::string& dir)
+{
+    const std::string current = std::to_string(storage_format_version);
+    const rocksdb::Slice key(storage_format_key.data(), storage_format_key.size());
+    std::string value;
+    auto s = db.Get(rocksdb::ReadOptions(), families[0], key, &value);
+    if (s.ok()) {
+        if (value == current) {
+            return {};
+        }
+        return sdk::status(sdk::errc::not_supported,
+                           "the rocksdb database in '" + dir + "' has storage format '" + value +
+                             "'; this engine reads format " + current + " only");
+    }
+    if (!s.IsNotFound()) {
+        return to_status(s, "reading the storage format of the rocksdb database in '" + dir + "'");
+    }
+    for (std::size_t i = 1; i < families.size(); ++i) {
+        bool data = false;
+        if (auto st = holds_data(db, families[i], data); !st.ok()) {
+            return to_status(st, "reading the rocksdb database in '" + dir + "'");
+        }
+        if (data) {
+            return sdk::status(sdk::errc::not_supported,
+                               "the rocksdb database in '" + dir +
+                                 "' holds data without a storage format marker (format 1, one key per record); "
+                                 "this engine reads format " +
+                                 current + " only");
+        }
+    }
+    // A new database. No sync needed: the marker precedes everything else in the WAL, so any
+    // sync that makes data durable makes it durable too.
+    return to_status(db.Put(rocksdb::WriteOptions(), families[0], key, current),
+                     "writing the storage format of the rocksdb database in '" + dir + "'");
+}
 
 } // namespace
 
@@ -51,6 +107,16 @@ sdk::result<std::shared_ptr<database>> database::open(const std::string& dir,
         auto s = rocksdb::DB::Open(options->db, dir, options->families, &self->_families, &raw);
         if (!s.ok()) {
             return to_status(s, "opening the rocksdb database in '" + dir + "'");
+        }
+        if (auto st = check_format(*raw, self->_families, dir); !st.ok()) {
+            // Closed as found: no memtable flush into a database this engine does not own.
+            for (auto* cf : self->_families) {
+                raw->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+            }
+            self->_families.clear();
+            raw->Close().PermitUncheckedError();
+            delete raw;
+            return st;
         }
         self->_db.reset(raw);
         return self;

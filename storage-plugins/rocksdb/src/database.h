@@ -33,6 +33,8 @@ class database : public std::enable_shared_from_this<database>
   public:
     /// Opens (creating when missing) the database in `dir`. `env` replaces RocksDB's default
     /// environment (tests inject file-system faults through it) and must outlive the database.
+    /// A new database gets the storage format marker (key_codec.h); one of another format, or
+    /// holding data without a marker (format 1), is refused with not_supported naming `dir`.
     static sdk::result<std::shared_ptr<database>> open(const std::string& dir,
                                                        const engine_config& config,
                                                        sdk::blocking_pool& pool,

@@ -45,7 +45,7 @@ bool belongs_to(const rocksdb::Slice& key, log_id id) noexcept
 
 } // namespace
 
-fixed_key fixed_key::record(log_id id, sdk::offset o) noexcept
+fixed_key fixed_key::batch(log_id id, sdk::offset o) noexcept
 {
     fixed_key k;
     put_be64(k._bytes, id());
@@ -70,7 +70,7 @@ fixed_key fixed_key::first_of(log_id id) noexcept
     return k;
 }
 
-std::optional<sdk::offset> offset_of_record_key(const rocksdb::Slice& key, log_id id) noexcept
+std::optional<sdk::offset> offset_of_batch_key(const rocksdb::Slice& key, log_id id) noexcept
 {
     if (!belongs_to(key, id)) {
         return std::nullopt;

@@ -1,15 +1,16 @@
-// How the engine lays out its keys and small values in RocksDB.
+// How the engine lays out its keys and small values in RocksDB (storage format 2, ADR 0009).
 //
-//   logs        (id, offset)            → record value (record_value.h)
-//   time_index  (id, running max ts)    → offset after the record that was indexed
+//   default     "plexus.storage_format" → the database's storage format ("2")
+//   logs        (id, first offset)      → a stored batch of records (batch_value.h)
+//   time_index  (id, running max ts)    → offset after the batch that was indexed
 //   log_meta    log name                → (id, start offset)
 //   metadata    the kv_store's own keys → its values
 //
 // A log is known by a numeric id (assigned at creation, kept in log_meta) rather than its name,
 // so its keys are short and fixed-width. Ids, offsets and timestamps are written big-endian (a
 // timestamp with its sign bit flipped) so that RocksDB's bytewise order is (log, offset) and
-// (log, timestamp) order: a log's records are one contiguous key range, iterated in offset order
-// and dropped with one DeleteRange.
+// (log, timestamp) order: a log's batches are one contiguous key range, iterated in offset order
+// and dropped with one DeleteRange. The batch holding offset o is the last key <= (id, o).
 #pragma once
 
 #include "plexus/sdk/strong_types.h"
@@ -19,8 +20,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace plexus::storage::rocks {
+
+/// The layout this engine reads and writes. Format 1 (one `logs` key per record) had no marker;
+/// a database holding data without one, or with another number, is refused at open.
+constexpr std::uint8_t storage_format_version = 2;
+/// The `default` family's only key: the storage format, in decimal.
+inline constexpr std::string_view storage_format_key = "plexus.storage_format";
 
 /// A log's number inside the engine. 0 is never assigned.
 using log_id = sdk::named_type<std::uint64_t, struct log_id_tag>;
@@ -31,8 +39,8 @@ class fixed_key
   public:
     static constexpr std::size_t size = 16;
 
-    /// The `logs` key of record `o` of log `id`.
-    static fixed_key record(log_id id, sdk::offset o) noexcept;
+    /// The `logs` key of the stored batch of log `id` whose first record is `o`.
+    static fixed_key batch(log_id id, sdk::offset o) noexcept;
     /// The `time_index` key of log `id` at running maximum timestamp `ts`.
     static fixed_key index(log_id id, sdk::timestamp_ms ts) noexcept;
     /// Below every key of `id` in `logs` and `time_index` (offset 0 and the smallest
@@ -47,12 +55,12 @@ class fixed_key
     char _bytes[size];
 };
 
-/// The offset in a `logs` key when the key belongs to `id`.
-std::optional<sdk::offset> offset_of_record_key(const rocksdb::Slice& key, log_id id) noexcept;
+/// The first offset in a `logs` key when the key belongs to `id`.
+std::optional<sdk::offset> offset_of_batch_key(const rocksdb::Slice& key, log_id id) noexcept;
 /// The timestamp in a `time_index` key when the key belongs to `id`.
 std::optional<sdk::timestamp_ms> timestamp_of_index_key(const rocksdb::Slice& key, log_id id) noexcept;
 
-/// A `time_index` value: the offset just after the indexed record.
+/// A `time_index` value: the offset just after the indexed batch (the next batch's key).
 std::string encode_index_value(sdk::offset after);
 std::optional<sdk::offset> decode_index_value(const rocksdb::Slice& value) noexcept;
 

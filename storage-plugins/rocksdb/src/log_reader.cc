@@ -5,6 +5,7 @@
 
 #include "plexus/sdk/bytes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -66,6 +67,7 @@ sdk::status scan_status(const bounded_iterator& it, std::string_view what)
 
 sdk::result<sdk::record_batch> read_records(database& db,
                                             log_id id,
+                                            sdk::offset first_batch,
                                             sdk::offset from,
                                             sdk::offset end,
                                             std::size_t max_bytes) noexcept
@@ -76,40 +78,65 @@ sdk::result<sdk::record_batch> read_records(database& db,
         if (from >= end) {
             return out;
         }
-        // Pass 1: gather the record parts that fit the budget into one string; pass 2 copies
-        // it into one shared slab that every decoded body slices.
-        bounded_iterator it(db, db.logs(), fixed_key::record(id, from), fixed_key::record(id, end), true);
+        // Pass 1: gather the encoded records that fit the budget into one string (the size
+        // tables decide, before anything is copied); pass 2 copies it into one shared slab that
+        // every decoded body slices.
+        bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, end), true);
         std::string gathered;
         std::size_t count = 0;
         std::uint64_t used = 0;
         sdk::offset expected = from;
-        for (it->Seek(fixed_key::record(id, from).slice()); it->Valid(); it->Next()) {
-            auto o = offset_of_record_key(it->key(), id);
-            if (!o || *o != expected) {
-                if (count == 0) {
-                    // truncate_prefix ran after this read was asked for
-                    return sdk::status(sdk::errc::not_found,
-                                       "offset " + std::to_string(from()) + " is no longer stored");
-                }
+        bool full = false;
+        it->SeekForPrev(fixed_key::batch(id, from).slice());
+        while (it->Valid() && !full) {
+            auto first = offset_of_batch_key(it->key(), id);
+            auto batch = batch_view::parse(it->value());
+            if (!first || !batch) {
+                return bad_record(id, first.value_or(expected), "unreadable stored batch");
+            }
+            const std::uint32_t n = batch->header().count;
+            if (count == 0 ? *first + n <= from : *first != expected) {
                 return bad_record(id, expected, "missing from the middle of the log");
             }
-            auto header = decode_record_header(it->value());
-            if (!header) {
-                return bad_record(id, expected, "unreadable record header");
+            const std::int64_t skip = count == 0 ? from - *first : 0;
+            auto sizes = batch->record_sizes();
+            const auto records = batch->records();
+            std::size_t pos = 0;
+            std::size_t taken_from = records.size();
+            for (std::uint32_t i = 0; i < n; ++i) {
+                auto size = sizes.next();
+                auto extent = peek_record(records, pos);
+                if (!size || !extent) {
+                    return bad_record(id, *first + i, "unreadable record");
+                }
+                if (static_cast<std::int64_t>(i) >= skip) {
+                    if (count > 0 && used + *size > max_bytes) {
+                        full = true;
+                        break;
+                    }
+                    taken_from = std::min(taken_from, pos);
+                    used += *size;
+                    ++count;
+                }
+                pos = extent->end;
             }
-            if (count > 0 && used + header->size_bytes > max_bytes) {
-                break;
+            if (!full && pos != records.size()) {
+                return bad_record(id, *first, "stored batch longer than its records");
             }
-            used += header->size_bytes;
-            auto part = record_part(it->value());
-            gathered.append(part.data(), part.size());
-            ++count;
-            ++expected;
+            if (taken_from < pos) {
+                gathered.append(records.substr(taken_from, pos - taken_from));
+            }
+            expected = *first + n;
+            full = full || used >= max_bytes;
+            if (!full) {
+                it->Next();
+            }
         }
         if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
             return st;
         }
         if (count == 0) {
+            // truncate_prefix ran after this read was asked for
             return sdk::status(sdk::errc::not_found, "offset " + std::to_string(from()) + " is no longer stored");
         }
         auto slab = sdk::bytes::allocate(gathered.size());
@@ -127,6 +154,7 @@ sdk::result<sdk::record_batch> read_records(database& db,
 
 sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
                                                    log_id id,
+                                                   sdk::offset first_batch,
                                                    sdk::offset start,
                                                    sdk::offset end,
                                                    sdk::timestamp_ms ts) noexcept
@@ -158,15 +186,32 @@ sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
         if (scan_from >= end) {
             return end;
         }
-        bounded_iterator it(db, db.logs(), fixed_key::record(id, scan_from), fixed_key::record(id, end));
-        for (it->Seek(fixed_key::record(id, scan_from).slice()); it->Valid(); it->Next()) {
-            auto o = offset_of_record_key(it->key(), id);
-            auto header = decode_record_header(it->value());
-            if (!o || !header) {
-                return bad_record(id, o.value_or(scan_from), "unreadable record header");
+        bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, end));
+        it->SeekForPrev(fixed_key::batch(id, scan_from).slice());
+        if (!it->Valid()) {
+            // The batch holding scan_from went (a truncation meanwhile): search what is left.
+            it->Seek(fixed_key::batch(id, scan_from).slice());
+        }
+        for (; it->Valid(); it->Next()) {
+            auto first = offset_of_batch_key(it->key(), id);
+            auto batch = batch_view::parse(it->value());
+            if (!first || !batch) {
+                return bad_record(id, first.value_or(scan_from), "unreadable stored batch");
             }
-            if (header->timestamp >= ts) {
-                return *o;
+            if (*first + batch->header().count <= scan_from || batch->header().max_timestamp < ts) {
+                continue; // no record at or after scan_from in it is that recent
+            }
+            const auto records = batch->records();
+            std::size_t pos = 0;
+            for (std::uint32_t i = 0; i < batch->header().count; ++i) {
+                auto extent = peek_record(records, pos);
+                if (!extent) {
+                    return bad_record(id, *first + i, "unreadable record");
+                }
+                if (*first + i >= scan_from && extent->timestamp >= ts) {
+                    return *first + i;
+                }
+                pos = extent->end;
             }
         }
         if (auto st = scan_status(it, "scanning a rocksdb log for a timestamp"); !st.ok()) {
@@ -180,24 +225,68 @@ sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
     }
 }
 
-sdk::result<std::optional<record_header>> read_record_header(database& db, log_id id, sdk::offset o) noexcept
+sdk::result<std::optional<batch_position>> find_batch(database& db,
+                                                      log_id id,
+                                                      sdk::offset first_batch,
+                                                      sdk::offset o) noexcept
 {
     try {
-        rocksdb::PinnableSlice value;
-        auto s = db.db().Get(rocksdb::ReadOptions(), db.logs(), fixed_key::record(id, o).slice(), &value);
-        if (s.IsNotFound()) {
-            return std::optional<record_header>();
+        bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, o + 1));
+        it->SeekForPrev(fixed_key::batch(id, o).slice());
+        if (!it->Valid()) {
+            if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+                return st;
+            }
+            return std::optional<batch_position>();
         }
-        if (!s.ok()) {
-            return to_status(s, "reading a rocksdb log record");
+        auto first = offset_of_batch_key(it->key(), id);
+        auto batch = batch_view::parse(it->value());
+        if (!first || !batch) {
+            return bad_record(id, o, "unreadable stored batch");
         }
-        auto header = decode_record_header(value);
-        if (!header) {
-            return bad_record(id, o, "unreadable record header");
+        if (*first + batch->header().count <= o) {
+            return std::optional<batch_position>();
         }
-        return std::optional<record_header>(*header);
+        auto before = batch->bytes_before(static_cast<std::uint32_t>(o - *first));
+        if (!before) {
+            return bad_record(id, *first, "unreadable size table");
+        }
+        return std::optional<batch_position>(
+          batch_position{ *first, batch->header(), batch->header().begin_bytes + *before });
+    } catch (const std::bad_alloc&) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log");
     } catch (...) {
-        return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log record");
+        return sdk::status(sdk::errc::internal, "reading a rocksdb log failed");
+    }
+}
+
+sdk::result<std::optional<std::vector<sdk::offset>>> find_batch_keys(database& db,
+                                                                     log_id id,
+                                                                     sdk::offset from,
+                                                                     sdk::offset to,
+                                                                     std::size_t limit) noexcept
+{
+    try {
+        std::vector<sdk::offset> keys;
+        bounded_iterator it(db, db.logs(), fixed_key::batch(id, from), fixed_key::batch(id, to));
+        for (it->Seek(fixed_key::batch(id, from).slice()); it->Valid(); it->Next()) {
+            auto first = offset_of_batch_key(it->key(), id);
+            if (!first) {
+                return bad_record(id, from, "unreadable batch key");
+            }
+            if (keys.size() == limit) {
+                return std::optional<std::vector<sdk::offset>>();
+            }
+            keys.push_back(*first);
+        }
+        if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+            return st;
+        }
+        return std::optional<std::vector<sdk::offset>>(std::move(keys));
+    } catch (const std::bad_alloc&) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log");
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, "reading a rocksdb log failed");
     }
 }
 
@@ -239,38 +328,43 @@ sdk::result<recovered_log> recover_log(database& db, log_id id, sdk::offset star
     try {
         recovered_log out;
         out.next = start;
+        out.first_batch = start;
 
-        // The last record gives next and the cumulative size at next.
-        bounded_iterator records(db, db.logs(), fixed_key::first_of(id), fixed_key::past(id));
-        records->SeekForPrev(fixed_key::record(id, sdk::offset(std::numeric_limits<std::int64_t>::max())).slice());
-        if (records->Valid()) {
-            auto o = offset_of_record_key(records->key(), id);
-            auto header = decode_record_header(records->value());
-            if (!o || !header) {
-                return bad_record(id, o.value_or(start), "unreadable last record");
+        // The last batch gives next and the cumulative size at next.
+        {
+            bounded_iterator batches(db, db.logs(), fixed_key::first_of(id), fixed_key::past(id));
+            // A seek key of the log's own prefix: the prefix Bloom filters judge files by it.
+            batches->SeekForPrev(fixed_key::batch(id, sdk::offset(std::numeric_limits<std::int64_t>::max())).slice());
+            if (batches->Valid()) {
+                auto first = offset_of_batch_key(batches->key(), id);
+                auto batch = batch_view::parse(batches->value());
+                if (!first || !batch) {
+                    return bad_record(id, first.value_or(start), "unreadable last stored batch");
+                }
+                if (*first + batch->header().count > start) {
+                    out.next = *first + batch->header().count;
+                    out.end_bytes = batch->header().end_bytes();
+                }
             }
-            if (*o >= start) {
-                out.next = *o + 1;
-                out.end_bytes = header->end_bytes();
+            if (auto st = scan_status(batches, "recovering a rocksdb log"); !st.ok()) {
+                return st;
             }
-        }
-        if (auto st = scan_status(records, "recovering a rocksdb log"); !st.ok()) {
-            return st;
         }
         out.begin_bytes = out.end_bytes;
         if (out.next > start) {
-            auto first = read_record_header(db, id, start);
+            auto first = find_batch(db, id, sdk::offset(0), start);
             if (!first) {
                 return first.error();
             }
             if (!*first) {
                 return bad_record(id, start, "the first record is missing");
             }
-            out.begin_bytes = (*first)->begin_bytes;
+            out.first_batch = (*first)->first;
+            out.begin_bytes = (*first)->bytes_before;
         }
 
         // The time index: its first live key (a seek hint) and its last entry, whose running
-        // maximum the records after it may have raised.
+        // maximum the batches after it may have raised.
         bounded_iterator index(db, db.time_index(), fixed_key::first_of(id), fixed_key::past(id));
         index->SeekToFirst();
         if (index->Valid()) {
@@ -293,19 +387,26 @@ sdk::result<recovered_log> recover_log(database& db, log_id id, sdk::offset star
         if (auto st = scan_status(index, "recovering a rocksdb time index"); !st.ok()) {
             return st;
         }
-        // At most one index interval of records follows the last entry.
+        // At most one index interval of records follows the last entry. A batch that holds
+        // unindexed_from may begin before it: its maximum still bounds what precedes it.
         if (unindexed_from < out.next) {
-            bounded_iterator tail(
-              db, db.logs(), fixed_key::record(id, unindexed_from), fixed_key::record(id, out.next));
-            for (tail->Seek(fixed_key::record(id, unindexed_from).slice()); tail->Valid(); tail->Next()) {
-                auto header = decode_record_header(tail->value());
-                if (!header) {
-                    return bad_record(id, unindexed_from, "unreadable record header");
+            auto from = find_batch(db, id, out.first_batch, unindexed_from);
+            if (!from) {
+                return from.error();
+            }
+            if (!*from) {
+                return bad_record(id, unindexed_from, "missing from the middle of the log");
+            }
+            out.bytes_since_index = out.end_bytes - (*from)->bytes_before;
+            bounded_iterator tail(db, db.logs(), fixed_key::batch(id, (*from)->first), fixed_key::batch(id, out.next));
+            for (tail->Seek(fixed_key::batch(id, (*from)->first).slice()); tail->Valid(); tail->Next()) {
+                auto batch = batch_view::parse(tail->value());
+                if (!batch) {
+                    return bad_record(id, unindexed_from, "unreadable stored batch");
                 }
-                if (!out.max_timestamp || header->timestamp > *out.max_timestamp) {
-                    out.max_timestamp = header->timestamp;
+                if (!out.max_timestamp || batch->header().max_timestamp > *out.max_timestamp) {
+                    out.max_timestamp = batch->header().max_timestamp;
                 }
-                out.bytes_since_index += header->size_bytes;
             }
             if (auto st = scan_status(tail, "recovering a rocksdb log"); !st.ok()) {
                 return st;

@@ -1,14 +1,17 @@
 // Blocking reads of one log's keys. read_records() and find_offset_for_timestamp() run on the
-// blocking pool; recover_log() and read_record_header() run inline (at open_log and
-// truncate_prefix, which the SDK makes synchronous; they touch a handful of keys).
+// blocking pool; recover_log(), find_batch() and find_dropped_batches() run inline (at open_log
+// and truncate_prefix, which the SDK makes synchronous; they touch a handful of keys).
 //
-// Every function sees one consistent view (a RocksDB iterator pins its snapshot), so a
-// truncate_prefix that runs on the owner shard meanwhile shows up as a missing first record.
+// A log's records are stored batches keyed by their first offset (batch_value.h); the batch
+// holding offset o is the last key <= (id, o). Every function sees one consistent view (a
+// RocksDB iterator pins its snapshot). Iterators start at `first_batch`, the key of the batch
+// holding the log's start as the owner shard last knew it: below it lie only the tombstones of
+// earlier truncations, which a seek must not wade through.
 #pragma once
 
+#include "batch_value.h"
 #include "database.h"
 #include "key_codec.h"
-#include "record_value.h"
 
 #include "plexus/sdk/message.h"
 #include "plexus/sdk/result.h"
@@ -25,20 +28,44 @@ namespace plexus::storage::rocks {
 /// corruption on a gap or an undecodable value. Bodies share one buffer per read.
 sdk::result<sdk::record_batch> read_records(database& db,
                                             log_id id,
+                                            sdk::offset first_batch,
                                             sdk::offset from,
                                             sdk::offset end,
                                             std::size_t max_bytes) noexcept;
 
 /// The first offset in [start, end) whose record timestamp is >= ts, or `end`. The time index
-/// gives the point to scan from (see rocksdb_log.h); the scan reads only record headers.
+/// gives the batch to scan from (see rocksdb_log.h); batches whose maximum timestamp is below
+/// ts are skipped on their header, and only the records of the one that answers are read.
 sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
                                                    log_id id,
+                                                   sdk::offset first_batch,
                                                    sdk::offset start,
                                                    sdk::offset end,
                                                    sdk::timestamp_ms ts) noexcept;
 
-/// The header of record `o` of log `id`; nullopt when it is not stored.
-sdk::result<std::optional<record_header>> read_record_header(database& db, log_id id, sdk::offset o) noexcept;
+/// Where offset `o` lies: its batch's first offset and header, and the log's cumulative size
+/// before `o`.
+struct batch_position
+{
+    sdk::offset first{ 0 };
+    batch_header header;
+    std::uint64_t bytes_before = 0; ///< the log's cumulative size_bytes() before `o`
+};
+
+/// The batch of log `id` holding offset `o`, searched from the batch key `first_batch` on;
+/// nullopt when no stored batch holds it.
+sdk::result<std::optional<batch_position>> find_batch(database& db,
+                                                      log_id id,
+                                                      sdk::offset first_batch,
+                                                      sdk::offset o) noexcept;
+
+/// The keys (first offsets) of the batches in [from, to); at most `limit`, nullopt when there
+/// are more (the caller then drops them with one range tombstone instead).
+sdk::result<std::optional<std::vector<sdk::offset>>> find_batch_keys(database& db,
+                                                                     log_id id,
+                                                                     sdk::offset from,
+                                                                     sdk::offset to,
+                                                                     std::size_t limit) noexcept;
 
 /// Time-index entries that truncate_prefix() can drop.
 struct dead_index_entries
@@ -58,9 +85,11 @@ sdk::result<dead_index_entries> find_dead_index_entries(database& db,
 struct recovered_log
 {
     sdk::offset next{ 0 };
+    /// The key of the batch holding `start` (== start when the log is empty).
+    sdk::offset first_batch{ 0 };
     std::uint64_t begin_bytes = 0; ///< cumulative size before `start`
     std::uint64_t end_bytes = 0;   ///< cumulative size before `next`
-    /// Running maximum timestamp: the last index entry's, raised by the records after it.
+    /// Running maximum timestamp: the last index entry's, raised by the batches after it.
     std::optional<sdk::timestamp_ms> max_timestamp;
     /// Record bytes appended since the last index entry.
     std::uint64_t bytes_since_index = 0;
@@ -68,7 +97,7 @@ struct recovered_log
     std::optional<sdk::timestamp_ms> index_floor;
 };
 
-/// Finds `next` (from the last record), the byte counts and the time-index state of a log
+/// Finds `next` (from the last batch), the byte counts and the time-index state of a log
 /// whose first stored offset is `start`.
 sdk::result<recovered_log> recover_log(database& db, log_id id, sdk::offset start) noexcept;
 

@@ -1,7 +1,7 @@
 // The RocksDB storage engine: one RocksDB database in the engine's data directory, with a
-// column family per kind of data (key_codec.h): `logs` (records), `time_index`, `log_meta`
-// (which logs exist, their ids and start offsets) and `metadata` (the kv_store). Durable:
-// caps().durable and caps().timestamp_index are true.
+// column family per kind of data (key_codec.h): `logs` (stored batches of records),
+// `time_index`, `log_meta` (which logs exist, their ids and start offsets) and `metadata` (the
+// kv_store). Durable: caps().durable and caps().timestamp_index are true.
 //
 // Threading: open_log / remove_log / list_logs / close may be called from any shard; they
 // share one mutex over the map of logs (the control plane). A log handle is used on its owner

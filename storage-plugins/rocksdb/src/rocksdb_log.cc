@@ -1,7 +1,6 @@
 #include "rocksdb_log.h"
 
 #include "log_reader.h"
-#include "record_value.h"
 #include "status_mapping.h"
 
 #include <algorithm>
@@ -13,10 +12,16 @@ namespace plexus::storage::rocks {
 
 namespace {
 
-/// A truncation of up to this many records writes point deletes; a longer one one range
-/// tombstone. Queues truncate often and by little (each acknowledged prefix), and many small
-/// range tombstones slow every read of RocksDB 7.8's memtable; retention drops much at once.
+/// A truncation that drops batches holding up to this many records writes point deletes (one
+/// per batch); a longer one one range tombstone. Queues truncate often and by little (each
+/// acknowledged prefix), and many small range tombstones slow every read of RocksDB 7.8's
+/// memtable; retention drops much at once.
 constexpr std::int64_t point_delete_limit = 64;
+
+/// An appended batch is stored in parts of about this many encoded bytes (at least one record
+/// each): a read of one record loads its whole stored batch, and RocksDB keeps a value whole
+/// in one block, so values stay far below a memtable yet hold hundreds of small records.
+constexpr std::size_t max_stored_batch_bytes = 256u << 10;
 
 /// Posts `task` to the owner shard. Should the task not fit in memory it runs here instead:
 /// under memory exhaustion a completion on the wrong thread beats one that never comes.
@@ -58,6 +63,8 @@ sdk::status log_core::recover(sdk::offset start) noexcept
         return r.error();
     }
     _start = start;
+    _first_batch = r->first_batch;
+    _visible_start.store(start(), std::memory_order_release);
     _next = r->next;
     // What is on disk when the log opens is what a restart keeps.
     _committed = _next;
@@ -85,25 +92,36 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
             }
         }
         // Stage everything in locals and the batch; the log changes only once RocksDB took it.
-        rocksdb::WriteBatch wb;
+        std::uint64_t estimate = 0;
+        for (const auto& m : records) {
+            estimate += m->size_bytes(); // body and keys + 64: above the encoding's overhead
+        }
+        rocksdb::WriteBatch wb(static_cast<std::size_t>(estimate));
         const std::uint64_t interval = _db->config().time_index_interval_bytes;
-        std::uint64_t bytes = _end_bytes;
         std::uint64_t since_index = _bytes_since_index;
         auto max_ts = _max_timestamp;
         auto floor = _index_floor;
-        sdk::offset o = _next;
-        for (const auto& m : records) {
-            const std::uint64_t size = m->size_bytes();
-            encode_record_value(*m, bytes, _value);
-            if (auto s = wb.Put(_db->logs(), fixed_key::record(_id, o).slice(), _value); !s.ok()) {
-                return to_status(s, "staging a record of log '" + _name + "'");
+        sdk::offset o = _next; // the first offset of the stored batch being built
+        _encoder.start(_end_bytes);
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            _encoder.add(*records[i]);
+            if (i + 1 < records.size() && _encoder.record_bytes() < max_stored_batch_bytes) {
+                continue;
             }
-            bytes += size;
-            since_index += size;
-            if (!max_ts || m->timestamp > *max_ts) {
-                max_ts = m->timestamp;
+            const auto key = fixed_key::batch(_id, o);
+            const rocksdb::Slice key_slice = key.slice();
+            const auto parts = _encoder.parts();
+            if (auto s = wb.Put(_db->logs(),
+                                rocksdb::SliceParts(&key_slice, 1),
+                                rocksdb::SliceParts(parts.data(), static_cast<int>(parts.size())));
+                !s.ok()) {
+                return to_status(s, "staging a batch of log '" + _name + "'");
             }
-            ++o;
+            o = o + _encoder.count();
+            since_index += _encoder.size_bytes();
+            if (!max_ts || _encoder.max_timestamp() > *max_ts) {
+                max_ts = _encoder.max_timestamp();
+            }
             if (since_index >= interval) {
                 if (auto s = wb.Put(_db->time_index(), fixed_key::index(_id, *max_ts).slice(), encode_index_value(o));
                     !s.ok()) {
@@ -114,7 +132,9 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
                     floor = max_ts;
                 }
             }
+            _encoder.start(_encoder.end_bytes());
         }
+        const std::uint64_t bytes = _encoder.end_bytes();
         if (auto st = _db->write(wb, "appending to log", _name); !st.ok()) {
             return st; // disk full is resource_exhausted; nothing was applied
         }
@@ -240,15 +260,21 @@ void log_core::read(sdk::offset from,
         done(std::move(empty));
         return;
     }
-    _db->run_blocking([db = _db, id = _id, from, end = _next, max_bytes, owner = _owner, done = std::move(done)](
-                        const sdk::status& st) mutable {
-        if (!st.ok()) {
-            done(st); // refused inline, on the owner shard
-            return;
-        }
-        auto r = read_records(*db, id, from, end, max_bytes);
-        post_to(*owner, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-    });
+    _db->run_blocking(
+      [self = shared_from_this(), from, first_batch = _first_batch, end = _next, max_bytes, done = std::move(done)](
+        const sdk::status& st) mutable {
+          if (!st.ok()) {
+              done(st); // refused inline, on the owner shard
+              return;
+          }
+          auto r = read_records(*self->_db, self->_id, first_batch, from, end, max_bytes);
+          // A truncation past `from` meanwhile may have kept the batch holding it.
+          if (r.ok() && from() < self->_visible_start.load(std::memory_order_acquire)) {
+              r = sdk::status(sdk::errc::not_found, "offset " + std::to_string(from()) + " is no longer stored");
+          }
+          auto& owner = *self->_owner;
+          post_to(owner, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      });
 }
 
 void log_core::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
@@ -261,13 +287,19 @@ void log_core::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk
         done(_next);
         return;
     }
-    _db->run_blocking([db = _db, id = _id, start = _start, end = _next, ts, owner = _owner, done = std::move(done)](
-                        const sdk::status& st) mutable {
+    _db->run_blocking([db = _db,
+                       id = _id,
+                       first_batch = _first_batch,
+                       start = _start,
+                       end = _next,
+                       ts,
+                       owner = _owner,
+                       done = std::move(done)](const sdk::status& st) mutable {
         if (!st.ok()) {
             done(st);
             return;
         }
-        auto r = find_offset_for_timestamp(*db, id, start, end, ts);
+        auto r = find_offset_for_timestamp(*db, id, first_batch, start, end, ts);
         post_to(*owner, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
     });
 }
@@ -286,28 +318,43 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
                                "cannot truncate log '" + _name + "' to offset " + std::to_string(new_start()) +
                                  ": it ends at " + std::to_string(_next()));
         }
-        rocksdb::WriteBatch wb;
-        rocksdb::Status s;
-        if (new_start - _start <= point_delete_limit) {
-            for (sdk::offset o = _start; o < new_start && s.ok(); ++o) {
-                s = wb.Delete(_db->logs(), fixed_key::record(_id, o).slice());
-            }
-        } else {
-            s = wb.DeleteRange(
-              _db->logs(), fixed_key::record(_id, _start).slice(), fixed_key::record(_id, new_start).slice());
-        }
-        // The size below the new start: the first kept record says where it begins.
+        // The batch holding the new start stays (its records below it are skipped by reads);
+        // every batch before it goes. Its header and size table give the size below new_start.
+        sdk::offset first_batch = new_start;
         std::uint64_t begin = _end_bytes;
         if (new_start < _next) {
-            auto header = read_record_header(*_db, _id, new_start);
-            if (!header) {
-                return header.error();
+            auto at = find_batch(*_db, _id, _first_batch, new_start);
+            if (!at) {
+                return at.error();
             }
-            if (!*header) {
+            if (!*at) {
                 return sdk::status(sdk::errc::corruption,
                                    "log '" + _name + "': record " + std::to_string(new_start()) + " is missing");
             }
-            begin = (*header)->begin_bytes;
+            first_batch = (*at)->first;
+            begin = (*at)->bytes_before;
+        }
+        rocksdb::WriteBatch wb;
+        rocksdb::Status s;
+        if (first_batch > _first_batch) {
+            std::optional<std::vector<sdk::offset>> keys;
+            if (first_batch - _first_batch <= point_delete_limit) {
+                auto found = find_batch_keys(*_db, _id, _first_batch, first_batch, point_delete_limit);
+                if (!found) {
+                    return found.error();
+                }
+                keys = std::move(*found);
+            }
+            if (keys) {
+                for (auto k : *keys) {
+                    if (s.ok()) {
+                        s = wb.Delete(_db->logs(), fixed_key::batch(_id, k).slice());
+                    }
+                }
+            } else {
+                s = wb.DeleteRange(
+                  _db->logs(), fixed_key::batch(_id, _first_batch).slice(), fixed_key::batch(_id, first_batch).slice());
+            }
         }
         auto dead = find_dead_index_entries(*_db, _id, _index_floor, new_start);
         if (!dead) {
@@ -328,6 +375,8 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
             return st;
         }
         _start = new_start;
+        _first_batch = first_batch;
+        _visible_start.store(new_start(), std::memory_order_release);
         _begin_bytes = begin;
         if (dead->first_live) {
             _index_floor = dead->first_live;

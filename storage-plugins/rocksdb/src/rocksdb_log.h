@@ -1,4 +1,7 @@
-// A log of the RocksDB engine: its records are the `logs` keys (id, offset) → record value.
+// A log of the RocksDB engine: its records are stored batches, the `logs` keys (id, first
+// offset) → batch value (batch_value.h), one per appended batch (a large one is cut into
+// several): RocksDB's cost is per key, so a batch of a thousand small records costs about one
+// memtable insert, not a thousand.
 //
 // append() writes one WriteBatch through the WAL without syncing it: the records are readable
 // at once and become durable when a WAL sync covers them. flush() asks the engine's group
@@ -7,17 +10,22 @@
 // run on the blocking pool and complete on the owner shard; a request that needs no I/O (below
 // start, at the end, nothing to sync) completes inline, as the SDK allows.
 //
-// offset_for_timestamp() uses a sparse time index: after every `time_index_interval_bytes` of
-// records, an entry (running maximum timestamp → offset after the record). Every record
-// before the offset of the last entry whose maximum is below ts is older than ts, so the
-// search reads one index key and then scans record headers from there: about one interval
-// when timestamps grow, as producers' clocks do. truncate_prefix() drops the entries it
-// makes useless.
+// truncate_prefix() drops the batches wholly below the new start and keeps the one that
+// straddles it; `start` is still exact (log_meta keeps it), and reads skip the records below it.
+//
+// offset_for_timestamp() uses a sparse time index: after a stored batch that ends at least
+// `time_index_interval_bytes` of records after the previous entry, an entry (running maximum
+// timestamp → offset after the batch). Every record before the offset of the last entry whose
+// maximum is below ts is older than ts, so the search reads one index key and then the batches
+// from there, skipping those whose maximum timestamp is below ts on their header: about one
+// interval when timestamps grow, as producers' clocks do. truncate_prefix() drops the entries
+// it makes useless.
 //
 // Threading: a log_core belongs to its owner shard and never locks. Pool jobs copy what they
 // need; completions hold the core by shared_ptr, so a handle may close while they run.
 #pragma once
 
+#include "batch_value.h"
 #include "database.h"
 #include "key_codec.h"
 #include "rocksdb_config.h"
@@ -53,7 +61,7 @@ class log_core : public std::enable_shared_from_this<log_core>
   public:
     log_core(std::shared_ptr<database> db, std::string name, log_id id, sdk::executor& owner) noexcept;
 
-    /// Loads next, the byte counts and the time-index state from the log's keys.
+    /// Loads next, the byte counts and the time-index state from the log's batches.
     sdk::status recover(sdk::offset start) noexcept;
 
     sdk::result<sdk::offset_range> append(const sdk::record_batch& batch) noexcept;
@@ -83,6 +91,12 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::executor* _owner;
 
     sdk::offset _start{ 0 };
+    /// The key of the batch holding _start (== _start when the log is empty): below it are
+    /// only tombstones, so every iterator of the log starts here.
+    sdk::offset _first_batch{ 0 };
+    /// _start for pool jobs: a read that finishes after a truncation past its offset answers
+    /// not_found, as it would have after the truncation (the batch holding it may be kept).
+    std::atomic<std::int64_t> _visible_start{ 0 };
     sdk::offset _next{ 0 };
     sdk::offset _committed{ 0 };
     std::uint64_t _begin_bytes = 0; ///< cumulative size_bytes() before _start
@@ -102,7 +116,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::offset _sync_target{ 0 }; ///< next when the running sync started
     std::vector<flush_waiter> _waiting;
 
-    std::string _value; ///< reused encode buffer
+    batch_encoder _encoder; ///< reused encode buffers
 };
 
 /// The sdk::log handle: forwards to the core and gives the slot back when it closes.

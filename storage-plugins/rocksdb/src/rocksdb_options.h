@@ -14,7 +14,8 @@
 
 namespace plexus::storage::rocks {
 
-/// Column family names. `default` exists in every RocksDB database and stays empty.
+/// Column family names. `default` exists in every RocksDB database; it holds only the storage
+/// format marker (key_codec.h).
 inline constexpr const char* logs_cf = "logs";
 inline constexpr const char* log_meta_cf = "log_meta";
 inline constexpr const char* time_index_cf = "time_index";

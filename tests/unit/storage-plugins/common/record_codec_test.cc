@@ -131,3 +131,31 @@ TEST_CASE("record codec: truncated or damaged input is refused, never half-decod
         CHECK(decode_records(slab, 5, 4, 1, decoded).code() == sdk::errc::corruption);
     }
 }
+
+TEST_CASE("record codec: peek_record finds each record's end and timestamp", "[unit][storage][codec]")
+{
+    std::string out;
+    std::vector<std::size_t> ends;
+    const std::vector<std::int64_t> timestamps{ 5, -1234567890123, std::numeric_limits<std::int64_t>::max() };
+    for (auto ts : timestamps) {
+        auto m = full_message();
+        m.timestamp = sdk::timestamp_ms(ts);
+        encode_record(m, out);
+        ends.push_back(out.size());
+    }
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < timestamps.size(); ++i) {
+        INFO(i);
+        auto e = storage::peek_record(out, pos);
+        REQUIRE(e.has_value());
+        CHECK(e->end == ends[i]);
+        CHECK(e->timestamp == sdk::timestamp_ms(timestamps[i]));
+        pos = e->end;
+    }
+    CHECK_FALSE(storage::peek_record(out, out.size()).has_value()); // nothing left
+    CHECK_FALSE(storage::peek_record(out, out.size() + 1).has_value());
+    CHECK_FALSE(storage::peek_record(std::string_view(out).substr(0, ends[0] - 1), 0).has_value()); // truncated
+    std::string bad = out;
+    bad[1] = 99; // the format byte after the first length prefix
+    CHECK_FALSE(storage::peek_record(bad, 0).has_value());
+}

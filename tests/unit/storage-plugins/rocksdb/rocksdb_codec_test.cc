@@ -1,6 +1,7 @@
 // Key layout, stored values and status mapping of the RocksDB engine.
+#include "batch_value.h"
 #include "key_codec.h"
-#include "record_value.h"
+#include "record_codec.h"
 #include "status_mapping.h"
 
 #include <catch2/catch.hpp>
@@ -21,28 +22,29 @@ std::string bytes_of(const fixed_key& k)
 
 } // namespace
 
-TEST_CASE("record keys sort by log, then offset", "[rocksdb][codec]")
+TEST_CASE("batch keys sort by log, then first offset", "[rocksdb][codec]")
 {
     const std::vector<std::string> ordered{
         bytes_of(fixed_key::first_of(log_id(1))),
-        bytes_of(fixed_key::record(log_id(1), sdk::offset(1))),
-        bytes_of(fixed_key::record(log_id(1), sdk::offset(255))),
-        bytes_of(fixed_key::record(log_id(1), sdk::offset(256))),
-        bytes_of(fixed_key::record(log_id(1), sdk::offset(std::numeric_limits<std::int64_t>::max()))),
+        bytes_of(fixed_key::batch(log_id(1), sdk::offset(1))),
+        bytes_of(fixed_key::batch(log_id(1), sdk::offset(255))),
+        bytes_of(fixed_key::batch(log_id(1), sdk::offset(256))),
+        bytes_of(fixed_key::batch(log_id(1), sdk::offset(std::numeric_limits<std::int64_t>::max()))),
         bytes_of(fixed_key::past(log_id(1))),
-        bytes_of(fixed_key::record(log_id(2), sdk::offset(0))),
-        bytes_of(fixed_key::record(log_id(256), sdk::offset(0))),
+        bytes_of(fixed_key::batch(log_id(2), sdk::offset(0))),
+        bytes_of(fixed_key::batch(log_id(256), sdk::offset(0))),
     };
     for (std::size_t i = 1; i < ordered.size(); ++i) {
         INFO("key " << i);
         CHECK(ordered[i - 1] <= ordered[i]);
     }
-    CHECK(bytes_of(fixed_key::past(log_id(1))) == bytes_of(fixed_key::record(log_id(2), sdk::offset(0))));
+    CHECK(bytes_of(fixed_key::past(log_id(1))) == bytes_of(fixed_key::batch(log_id(2), sdk::offset(0))));
+    CHECK(bytes_of(fixed_key::first_of(log_id(1))) == bytes_of(fixed_key::batch(log_id(1), sdk::offset(0))));
 
-    auto k = fixed_key::record(log_id(7), sdk::offset(123456789));
-    CHECK(offset_of_record_key(k.slice(), log_id(7)) == sdk::offset(123456789));
-    CHECK_FALSE(offset_of_record_key(k.slice(), log_id(8)).has_value());
-    CHECK_FALSE(offset_of_record_key(rocksdb::Slice("short"), log_id(7)).has_value());
+    auto k = fixed_key::batch(log_id(7), sdk::offset(123456789));
+    CHECK(offset_of_batch_key(k.slice(), log_id(7)) == sdk::offset(123456789));
+    CHECK_FALSE(offset_of_batch_key(k.slice(), log_id(8)).has_value());
+    CHECK_FALSE(offset_of_batch_key(rocksdb::Slice("short"), log_id(7)).has_value());
 }
 
 TEST_CASE("index keys sort signed timestamps", "[rocksdb][codec]")
@@ -78,24 +80,94 @@ TEST_CASE("log_meta and index values round-trip", "[rocksdb][codec]")
     CHECK_FALSE(decode_index_value(rocksdb::Slice("1234567")).has_value());
 }
 
-TEST_CASE("a record value carries its header and the codec's record", "[rocksdb][codec]")
+namespace {
+
+/// The value the encoder's parts make, as RocksDB stores it.
+std::string joined(batch_encoder& e)
 {
-    sdk::message m;
-    m.timestamp = sdk::timestamp_ms(-5);
-    m.routing_key = "rk";
-    m.body = sdk::buffer_chain::copy_of("body");
-    std::string value;
-    encode_record_value(m, 1000, value);
-    auto h = decode_record_header(value);
-    REQUIRE(h.has_value());
-    CHECK(h->timestamp == sdk::timestamp_ms(-5));
-    CHECK(h->begin_bytes == 1000);
-    CHECK(h->size_bytes == m.size_bytes());
-    CHECK(h->end_bytes() == 1000 + m.size_bytes());
-    CHECK(record_part(value).size() == value.size() - record_header_size);
-    CHECK_FALSE(decode_record_header(rocksdb::Slice(value.data(), record_header_size)).has_value());
-    value[0] = 2;
-    CHECK_FALSE(decode_record_header(value).has_value());
+    std::string out;
+    for (const auto& p : e.parts()) {
+        out.append(p.data(), p.size());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a stored batch carries its header, a size table and the codec's records", "[rocksdb][codec]")
+{
+    std::vector<sdk::message> ms(3);
+    const std::vector<std::int64_t> ts{ -5, 40, 7 };
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        ms[i].timestamp = sdk::timestamp_ms(ts[i]);
+        ms[i].routing_key = "rk";
+        ms[i].body = sdk::buffer_chain::copy_of(std::string(10 * (i + 1), 'x'));
+    }
+    batch_encoder e;
+    e.start(1000);
+    for (const auto& m : ms) {
+        e.add(m);
+    }
+    CHECK(e.count() == 3);
+    CHECK(e.size_bytes() == ms[0].size_bytes() + ms[1].size_bytes() + ms[2].size_bytes());
+    CHECK(e.end_bytes() == 1000 + e.size_bytes());
+    CHECK(e.max_timestamp() == sdk::timestamp_ms(40));
+    const std::string value = joined(e);
+    CHECK(static_cast<unsigned char>(value[0]) == storage_format_version);
+
+    auto v = batch_view::parse(value);
+    REQUIRE(v.has_value());
+    CHECK(v->header().count == 3);
+    CHECK(v->header().max_timestamp == sdk::timestamp_ms(40));
+    CHECK(v->header().begin_bytes == 1000);
+    CHECK(v->header().end_bytes() == e.end_bytes());
+    CHECK(v->bytes_before(0) == std::uint64_t{ 0 });
+    CHECK(v->bytes_before(2) == ms[0].size_bytes() + ms[1].size_bytes());
+    CHECK(v->bytes_before(3) == e.size_bytes());
+    CHECK_FALSE(v->bytes_before(4).has_value());
+    auto sizes = v->record_sizes();
+    for (const auto& m : ms) {
+        CHECK(sizes.next() == std::uint64_t{ m.size_bytes() });
+    }
+    CHECK_FALSE(sizes.next().has_value());
+
+    // The records part is what decode_records() reads.
+    const auto records = v->records();
+    const auto slab = sdk::bytes::copy_of(records);
+    std::vector<sdk::message_ptr> decoded;
+    REQUIRE(storage::decode_records(slab, 0, slab.size(), 3, decoded).ok());
+    REQUIRE(decoded.size() == 3);
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        CHECK(decoded[i]->timestamp == ms[i].timestamp);
+        CHECK(decoded[i]->body.to_string() == ms[i].body.to_string());
+    }
+
+    // A reused encoder starts afresh.
+    e.start(e.end_bytes());
+    e.add(ms[2]);
+    auto w = batch_view::parse(joined(e));
+    REQUIRE(w.has_value());
+    CHECK(w->header().count == 1);
+    CHECK(w->header().begin_bytes == v->header().end_bytes());
+    CHECK(w->header().max_timestamp == sdk::timestamp_ms(7));
+
+    SECTION("too short, or a table longer than the value, is refused")
+    {
+        CHECK_FALSE(batch_view::parse(rocksdb::Slice(value.data(), batch_header_size - 1)).has_value());
+        CHECK_FALSE(batch_view::parse(rocksdb::Slice(value.data(), batch_header_size + 2)).has_value());
+    }
+    SECTION("another format is refused")
+    {
+        std::string other = value;
+        other[0] = 1; // format 1 stored one record per key
+        CHECK_FALSE(batch_view::parse(other).has_value());
+    }
+    SECTION("a batch of no records is refused")
+    {
+        std::string empty = value;
+        empty[1] = empty[2] = empty[3] = empty[4] = 0;
+        CHECK_FALSE(batch_view::parse(empty).has_value());
+    }
 }
 
 TEST_CASE("rocksdb statuses map to sdk codes", "[rocksdb][status]")

@@ -1,6 +1,9 @@
 // What is particular to the RocksDB engine, beyond the conformance suite: the fsync policies,
-// group commit through the engine, recovery after truncation, removal and crashes, the time
-// index, multiple logs in SST files, disk full and failed syncs.
+// group commit through the engine, recovery after truncation, removal and crashes, stored
+// batches (truncation inside one, large appends cut into several), the storage format check,
+// the time index, multiple logs in SST files, disk full and failed syncs.
+#include "key_codec.h"
+#include "rocksdb_options.h"
 #include "rocksdb_test_support.h"
 
 #include <catch2/catch.hpp>
@@ -9,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -408,6 +412,219 @@ TEST_CASE("empty logs are listed and reopen after a restart", "[rocksdb][recover
     CHECK(*names == std::vector<std::string>{ "q/v/never-written" });
     auto log = h.open_log("q/v/never-written");
     CHECK(log->offsets().next == offset{ 0 });
+}
+
+// ---- stored batches ------------------------------------------------------------------------
+
+TEST_CASE("a truncation inside a stored batch keeps it and reports start exactly", "[rocksdb][batches]")
+{
+    engine_harness h;
+    std::uint64_t kept_size = 0;
+    {
+        auto log = h.open_log("q/v/inside");
+        REQUIRE(log->append(batch_of(100)).ok()); // one stored batch
+        REQUIRE(log->append(batch_of(50, "m", 100)).ok());
+        REQUIRE(log->truncate_prefix(offset{ 37 }).ok());
+        CHECK(log->offsets().start == offset{ 37 });
+        for (int i = 37; i < 150; ++i) {
+            kept_size += make_message("m" + std::to_string(i))->size_bytes();
+        }
+        CHECK(log->size_bytes() == kept_size);
+        auto below = h.read(*log, offset{ 36 }, 1 << 20);
+        REQUIRE_FALSE(below.ok());
+        CHECK(below.error().code() == sdk::errc::not_found);
+        auto one = h.read(*log, offset{ 37 }, 0);
+        REQUIRE(one.ok());
+        CHECK(one->base_offset == offset{ 37 });
+        CHECK(bodies(*one) == expected_bodies(37, 1));
+        REQUIRE(h.flush(*log).ok());
+    }
+    SECTION("after a clean restart")
+    {
+        h.restart();
+    }
+    SECTION("after reopening the handle only") {}
+    auto log = h.open_log("q/v/inside");
+    CHECK(log->offsets().start == offset{ 37 });
+    CHECK(log->offsets().next == offset{ 150 });
+    CHECK(log->size_bytes() == kept_size);
+    auto all = h.read_all(*log, offset{ 37 });
+    REQUIRE(all.ok());
+    CHECK(bodies(*all) == expected_bodies(37, 113));
+    // Step by step through the rest of the first batch and into the second.
+    for (int s = 38; s <= 120; s += 41) {
+        INFO("start " << s);
+        REQUIRE(log->truncate_prefix(offset{ s }).ok());
+        CHECK(log->offsets().start == offset{ s });
+        std::uint64_t expect = 0;
+        for (int i = s; i < 150; ++i) {
+            expect += make_message("m" + std::to_string(i))->size_bytes();
+        }
+        CHECK(log->size_bytes() == expect);
+        auto rest = h.read_all(*log, offset{ s });
+        REQUIRE(rest.ok());
+        CHECK(bodies(*rest) == expected_bodies(s, 150 - s));
+        CHECK(h.read(*log, offset{ s - 1 }, 100).error().code() == sdk::errc::not_found);
+    }
+    REQUIRE(log->truncate_prefix(offset{ 150 }).ok());
+    CHECK(log->size_bytes() == 0);
+    log.reset();
+    h.restart();
+    log = h.open_log("q/v/inside");
+    CHECK(log->offsets().start == offset{ 150 });
+    CHECK(log->offsets().next == offset{ 150 });
+    CHECK(log->size_bytes() == 0);
+}
+
+TEST_CASE("a large append is stored in parts, read and truncated across them", "[rocksdb][batches]")
+{
+    engine_harness h;
+    // 4 KiB bodies: 3 MiB in one append, cut into stored batches of about 256 KiB.
+    const int n = 768;
+    auto body = [](int i) { return std::to_string(i) + std::string(4096, 'x'); };
+    sdk::record_batch big;
+    for (int i = 0; i < n; ++i) {
+        big.records.push_back(make_message(body(i), i));
+    }
+    std::uint64_t total = 0;
+    for (const auto& m : big.records) {
+        total += m->size_bytes();
+    }
+    auto log = h.open_log("s/v/big");
+    auto r = log->append(std::move(big));
+    REQUIRE(r.ok());
+    CHECK(r->first == offset{ 0 });
+    CHECK(r->last == offset{ n - 1 });
+    CHECK(log->size_bytes() == total);
+    const auto one_size = make_message(body(100), 100)->size_bytes();
+
+    auto check_from = [&](int from) {
+        INFO("from " << from);
+        // A budget of three records, crossing a part boundary somewhere.
+        auto got = h.read(*log, offset{ from }, 3 * one_size + 2);
+        REQUIRE(got.ok());
+        REQUIRE(got->size() == std::min<std::size_t>(3, static_cast<std::size_t>(n - from)));
+        for (std::size_t i = 0; i < got->size(); ++i) {
+            CHECK(got->records[i]->body.to_string() == body(from + static_cast<int>(i)));
+            CHECK(got->records[i]->timestamp() == from + static_cast<int>(i));
+        }
+    };
+    for (int from : { 0, 1, 60, 61, 62, 63, 64, 65, 127, 128, 129, 500, n - 1 }) {
+        check_from(from);
+    }
+    auto all = h.read_all(*log, offset{ 0 });
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == static_cast<std::size_t>(n));
+    auto ts = h.offset_for_timestamp(*log, 700);
+    REQUIRE(ts.ok());
+    CHECK(*ts == offset{ 700 });
+
+    REQUIRE(log->truncate_prefix(offset{ 300 }).ok()); // drops whole parts with a range tombstone
+    std::uint64_t kept = 0;
+    for (int i = 300; i < n; ++i) {
+        kept += make_message(body(i), i)->size_bytes();
+    }
+    CHECK(log->size_bytes() == kept);
+    log.reset();
+    h.restart();
+    log = h.open_log("s/v/big");
+    CHECK(log->offsets().start == offset{ 300 });
+    CHECK(log->offsets().next == offset{ n });
+    CHECK(log->size_bytes() == kept);
+    for (int from : { 300, 301, 511, 512, 513, n - 1 }) {
+        check_from(from);
+    }
+    CHECK(h.read(*log, offset{ 299 }, 100).error().code() == sdk::errc::not_found);
+    ts = h.offset_for_timestamp(*log, 10);
+    REQUIRE(ts.ok());
+    CHECK(*ts == offset{ 300 });
+}
+
+// ---- storage format ------------------------------------------------------------------------
+
+namespace {
+
+/// Opens the database in `dir` directly and applies `change` to it.
+void change_database(const std::filesystem::path& dir,
+                     const std::function<void(rocksdb::DB&, std::vector<rocksdb::ColumnFamilyHandle*>&)>& change)
+{
+    auto options = storage::rocks::make_database_options(*storage::rocks::parse_config("{}"));
+    REQUIRE(options.ok());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    auto s = rocksdb::DB::Open(options->db, dir.string(), options->families, &families, &raw);
+    REQUIRE(s.ok());
+    change(*raw, families);
+    for (auto* cf : families) {
+        REQUIRE(raw->DestroyColumnFamilyHandle(cf).ok());
+    }
+    REQUIRE(raw->Close().ok());
+    delete raw;
+}
+
+sdk::result<std::unique_ptr<storage::rocks::rocksdb_engine>> open_engine(const std::filesystem::path& dir,
+                                                                         sdk::blocking_pool& pool)
+{
+    sdk::storage_context ctx;
+    ctx.data_dir = dir.string();
+    ctx.blocking = &pool;
+    return storage::rocks::rocksdb_engine::open(ctx, *storage::rocks::parse_config("{}"));
+}
+
+const rocksdb::Slice format_key(storage::rocks::storage_format_key.data(), storage::rocks::storage_format_key.size());
+
+} // namespace
+
+TEST_CASE("a database of another storage format is refused, naming it", "[rocksdb][format]")
+{
+    temp_dir dir;
+    manual_pool pool;
+    {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        sdk::testing::fake_executor shard;
+        auto log = (*engine)->open_log(sdk::log_spec{ "q/v/f", &shard });
+        REQUIRE(log.ok());
+        REQUIRE((*log)->append(batch_of(3)).ok());
+        log->reset();
+        REQUIRE((*engine)->close().ok());
+    }
+    std::string marker;
+    change_database(dir.path(), [&](rocksdb::DB& db, auto& families) {
+        REQUIRE(db.Get(rocksdb::ReadOptions(), families[0], format_key, &marker).ok());
+    });
+    CHECK(marker == "2");
+
+    SECTION("a newer format")
+    {
+        change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "3").ok());
+        });
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE_FALSE(engine.ok());
+        CHECK(engine.error().code() == sdk::errc::not_supported);
+        const std::string message(engine.error().message());
+        CHECK(message.find(dir.path().string()) != std::string::npos);
+        CHECK(message.find("format '3'") != std::string::npos);
+    }
+    SECTION("data without a marker (format 1)")
+    {
+        change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
+            REQUIRE(db.Delete(rocksdb::WriteOptions(), families[0], format_key).ok());
+        });
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE_FALSE(engine.ok());
+        CHECK(engine.error().code() == sdk::errc::not_supported);
+        const std::string message(engine.error().message());
+        CHECK(message.find(dir.path().string()) != std::string::npos);
+        CHECK(message.find("format 1") != std::string::npos);
+    }
+    SECTION("the marker as written opens again")
+    {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        CHECK((*engine)->close().ok());
+    }
 }
 
 // ---- time index ----------------------------------------------------------------------------
