@@ -170,12 +170,12 @@ void channel::run_method(method&& m)
               on_basic_recover(x.requeue, true);
           } else if constexpr (std::is_same_v<T, confirm_select>) {
               on_confirm_select(x);
-          } else if constexpr (std::is_same_v<T, tx_select> || std::is_same_v<T, tx_commit> ||
-                               std::is_same_v<T, tx_rollback>) {
-              fail({ reply_code::not_implemented,
-                     "transactions (tx.select) are not supported yet; publisher confirms are",
-                     id.class_id,
-                     id.method });
+          } else if constexpr (std::is_same_v<T, tx_select>) {
+              on_tx_select();
+          } else if constexpr (std::is_same_v<T, tx_commit>) {
+              on_tx_commit();
+          } else if constexpr (std::is_same_v<T, tx_rollback>) {
+              on_tx_rollback();
           } else if constexpr (std::is_same_v<T, basic_return> || std::is_same_v<T, basic_deliver> ||
                                std::is_same_v<T, basic_get_ok> || std::is_same_v<T, basic_get_empty> ||
                                std::is_same_v<T, basic_consume_ok> || std::is_same_v<T, basic_cancel_ok> ||
@@ -239,6 +239,8 @@ void channel::release()
     _waiting.clear();
     _busy = false;
     _publishing.reset();
+    _tx_publishes.clear();
+    _tx_settles.clear();
     release_consumers();
 }
 

@@ -5,7 +5,8 @@
 // asynchronously. A method that waits for the kernel (a declare, a bind, a consume, a get)
 // makes the channel busy; whatever arrives meanwhile, publishes included, queues behind it and
 // runs when the answer is in. Publishes themselves never make the channel busy: their
-// confirms are tracked separately (confirm_tracker.h).
+// confirms are tracked separately (confirm_tracker.h). In tx mode publishes and acks are held
+// until tx.commit, which is such a wait (channel_tx.cc).
 //
 // Errors: a 4xx closes only this channel (channel.close, then everything but close and
 // close-ok is discarded until the client's close-ok); a 5xx goes to the session and closes
@@ -109,6 +110,13 @@ class channel : public std::enable_shared_from_this<channel>
     /// An empty queue name means the channel's last declared queue (spec: queue.bind & co).
     bool resolve_queue(std::string& name, method_id in);
 
+    enum class settle_kind : std::uint8_t
+    {
+        ack,
+        requeue,
+        drop
+    };
+
     // channel_publish.cc
     struct pending_publish
     {
@@ -125,17 +133,28 @@ class channel : public std::enable_shared_from_this<channel>
     void schedule_confirms();
     void send_confirms();
 
+    // channel_tx.cc
+    struct tx_publish
+    {
+        sdk::message_ptr msg;
+        bool mandatory = false;
+    };
+    struct tx_settle
+    {
+        std::vector<delivery_ledger::entry> entries;
+        settle_kind kind;
+    };
+    struct commit_state;
+    void on_tx_select();
+    void on_tx_commit();
+    void on_tx_rollback();
+    void committed(const std::shared_ptr<commit_state>& c);
+
     // channel_consume.cc
     void on_basic_qos(const basic_qos& m);
     void on_basic_consume(basic_consume&& m);
     void on_basic_cancel(const basic_cancel& m);
     void on_basic_get(basic_get&& m);
-    enum class settle_kind : std::uint8_t
-    {
-        ack,
-        requeue,
-        drop
-    };
     void settle(std::uint64_t tag, bool multiple, settle_kind kind, method_id in);
     void settle_entries(std::vector<delivery_ledger::entry> entries, settle_kind kind);
     void on_basic_recover(bool requeue, bool async);
@@ -158,6 +177,10 @@ class channel : public std::enable_shared_from_this<channel>
     bool _confirming = false;
     confirm_tracker _confirms;
     bool _confirms_posted = false;
+
+    bool _transactional = false; // tx.select: publishes and acks wait for tx.commit
+    std::vector<tx_publish> _tx_publishes;
+    std::vector<tx_settle> _tx_settles;
 
     std::uint16_t _prefetch = 0;        // basic.qos for consumers started from now on
     std::uint16_t _global_prefetch = 0; // basic.qos global, applied to every consumer

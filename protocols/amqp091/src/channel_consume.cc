@@ -301,6 +301,10 @@ void channel::settle(std::uint64_t tag, bool multiple, settle_kind kind, method_
         fail({ reply_code::precondition_failed, fmt::format("unknown delivery tag {}", tag), in.class_id, in.method });
         return;
     }
+    if (_transactional) {
+        _tx_settles.push_back({ std::move(entries), kind });
+        return;
+    }
     settle_entries(std::move(entries), kind);
 }
 

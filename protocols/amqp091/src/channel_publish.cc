@@ -94,6 +94,10 @@ void channel::publish(pending_publish&& p)
         return;
     }
     auto msg = std::get<sdk::message_ptr>(std::move(made));
+    if (_transactional) {
+        _tx_publishes.push_back({ std::move(msg), mandatory });
+        return;
+    }
     sdk::publish_request req;
     req.vhost = _session.vhost();
     req.msg = msg;
@@ -154,6 +158,13 @@ void channel::published(std::uint64_t seq, bool mandatory, const sdk::message_pt
 
 void channel::on_confirm_select(const confirm_select& m)
 {
+    if (_transactional) {
+        fail({ reply_code::precondition_failed,
+               "cannot switch from tx to confirm mode",
+               confirm_select::id.class_id,
+               confirm_select::id.method });
+        return;
+    }
     _confirming = true;
     if (!m.no_wait) {
         _session.send(_number, confirm_select_ok{});

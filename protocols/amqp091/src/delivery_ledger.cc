@@ -38,4 +38,13 @@ std::vector<delivery_ledger::entry> delivery_ledger::take_all()
     return out;
 }
 
+void delivery_ledger::put_back(std::vector<entry> entries)
+{
+    for (auto& e : entries) {
+        auto at = std::lower_bound(
+          _entries.begin(), _entries.end(), e.tag, [](const entry& x, std::uint64_t t) { return x.tag < t; });
+        _entries.insert(at, std::move(e));
+    }
+}
+
 } // namespace plexus::protocol::amqp091

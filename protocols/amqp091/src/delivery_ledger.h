@@ -31,6 +31,8 @@ class delivery_ledger
     /// to it (all of them for tag 0). Empty when it names nothing outstanding.
     std::vector<entry> take(std::uint64_t tag, bool multiple);
     std::vector<entry> take_all();
+    /// Returns taken entries (a rolled-back transaction's acks) to their places.
+    void put_back(std::vector<entry> entries);
     std::size_t size() const noexcept { return _entries.size(); }
 
   private:

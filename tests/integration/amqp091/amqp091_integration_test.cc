@@ -59,11 +59,12 @@ process_result tool(const broker_process& b, std::vector<std::string> argv)
 
 } // namespace
 
-TEST_CASE("pika: properties, headers, confirms, acks, prefetch, get and returns", "[integration][amqp091]")
+TEST_CASE("pika: properties, headers, confirms, acks, prefetch, get, returns and transactions",
+          "[integration][amqp091]")
 {
     broker_process b(listener);
     start(b);
-    scenarios(b, { "roundtrip", "confirms", "confirms_async", "acks", "prefetch", "get", "mandatory" });
+    scenarios(b, { "roundtrip", "confirms", "confirms_async", "acks", "prefetch", "get", "mandatory", "transactions" });
 }
 
 TEST_CASE("pika: channel errors close only the channel, and exclusive queues are locked", "[integration][amqp091]")

@@ -422,6 +422,37 @@ def stream(port):
 
 
 @scenario
+def transactions(port):
+    """tx.select: publishes and acks take effect at commit, and not at all after rollback."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("tx-q")
+    ch.queue_purge("tx-q")
+    ch.tx_select()
+    ch.basic_publish("", "tx-q", b"rolled back")
+    ch.tx_rollback()
+    ch.basic_publish("", "tx-q", b"committed", pika.BasicProperties(delivery_mode=2))
+    check(c.channel().queue_declare("tx-q", passive=True).method.message_count == 0, "visible before commit")
+    ch.tx_commit()
+    check(c.channel().queue_declare("tx-q", passive=True).method.message_count == 1, "one message after commit")
+    m, p, b = ch.basic_get("tx-q")
+    check(b == b"committed", f"got {b}")
+    ch.basic_ack(m.delivery_tag)
+    ch.tx_rollback()  # the ack is undone: closing the channel requeues the message
+    ch.close()
+    check(c.channel().queue_declare("tx-q", passive=True).method.message_count == 1, "the rolled-back ack stuck")
+    ch = c.channel()
+    ch.tx_select()
+    m, p, b = ch.basic_get("tx-q")
+    check(b == b"committed" and m.redelivered, "requeued after the rollback")
+    ch.basic_ack(m.delivery_tag)
+    ch.tx_commit()
+    ch.close()
+    check(c.channel().queue_declare("tx-q", passive=True).method.message_count == 0, "acked by the commit")
+    c.close()
+
+
+@scenario
 def persist_before(port):
     """First half of the restart test: a confirmed persistent message on a durable queue, and
     one on a transient queue."""

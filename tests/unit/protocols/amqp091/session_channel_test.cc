@@ -369,13 +369,65 @@ TEST_CASE("what the gateway does not implement is not-implemented (540)", "[amqp
     {
         h.send(1, basic_qos{ 4096, 0, false });
     }
-    SECTION("transactions")
-    {
-        h.send(1, tx_select{});
-    }
     SECTION("exchange-to-exchange bindings")
     {
         h.send(1, exchange_bind{});
     }
     CHECK(connection_error_code(h) == 540);
+}
+
+TEST_CASE("transactions hold publishes and acks until commit; rollback drops them", "[amqp091][channel]")
+{
+    session_harness h;
+    h.open_connection();
+    h.open_channel(1);
+    declare(h, 1, "q");
+    h.send_content(1, to_queue("q"), {}, "delivered");
+    basic_consume c;
+    c.queue = "q";
+    h.send(1, c);
+    as<basic_consume_ok>(h.next());
+    CHECK(as<basic_deliver>(h.next()).delivery_tag == 1);
+    h.discard();
+    h.send(1, tx_select{});
+    as<tx_select_ok>(h.next());
+    h.send_content(1, to_queue("q"), {}, "held");
+    h.send(1, basic_ack{ 1, false });
+    CHECK(h.kernel.published().size() == 1); // only the one before tx.select
+    CHECK(h.kernel.settles().empty());
+    SECTION("commit")
+    {
+        h.send(1, tx_commit{});
+        as<tx_commit_ok>(h.next());
+        REQUIRE(h.kernel.published().size() == 2);
+        CHECK(h.kernel.published()[1].level == plexus::sdk::ack_level::stored);
+        CHECK(h.kernel.settles().size() == 1);
+    }
+    SECTION("rollback, then the ack is allowed again")
+    {
+        h.send(1, tx_rollback{});
+        as<tx_rollback_ok>(h.next());
+        h.send(1, tx_commit{});
+        as<tx_commit_ok>(h.next());
+        CHECK(h.kernel.published().size() == 1);
+        CHECK(h.kernel.settles().empty());
+        h.send(1, basic_ack{ 1, false });
+        h.send(1, tx_commit{});
+        as<tx_commit_ok>(h.next());
+        CHECK(h.kernel.settles().size() == 1);
+    }
+    SECTION("confirm mode is refused on a transactional channel")
+    {
+        h.send(1, confirm_select{});
+        expect_channel_error(h, 1, 406, "cannot switch from tx to confirm mode");
+    }
+}
+
+TEST_CASE("commit without tx.select is a precondition failure", "[amqp091][channel]")
+{
+    session_harness h;
+    h.open_connection();
+    h.open_channel(1);
+    h.send(1, tx_commit{});
+    expect_channel_error(h, 1, 406, "channel is not transactional");
 }
