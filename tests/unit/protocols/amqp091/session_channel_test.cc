@@ -389,9 +389,10 @@ TEST_CASE("transactions hold publishes and acks until commit; rollback drops the
     as<basic_consume_ok>(h.next());
     CHECK(as<basic_deliver>(h.next()).delivery_tag == 1);
     h.discard();
+    declare(h, 1, "other"); // held publishes go where no consumer sees them
     h.send(1, tx_select{});
     as<tx_select_ok>(h.next());
-    h.send_content(1, to_queue("q"), {}, "held");
+    h.send_content(1, to_queue("other"), {}, "held");
     h.send(1, basic_ack{ 1, false });
     CHECK(h.kernel.published().size() == 1); // only the one before tx.select
     CHECK(h.kernel.settles().empty());
