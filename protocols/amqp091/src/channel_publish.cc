@@ -133,12 +133,7 @@ void channel::published(std::uint64_t seq, bool mandatory, const sdk::message_pt
             _confirms.settle(seq, false);
             schedule_confirms();
         } else {
-            PLEXUS_LOG(_session.log(),
-                       warn,
-                       "connection {} channel {}: a publish without confirms was refused: {}",
-                       _session.peer().address,
-                       _number,
-                       st.to_string());
+            _session.publish_refused(_number, st);
         }
         return;
     }

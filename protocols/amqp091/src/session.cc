@@ -444,6 +444,25 @@ void session::publishing()
     }
 }
 
+void session::publish_refused(std::uint16_t channel, const sdk::status& why)
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (_refused_unlogged > 0 && now - _refused_logged_at < std::chrono::seconds(10)) {
+        ++_refused_unlogged;
+        return;
+    }
+    PLEXUS_LOG(_log,
+               warn,
+               "connection {} channel {}: a publish without confirms was refused: {}{}",
+               _conn.peer().address,
+               channel,
+               why.to_string(),
+               _refused_unlogged > 1 ? fmt::format(" ({} more since the last report)", _refused_unlogged - 1)
+                                     : std::string());
+    _refused_unlogged = 1;
+    _refused_logged_at = now;
+}
+
 void session::hold_input(bool hold)
 {
     _hold = hold;

@@ -28,6 +28,7 @@
 #include "outbound.h"
 #include "plexus/sdk/protocol.h"
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,9 @@ class session final : public sdk::protocol_session
     /// A channel received basic.publish: under a resource alarm the client is sent
     /// connection.blocked first (once, until the alarm clears).
     void publishing();
+    /// The kernel refused a publish the client asked no confirm for: logged, but at most
+    /// once per 10 s per connection (a publisher under the disk alarm refuses thousands).
+    void publish_refused(std::uint16_t channel, const sdk::status& why);
 
     sdk::kernel& kernel() noexcept { return _kernel; }
     sdk::logger& log() noexcept { return _log; }
@@ -145,6 +149,8 @@ class session final : public sdk::protocol_session
     std::map<std::uint16_t, std::shared_ptr<channel>> _channels;
 
     std::unique_ptr<sdk::alarm_watch> _alarm_watch;
+    std::uint64_t _refused_unlogged = 0;
+    std::chrono::steady_clock::time_point _refused_logged_at{};
     bool _alarm_raised = false;
     bool _blocked = false; // connection.blocked sent, unblocked not yet
 
