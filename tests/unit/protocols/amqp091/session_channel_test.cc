@@ -376,7 +376,7 @@ TEST_CASE("what the gateway does not implement is not-implemented (540)", "[amqp
     CHECK(connection_error_code(h) == 540);
 }
 
-TEST_CASE("transactions hold publishes and acks until commit; rollback drops them", "[amqp091][channel]")
+TEST_CASE("transactions hold publishes and acks until commit, and rollback drops them", "[amqp091][channel]")
 {
     session_harness h;
     h.open_connection();
