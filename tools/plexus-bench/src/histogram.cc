@@ -70,6 +70,12 @@ std::uint64_t histogram::quantile(double q) const noexcept
     q = std::clamp(q, 0.0, 1.0);
     auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(_count)));
     rank = std::clamp<std::uint64_t>(rank, 1, _count);
+    if (rank == _count) {
+        return _max; // the extremes are kept exactly
+    }
+    if (rank == 1) {
+        return _min;
+    }
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < bucket_count; ++i) {
         seen += _buckets[i];

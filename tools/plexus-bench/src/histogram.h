@@ -26,8 +26,8 @@ class histogram
     double mean() const noexcept;
 
     /// The value at quantile `q` (0..1): the smallest recorded value v such that at least
-    /// q * count() values are <= v, reported as the middle of v's bucket (clamped to min/max).
-    /// 0 when empty.
+    /// q * count() values are <= v, reported as the middle of v's bucket (clamped to min/max);
+    /// the lowest and highest ranks are min() and max() exactly. 0 when empty.
     std::uint64_t quantile(double q) const noexcept;
 
     /// The bucket of a value and the range of values that bucket holds (for tests).
