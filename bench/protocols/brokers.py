@@ -129,7 +129,7 @@ class plexus_broker:
         return self.proc.pid
 
     def version(self):
-        return "build " + os.path.basename(os.path.dirname(self.build_dir + "/"))
+        return f"(this commit, {os.path.basename(os.path.normpath(self.build_dir))} build)"
 
     def stop(self):
         code = stop_process(self.proc)
