@@ -11,7 +11,8 @@ packages=(
   libyaml-cpp-dev librocksdb-dev
   # tests and benchmarks
   catch2 libbenchmark-dev
-  # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3)
+  # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3);
+  # rabbitmq-c is also plexus-bench's AMQP driver, run by the bench smoke test
   python3-pika amqp-tools librabbitmq-dev
 )
 

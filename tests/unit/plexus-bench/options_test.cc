@@ -1,0 +1,64 @@
+#include "options.h"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace plexus::bench;
+
+namespace {
+
+options parse(std::vector<const char*> args)
+{
+    args.insert(args.begin(), "plexus-bench");
+    bool help = false;
+    return parse_options(static_cast<int>(args.size()), args.data(), help);
+}
+
+} // namespace
+
+TEST_CASE("options: defaults and the scenario flags", "[plexus-bench][options]")
+{
+    auto d = parse({});
+    CHECK(d.count == 100000);
+    CHECK(d.size == 100);
+    CHECK(d.consumer_count() == 1);
+    CHECK(d.destinations() == 1);
+
+    auto b = parse({ "--persistent", "--confirm", "1000", "--manual-ack", "--prefetch", "1000", "--duration", "2.5" });
+    CHECK(b.persistent);
+    CHECK(b.manual_ack);
+    CHECK(b.confirm_window == 1000);
+    CHECK(b.prefetch == 1000);
+    CHECK(b.duration_s == 2.5);
+    CHECK(b.count == 0);
+
+    auto c = parse({ "--fanout", "4", "--cpu-pid", "broker=123", "--rate", "1000", "--queue-type", "quorum" });
+    CHECK(c.destinations() == 4);
+    CHECK(c.consumer_count() == 4);
+    CHECK(c.cpu_pids.at("broker") == 123);
+    CHECK(c.rate == 1000);
+    CHECK(c.queue_type == "quorum");
+}
+
+TEST_CASE("options: bad values are refused naming the flag", "[plexus-bench][options]")
+{
+    auto refused = [](std::vector<const char*> args, const std::string& part) {
+        try {
+            parse(std::move(args));
+        } catch (const usage_error& e) {
+            INFO(e.what());
+            return std::string(e.what()).find(part) != std::string::npos;
+        }
+        return false;
+    };
+    CHECK(refused({ "--size", "31" }, "--size"));
+    CHECK(refused({ "--count", "10", "--duration", "1" }, "exclude"));
+    CHECK(refused({ "--port", "70000" }, "--port"));
+    CHECK(refused({ "--rate", "fast" }, "--rate"));
+    CHECK(refused({ "--fanout", "4", "--consumers", "2" }, "fanout"));
+    CHECK(refused({ "--queue-type", "lazy" }, "--queue-type"));
+    CHECK(refused({ "--cpu-pid", "123" }, "NAME=PID"));
+    CHECK(refused({ "--bogus", "1" }, "--bogus"));
+    CHECK(refused({ "--count" }, "needs a value"));
+}

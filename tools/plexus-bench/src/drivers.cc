@@ -1,0 +1,52 @@
+// The drivers this build has: each is compiled in when CMake found its client library.
+#include "driver.h"
+
+#ifdef PLEXUS_BENCH_HAVE_AMQP
+#include "amqp_driver.h"
+#endif
+
+namespace plexus::bench {
+
+namespace {
+
+struct entry
+{
+    const char* name;
+    std::unique_ptr<driver> (*make)(const options&);
+};
+
+constexpr entry entries[] = {
+#ifdef PLEXUS_BENCH_HAVE_AMQP
+    { "amqp", make_amqp_driver },
+#endif
+    { nullptr, nullptr },
+};
+
+} // namespace
+
+std::vector<std::string> driver_names()
+{
+    std::vector<std::string> names;
+    for (const auto& e : entries) {
+        if (e.name != nullptr) {
+            names.emplace_back(e.name);
+        }
+    }
+    return names;
+}
+
+std::unique_ptr<driver> make_driver(const options& o)
+{
+    for (const auto& e : entries) {
+        if (e.name != nullptr && o.driver == e.name) {
+            return e.make(o);
+        }
+    }
+    std::string known;
+    for (const auto& n : driver_names()) {
+        known += (known.empty() ? "" : ", ") + n;
+    }
+    throw driver_error("no driver '" + o.driver + "' in this build (it has: " + (known.empty() ? "none" : known) + ")");
+}
+
+} // namespace plexus::bench
