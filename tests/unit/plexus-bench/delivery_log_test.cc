@@ -76,7 +76,7 @@ TEST_CASE("delivery_log: missing, repeated and garbled messages are counted", "[
     CHECK(c.redelivered == 1);
 }
 
-TEST_CASE("delivery_log: consumers of one queue merge; each fanout queue is checked alone",
+TEST_CASE("delivery_log: consumers of one queue merge, each fanout queue is checked alone",
           "[plexus-bench][delivery_log]")
 {
     histogram lat;

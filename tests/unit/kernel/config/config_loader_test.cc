@@ -126,7 +126,7 @@ TEST_CASE("the embedded default lists a listener for every protocol plugin prese
     }
 }
 
-TEST_CASE("a lone storage engine is the default; among several, storage.default picks", "[unit][config]")
+TEST_CASE("a lone storage engine is the default, among several, storage.default picks", "[unit][config]")
 {
     auto lone = parse_config("storage: { engines: { rocksdb: {} } }\n", "plexus.yaml");
     REQUIRE(lone.ok());

@@ -182,7 +182,7 @@ TEST_CASE("file log: a failed sync fails its flushes and stops the log taking wr
     CHECK(*all == bodies_of(0, 2));
 }
 
-TEST_CASE("file engine: one process per data directory; odd log names", "[unit][storage][file]")
+TEST_CASE("file engine: one process per data directory, odd log names", "[unit][storage][file]")
 {
     file_harness h;
     SECTION("a second engine on the same directory is refused")
