@@ -90,6 +90,9 @@ void connection_impl::write(sdk::buffer_chain data) noexcept
     }
     _queued_bytes += data.size();
     _outq.push_back(std::move(data));
+    if (above_high_watermark()) {
+        _writable_owed = true; // the session may stop producing now: tell it when to resume
+    }
     if (!_writing) {
         _writing = true;
         asio::co_spawn(
@@ -116,12 +119,14 @@ asio::awaitable<void> connection_impl::write_loop()
             finish(sdk::status(sdk::errc::io_error, ec.message()));
             co_return;
         }
-        bool was_high = above_high_watermark();
         for (std::size_t i = 0; i < chains; ++i) {
             _outq.pop_front();
         }
         _queued_bytes -= bytes;
-        if (was_high && _queued_bytes <= _limits.low_watermark && _session && !_closing) {
+        // Owed since the queue last rose above the high watermark, however many writes it
+        // took to fall below the low one (a write that ends between them must not lose it).
+        if (_writable_owed && _queued_bytes <= _limits.low_watermark && _session && !_closing) {
+            _writable_owed = false;
             _session->on_writable();
         }
     }

@@ -53,8 +53,9 @@ class connection_impl final
     std::deque<sdk::buffer_chain> _outq;
     std::size_t _queued_bytes = 0;
     bool _writing = false;
-    bool _closing = false;  // no more input is processed
-    bool _finished = false; // on_close ran
+    bool _writable_owed = false; ///< the queue went above the high watermark; on_writable() is due
+    bool _closing = false;       // no more input is processed
+    bool _finished = false;      // on_close ran
     sdk::status _close_reason;
 };
 

@@ -142,6 +142,19 @@ TEST_CASE_METHOD(net_fixture, "a large response goes out whole", "[unit][net]")
     CHECK(c.line() == "PONG");
 }
 
+TEST_CASE_METHOD(net_fixture, "a session paused above the high watermark is told when to go on", "[unit][net]")
+{
+    // 4 KiB writes: one gathered write sends 64 of them, so the queue falls from above the high
+    // watermark to between the two before it falls below the low one. on_writable() is owed
+    // all the same, or the session would wait forever.
+    client c(port());
+    c.send("FLOOD 8000000\n");
+    auto flood = c.line(10s);
+    CHECK(flood.size() == 8000000);
+    c.send("PING\n");
+    CHECK(c.line() == "PONG");
+}
+
 TEST_CASE_METHOD(net_fixture, "a protocol error closes only that connection", "[unit][net]")
 {
     client good(port());
