@@ -163,6 +163,16 @@ class channel : public std::enable_shared_from_this<channel>
 
     /// A weak handle for kernel callbacks.
     std::weak_ptr<channel> weak() { return weak_from_this(); }
+    /// The completion of a definition method's kernel call. Nothing happens when the channel
+    /// went away meanwhile; a failure that `tolerated` does not excuse closes the channel
+    /// (`call` picks the code); otherwise `make_ok(channel, answer)` builds the ok method, sent
+    /// unless `no_wait`, and the channel goes on with what queued behind it.
+    template<class Answer, class MakeOk>
+    auto answer_with(method_id in,
+                     failed_call call,
+                     bool no_wait,
+                     MakeOk make_ok,
+                     bool (*tolerated)(const sdk::status&) = nullptr);
 
     session& _session;
     sdk::kernel& _kernel;
@@ -189,5 +199,41 @@ class channel : public std::enable_shared_from_this<channel>
     std::map<std::string, std::shared_ptr<consumer>> _consumers;
     std::vector<std::shared_ptr<consumer>> _draining; // cancelled, acks still to come
 };
+
+/// The status of a kernel answer: a status itself, or a result's (ok for a value).
+inline sdk::status status_of(const sdk::status& st)
+{
+    return st;
+}
+template<class T>
+sdk::status status_of(const sdk::result<T>& r)
+{
+    return r.error();
+}
+
+template<class Answer, class MakeOk>
+auto channel::answer_with(method_id in,
+                          failed_call call,
+                          bool no_wait,
+                          MakeOk make_ok,
+                          bool (*tolerated)(const sdk::status&))
+{
+    return [w = weak(), in, call, no_wait, make_ok = std::move(make_ok), tolerated](Answer answer) mutable {
+        auto self = w.lock();
+        if (!self || !self->live()) {
+            return;
+        }
+        const sdk::status st = status_of(answer);
+        if (!st.ok() && (tolerated == nullptr || !tolerated(st))) {
+            self->fail(st, call, in);
+            return;
+        }
+        auto ok = make_ok(*self, answer);
+        if (!no_wait) {
+            self->_session.send(self->_number, std::move(ok));
+        }
+        self->done();
+    };
+}
 
 } // namespace plexus::protocol::amqp091

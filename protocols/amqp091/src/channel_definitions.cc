@@ -81,20 +81,10 @@ void channel::on_exchange_declare(exchange_declare&& m)
     spec.passive = m.passive;
     spec.arguments = to_arguments(m.arguments);
     auto declare = [this, no_wait = m.no_wait](sdk::exchange_spec s) {
-        _kernel.declare_exchange(s, [w = weak(), no_wait](sdk::status st) {
-            auto self = w.lock();
-            if (!self || !self->live()) {
-                return;
-            }
-            if (!st.ok()) {
-                self->fail(st, failed_call::exchange_declare, in);
-                return;
-            }
-            if (!no_wait) {
-                self->_session.send(self->_number, exchange_declare_ok{});
-            }
-            self->done();
-        });
+        _kernel.declare_exchange(
+          s, answer_with<sdk::status>(in, failed_call::exchange_declare, no_wait, [](channel&, const sdk::status&) {
+              return exchange_declare_ok{};
+          }));
     };
     wait();
     if (m.passive || !m.exchange.starts_with("amq.")) {
@@ -123,22 +113,16 @@ void channel::on_exchange_delete(exchange_delete&& m)
 {
     static constexpr method_id in = exchange_delete::id;
     wait();
-    _kernel.delete_exchange(
-      _session.vhost(), m.exchange, m.if_unused, [w = weak(), no_wait = m.no_wait](sdk::status st) {
-          auto self = w.lock();
-          if (!self || !self->live()) {
-              return;
-          }
-          // Deleting an exchange that is not there succeeds, as in RabbitMQ.
-          if (!st.ok() && st.code() != sdk::errc::not_found) {
-              self->fail(st, failed_call::other, in);
-              return;
-          }
-          if (!no_wait) {
-              self->_session.send(self->_number, exchange_delete_ok{});
-          }
-          self->done();
-      });
+    // Deleting an exchange that is not there succeeds, as in RabbitMQ.
+    _kernel.delete_exchange(_session.vhost(),
+                            m.exchange,
+                            m.if_unused,
+                            answer_with<sdk::status>(
+                              in,
+                              failed_call::other,
+                              m.no_wait,
+                              [](channel&, const sdk::status&) { return exchange_delete_ok{}; },
+                              [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
 }
 
 // ---- queues --------------------------------------------------------------------------------
@@ -170,21 +154,12 @@ void channel::on_queue_declare(queue_declare&& m)
     spec.owner = _session.connection_id();
     spec.arguments = to_arguments(m.arguments);
     wait();
-    _kernel.declare_queue(spec, [w = weak(), no_wait = m.no_wait](sdk::result<sdk::queue_info> r) {
-        auto self = w.lock();
-        if (!self || !self->live()) {
-            return;
-        }
-        if (!r) {
-            self->fail(r.error(), failed_call::queue_declare, in);
-            return;
-        }
-        self->_last_queue = r->name;
-        if (!no_wait) {
-            self->_session.send(self->_number, queue_declare_ok{ r->name, clamp32(r->messages), r->consumers });
-        }
-        self->done();
-    });
+    _kernel.declare_queue(spec,
+                          answer_with<sdk::result<sdk::queue_info>>(
+                            in, failed_call::queue_declare, m.no_wait, [](channel& self, const auto& r) {
+                                self._last_queue = r->name;
+                                return queue_declare_ok{ r->name, clamp32(r->messages), r->consumers };
+                            }));
 }
 
 void channel::on_queue_bind(queue_bind&& m)
@@ -202,20 +177,9 @@ void channel::on_queue_bind(queue_bind&& m)
     spec.key = defaulted && m.routing_key.empty() ? m.queue : m.routing_key;
     spec.arguments = to_arguments(m.arguments);
     unless_locked(m.queue, in, [this, spec = std::move(spec), no_wait = m.no_wait]() mutable {
-        _kernel.bind(spec, [w = weak(), no_wait](sdk::status st) {
-            auto self = w.lock();
-            if (!self || !self->live()) {
-                return;
-            }
-            if (!st.ok()) {
-                self->fail(st, failed_call::bind, in);
-                return;
-            }
-            if (!no_wait) {
-                self->_session.send(self->_number, queue_bind_ok{});
-            }
-            self->done();
-        });
+        _kernel.bind(spec, answer_with<sdk::status>(in, failed_call::bind, no_wait, [](channel&, const sdk::status&) {
+                         return queue_bind_ok{};
+                     }));
     });
 }
 
@@ -232,20 +196,17 @@ void channel::on_queue_unbind(queue_unbind&& m)
     spec.key = m.routing_key;
     spec.arguments = to_arguments(m.arguments);
     wait();
-    _kernel.unbind(spec, [w = weak()](sdk::status st) {
-        auto self = w.lock();
-        if (!self || !self->live()) {
-            return;
-        }
-        // Removing a binding that does not exist succeeds, as in RabbitMQ. The facade has no
-        // code of its own for that case; its message names it.
-        if (!st.ok() && !(st.code() == sdk::errc::not_found && st.message().starts_with("no binding"))) {
-            self->fail(st, failed_call::bind, in);
-            return;
-        }
-        self->_session.send(self->_number, queue_unbind_ok{});
-        self->done();
-    });
+    // Removing a binding that does not exist succeeds, as in RabbitMQ. The facade has no code
+    // of its own for that case; its message names it. queue.unbind has no no-wait.
+    _kernel.unbind(spec,
+                   answer_with<sdk::status>(
+                     in,
+                     failed_call::bind,
+                     false,
+                     [](channel&, const sdk::status&) { return queue_unbind_ok{}; },
+                     [](const sdk::status& st) {
+                         return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
+                     }));
 }
 
 void channel::on_queue_purge(queue_purge&& m)
@@ -255,20 +216,11 @@ void channel::on_queue_purge(queue_purge&& m)
         return;
     }
     unless_locked(m.queue, in, [this, queue = m.queue, no_wait = m.no_wait] {
-        _kernel.purge_queue(_session.vhost(), queue, [w = weak(), no_wait](sdk::result<std::uint64_t> r) {
-            auto self = w.lock();
-            if (!self || !self->live()) {
-                return;
-            }
-            if (!r) {
-                self->fail(r.error(), failed_call::other, in);
-                return;
-            }
-            if (!no_wait) {
-                self->_session.send(self->_number, queue_purge_ok{ clamp32(*r) });
-            }
-            self->done();
-        });
+        _kernel.purge_queue(
+          _session.vhost(),
+          queue,
+          answer_with<sdk::result<std::uint64_t>>(
+            in, failed_call::other, no_wait, [](channel&, const auto& r) { return queue_purge_ok{ clamp32(*r) }; }));
     });
 }
 
@@ -280,22 +232,17 @@ void channel::on_queue_delete(queue_delete&& m)
     }
     unless_locked(
       m.queue, in, [this, queue = m.queue, if_unused = m.if_unused, if_empty = m.if_empty, no_wait = m.no_wait] {
-          _kernel.delete_queue(
-            _session.vhost(), queue, if_unused, if_empty, [w = weak(), no_wait](sdk::result<std::uint64_t> r) {
-                auto self = w.lock();
-                if (!self || !self->live()) {
-                    return;
-                }
-                // Deleting a queue that is not there succeeds with 0 messages, as in RabbitMQ.
-                if (!r && r.error().code() != sdk::errc::not_found) {
-                    self->fail(r.error(), failed_call::other, in);
-                    return;
-                }
-                if (!no_wait) {
-                    self->_session.send(self->_number, queue_delete_ok{ r ? clamp32(*r) : 0 });
-                }
-                self->done();
-            });
+          // Deleting a queue that is not there succeeds with 0 messages, as in RabbitMQ.
+          _kernel.delete_queue(_session.vhost(),
+                               queue,
+                               if_unused,
+                               if_empty,
+                               answer_with<sdk::result<std::uint64_t>>(
+                                 in,
+                                 failed_call::other,
+                                 no_wait,
+                                 [](channel&, const auto& r) { return queue_delete_ok{ r ? clamp32(*r) : 0 }; },
+                                 [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
       });
 }
 
