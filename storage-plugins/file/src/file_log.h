@@ -11,6 +11,7 @@
 
 #include "file_config.h"
 #include "file_io.h"
+#include "forwarding_log.h"
 #include "segment.h"
 #include "segment_reader.h"
 
@@ -94,38 +95,17 @@ class log_core : public std::enable_shared_from_this<log_core>
 };
 
 /// The sdk::log handle: forwards to the core; closing it closes the core and tells the engine.
-class file_log final : public sdk::log
+class file_log final : public forwarding_log<log_core>
 {
   public:
     file_log(std::shared_ptr<log_core> core, std::function<void()> on_close)
-      : _core(std::move(core))
+      : forwarding_log(std::move(core))
       , _on_close(std::move(on_close))
     {
     }
     ~file_log() override;
 
-    sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept override
-    {
-        return _core->append(std::move(batch));
-    }
-    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override { _core->flush(std::move(done)); }
-    void read(sdk::offset from,
-              std::size_t max_bytes,
-              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override
-    {
-        _core->read(from, max_bytes, std::move(done));
-    }
-    void offset_for_timestamp(sdk::timestamp_ms ts,
-                              sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override
-    {
-        _core->offset_for_timestamp(ts, std::move(done));
-    }
-    sdk::status truncate_prefix(sdk::offset new_start) noexcept override { return _core->truncate_prefix(new_start); }
-    sdk::log_offsets offsets() const noexcept override { return _core->offsets(); }
-    std::uint64_t size_bytes() const noexcept override { return _core->size_bytes(); }
-
   private:
-    std::shared_ptr<log_core> _core;
     std::function<void()> _on_close;
 };
 

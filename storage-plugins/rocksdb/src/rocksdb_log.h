@@ -27,6 +27,7 @@
 
 #include "batch_value.h"
 #include "database.h"
+#include "forwarding_log.h"
 #include "key_codec.h"
 #include "rocksdb_config.h"
 
@@ -120,40 +121,17 @@ class log_core : public std::enable_shared_from_this<log_core>
 };
 
 /// The sdk::log handle: forwards to the core and gives the slot back when it closes.
-class rocksdb_log final : public sdk::log
+class rocksdb_log final : public forwarding_log<log_core>
 {
   public:
     rocksdb_log(std::shared_ptr<log_core> core, std::shared_ptr<log_slot> slot) noexcept
-      : _core(std::move(core))
+      : forwarding_log(std::move(core))
       , _slot(std::move(slot))
     {
     }
     ~rocksdb_log() override { _slot->close(); }
-    rocksdb_log(const rocksdb_log&) = delete;
-    rocksdb_log& operator=(const rocksdb_log&) = delete;
-
-    sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept override
-    {
-        return _core->append(batch); // records are encoded into the WriteBatch, not kept
-    }
-    void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override { _core->flush(std::move(done)); }
-    void read(sdk::offset from,
-              std::size_t max_bytes,
-              sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override
-    {
-        _core->read(from, max_bytes, std::move(done));
-    }
-    void offset_for_timestamp(sdk::timestamp_ms ts,
-                              sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override
-    {
-        _core->offset_for_timestamp(ts, std::move(done));
-    }
-    sdk::status truncate_prefix(sdk::offset new_start) noexcept override { return _core->truncate_prefix(new_start); }
-    sdk::log_offsets offsets() const noexcept override { return _core->offsets(); }
-    std::uint64_t size_bytes() const noexcept override { return _core->size_bytes(); }
 
   private:
-    std::shared_ptr<log_core> _core;
     std::shared_ptr<log_slot> _slot;
 };
 
