@@ -4,6 +4,8 @@
 
 #include "plexus/sdk/executor.h"
 #include "plexus/sdk/log.h"
+#include "plexus/sdk/message.h"
+#include "plexus/sdk/result.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -52,5 +54,34 @@ class capturing_logger final : public sdk::logger
 
 /// A new empty directory under the system temp dir, named after `purpose`.
 std::filesystem::path make_temp_dir(const std::string& purpose);
+
+/// Every record from `from` to the end of a log, in 64 KiB reads through `read(from, max_bytes)`
+/// (a blocking read returning sdk::result<sdk::record_batch>). A read that does not start where
+/// the last one ended fails with errc::internal naming both offsets (a broken contract: logs
+/// hand out dense offsets).
+template<class Read>
+sdk::result<sdk::record_batch> read_to_end(Read read, sdk::offset from)
+{
+    sdk::record_batch all;
+    all.base_offset = from;
+    for (;;) {
+        sdk::result<sdk::record_batch> r = read(from, std::size_t{ 64 * 1024 });
+        if (!r) {
+            return r;
+        }
+        if (r->empty()) {
+            return all;
+        }
+        if (r->base_offset != from) {
+            return sdk::status(sdk::errc::internal,
+                               "a read from " + std::to_string(from()) + " began at " +
+                                 std::to_string(r->base_offset()));
+        }
+        from = r->last_offset() + 1;
+        for (auto& m : r->records) {
+            all.records.push_back(std::move(m));
+        }
+    }
+}
 
 } // namespace plexus::test
