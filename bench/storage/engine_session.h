@@ -1,18 +1,18 @@
 // engine_session: one storage engine as the broker runs it: loaded through the real plugin
 // loader (kernel::load_plugin), created over a data directory with a config section, its logs
-// owned by a shard_loop and its blocking work on blocking_threads.
+// owned by a shard_loop and its blocking work on a two-thread pool (as the broker's).
 //
 // Order of teardown: the caller destroys its log handles, then close() (or the destructor)
 // closes and destroys the engine, then the pool drains and joins, then the shard's leftover
 // completions are dropped.
 #pragma once
 
-#include "bench/storage/blocking_threads.h"
 #include "bench/storage/scenario.h"
 #include "bench/storage/shard_loop.h"
 #include "bench/storage/work_dir.h"
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/log.h"
+#include "plexus/sdk/testing/thread_pool.h"
 #include "plexus/sdk/storage.h"
 
 #include <filesystem>
@@ -75,7 +75,7 @@ class engine_session
 
     plugin_factory _factory;
     shard_loop _shard;
-    blocking_threads _pool;
+    sdk::testing::thread_pool _pool{ 2 }; // as many as the broker's blocking pool
     std::unique_ptr<sdk::storage_engine> _engine;
 };
 

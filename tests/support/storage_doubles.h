@@ -18,27 +18,6 @@
 
 namespace plexus::test {
 
-/// A blocking pool with one worker thread; the destructor runs what is queued, then joins.
-class thread_blocking_pool final : public sdk::blocking_pool
-{
-  public:
-    thread_blocking_pool();
-    ~thread_blocking_pool();
-    thread_blocking_pool(const thread_blocking_pool&) = delete;
-    thread_blocking_pool& operator=(const thread_blocking_pool&) = delete;
-    void submit(sdk::callback<void()> work) noexcept override;
-    std::uint64_t submitted() const;
-
-  private:
-    void run();
-    mutable std::mutex _mutex;
-    std::condition_variable _cv;
-    std::deque<sdk::callback<void()>> _queue;
-    bool _stopping = false;
-    std::uint64_t _submitted = 0;
-    std::thread _worker;
-};
-
 /// Keeps every line the engine logs (tests may print them on failure, or look for one).
 class capturing_logger final : public sdk::logger
 {

@@ -10,6 +10,7 @@
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/plugin.h"
 #include "plexus/sdk/testing/fake_executor.h"
+#include "plexus/sdk/testing/thread_pool.h"
 #include "support/storage_doubles.h"
 
 #include <chrono>
@@ -158,7 +159,7 @@ class engine_fixture
     kernel::loaded_plugin _plugin;
     sdk::storage_factory* _factory = nullptr;
     test::capturing_logger _logger;
-    test::thread_blocking_pool _pool;
+    sdk::testing::thread_pool _pool;
     sdk::testing::fake_executor _shard;
     std::unique_ptr<sdk::storage_engine> _engine;
 };

@@ -12,6 +12,7 @@
 #include "kernel/src/plugin/loader.h"
 #include "plexus/sdk/storage.h"
 #include "plexus/sdk/testing/fake_executor.h"
+#include "plexus/sdk/testing/thread_pool.h"
 #include "support/storage_doubles.h"
 
 #include <cerrno>
@@ -120,7 +121,7 @@ int main(int argc, char** argv)
     }
     auto& factory = *static_cast<sdk::storage_factory*>(plugin->factory);
     // Nothing here is ever destroyed: the process ends by SIGKILL, or by _exit on an error.
-    test::thread_blocking_pool pool;
+    sdk::testing::thread_pool pool;
     stderr_logger logger;
     sdk::testing::fake_executor shard;
     sdk::storage_context ctx;
