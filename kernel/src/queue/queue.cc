@@ -1,6 +1,7 @@
 #include "kernel/src/queue/queue.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace plexus::kernel {
 namespace {
@@ -11,13 +12,31 @@ constexpr std::size_t read_ahead_records = 4096;
 constexpr std::size_t read_ahead_bytes = 4u << 20;
 constexpr std::size_t max_delivery_batch = 256;
 
+std::int64_t wall_ms() noexcept
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t steady_ms() noexcept
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t body_bytes(const sdk::message_ptr& m) noexcept
+{
+    return m ? m->body.size() : 0;
+}
+
 } // namespace
 
 queue::queue(queue_options options,
              std::unique_ptr<sdk::log> log,
              sdk::executor& exec,
              sdk::kv_store* cursors,
-             std::string cursor_key)
+             std::string cursor_key,
+             queue_hooks hooks)
   : _options(std::move(options))
   , _log(std::move(log))
   , _exec(exec)
@@ -28,6 +47,9 @@ queue::queue(queue_options options,
   , _recovered_end(_log->offsets().next)
   , _cursors(cursors)
   , _cursor_key(std::move(cursor_key))
+  , _hooks(std::move(hooks))
+  , _arrivals(wall_ms())
+  , _last_used_ms(steady_ms())
 {
     if (_cursors == nullptr) {
         return;
@@ -74,7 +96,9 @@ void queue::run()
     }
     dispatch();
     serve_gets();
+    enforce_max_length();
     trim_log();
+    arm_expiry_timer();
 }
 
 void queue::enqueue(sdk::message_ptr msg, sdk::ack_level level, append_done done)
@@ -93,6 +117,33 @@ void queue::append_pending()
 {
     std::vector<pending_append> pending;
     pending.swap(_pending);
+    const auto& policy = _options.policy;
+    if (policy.has_length_limit() && policy.overflow != overflow_policy::drop_head) {
+        // Refused here, before the append: a full queue keeps what it has (reject-publish).
+        std::vector<pending_append> accepted;
+        std::uint64_t count = 0;
+        std::uint64_t bytes = 0;
+        for (auto& p : pending) {
+            if (over_max_length(count + 1, bytes + body_bytes(p.msg))) {
+                if (policy.overflow == overflow_policy::reject_publish_dlx) {
+                    dead_letter(p.msg, death_reason::maxlen);
+                }
+                if (p.done) {
+                    p.done(sdk::status(sdk::errc::resource_exhausted,
+                                       "queue '" + _options.name + "' in vhost '" + _options.vhost +
+                                         "' is full and its overflow policy rejects publishes"));
+                }
+                continue;
+            }
+            ++count;
+            bytes += body_bytes(p.msg);
+            accepted.push_back(std::move(p));
+        }
+        pending.swap(accepted);
+        if (pending.empty()) {
+            return;
+        }
+    }
     sdk::record_batch batch;
     batch.records.reserve(pending.size());
     for (auto& p : pending) {
@@ -106,6 +157,10 @@ void queue::append_pending()
             }
         }
         return;
+    }
+    _arrivals.record(appended->first, wall_ms());
+    for (const auto& p : pending) {
+        _ready_bytes += body_bytes(p.msg);
     }
     // Fresh records go straight into the read-ahead window when nothing older is waiting in
     // the log, so the common case never reads back what it just wrote.
@@ -163,6 +218,9 @@ void queue::refill()
                 // before: it goes out redelivered, as AMQP allows ("may have been").
                 const std::uint32_t earlier = o < self->_recovered_end ? 1 : 0;
                 if (!self->_acks.is_settled(o)) { // acked before a restart
+                    if (earlier != 0) {
+                        self->_ready_bytes += body_bytes(m); // appended before the restart: not counted yet
+                    }
                     self->_fresh.push_back({ o, std::move(m), earlier });
                 }
                 ++o;
@@ -181,27 +239,183 @@ void queue::refill()
 
 bool queue::has_ready()
 {
-    if (!_requeued.empty() || !_fresh.empty()) {
-        return true;
+    for (;;) {
+        if (_requeued.empty() && _fresh.empty()) {
+            refill();
+            if (_fresh.empty()) {
+                return false;
+            }
+        }
+        if (!expire_head(0)) {
+            return true;
+        }
     }
-    refill();
-    return !_fresh.empty();
+}
+
+queue::ready_entry* queue::head() noexcept
+{
+    if (!_requeued.empty()) {
+        return &_requeued.begin()->second;
+    }
+    return _fresh.empty() ? nullptr : &_fresh.front();
 }
 
 queue::ready_entry queue::pop_ready()
 {
+    ready_entry e;
     if (!_requeued.empty()) {
         auto it = _requeued.begin();
-        ready_entry e = std::move(it->second);
+        e = std::move(it->second);
         _requeued.erase(it);
-        return e;
+    } else {
+        e = std::move(_fresh.front());
+        _fresh.pop_front();
+        if (_fresh.size() < read_ahead_records / 4) {
+            refill();
+        }
     }
-    ready_entry e = std::move(_fresh.front());
-    _fresh.pop_front();
-    if (_fresh.size() < read_ahead_records / 4) {
-        refill();
-    }
+    const auto bytes = body_bytes(e.msg);
+    _ready_bytes -= std::min(_ready_bytes, bytes);
     return e;
+}
+
+void queue::requeue(ready_entry&& e)
+{
+    _ready_bytes += body_bytes(e.msg);
+    const auto position = e.position();
+    _requeued.emplace(position, std::move(e));
+}
+
+// ---- TTL, max length, dead-lettering -------------------------------------------------------
+
+std::optional<std::int64_t> queue::deadline(const ready_entry& e) const noexcept
+{
+    std::optional<std::int64_t> ttl = _options.policy.message_ttl_ms;
+    if (e.msg && e.msg->properties.ttl_ms) {
+        ttl = ttl ? std::min(*ttl, *e.msg->properties.ttl_ms) : *e.msg->properties.ttl_ms;
+    }
+    if (!ttl) {
+        return std::nullopt;
+    }
+    return _arrivals.arrival(e.position) + *ttl;
+}
+
+bool queue::expire_head(std::int64_t now_ms)
+{
+    ready_entry* h = head();
+    if (h == nullptr) {
+        return false;
+    }
+    auto due = deadline(*h);
+    if (!due) {
+        return false;
+    }
+    if (now_ms == 0) {
+        now_ms = wall_ms();
+    }
+    if (now_ms <= *due) {
+        return false; // a TTL of 0 still lets a waiting consumer have it in the same millisecond
+    }
+    discard(pop_ready(), death_reason::expired);
+    return true;
+}
+
+void queue::arm_expiry_timer()
+{
+    ready_entry* h = _shut_down ? nullptr : head();
+    auto due = h == nullptr ? std::nullopt : deadline(*h);
+    if (!due || (_expiry_timer && _expiry_at <= *due)) {
+        return;
+    }
+    _expiry_at = *due;
+    const auto delay = std::max<std::int64_t>(0, *due - wall_ms() + 1);
+    _expiry_timer = _exec.post_after(std::chrono::milliseconds(delay), [w = weak_from_this()] {
+        if (auto self = w.lock()) {
+            self->_expiry_timer.reset();
+            self->schedule();
+        }
+    });
+}
+
+bool queue::over_max_length(std::uint64_t extra_messages, std::uint64_t extra_bytes) const noexcept
+{
+    const auto& p = _options.policy;
+    return (p.max_length && ready_count() + extra_messages > *p.max_length) ||
+           (p.max_length_bytes && _ready_bytes + extra_bytes > *p.max_length_bytes);
+}
+
+void queue::enforce_max_length()
+{
+    const auto& p = _options.policy;
+    if (!p.has_length_limit() || p.overflow != overflow_policy::drop_head) {
+        return;
+    }
+    while (over_max_length(0, 0)) {
+        if (head() == nullptr) {
+            // The head is still in the log: drop it once the read-ahead has it (the read
+            // schedules another run).
+            refill();
+            if (head() == nullptr) {
+                return;
+            }
+        }
+        discard(pop_ready(), death_reason::maxlen);
+    }
+}
+
+void queue::dead_letter(sdk::message_ptr msg, death_reason reason)
+{
+    const auto& dlx = _options.policy.dead_letter_exchange;
+    if (!dlx || !_hooks.dead_letter || !msg) {
+        return;
+    }
+    const dead_letter_route route{ *dlx, _options.policy.dead_letter_routing_key };
+    if (auto copy = make_dead_letter(*msg, _options.name, reason, route, wall_ms())) {
+        _hooks.dead_letter(std::move(copy));
+    }
+}
+
+void queue::discard(ready_entry&& e, death_reason reason)
+{
+    dead_letter(std::move(e.msg), reason);
+    _acks.settle(e.position);
+}
+
+// ---- x-expires -------------------------------------------------------------------------------
+
+void queue::touch()
+{
+    _last_used_ms = steady_ms();
+    arm_unused_timer();
+}
+
+bool queue::expired() const noexcept
+{
+    const auto& expires = _options.policy.expires_ms;
+    return expires && !_shut_down && _consumers.empty() && steady_ms() - _last_used_ms >= *expires;
+}
+
+void queue::arm_unused_timer()
+{
+    const auto& expires = _options.policy.expires_ms;
+    if (!expires || _shut_down || !_consumers.empty() || _expiry_requested) {
+        return;
+    }
+    const auto left = std::max<std::int64_t>(0, _last_used_ms + *expires - steady_ms());
+    _unused_timer = _exec.post_after(std::chrono::milliseconds(left), [w = weak_from_this()] {
+        auto self = w.lock();
+        if (!self) {
+            return;
+        }
+        if (self->expired()) {
+            self->_expiry_requested = true; // once: the broker deletes it, or it was used again
+            if (self->_hooks.expired) {
+                self->_hooks.expired();
+            }
+        } else {
+            self->arm_unused_timer();
+        }
+    });
 }
 
 queue::consumer_state* queue::next_consumer()
@@ -297,6 +511,7 @@ void queue::serve_gets()
 void queue::get(bool auto_ack, sdk::callback<void(std::optional<sdk::fetched_message>)> done)
 {
     _pending_gets.push_back({ auto_ack, std::move(done) });
+    touch();
     if (!_pending.empty()) {
         append_pending(); // a get right after a publish on this shard sees it
     }
@@ -324,6 +539,8 @@ sdk::result<std::uint64_t> queue::add_consumer(const consumer_options& options, 
     std::uint64_t id = c->id;
     _consumers.push_back(std::move(c));
     _ever_consumed = true;
+    _unused_timer.reset();
+    _expiry_requested = false;
     schedule();
     return id;
 }
@@ -349,12 +566,15 @@ bool queue::remove_consumer(std::uint64_t consumer)
     }
     for (auto& u : (*it)->unacked) {
         if (!u.settled) {
-            _requeued.emplace(u.entry.position(), std::move(u.entry));
+            requeue(std::move(u.entry));
         }
     }
     _consumers.erase(it);
     if (_round_robin >= _consumers.size()) {
         _round_robin = 0;
+    }
+    if (_consumers.empty()) {
+        touch();
     }
     schedule();
     return _consumers.empty();
@@ -364,9 +584,10 @@ void queue::settle_entry(unacked_entry& e, settle_kind kind)
 {
     e.settled = true;
     if (kind == settle_kind::requeue) {
-        _requeued.emplace(e.entry.position(), std::move(e.entry));
+        requeue(std::move(e.entry));
+    } else if (kind == settle_kind::drop) {
+        discard(std::move(e.entry), death_reason::rejected);
     } else {
-        // TODO(plexus): dead-letter on drop when the queue has x-dead-letter-exchange.
         _acks.settle(e.entry.position);
         e.entry.msg.reset();
     }
@@ -441,6 +662,7 @@ std::uint64_t queue::purge()
     }
     _fresh.clear();
     _requeued.clear();
+    _ready_bytes = 0;
     sdk::offset end = _log->offsets().next;
     for (sdk::offset o = _read_next; o < end; ++o) {
         _acks.settle(o);
@@ -470,6 +692,7 @@ void queue::trim_log()
     if (keep_from > _trimmed_to) {
         if (_log->truncate_prefix(keep_from).ok()) {
             _trimmed_to = keep_from;
+            _arrivals.forget_below(keep_from);
         }
     }
 }
@@ -497,6 +720,8 @@ void queue::shutdown(const sdk::status& why)
         g.done(std::nullopt);
     }
     _pending_gets.clear();
+    _expiry_timer.reset();
+    _unused_timer.reset();
     _shut_down = true;
 }
 

@@ -6,11 +6,20 @@
 // log be trimmed), requeued (redelivered before newer messages, with delivery_count + 1) or
 // dropped. A consumer that goes away requeues what it had not acked.
 //
+// The queue's policy (queue_policy.h) adds: messages whose TTL ran out leave from the head
+// (checked as the head is reached, and by a timer while nobody consumes); a queue over its
+// max length drops its head or refuses the publish; what is rejected, expired or dropped is
+// republished to the dead-letter exchange through `queue_hooks::dead_letter`; and a queue
+// unused for x-expires asks to be deleted through `queue_hooks::expired`.
+//
 // Threading: owned by one shard; every method runs there. Deliveries are posted to each
 // subscriber's shard through its subscriber_link.
 #pragma once
 
 #include "kernel/src/queue/ack_tracker.h"
+#include "kernel/src/queue/arrival_index.h"
+#include "kernel/src/queue/dead_letter.h"
+#include "kernel/src/queue/queue_policy.h"
 #include "plexus/sdk/kernel.h"
 #include "plexus/sdk/storage.h"
 
@@ -56,6 +65,16 @@ struct queue_options
     bool single_active_consumer = false;
     std::string storage;
     sdk::headers arguments; ///< as declared (x-message-ttl, …); stored with a durable queue
+    queue_policy policy;    ///< parsed from `arguments`
+};
+
+/// What the queue asks of the broker, on the queue's shard.
+struct queue_hooks
+{
+    /// Publishes a dead-lettered copy (make_dead_letter) into the queue's vhost.
+    std::function<void(sdk::message_ptr)> dead_letter;
+    /// The queue was unused for its x-expires: delete it if it still is (queue::expired()).
+    std::function<void()> expired;
 };
 
 struct consumer_options
@@ -76,7 +95,8 @@ class queue : public std::enable_shared_from_this<queue>
           std::unique_ptr<sdk::log> log,
           sdk::executor& exec,
           sdk::kv_store* cursors = nullptr,
-          std::string cursor_key = {});
+          std::string cursor_key = {},
+          queue_hooks hooks = {});
     ~queue();
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
@@ -107,6 +127,11 @@ class queue : public std::enable_shared_from_this<queue>
 
     /// Cancels every consumer with `why` and stops; the log is closed. Call before removal.
     void shutdown(const sdk::status& why);
+    /// The queue was used (declared again, consumed, read): x-expires counts from now.
+    void touch();
+    /// True when x-expires has run out with nobody using the queue.
+    bool expired() const noexcept;
+
     /// Waits until everything appended is durable.
     void flush(sdk::callback<void(sdk::status)> done);
     /// Stores the acks when they changed since the last save (called every second and at
@@ -154,6 +179,22 @@ class queue : public std::enable_shared_from_this<queue>
 
     void schedule();
     void run();
+    /// The head of the ready messages (requeued first, then the read-ahead); null when none is in memory.
+    ready_entry* head() noexcept;
+    /// When `e` expires (ms since the epoch); nullopt when no TTL applies to it.
+    std::optional<std::int64_t> deadline(const ready_entry& e) const noexcept;
+    /// Takes the head out when its TTL ran out; true when it did.
+    bool expire_head(std::int64_t now_ms);
+    /// Arms the TTL timer for the head's deadline.
+    void arm_expiry_timer();
+    void arm_unused_timer();
+    /// Drops ready messages from the head while the queue is over its max length.
+    void enforce_max_length();
+    bool over_max_length(std::uint64_t extra_messages, std::uint64_t extra_bytes) const noexcept;
+    /// Settles `e` as gone for `reason`, republishing it to the dead-letter exchange if any.
+    void dead_letter(sdk::message_ptr msg, death_reason reason);
+    void discard(ready_entry&& e, death_reason reason);
+    void requeue(ready_entry&& e);
     void append_pending();
     void dispatch();
     void serve_gets();
@@ -191,6 +232,17 @@ class queue : public std::enable_shared_from_this<queue>
     sdk::kv_store* _cursors;
     std::string _cursor_key;
     std::uint64_t _saved_version = 0;
+
+    queue_hooks _hooks;
+    arrival_index _arrivals;
+    /// Body bytes of the ready messages that the queue has seen (appended, or read back
+    /// after a restart), for x-max-length-bytes.
+    std::uint64_t _ready_bytes = 0;
+    std::unique_ptr<sdk::timer> _expiry_timer;
+    std::int64_t _expiry_at = 0;
+    std::unique_ptr<sdk::timer> _unused_timer;
+    std::int64_t _last_used_ms = 0; ///< steady clock
+    bool _expiry_requested = false;
 };
 
 } // namespace plexus::kernel

@@ -1,5 +1,7 @@
 #include "kernel/src/server/broker_core.h"
 
+#include "kernel/src/queue/queue_policy.h"
+
 #include "kernel/src/server/definition_codec.h"
 
 #include <boost/asio/async_result.hpp>
@@ -110,6 +112,7 @@ broker_core::broker_core(const broker_config& config, plugin_registry& plugins, 
   , _disk_alarm_gauge(_metrics.scope("storage").make_gauge("disk_alarm", "1 while free disk space is below the limit"))
   , _pool(std::make_unique<pool>())
 {
+    _publishers.resize(_shards.size(), nullptr);
     for (unsigned i = 0; i < _shards.size(); ++i) {
         _states.push_back(std::make_unique<shard_state>());
     }
@@ -515,13 +518,19 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
                 co_return status(errc::precondition_failed,
                                  inequivalent("auto_delete", what, spec.auto_delete, cur.auto_delete));
             }
+            if (auto differs = inequivalent_policy_argument(spec.arguments, cur.arguments, what)) {
+                co_return status(errc::precondition_failed, std::move(*differs));
+            }
         }
         auto id = cur.id;
-        auto owner_work_6 = [this, id]() -> sdk::result<sdk::queue_info> {
+        auto owner_work_6 = [this, id, renew = !spec.passive]() -> sdk::result<sdk::queue_info> {
             auto& qs = _states[owner_shard(id)]->queues;
             auto q = qs.find(id());
             if (q == qs.end()) {
                 return status(errc::not_found, "queue vanished");
+            }
+            if (renew) {
+                q->second->touch(); // a redeclare renews x-expires (a passive one only looks)
             }
             return q->second->info();
         };
@@ -543,6 +552,11 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     opts.single_active_consumer = header_bool(spec.arguments, "x-single-active-consumer");
     opts.storage = resolve_storage(spec.storage, spec.arguments);
     opts.arguments = spec.arguments;
+    auto policy = parse_queue_policy(spec.arguments, what);
+    if (!policy) {
+        co_return policy.error();
+    }
+    opts.policy = std::move(*policy);
     auto* engine = this->engine(opts.storage);
     if (engine == nullptr) {
         co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", opts.storage, what));
@@ -560,12 +574,15 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         }
         // A durable queue keeps its acks in its engine's metadata, beside its records.
         const bool keeps_acks = opts.durable && !opts.exclusive && engine->caps().durable;
-        _states[owner]->queues[opts.id()] =
+        auto q =
           std::make_shared<queue>(opts,
                                   std::move(*log),
                                   _shards.at(owner),
                                   keeps_acks ? &engine->metadata() : nullptr,
-                                  keeps_acks ? definition_keys::queue_cursor(opts.vhost, opts.name) : std::string());
+                                  keeps_acks ? definition_keys::queue_cursor(opts.vhost, opts.name) : std::string(),
+                                  make_queue_hooks(owner, opts));
+        q->touch(); // x-expires counts from the declare
+        _states[owner]->queues[opts.id()] = std::move(q);
         return {};
     };
     auto created = co_await on_shard(owner, owner_work_7);
@@ -727,20 +744,56 @@ awaitable<sdk::result<std::uint64_t>> broker_core::purge_queue(std::string vhost
 
 awaitable<void> broker_core::auto_delete_queue(std::string vhost, std::string name)
 {
+    const std::function<bool(const queue&)> idle = [](const queue& q) { return q.consumer_count() == 0; };
+    co_await remove_queue_if(std::move(vhost), std::move(name), idle);
+}
+
+awaitable<void> broker_core::remove_queue_if(std::string vhost,
+                                             std::string name,
+                                             std::function<bool(const queue&)> still_true)
+{
     auto vh = _catalog.find(vhost);
     if (vh == _catalog.end() || vh->second.queues.count(name) == 0) {
         co_return;
     }
     auto id = vh->second.queues[name].options.id;
-    auto owner_work_14 = [this, id] {
+    auto owner_work_14 = [this, id, still_true] {
         auto& qs = _states[owner_shard(id)]->queues;
         auto q = qs.find(id());
-        return q != qs.end() && q->second->consumer_count() == 0;
+        return q != qs.end() && still_true(*q->second);
     };
-    bool idle = co_await on_shard(owner_shard(id), owner_work_14);
-    if (idle) {
+    bool doomed = co_await on_shard(owner_shard(id), owner_work_14);
+    if (doomed) {
         (co_await remove_queue(vhost, name)).ignore();
     }
+}
+
+queue_hooks broker_core::make_queue_hooks(unsigned owner, const queue_options& opts)
+{
+    queue_hooks hooks;
+    hooks.dead_letter = [this, owner, vhost = opts.vhost](sdk::message_ptr msg) {
+        // At most once, as RabbitMQ's classic queues dead-letter: the copy is published
+        // without a confirm and the original is settled at once.
+        if (auto* publisher = _publishers[owner]) {
+            sdk::publish_request req;
+            req.vhost = vhost;
+            req.msg = std::move(msg);
+            publisher->publish(std::move(req), {});
+        }
+    };
+    hooks.expired = [this, vhost = opts.vhost, name = opts.name] {
+        PLEXUS_LOG(_log, info, "queue '{}' in vhost '{}' expired (x-expires) and is deleted", name, vhost);
+        run_control([this, vhost, name]() -> awaitable<void> {
+            const std::function<bool(const queue&)> unused = [](const queue& q) { return q.expired(); };
+            co_await remove_queue_if(vhost, name, unused);
+        });
+    };
+    return hooks;
+}
+
+void broker_core::attach_publisher(unsigned shard, sdk::kernel* publisher) noexcept
+{
+    _publishers.at(shard) = publisher;
 }
 
 awaitable<void> broker_core::release_connection(std::uint64_t connection)

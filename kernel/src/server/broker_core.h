@@ -203,6 +203,10 @@ class broker_core
     /// After the last consumer of an auto-delete queue left.
     awaitable<void> auto_delete_queue(std::string vhost, std::string name);
 
+    /// The facade of `shard`, which queues on that shard publish their dead letters through;
+    /// null detaches it (the facade goes away).
+    void attach_publisher(unsigned shard, sdk::kernel* publisher) noexcept;
+
     /// Re-creates every definition stored in the default engine's metadata (after the
     /// configured vhosts exist), then removes the logs of queues and streams that were not
     /// durable. Fails with corruption for an unreadable definition and precondition_failed
@@ -225,6 +229,10 @@ class broker_core
     struct control_runner;
 
     awaitable<sdk::status> remove_queue(std::string vhost, std::string name);
+    /// Removes the queue when `still_true` holds for it on its shard (auto-delete, x-expires:
+    /// the queue may have been used again since it asked).
+    awaitable<void> remove_queue_if(std::string vhost, std::string name, std::function<bool(const queue&)> still_true);
+    queue_hooks make_queue_hooks(unsigned owner, const queue_options& opts);
     awaitable<sdk::status> remove_bindings_to(std::string vhost, sdk::destination_id dest);
     sdk::result<std::unique_ptr<sdk::router>> make_router(const sdk::exchange_spec& spec);
     std::string resolve_storage(const std::string& requested, const sdk::headers& args) const;
@@ -256,6 +264,7 @@ class broker_core
     disk_alarm _disk_alarm;
     sdk::gauge& _disk_alarm_gauge;
     std::vector<std::function<void(sdk::resource_alarms)>> _alarm_listeners; ///< one per shard
+    std::vector<sdk::kernel*> _publishers;                                   ///< one per shard
     struct pool;
     std::unique_ptr<pool> _pool;
 };

@@ -159,6 +159,12 @@ kernel_facade::kernel_facade(broker_core& core, unsigned shard)
   , _alarms(core.alarms())
 {
     _core.on_alarms_changed(shard, [this](sdk::resource_alarms now) { alarms_changed(now); });
+    _core.attach_publisher(shard, this);
+}
+
+kernel_facade::~kernel_facade()
+{
+    _core.attach_publisher(_shard, nullptr);
 }
 
 class kernel_facade::watch_handle final : public sdk::alarm_watch

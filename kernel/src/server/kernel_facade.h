@@ -15,6 +15,9 @@ class kernel_facade final : public sdk::kernel
 {
   public:
     kernel_facade(broker_core& core, unsigned shard);
+    ~kernel_facade();
+    kernel_facade(const kernel_facade&) = delete;
+    kernel_facade& operator=(const kernel_facade&) = delete;
 
     void declare_exchange(const sdk::exchange_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
     void delete_exchange(std::string_view vhost,

@@ -2,6 +2,8 @@
 
 #include "arguments.h"
 
+#include "plexus/sdk/dead_letter.h"
+
 #include <charconv>
 #include <limits>
 
@@ -84,6 +86,42 @@ field_value with_tag(const sdk::header_value& v, char tag)
     return f;
 }
 
+/// The kernel's dead-letter history as RabbitMQ's x-death: an array of tables, newest first.
+field_value x_death(const std::string& encoded)
+{
+    field_array deaths;
+    for (const auto& d : sdk::decode_deaths(encoded).value_or(std::vector<sdk::death_entry>{})) {
+        field_array keys;
+        for (const auto& k : d.routing_keys) {
+            keys.push_back(field_value::string(k));
+        }
+        field_table t;
+        t.push_back({ "count", field_value::integer(static_cast<std::int64_t>(d.count), 'l') });
+        t.push_back({ "reason", field_value::string(d.reason) });
+        t.push_back({ "queue", field_value::string(d.queue) });
+        t.push_back({ "time", field_value::integer(d.time_ms / 1000, 'T') });
+        t.push_back({ "exchange", field_value::string(d.exchange) });
+        t.push_back({ "routing-keys", field_value::array(std::move(keys)) });
+        if (d.original_ttl_ms) {
+            t.push_back({ "original-expiration", field_value::string(std::to_string(*d.original_ttl_ms)) });
+        }
+        deaths.push_back(field_value::table(std::move(t)));
+    }
+    return field_value::array(std::move(deaths));
+}
+
+/// Headers the kernel or this gateway keep for themselves, not one of the publisher's.
+bool is_internal(std::string_view key)
+{
+    return key == types_header || key == cluster_id_header || key == sdk::death_header;
+}
+
+/// The headers the kernel adds when it dead-letters a message (after the publisher's).
+bool is_dead_letter_header(std::string_view key)
+{
+    return key == "x-first-death-reason" || key == "x-first-death-queue" || key == "x-first-death-exchange";
+}
+
 std::optional<std::string> non_empty(const std::string& s)
 {
     return s.empty() ? std::nullopt : std::optional<std::string>(s);
@@ -123,23 +161,38 @@ field_table to_table(const sdk::headers& headers)
 {
     std::string_view tags;
     std::size_t plain = 0;
+    std::size_t appended_by_kernel = 0;
     for (const auto& h : headers) {
         if (h.key == types_header) {
             if (const auto* s = std::get_if<std::string>(&h.value)) {
                 tags = *s;
             }
-        } else if (h.key != cluster_id_header) {
+        } else if (!is_internal(h.key)) {
             ++plain;
+            appended_by_kernel += is_dead_letter_header(h.key) ? 1 : 0;
         }
     }
-    if (tags.size() != plain) {
-        tags = {}; // headers were added or removed since: types are no longer reliable
+    // The types describe the headers as published. Dead-lettering appends its own after them;
+    // any other difference means they no longer fit and every header gets its natural type.
+    const bool skip_kernel_headers = tags.size() != plain && tags.size() == plain - appended_by_kernel;
+    if (tags.size() != plain && !skip_kernel_headers) {
+        tags = {};
     }
     field_table out;
-    out.reserve(plain);
+    out.reserve(plain + 1);
     std::size_t i = 0;
     for (const auto& h : headers) {
-        if (h.key == types_header || h.key == cluster_id_header) {
+        if (h.key == sdk::death_header) {
+            if (const auto* s = std::get_if<std::string>(&h.value)) {
+                out.push_back({ "x-death", x_death(*s) });
+            }
+            continue;
+        }
+        if (is_internal(h.key)) {
+            continue;
+        }
+        if (skip_kernel_headers && is_dead_letter_header(h.key)) {
+            out.push_back({ h.key, natural(h.value) });
             continue;
         }
         const char tag = i < tags.size() ? tags[i] : '.';

@@ -2,6 +2,8 @@
 // RabbitMQ refuses at publish time.
 #include "message_mapping.h"
 
+#include "plexus/sdk/dead_letter.h"
+
 #include <catch2/catch.hpp>
 
 using namespace plexus::protocol::amqp091;
@@ -95,6 +97,41 @@ TEST_CASE("header types travel exactly, with a hint only when needed", "[amqp091
         h.push_back({ std::string(types_header), std::string("xx") }); // two tags for three headers
         CHECK(to_table(h) == t);
     }
+}
+
+TEST_CASE("a dead-lettered message shows its history as RabbitMQ's x-death", "[amqp091][mapping]")
+{
+    // As published: one header that needs a type hint; then the kernel dead-letters it.
+    field_table published{ { "u", field_value::integer(7, 'u') } };
+    sdk::headers h = to_headers(published);
+    sdk::death_entry d;
+    d.queue = "work";
+    d.reason = "expired";
+    d.count = 2;
+    d.time_ms = 1700000000123;
+    d.exchange = "orders";
+    d.routing_keys = { "eu.new" };
+    d.original_ttl_ms = 500;
+    h.push_back({ std::string(sdk::death_header), sdk::encode_deaths({ d }) });
+    h.push_back({ "x-first-death-reason", std::string("expired") });
+
+    auto t = to_table(h);
+    REQUIRE(t.size() == 3);
+    CHECK(t[0] == published[0]); // the publisher's type survives what the kernel appended
+    CHECK(t[1].key == "x-death");
+    REQUIRE(t[1].value.tag == 'A');
+    const auto& deaths = std::get<field_array>(t[1].value.value);
+    REQUIRE(deaths.size() == 1);
+    const auto& entry = std::get<field_table>(deaths[0].value);
+    field_table expected{ { "count", field_value::integer(2, 'l') },
+                          { "reason", field_value::string("expired") },
+                          { "queue", field_value::string("work") },
+                          { "time", field_value::integer(1700000000, 'T') },
+                          { "exchange", field_value::string("orders") },
+                          { "routing-keys", field_value::array({ field_value::string("eu.new") }) },
+                          { "original-expiration", field_value::string("500") } };
+    CHECK(entry == expected);
+    CHECK(t[2] == field_entry{ "x-first-death-reason", field_value::string("expired") });
 }
 
 TEST_CASE("RabbitMQ's publish-time refusals", "[amqp091][mapping]")
