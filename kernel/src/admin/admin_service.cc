@@ -292,7 +292,8 @@ sdk::result<std::vector<sdk::fetched_message>> admin_service::get(const std::str
     if (!ack) {
         // RabbitMQ's ack_requeue_true: hand the messages back, marked redelivered.
         for (const auto& m : out) {
-            _facade.shard().post([&k = _facade, vhost, queue, tag = m.d.tag] { k.settle(vhost, queue, tag, true); });
+            _facade.shard().post(
+              [&k = _facade, vhost, queue, tag = m.d.tag] { k.settle(vhost, queue, tag, sdk::settlement::requeue); });
         }
     }
     return out;

@@ -554,7 +554,7 @@ void kernel_facade::get(std::string_view vhost,
 void kernel_facade::settle(std::string_view vhost,
                            std::string_view queue_name,
                            std::uint64_t tag,
-                           bool requeue) noexcept
+                           sdk::settlement outcome) noexcept
 {
     auto vh = _state.vhosts.find(vhost);
     if (vh == _state.vhosts.end()) {
@@ -565,10 +565,13 @@ void kernel_facade::settle(std::string_view vhost,
         return;
     }
     auto dest = q->second;
-    _core.shards().at(owner_shard(dest)).post([core = &_core, dest, tag, requeue] {
+    const settle_kind kind = outcome == sdk::settlement::ack       ? settle_kind::ack
+                             : outcome == sdk::settlement::requeue ? settle_kind::requeue
+                                                                   : settle_kind::drop;
+    _core.shards().at(owner_shard(dest)).post([core = &_core, dest, tag, kind] {
         auto& st = core->state(owner_shard(dest));
         if (auto it = st.queues.find(dest()); it != st.queues.end()) {
-            it->second->settle(0, tag, false, requeue ? settle_kind::requeue : settle_kind::ack);
+            it->second->settle(0, tag, false, kind);
         }
     });
 }

@@ -51,7 +51,10 @@ class kernel_facade final : public sdk::kernel
              std::string_view queue,
              bool auto_ack,
              sdk::callback<void(sdk::result<std::optional<sdk::fetched_message>>)> done) noexcept override;
-    void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag, bool requeue) noexcept override;
+    void settle(std::string_view vhost,
+                std::string_view queue,
+                std::uint64_t tag,
+                sdk::settlement outcome) noexcept override;
 
     void append(std::string_view vhost,
                 std::string_view stream,

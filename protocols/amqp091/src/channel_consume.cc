@@ -261,7 +261,7 @@ void channel::on_basic_get(basic_get&& m)
                     if (!self->live()) {
                         if (r && *r && !no_ack) {
                             // Taken for a channel that closed meanwhile: give it back.
-                            self->_kernel.settle(self->_session.vhost(), queue, (*r)->d.tag, true);
+                            self->_kernel.settle(self->_session.vhost(), queue, (*r)->d.tag, sdk::settlement::requeue);
                         }
                         return;
                     }
@@ -320,9 +320,12 @@ void channel::settle_entries(std::vector<delivery_ledger::entry> entries, settle
         std::uint64_t count;
     };
     std::vector<run> runs;
+    const sdk::settlement got_outcome = kind == settle_kind::ack       ? sdk::settlement::ack
+                                        : kind == settle_kind::requeue ? sdk::settlement::requeue
+                                                                       : sdk::settlement::reject;
     for (auto& e : entries) {
         if (!e.from) {
-            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, kind == settle_kind::requeue);
+            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, got_outcome);
             continue;
         }
         auto it = std::find_if(runs.begin(), runs.end(), [&](const run& r) { return r.c == e.from.get(); });
@@ -374,7 +377,7 @@ void channel::release_consumers()
     // Subscriptions that end requeue what they delivered; basic.get deliveries go back by hand.
     for (auto& e : _ledger.take_all()) {
         if (!e.from) {
-            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, true);
+            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, sdk::settlement::requeue);
         }
     }
     auto consumers = std::move(_consumers);

@@ -110,6 +110,62 @@ field_value x_death(const std::string& encoded)
     return field_value::array(std::move(deaths));
 }
 
+/// RabbitMQ's x-death read back; nullopt when it is not an array of tables of that shape.
+std::optional<std::vector<sdk::death_entry>> from_x_death(const field_value& v)
+{
+    const auto* entries = std::get_if<field_array>(&v.value);
+    if (entries == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<sdk::death_entry> deaths;
+    for (const auto& e : *entries) {
+        const auto* t = std::get_if<field_table>(&e.value);
+        if (t == nullptr) {
+            return std::nullopt;
+        }
+        auto text = [&](std::string_view key) -> const std::string* {
+            const auto* f = find_field(*t, key);
+            return f == nullptr ? nullptr : std::get_if<std::string>(&f->value);
+        };
+        auto number = [&](std::string_view key) -> std::optional<std::int64_t> {
+            const auto* f = find_field(*t, key);
+            const auto* i = f == nullptr ? nullptr : std::get_if<std::int64_t>(&f->value);
+            return i == nullptr ? std::nullopt : std::optional<std::int64_t>(*i);
+        };
+        const auto* queue = text("queue");
+        const auto* reason = text("reason");
+        if (queue == nullptr || reason == nullptr) {
+            return std::nullopt;
+        }
+        sdk::death_entry d;
+        d.queue = *queue;
+        d.reason = *reason;
+        d.count = static_cast<std::uint64_t>(std::max<std::int64_t>(1, number("count").value_or(1)));
+        d.time_ms = number("time").value_or(0) * 1000;
+        if (const auto* x = text("exchange")) {
+            d.exchange = *x;
+        }
+        if (const auto* keys = find_field(*t, "routing-keys")) {
+            if (const auto* a = std::get_if<field_array>(&keys->value)) {
+                for (const auto& k : *a) {
+                    if (const auto* s = std::get_if<std::string>(&k.value)) {
+                        d.routing_keys.push_back(*s);
+                    }
+                }
+            }
+        }
+        if (const auto* ttl = text("original-expiration")) {
+            std::int64_t ms = 0;
+            auto [end, ec] = std::from_chars(ttl->data(), ttl->data() + ttl->size(), ms);
+            if (ec == std::errc() && end == ttl->data() + ttl->size()) {
+                d.original_ttl_ms = ms;
+            }
+        }
+        deaths.push_back(std::move(d));
+    }
+    return deaths;
+}
+
 /// Headers the kernel or this gateway keep for themselves, not one of the publisher's.
 bool is_internal(std::string_view key)
 {
@@ -136,6 +192,14 @@ sdk::headers to_headers(const field_table& table)
     std::string tags;
     bool exact = true;
     for (const auto& e : table) {
+        if (e.key == "x-death") {
+            // A client republishing a dead-lettered message keeps its history (RabbitMQ
+            // counts on from it): the kernel reads it in its own form.
+            if (auto deaths = from_x_death(e.value)) {
+                out.push_back({ std::string(sdk::death_header), sdk::encode_deaths(*deaths) });
+                continue;
+            }
+        }
         if (auto s = to_scalar(e.value)) {
             const char natural = natural_tag(*s);
             exact = exact && natural == e.value.tag;

@@ -74,6 +74,13 @@ TEST_CASE("pika: channel errors close only the channel, and exclusive queues are
     scenarios(b, { "channel_errors", "exclusive", "broker_cancel", "definitions", "stream", "heartbeats" });
 }
 
+TEST_CASE("pika: TTL, dead-lettering with x-death, max length and queue arguments", "[integration][amqp091]")
+{
+    broker_process b(listener);
+    start(b);
+    scenarios(b, { "ttl", "dead_letters", "max_length", "queue_arguments" });
+}
+
 TEST_CASE("malformed input closes only its connection, with the AMQP code for it", "[integration][amqp091]")
 {
     broker_process b(listener);

@@ -225,6 +225,151 @@ def acks(port):
 
 
 @scenario
+def ttl(port):
+    """x-message-ttl and per-message expiration: expired messages are never delivered, and
+    the smaller TTL wins; an expired message is dead-lettered with x-death as RabbitMQ writes it."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("ttl-dead")
+    ch.queue_purge("ttl-dead")
+    ch.queue_declare("ttl-q", arguments={"x-message-ttl": 200, "x-dead-letter-exchange": "",
+                                         "x-dead-letter-routing-key": "ttl-dead"})
+    ch.queue_purge("ttl-q")
+    ch.basic_publish("", "ttl-q", b"short", pika.BasicProperties(expiration="50", headers={"h": 1}))
+    ch.basic_publish("", "ttl-q", b"queue-ttl")
+    time.sleep(0.1)
+    m, _, b = ch.basic_get("ttl-q", auto_ack=True)
+    check(b == b"queue-ttl", f"the 50 ms message expired first, got {b}")
+    ch.basic_publish("", "ttl-q", b"nobody-reads")
+    time.sleep(0.4)
+    check(ch.queue_declare("ttl-q", passive=True).method.message_count == 0, "expired without a reader")
+    dead = []
+    for _ in range(2):
+        m, p, b = ch.basic_get("ttl-dead", auto_ack=True)
+        check(m is not None, "both expired messages were dead-lettered")
+        dead.append((p, b))
+    check([b for _, b in dead] == [b"short", b"nobody-reads"], f"dead-letter order {dead}")
+    p, _ = dead[0]
+    check(p.expiration is None, "the per-message TTL is removed when dead-lettered")
+    check(p.headers["h"] == 1, "publisher headers survive")
+    check(p.headers["x-first-death-reason"] == "expired", f"x-first-death-reason {p.headers}")
+    check(p.headers["x-first-death-queue"] == "ttl-q", "x-first-death-queue")
+    death = p.headers["x-death"]
+    check(isinstance(death, list) and len(death) == 1, f"x-death {death}")
+    d = death[0]
+    check(d["queue"] == "ttl-q" and d["reason"] == "expired" and d["count"] == 1, f"x-death entry {d}")
+    check(d["exchange"] == "" and d["routing-keys"] == ["ttl-q"], f"x-death route {d}")
+    check(d["original-expiration"] == "50", f"original-expiration {d}")
+    check(isinstance(d["time"], datetime.datetime), f"time is a timestamp {d['time']!r}")
+    c.close()
+
+
+@scenario
+def dead_letters(port):
+    """basic.reject and basic.nack without requeue dead-letter to x-dead-letter-exchange with
+    x-dead-letter-routing-key; a message rejected twice from one queue counts 2 in x-death."""
+    c = connect(port)
+    ch = c.channel()
+    ch.exchange_declare("dlx-ex", "direct")
+    ch.queue_declare("dlx-dead")
+    ch.queue_purge("dlx-dead")
+    ch.queue_bind("dlx-dead", "dlx-ex", "failed")
+    ch.queue_declare("dlx-work", arguments={"x-dead-letter-exchange": "dlx-ex",
+                                            "x-dead-letter-routing-key": "failed"})
+    ch.queue_purge("dlx-work")
+    ch.basic_publish("", "dlx-work", b"job")
+    m, _, _ = ch.basic_get("dlx-work")
+    ch.basic_reject(m.delivery_tag, requeue=False)
+    m, p, b = None, None, None
+    until = time.monotonic() + DEADLINE
+    while m is None and time.monotonic() < until:
+        m, p, b = ch.basic_get("dlx-dead")
+    check(b == b"job", "the rejected message reached the dead-letter queue")
+    check(m.exchange == "dlx-ex" and m.routing_key == "failed", f"dead-lettered via {m.exchange} {m.routing_key}")
+    check(p.headers["x-death"][0]["reason"] == "rejected", f"x-death {p.headers}")
+    # Back to work by hand (as a retry tool would), rejected again: the same entry counts 2.
+    ch.basic_publish("", "dlx-work", b, pika.BasicProperties(headers=p.headers))
+    ch.basic_ack(m.delivery_tag)
+    got = []
+    tag = ch.basic_consume("dlx-work", lambda _c, m, p, b: got.append(m))
+    pump_until(c, lambda: got)
+    ch.basic_nack(got[0].delivery_tag, requeue=False)
+    ch.basic_cancel(tag)
+    m = None
+    until = time.monotonic() + DEADLINE
+    while m is None and time.monotonic() < until:
+        m, p, b = ch.basic_get("dlx-dead", auto_ack=True)
+    check(m is not None, "dead-lettered again")
+    deaths = p.headers["x-death"]
+    check(len(deaths) == 1 and deaths[0]["count"] == 2, f"one entry counted twice: {deaths}")
+    c.close()
+
+
+@scenario
+def max_length(port):
+    """x-max-length with drop-head (the oldest go, dead-lettered as maxlen), reject-publish
+    (confirms nack what does not fit) and x-max-length-bytes."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("maxlen-dead")
+    ch.queue_purge("maxlen-dead")
+    ch.queue_declare("maxlen-head", arguments={"x-max-length": 2, "x-dead-letter-exchange": "",
+                                               "x-dead-letter-routing-key": "maxlen-dead"})
+    ch.queue_purge("maxlen-head")
+    for body in (b"1", b"2", b"3", b"4"):
+        ch.basic_publish("", "maxlen-head", body)
+    time.sleep(0.1)
+    check(ch.queue_declare("maxlen-head", passive=True).method.message_count == 2, "two kept")
+    kept = [ch.basic_get("maxlen-head", auto_ack=True)[2] for _ in range(2)]
+    check(kept == [b"3", b"4"], f"the newest are kept: {kept}")
+    m, p, b = ch.basic_get("maxlen-dead", auto_ack=True)
+    check(b == b"1" and p.headers["x-death"][0]["reason"] == "maxlen", f"dropped head dead-lettered {b}")
+
+    ch.queue_declare("maxlen-reject", arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    ch.queue_purge("maxlen-reject")
+    ch.confirm_delivery()
+    ch.basic_publish("", "maxlen-reject", b"fits")
+    try:
+        ch.basic_publish("", "maxlen-reject", b"does-not")
+        raise AssertionError("a publish to a full reject-publish queue was confirmed")
+    except pika.exceptions.NackError:
+        pass
+    check(ch.queue_declare("maxlen-reject", passive=True).method.message_count == 1, "still one")
+
+    ch.queue_declare("maxlen-bytes", arguments={"x-max-length-bytes": 10})
+    ch.queue_purge("maxlen-bytes")
+    ch.basic_publish("", "maxlen-bytes", b"123456")
+    ch.basic_publish("", "maxlen-bytes", b"abcdef")
+    time.sleep(0.1)
+    m, _, b = ch.basic_get("maxlen-bytes", auto_ack=True)
+    check(b == b"abcdef" and m.message_count == 0, f"12 bytes > 10: the first went, got {b}")
+    c.close()
+
+
+@scenario
+def queue_arguments(port):
+    """Invalid arguments and inequivalent redeclares close the channel with 406, naming the
+    argument as RabbitMQ does; x-expires deletes a queue nobody uses."""
+    c = connect(port)
+    ch = c.channel()
+    expect_channel_closed(406, "invalid arg 'x-message-ttl' for queue 'args-bad'",
+                          lambda: ch.queue_declare("args-bad", arguments={"x-message-ttl": -5}))
+    ch = c.channel()
+    expect_channel_closed(406, "invalid arg 'x-overflow'",
+                          lambda: ch.queue_declare("args-bad", arguments={"x-overflow": "sideways"}))
+    ch = c.channel()
+    ch.queue_declare("args-q", arguments={"x-max-length": 5})
+    expect_channel_closed(406, "inequivalent arg 'x-max-length' for queue 'args-q' in vhost '/'",
+                          lambda: ch.queue_declare("args-q", arguments={"x-max-length": 6}))
+    ch = c.channel()
+    ch.queue_delete("args-q")
+    ch.queue_declare("args-expiring", arguments={"x-expires": 300})
+    time.sleep(0.6)
+    expect_channel_closed(404, "args-expiring", lambda: ch.queue_declare("args-expiring", passive=True))
+    c.close()
+
+
+@scenario
 def prefetch(port):
     """basic.qos prefetch_count bounds the unacked deliveries of a consumer."""
     c = connect(port)

@@ -189,7 +189,15 @@ class alarm_watch
     virtual ~alarm_watch() = default;
 };
 
-/// A message fetched with get(): ack or requeue it through settle().
+/// What becomes of a message taken with get() (kernel::settle).
+enum class settlement : std::uint8_t
+{
+    ack,     ///< done with: it leaves the queue
+    requeue, ///< back to the queue, delivered again with delivery count + 1
+    reject   ///< refused: it leaves the queue, dead-lettered when the queue says so
+};
+
+/// A message fetched with get(): ack, requeue or reject it through settle().
 struct fetched_message
 {
     delivery d;
@@ -235,8 +243,11 @@ class kernel
                      std::string_view queue,
                      bool auto_ack,
                      callback<void(result<std::optional<fetched_message>>)> done) noexcept = 0;
-    /// Acks (requeue=false, drop=false), requeues or drops a message taken with get().
-    virtual void settle(std::string_view vhost, std::string_view queue, std::uint64_t tag, bool requeue) noexcept = 0;
+    /// Acks, requeues or rejects a message taken with get().
+    virtual void settle(std::string_view vhost,
+                        std::string_view queue,
+                        std::uint64_t tag,
+                        settlement outcome) noexcept = 0;
 
     // --- streams (Kafka-style pull) ---
     virtual void append(std::string_view vhost,

@@ -132,6 +132,12 @@ TEST_CASE("a dead-lettered message shows its history as RabbitMQ's x-death", "[a
                           { "original-expiration", field_value::string("500") } };
     CHECK(entry == expected);
     CHECK(t[2] == field_entry{ "x-first-death-reason", field_value::string("expired") });
+
+    // A client republishing it: the history comes in as the kernel's, and goes out unchanged.
+    auto republished = to_headers(t);
+    CHECK(sdk::find_header(republished, "x-death") == nullptr);
+    CHECK(sdk::find_header(republished, sdk::death_header) != nullptr);
+    CHECK(to_table(republished) == t);
 }
 
 TEST_CASE("RabbitMQ's publish-time refusals", "[amqp091][mapping]")

@@ -147,10 +147,10 @@ class fake_kernel final : public kernel
         }
         answer<result<std::optional<fetched_message>>>("get", std::move(done), std::move(out));
     }
-    void settle(std::string_view, std::string_view, std::uint64_t tag, bool requeue) noexcept override
+    void settle(std::string_view, std::string_view, std::uint64_t tag, settlement outcome) noexcept override
     {
         _calls.push_back("settle");
-        _settles.push_back({ tag, false, !requeue, requeue });
+        _settles.push_back({ tag, false, outcome == settlement::ack, outcome == settlement::requeue });
     }
     void append(std::string_view,
                 std::string_view,
