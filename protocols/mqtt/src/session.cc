@@ -399,12 +399,19 @@ void session::connected(bool session_present)
 void session::refuse_connect(reason_code why, std::string text)
 {
     PLEXUS_LOG(_log, info, "connection {}: CONNECT refused with {}: {}", _conn.peer().address, describe(why), text);
-    connack_packet ack;
-    ack.reason = why;
-    if (v5() && why != reason_code::success) {
-        ack.props.reason_string = text;
+    // 3.1.1 has CONNACK return codes for a refused login, id or version only; anything
+    // malformed is answered by closing (3.1.1 §3.1.4).
+    const bool has_return_code =
+      v5() || (why != reason_code::malformed_packet && why != reason_code::protocol_error &&
+               why != reason_code::topic_name_invalid && why != reason_code::packet_too_large);
+    if (has_return_code) {
+        connack_packet ack;
+        ack.reason = why;
+        if (v5()) {
+            ack.props.reason_string = text;
+        }
+        send(ack);
     }
-    send(ack);
     _state = state::closed;
     _publish_will = false;
     close_transport(sdk::status(sdk::errc::unauthenticated, "MQTT CONNECT refused: " + text));
