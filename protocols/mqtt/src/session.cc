@@ -393,6 +393,11 @@ void session::connected(bool session_present)
                session_present);
     start_keep_alive();
     resend_releases();
+    for (auto& [from, d] : std::exchange(_before_connack, {})) {
+        std::vector<sdk::delivery> one;
+        one.push_back(std::move(d));
+        deliver(*from, std::move(one));
+    }
     hold_input(false);
 }
 
@@ -673,6 +678,7 @@ void session::close_transport(sdk::status why, bool flush_first)
 
 void session::teardown()
 {
+    _before_connack.clear();
     _waiting.clear();
     _inflight.clear();
     _shared_consumers.clear();

@@ -180,6 +180,8 @@ class session final : public sdk::protocol_session
     std::map<std::string, std::shared_ptr<queue_consumer>> _shared_consumers; ///< by "$share/g/f"
     std::map<std::uint16_t, inflight> _inflight;
     std::deque<outgoing> _waiting; ///< QoS 1/2 deliveries beyond the in-flight window
+    /// Deliveries that came while connecting, delivered once CONNACK is out.
+    std::vector<std::pair<std::shared_ptr<queue_consumer>, sdk::delivery>> _before_connack;
     std::uint16_t _last_packet_id = 0;
     bool _consumers_paused = false;
     std::vector<sdk::callback<void(sdk::status)>> _queue_waiters; ///< ensure_queue() callers

@@ -15,6 +15,13 @@ namespace plexus::protocol::mqtt {
 void session::deliver(queue_consumer& from, std::vector<sdk::delivery> batch)
 {
     auto self = from.shared_from_this();
+    if (_state == state::connecting) {
+        // A resumed session's queue delivers before CONNACK is out: they wait for it.
+        for (auto& d : batch) {
+            _before_connack.push_back({ self, std::move(d) });
+        }
+        return;
+    }
     for (auto& d : batch) {
         auto p = _state == state::connected ? prepare(from, d) : std::nullopt;
         if (!p) {
