@@ -14,6 +14,9 @@ packages=(
   # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3);
   # rabbitmq-c is also plexus-bench's AMQP driver, run by the bench smoke test
   python3-pika amqp-tools librabbitmq-dev
+  # real MQTT clients for the mqtt integration tests: paho-mqtt (scenarios.py), Mosquitto's
+  # mosquitto_pub / mosquitto_sub, and Paho C++ for out-of-tree C++ clients
+  python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev
 )
 
 missing=()

@@ -1,0 +1,29 @@
+// A listener's `config` section for protocol mqtt (docs/protocols/mqtt.md lists the keys):
+// the limits announced in CONNACK and who may connect without credentials.
+#pragma once
+
+#include "plexus/sdk/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace plexus::protocol::mqtt {
+
+struct gateway_config
+{
+    /// Connections without a user name are accepted from loopback addresses when true, as
+    /// Mosquitto 2 does on its local-only default listener; never from other addresses,
+    /// because the kernel has no users yet (the same rule as guest/guest).
+    bool allow_anonymous = true;
+    std::uint32_t max_packet_size = 1u << 20; ///< largest packet accepted (and announced)
+    std::uint16_t receive_maximum = 1024;     ///< QoS 1/2 publishes a client may have unacked
+    std::uint16_t max_inflight = 1024;        ///< QoS 1/2 deliveries unacked per session
+    std::uint16_t topic_alias_maximum = 64;   ///< aliases a client may set
+    std::chrono::milliseconds connect_timeout{ 10000 };
+};
+
+/// Parses and checks the section; errors name the key.
+sdk::result<gateway_config> parse_gateway_config(std::string_view json) noexcept;
+
+} // namespace plexus::protocol::mqtt

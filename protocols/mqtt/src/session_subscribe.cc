@@ -1,0 +1,290 @@
+// SUBSCRIBE and UNSUBSCRIBE. Every ordinary subscription is a binding of amq.topic to the
+// session's own queue (so overlapping subscriptions deliver a message once: the kernel routes
+// it to the queue once); a shared subscription "$share/<group>/<filter>" is a consumer on the
+// group's queue for that filter, which its members compete for (spec 5.0 §4.8.2). SUBACK
+// goes out when every binding is in place, then the retained messages (spec §3.3.1.3).
+#include "errors.h"
+#include "message_mapping.h"
+#include "session.h"
+
+#include <algorithm>
+
+namespace plexus::protocol::mqtt {
+namespace {
+
+std::string shared_queue_name(const shared_filter& s)
+{
+    return "mqtt-shared." + s.group + "." + to_binding_key(s.filter);
+}
+
+/// One SUBSCRIBE whose bindings are being made.
+struct subscribe_batch
+{
+    std::uint16_t packet_id = 0;
+    std::vector<reason_code> reasons;
+    std::vector<std::optional<subscription_entry>> retained_for; ///< per topic: send retained
+    std::size_t left = 0;
+};
+
+} // namespace
+
+void session::on_subscribe(subscribe_packet&& s)
+{
+    auto batch = std::make_shared<subscribe_batch>();
+    batch->packet_id = s.packet_id;
+    batch->reasons.resize(s.topics.size(), reason_code::unspecified_error);
+    batch->retained_for.resize(s.topics.size());
+    const std::optional<std::uint32_t> id =
+      s.props.subscription_identifiers.empty() ? std::nullopt : std::optional(s.props.subscription_identifiers[0]);
+
+    struct work
+    {
+        std::size_t index;
+        subscription_entry entry;
+        std::string key;
+    };
+    std::vector<work> todo;
+    for (std::size_t i = 0; i < s.topics.size(); ++i) {
+        const auto& t = s.topics[i];
+        bool valid = true;
+        auto shared = parse_shared(t.filter, valid);
+        const std::string& filter = shared ? shared->filter : t.filter;
+        if (!valid || !valid_topic_filter(filter)) {
+            batch->reasons[i] = reason_code::topic_filter_invalid;
+            continue;
+        }
+        if (shared && t.no_local) {
+            fail(reason_code::protocol_error, "no local on a shared subscription");
+            return;
+        }
+        subscription_entry e;
+        e.filter = filter;
+        e.shared = shared;
+        e.qos = std::min<std::uint8_t>(t.qos, 2);
+        e.no_local = t.no_local;
+        e.retain_as_published = t.retain_as_published;
+        e.identifier = id;
+        bool is_new = true;
+        {
+            std::lock_guard lock(_session->mutex);
+            is_new = _session->subscriptions.find(t.filter) == _session->subscriptions.end();
+            // In place before the binding, so that no delivery it brings is found unmatched.
+            _session->subscriptions[t.filter] = e;
+        }
+        const bool send_retained = !shared && (t.retain_handling == 0 || (t.retain_handling == 1 && is_new));
+        if (send_retained) {
+            batch->retained_for[i] = e;
+        }
+        batch->reasons[i] = static_cast<reason_code>(e.qos);
+        todo.push_back(work{ i, std::move(e), t.filter });
+    }
+    batch->left = todo.size() + 1; // +1: released below, once every operation has started
+
+    auto finish_one = [this, alive = _alive, batch](std::size_t index, const std::string& key, sdk::status st) {
+        if (!*alive || _state == state::closed) {
+            return;
+        }
+        if (!st.ok()) {
+            PLEXUS_LOG(_log, warn, "client '{}': subscribing to '{}': {}", _client_id, key, st.to_string());
+            batch->reasons[index] = from_status(st);
+            batch->retained_for[index].reset();
+            std::lock_guard lock(_session->mutex);
+            _session->subscriptions.erase(key);
+        }
+        if (--batch->left > 0) {
+            return;
+        }
+        suback_packet ack;
+        ack.packet_id = batch->packet_id;
+        ack.reasons = batch->reasons;
+        send(ack);
+        for (const auto& r : batch->retained_for) {
+            if (r) {
+                send_retained(*r);
+            }
+        }
+    };
+
+    for (auto& w : todo) {
+        if (w.entry.shared) {
+            const auto queue = shared_queue_name(*w.entry.shared);
+            sdk::queue_spec spec;
+            spec.vhost = _vhost;
+            spec.name = queue;
+            spec.auto_delete = true; // gone with the group's last member
+            const auto key = w.key;
+            const auto binding = to_binding_key(w.entry.filter);
+            _kernel.declare_queue(
+              spec,
+              [this, alive = _alive, queue, key, binding, index = w.index, finish_one](sdk::result<sdk::queue_info> r) {
+                  if (!*alive) {
+                      return;
+                  }
+                  if (!r.ok()) {
+                      finish_one(index, key, r.error());
+                      return;
+                  }
+                  sdk::binding_spec b;
+                  b.vhost = _vhost;
+                  b.exchange = std::string(topic_exchange);
+                  b.destination = queue;
+                  b.key = binding;
+                  _kernel.bind(b, [this, alive = _alive, queue, key, index, finish_one](sdk::status st) {
+                      if (!*alive) {
+                          return;
+                      }
+                      if (!st.ok() || _shared_consumers.count(key) > 0) {
+                          finish_one(index, key, st);
+                          return;
+                      }
+                      consume(queue, key, [index, key, finish_one](sdk::status cst) { finish_one(index, key, cst); });
+                  });
+              });
+            continue;
+        }
+        ensure_queue([this, alive = _alive, index = w.index, key = w.key, finish_one](sdk::status st) {
+            if (!*alive) {
+                return;
+            }
+            if (!st.ok()) {
+                finish_one(index, key, st);
+                return;
+            }
+            sdk::binding_spec b;
+            b.vhost = _vhost;
+            b.exchange = std::string(topic_exchange);
+            b.destination = _own->queue;
+            b.key = to_binding_key(key);
+            _kernel.bind(b, [index, key, finish_one](sdk::status bst) { finish_one(index, key, bst); });
+        });
+    }
+    finish_one(0, std::string(), sdk::status()); // the +1 above
+}
+
+void session::ensure_queue(sdk::callback<void(sdk::status)> then)
+{
+    if (_own) {
+        then(sdk::status());
+        return;
+    }
+    _queue_waiters.push_back(std::move(then));
+    if (_queue_waiters.size() > 1) {
+        return; // already being declared
+    }
+    // A clean session's queue: server-named and exclusive, so the kernel deletes it with the
+    // connection (release_connection).
+    sdk::queue_spec spec;
+    spec.vhost = _vhost;
+    spec.exclusive = true;
+    spec.owner = _connection_id;
+    _kernel.declare_queue(spec, [this, alive = _alive](sdk::result<sdk::queue_info> r) {
+        if (!*alive) {
+            return;
+        }
+        auto answer = [this](sdk::status st) {
+            auto waiters = std::move(_queue_waiters);
+            _queue_waiters.clear();
+            for (auto& w : waiters) {
+                w(st);
+            }
+        };
+        if (!r.ok()) {
+            answer(r.error());
+            return;
+        }
+        consume(r->name, std::string(), [this, alive = _alive, answer](sdk::status st) {
+            if (*alive) {
+                answer(st);
+            }
+        });
+    });
+}
+
+void session::consume(const std::string& queue, const std::string& shared_key, sdk::callback<void(sdk::status)> then)
+{
+    auto c = std::make_shared<queue_consumer>(*this, _alive, queue, shared_key);
+    sdk::subscribe_request req;
+    req.vhost = _vhost;
+    req.queue = queue;
+    req.consumer_tag = "mqtt:" + _client_id;
+    req.connection = _connection_id;
+    req.prefetch = std::min<std::uint32_t>(_client_receive_maximum, _config.max_inflight);
+    auto* sink = c.get();
+    _kernel.subscribe(req,
+                      *sink,
+                      [this, alive = _alive, c = std::move(c), then = std::move(then)](
+                        sdk::result<std::unique_ptr<sdk::subscription>> r) mutable {
+                          if (!r.ok()) {
+                              if (*alive) {
+                                  then(r.error());
+                              }
+                              return;
+                          }
+                          c->attach(std::move(*r));
+                          if (!*alive) {
+                              return; // c goes with this callback, and the subscription with it
+                          }
+                          if (_consumers_paused) {
+                              c->set_paused(true);
+                          }
+                          if (c->shared_key.empty()) {
+                              _own = c;
+                          } else {
+                              _shared_consumers[c->shared_key] = c;
+                          }
+                          then(sdk::status());
+                      });
+}
+
+void session::send_retained(const subscription_entry& sub)
+{
+    for (auto& [topic, msg] : _shared.retained.matching(_vhost, sub.filter)) {
+        if (sub.no_local && publisher_of(*msg) == _client_id) {
+            continue;
+        }
+        auto p = to_publish(*msg, now());
+        if (!p) {
+            continue;
+        }
+        p->qos = std::min(published_qos(*msg), sub.qos);
+        p->retain = true; // sent because of the subscription: always flagged (spec §3.3.1.3)
+        if (sub.identifier && v5()) {
+            p->props.subscription_identifiers.push_back(*sub.identifier);
+        }
+        send_publish(outgoing{ std::move(*p), nullptr, 0 });
+    }
+}
+
+void session::on_unsubscribe(unsubscribe_packet&& u)
+{
+    unsuback_packet ack;
+    ack.packet_id = u.packet_id;
+    for (const auto& f : u.filters) {
+        std::optional<subscription_entry> gone;
+        {
+            std::lock_guard lock(_session->mutex);
+            if (auto it = _session->subscriptions.find(f); it != _session->subscriptions.end()) {
+                gone = std::move(it->second);
+                _session->subscriptions.erase(it);
+            }
+        }
+        ack.reasons.push_back(gone ? reason_code::success : reason_code::no_subscription_existed);
+        if (!gone) {
+            continue;
+        }
+        if (gone->shared) {
+            // Its unacked deliveries return to the group's queue for the other members.
+            _shared_consumers.erase(f);
+        } else if (_own) {
+            sdk::binding_spec b;
+            b.vhost = _vhost;
+            b.exchange = std::string(topic_exchange);
+            b.destination = _own->queue;
+            b.key = to_binding_key(f);
+            _kernel.unbind(b, [](sdk::status) {});
+        }
+    }
+    send(ack);
+}
+
+} // namespace plexus::protocol::mqtt

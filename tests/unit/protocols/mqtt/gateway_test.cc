@@ -1,0 +1,115 @@
+// The gateway's pieces below the session: the message mapping (both directions, expiry),
+// the listener config, credentials and the retained store.
+#include "credentials.h"
+#include "gateway_config.h"
+#include "message_mapping.h"
+#include "retained_store.h"
+
+#include <catch2/catch.hpp>
+
+using namespace plexus::protocol::mqtt;
+using plexus::sdk::buffer_chain;
+using plexus::sdk::timestamp_ms;
+
+TEST_CASE("a PUBLISH maps to amq.topic with its properties and back", "[mqtt][mapping]")
+{
+    publish_packet p;
+    p.topic = "site/v1.2/temp";
+    p.qos = 1;
+    p.retain = true;
+    p.props.content_type = "text/plain";
+    p.props.correlation_data = std::string("\x00id", 3);
+    p.props.response_topic = "replies/1";
+    p.props.message_expiry_interval = 10;
+    p.props.payload_format_indicator = 1;
+    p.props.user_properties = { { "a", "1" }, { "a", "2" } };
+    p.payload = buffer_chain::copy_of("21.5");
+    auto msg = to_message(p, "dev-1", timestamp_ms(1000000));
+    CHECK(msg->exchange == "amq.topic");
+    CHECK(msg->routing_key == "site.v1/2.temp");
+    CHECK(msg->properties.content_type == "text/plain");
+    CHECK(msg->properties.correlation_id == std::string("\x00id", 3));
+    CHECK(msg->properties.reply_to == "replies/1");
+    CHECK(msg->properties.ttl_ms == 10000);
+    CHECK(msg->properties.persistent);
+    CHECK(published_qos(*msg) == 1);
+    CHECK(published_retained(*msg));
+    CHECK(publisher_of(*msg) == "dev-1");
+
+    auto back = to_publish(*msg, timestamp_ms(1004500));
+    REQUIRE(back);
+    CHECK(back->topic == "site/v1.2/temp");
+    CHECK(back->props.content_type == p.props.content_type);
+    CHECK(back->props.correlation_data == p.props.correlation_data);
+    CHECK(back->props.response_topic == p.props.response_topic);
+    CHECK(back->props.payload_format_indicator == 1);
+    CHECK(back->props.user_properties == p.props.user_properties); // no x-plexus-mqtt- headers
+    CHECK(back->props.message_expiry_interval == 6);               // 5.5 s left, rounded up
+    CHECK(back->payload.to_string() == "21.5");
+    CHECK_FALSE(to_publish(*msg, timestamp_ms(1010000))); // expired
+}
+
+TEST_CASE("messages from other protocols count as QoS 2 and their headers become text", "[mqtt][mapping]")
+{
+    plexus::sdk::message m;
+    m.routing_key = "a.b";
+    m.headers_ = { { "n", std::int64_t{ 5 } }, { "t", true }, { "s", std::string("v") } };
+    CHECK(published_qos(m) == 2);
+    CHECK_FALSE(published_retained(m));
+    CHECK(publisher_of(m).empty());
+    auto p = to_publish(m, timestamp_ms(0));
+    REQUIRE(p);
+    CHECK(p->topic == "a/b");
+    CHECK(p->props.user_properties == std::vector<user_property>{ { "n", "5" }, { "t", "true" }, { "s", "v" } });
+}
+
+TEST_CASE("the listener config has defaults, bounds and no unknown keys", "[mqtt][config]")
+{
+    auto d = parse_gateway_config("");
+    REQUIRE(d);
+    CHECK(d->allow_anonymous);
+    CHECK(d->max_packet_size == 1u << 20);
+    auto c = parse_gateway_config(R"({"allow_anonymous": false, "receive_maximum": 10, "topic_alias_maximum": 0})");
+    REQUIRE(c);
+    CHECK_FALSE(c->allow_anonymous);
+    CHECK(c->receive_maximum == 10);
+    CHECK(c->topic_alias_maximum == 0);
+    CHECK_FALSE(parse_gateway_config(R"({"receive_maximum": 70000})"));
+    CHECK_FALSE(parse_gateway_config(R"({"receive_maximum": 0})"));
+    CHECK_FALSE(parse_gateway_config(R"({"bogus": 1})"));
+}
+
+TEST_CASE("guest/guest and anonymous connect from loopback only", "[mqtt][auth]")
+{
+    gateway_config config;
+    plexus::sdk::peer_info local{ "127.0.0.1:1", true };
+    plexus::sdk::peer_info remote{ "10.0.0.1:1", false };
+    CHECK(authenticate(std::nullopt, std::nullopt, local, config) == reason_code::success);
+    CHECK(authenticate(std::nullopt, std::nullopt, remote, config) == reason_code::not_authorized);
+    CHECK(authenticate(std::string("guest"), std::string("guest"), local, config) == reason_code::success);
+    CHECK(authenticate(std::string("guest"), std::string("guest"), remote, config) == reason_code::not_authorized);
+    CHECK(authenticate(std::string("guest"), std::string("x"), local, config) ==
+          reason_code::bad_user_name_or_password);
+    config.allow_anonymous = false;
+    CHECK(authenticate(std::nullopt, std::nullopt, local, config) == reason_code::not_authorized);
+}
+
+TEST_CASE("retained messages are kept per vhost, matched by filters and cleared by empty ones", "[mqtt][retained]")
+{
+    retained_store store;
+    auto msg = [](const char* body) {
+        auto m = std::make_shared<plexus::sdk::message>();
+        m->body = buffer_chain::copy_of(body);
+        return plexus::sdk::message_ptr(m);
+    };
+    store.set("/", "a/b", msg("1"));
+    store.set("/", "a/c", msg("2"));
+    store.set("/", "$SYS/x", msg("3"));
+    store.set("other", "a/b", msg("4"));
+    CHECK(store.matching("/", "a/+").size() == 2);
+    CHECK(store.matching("/", "a/b").size() == 1);
+    CHECK(store.matching("/", "#").size() == 2); // not $SYS
+    CHECK(store.matching("other", "#").size() == 1);
+    store.set("/", "a/b", msg(""));
+    CHECK(store.matching("/", "a/+").size() == 1);
+}
