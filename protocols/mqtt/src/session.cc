@@ -561,7 +561,9 @@ void session::leave_offline()
     std::uint32_t will_delay = will && v5() ? _will->props.will_delay_interval.value_or(0) : 0;
     will_delay = std::min(will_delay, _session_expiry);
     _shared.sessions.released(_client_id, _owner.get(), !persistent);
-    if (will && (will_delay == 0 || _taken_over)) {
+    // A connection taken over ends with a new connection to its client id: a will with a
+    // delay is then not sent (spec 5.0 §3.1.2.5); one without a delay goes out now.
+    if (will && will_delay == 0) {
         publish_will_now();
     }
     if (_taken_over) {
