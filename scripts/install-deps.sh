@@ -14,6 +14,8 @@ packages=(
   # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3);
   # rabbitmq-c is also plexus-bench's AMQP driver, run by the bench smoke test
   python3-pika amqp-tools librabbitmq-dev
+  # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
+  python3-stomp
 )
 
 missing=()
