@@ -17,6 +17,8 @@ packages=(
   # real MQTT clients for the mqtt integration tests: paho-mqtt (scenarios.py), Mosquitto's
   # mosquitto_pub / mosquitto_sub, and Paho C++ for out-of-tree C++ clients
   python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev
+  # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
+  python3-stomp
 )
 
 missing=()
