@@ -18,6 +18,16 @@ struct listener_config
     std::string config_json = "{}";
 };
 
+/// A user who may log in through any gateway (config `users`).
+struct user_config
+{
+    std::string name;
+    std::string password_hash;       ///< RabbitMQ's salted SHA-256 format (password_hash.h)
+    std::vector<std::string> tags;   ///< e.g. administrator
+    std::vector<std::string> vhosts; ///< the vhosts it may use; "*" is every vhost
+    bool loopback_only = false;      ///< refused unless it connects over loopback
+};
+
 struct broker_config
 {
     unsigned shards = 0; ///< 0 = one per core
@@ -40,6 +50,8 @@ struct broker_config
     std::map<std::string, std::string> routing_types; ///< router plugin name -> config JSON
     std::vector<listener_config> listeners;
     std::vector<std::string> vhosts{ "/" };
+    /// Empty: RabbitMQ's default, one user guest / guest, from loopback only, on every vhost.
+    std::vector<user_config> users;
 
     /// Seconds SIGTERM waits for connections to drain before closing them.
     unsigned shutdown_grace_seconds = 5;

@@ -1,5 +1,7 @@
 #include "kernel/src/config/config_loader.h"
 
+#include "kernel/src/auth/password_hash.h"
+
 #include "kernel/src/observability/logging.h"
 
 #include <fmt/format.h>
@@ -285,6 +287,50 @@ void apply_override(YAML::Node& root, const std::string& assignment)
     }
 }
 
+std::vector<user_config> convert_users(const YAML::Node& users)
+{
+    if (!users.IsSequence() || users.size() == 0) {
+        fail("users", fmt::format("expected a non-empty list of users, got {}", show(users)));
+    }
+    std::vector<user_config> out;
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        const auto path = fmt::format("users[{}]", i);
+        const auto& u = users[i];
+        only_keys(u, path, { "name", "password", "password_hash", "tags", "vhosts", "loopback_only" });
+        user_config uc;
+        if (!u["name"]) {
+            fail(path + ".name", "missing");
+        }
+        uc.name = as_string(u["name"], path + ".name");
+        if (uc.name.empty() || !names.insert(uc.name).second) {
+            fail(path + ".name", fmt::format("'{}' is empty or a duplicate", uc.name));
+        }
+        if (u["password"] && u["password_hash"]) {
+            fail(path, "give password or password_hash, not both");
+        }
+        if (auto n = u["password_hash"]) {
+            uc.password_hash = as_string(n, path + ".password_hash");
+            if (auto why = check_password_hash(uc.password_hash)) {
+                fail(path + ".password_hash", *why);
+            }
+        } else if (auto p = u["password"]) {
+            uc.password_hash = hash_password(as_string(p, path + ".password")); // kept only hashed
+        } else {
+            fail(path, "missing password or password_hash");
+        }
+        if (auto n = u["tags"]) {
+            uc.tags = as_string_list(n, path + ".tags");
+        }
+        uc.vhosts = u["vhosts"] ? as_string_list(u["vhosts"], path + ".vhosts") : std::vector<std::string>{ "/" };
+        if (auto n = u["loopback_only"]) {
+            uc.loopback_only = as_bool(n, path + ".loopback_only");
+        }
+        out.push_back(std::move(uc));
+    }
+    return out;
+}
+
 broker_config convert(const YAML::Node& root)
 {
     broker_config c;
@@ -303,7 +349,8 @@ broker_config convert(const YAML::Node& root)
                 "storage",
                 "routing",
                 "listeners",
-                "vhosts" });
+                "vhosts",
+                "users" });
     if (auto n = root["shards"]) {
         c.shards = static_cast<unsigned>(as_int(n, "shards", 0, 255));
     }
@@ -401,6 +448,9 @@ broker_config convert(const YAML::Node& root)
     }
     if (auto n = root["vhosts"]) {
         c.vhosts = as_string_list(n, "vhosts");
+    }
+    if (auto users = root["users"]) {
+        c.users = convert_users(users);
     }
     return c;
 }

@@ -109,6 +109,7 @@ broker_core::broker_core(const broker_config& config, plugin_registry& plugins, 
   , _metrics(_shards.size())
   , _control(std::make_unique<control_runner>())
   , _disk_alarm(config.data_dir, config.disk_free_limit_bytes)
+  , _users(config.users)
   , _disk_alarm_gauge(_metrics.scope("storage").make_gauge("disk_alarm", "1 while free disk space is below the limit"))
   , _pool(std::make_unique<pool>())
 {

@@ -8,6 +8,7 @@
 // that shard — so the data path reads its own shard's replica without locks.
 #pragma once
 
+#include "kernel/src/auth/user_store.h"
 #include "kernel/src/config/broker_config.h"
 #include "kernel/src/observability/logging.h"
 #include "kernel/src/observability/metrics_registry.h"
@@ -159,6 +160,8 @@ class broker_core
 
     /// The disk-space alarm; read on any shard, checked by the control shard every second.
     const disk_alarm& disk() const noexcept { return _disk_alarm; }
+    /// The users; read on any shard (never changes after startup).
+    const user_store& users() const noexcept { return _users; }
     sdk::resource_alarms alarms() const noexcept { return { _disk_alarm.raised() }; }
     /// Registers shard `shard`'s listener for alarm changes (its facade, at construction);
     /// it is called on that shard.
@@ -262,6 +265,7 @@ class broker_core
     std::atomic<std::uint64_t> _connection_ids{ 0 };
     std::unique_ptr<control_runner> _control;
     disk_alarm _disk_alarm;
+    user_store _users;
     sdk::gauge& _disk_alarm_gauge;
     std::vector<std::function<void(sdk::resource_alarms)>> _alarm_listeners; ///< one per shard
     std::vector<sdk::kernel*> _publishers;                                   ///< one per shard

@@ -308,6 +308,23 @@ void kernel_facade::release_connection(std::uint64_t connection) noexcept
       [core = &_core, connection]() -> awaitable<void> { co_await core->release_connection(connection); });
 }
 
+// ---- users -------------------------------------------------------------------------------
+
+sdk::result<sdk::user_identity> kernel_facade::authenticate(std::string_view user,
+                                                            std::string_view password,
+                                                            const sdk::peer_info& peer) noexcept
+{
+    return _core.users().authenticate(user, password, peer);
+}
+
+sdk::status kernel_facade::check_vhost_access(std::string_view user, std::string_view vhost) noexcept
+{
+    if (_state.vhosts.find(vhost) == _state.vhosts.end()) {
+        return no_vhost(vhost);
+    }
+    return _core.users().check_vhost_access(user, vhost);
+}
+
 // ---- publish -----------------------------------------------------------------------------
 
 sdk::destination_id kernel_facade::pick_partition(const std::vector<sdk::destination_id>& partitions,

@@ -89,6 +89,11 @@ class kernel_facade final : public sdk::kernel
                           sdk::partition_id partition,
                           sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept override;
 
+    sdk::result<sdk::user_identity> authenticate(std::string_view user,
+                                                 std::string_view password,
+                                                 const sdk::peer_info& peer) noexcept override;
+    sdk::status check_vhost_access(std::string_view user, std::string_view vhost) noexcept override;
+
     sdk::resource_alarms alarms() const noexcept override { return _alarms; }
     std::unique_ptr<sdk::alarm_watch> watch_alarms(sdk::callback<void(sdk::resource_alarms)> changed) noexcept override;
 

@@ -48,13 +48,19 @@ std::variant<credentials, amqp_error> parse_response(std::string_view mechanism,
                        11 };
 }
 
-std::optional<amqp_error> authenticate(const credentials& c, std::string_view mechanism, const sdk::peer_info& peer)
+std::optional<amqp_error> authenticate(sdk::kernel& kernel,
+                                       const credentials& c,
+                                       std::string_view mechanism,
+                                       const sdk::peer_info& peer,
+                                       std::string& why)
 {
-    if (c.user == "guest" && c.password == "guest") {
-        if (!peer.loopback) {
-            return refused("user 'guest' can only connect via localhost");
-        }
+    auto user = kernel.authenticate(c.user, c.password, peer);
+    if (user) {
         return std::nullopt;
+    }
+    why = std::string(user.error().message());
+    if (user.error().code() == sdk::errc::forbidden) {
+        return refused(why); // "user 'guest' can only connect via localhost", as RabbitMQ says
     }
     return refused(login_refused(mechanism));
 }

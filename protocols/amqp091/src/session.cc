@@ -325,7 +325,8 @@ void session::on_start_ok(connection_start_ok&& m)
         refused = std::move(*e);
     } else {
         auto& c = std::get<credentials>(parsed);
-        refused = authenticate(c, m.mechanism, _conn.peer());
+        std::string why;
+        refused = authenticate(_kernel, c, m.mechanism, _conn.peer(), why);
         if (!refused) {
             _user = c.user;
         } else {
@@ -335,7 +336,7 @@ void session::on_start_ok(connection_start_ok&& m)
                        _conn.peer().address,
                        c.user,
                        m.mechanism,
-                       refused->text);
+                       why);
         }
     }
     if (refused) {
@@ -383,18 +384,7 @@ void session::on_open(connection_open&& m)
 {
     _vhost = m.virtual_host.empty() ? "/" : m.virtual_host;
     _state = state::opening;
-    hold_input(true);
-    // The facade has no vhost lookup: a passive declare of the default exchange, which every
-    // vhost has, answers not_found exactly when the vhost does not exist.
-    sdk::exchange_spec probe;
-    probe.vhost = _vhost;
-    probe.name = "";
-    probe.passive = true;
-    _kernel.declare_exchange(probe, [this, alive = _alive](sdk::status st) {
-        if (*alive) {
-            opened(st);
-        }
-    });
+    opened(_kernel.check_vhost_access(_user, _vhost));
 }
 
 void session::opened(const sdk::status& vhost_check)
@@ -403,14 +393,14 @@ void session::opened(const sdk::status& vhost_check)
         return;
     }
     if (!vhost_check.ok()) {
+        // RabbitMQ answers both with 530 NOT_ALLOWED.
         amqp_error e = vhost_check.code() == sdk::errc::not_found
                          ? amqp_error{ reply_code::not_allowed, "vhost " + _vhost + " not found", 10, 40 }
-                         : from_status(vhost_check);
+                         : amqp_error{ reply_code::not_allowed, std::string(vhost_check.message()), 10, 40 };
         e.class_id = connection_open::id.class_id;
         e.method_id = connection_open::id.method;
         // Closing first: what the client pipelined behind connection.open is then discarded.
         connection_error(std::move(e));
-        hold_input(false);
         return;
     }
     _state = state::open;

@@ -222,7 +222,7 @@ void session::on_connect(connect_packet&& c)
     } else {
         _session_expiry = c.clean_start ? 0 : never_expires;
     }
-    if (auto r = authenticate(c.username, c.password, _conn.peer(), _config); r != reason_code::success) {
+    if (auto r = authenticate(_kernel, c.username, c.password, _conn.peer(), _config); r != reason_code::success) {
         PLEXUS_LOG(_log,
                    info,
                    "connection {}: login of '{}' refused: {}",

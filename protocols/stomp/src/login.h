@@ -1,7 +1,5 @@
-// The check of CONNECT's login and passcode. The kernel facade has no users yet, so the
-// gateway knows one: guest/guest, accepted only from a loopback address (RabbitMQ's default,
-// and the rule protocols/amqp091/src/sasl.cc applies; a candidate for one shared place once
-// the SDK has users). A CONNECT without login is guest, as RabbitMQ's STOMP default_user.
+// The check of CONNECT's login and passcode against the broker's users. A CONNECT without
+// login is guest / guest, as RabbitMQ's STOMP default_user.
 #pragma once
 
 #include "plexus/sdk/protocol.h"
@@ -15,7 +13,8 @@ inline constexpr std::string_view default_user = "guest";
 
 /// Nothing when `login`/`passcode` (nullptr when absent) may connect from `peer`, else the
 /// reason to refuse, for the ERROR frame.
-std::optional<std::string> refuse_login(const std::string* login,
+std::optional<std::string> refuse_login(sdk::kernel& kernel,
+                                        const std::string* login,
                                         const std::string* passcode,
                                         const sdk::peer_info& peer);
 

@@ -200,7 +200,7 @@ void session::on_connect(frame&& f)
     _version = *v;
     // Escaping applies from the next frame on; CONNECT itself is never escaped.
     _parser.set_version(_version);
-    if (auto refused = refuse_login(f.header("login"), f.header("passcode"), _conn.peer())) {
+    if (auto refused = refuse_login(_kernel, f.header("login"), f.header("passcode"), _conn.peer())) {
         PLEXUS_LOG(_log, info, "connection {}: login refused: {}", _conn.peer().address, *refused);
         fail({ "Bad CONNECT", *refused }, &f);
         return;
@@ -220,16 +220,7 @@ void session::on_connect(frame&& f)
     }
     _state = state::connecting;
     wait();
-    // The facade has no vhost lookup: a passive declare of the default exchange, which every
-    // vhost has, answers not_found exactly when the vhost does not exist.
-    sdk::exchange_spec probe;
-    probe.vhost = _vhost;
-    probe.passive = true;
-    _kernel.declare_exchange(probe, [this, alive = _alive](sdk::status st) {
-        if (*alive) {
-            connected(st);
-        }
-    });
+    connected(_kernel.check_vhost_access(_user, _vhost));
 }
 
 void session::connected(const sdk::status& vhost_check)

@@ -23,6 +23,20 @@
 
 namespace plexus::sdk {
 
+/// Who is on the other end of a connection.
+struct peer_info
+{
+    std::string address; ///< "127.0.0.1:53122"
+    bool loopback = false;
+};
+
+/// A user the broker knows (config `users`), as authenticate() found it.
+struct user_identity
+{
+    std::string name;
+    std::vector<std::string> tags; ///< e.g. "administrator", as RabbitMQ tags users
+};
+
 struct exchange_spec
 {
     std::string vhost = "/";
@@ -283,6 +297,17 @@ class kernel
                                   std::string_view stream,
                                   partition_id partition,
                                   callback<void(result<std::optional<offset>>)> done) noexcept = 0;
+
+    // --- users ---
+    /// Checks a login. unauthenticated for an unknown user or a wrong password (the message
+    /// says which, for the broker's log: tell the client less); forbidden for a user allowed
+    /// only from loopback (guest by default) connecting from elsewhere, with a message
+    /// clients may be shown.
+    virtual result<user_identity> authenticate(std::string_view user,
+                                               std::string_view password,
+                                               const peer_info& peer) noexcept = 0;
+    /// forbidden unless `user` may use `vhost` (not_found when there is no such vhost).
+    virtual status check_vhost_access(std::string_view user, std::string_view vhost) noexcept = 0;
 
     // --- resource alarms ---
     /// The alarms as this shard last heard of them.

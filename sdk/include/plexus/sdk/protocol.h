@@ -19,12 +19,6 @@
 
 namespace plexus::sdk {
 
-struct peer_info
-{
-    std::string address; ///< "127.0.0.1:53122"
-    bool loopback = false;
-};
-
 /// One accepted socket, implemented by the kernel.
 class connection
 {

@@ -137,3 +137,35 @@ TEST_CASE("a lone storage engine is the default, among several, storage.default 
     REQUIRE(picked.ok());
     CHECK(picked->default_storage == "memory");
 }
+
+TEST_CASE("users: a password is kept only hashed, and bad entries are refused naming the key", "[unit][config]")
+{
+    auto r = parse_config(R"(
+users:
+  - { name: app, password: s3cret, tags: [monitoring], vhosts: ["/", orders] }
+  - { name: ops, password_hash: AQIDBDB9kM21iEUzN1lZ+6VReCsdNqS0sERdAQTcY6Xs3PMz, loopback_only: true }
+)",
+                          "plexus.yaml",
+                          {});
+    REQUIRE(r.ok());
+    REQUIRE(r->users.size() == 2);
+    const auto& app = r->users[0];
+    CHECK(app.name == "app");
+    CHECK(app.password_hash != "s3cret");
+    CHECK(app.password_hash.size() == 48);
+    CHECK(app.tags == std::vector<std::string>{ "monitoring" });
+    CHECK(app.vhosts == std::vector<std::string>{ "/", "orders" });
+    CHECK_FALSE(app.loopback_only);
+    CHECK(r->users[1].vhosts == std::vector<std::string>{ "/" }); // the default
+    CHECK(r->users[1].loopback_only);
+
+    CHECK(error_of("users: []\n").find("users: expected a non-empty list") != std::string::npos);
+    CHECK(error_of("users: [{ name: a }]\n") == "plexus.yaml: users[0]: missing password or password_hash");
+    CHECK(error_of("users: [{ name: a, password: x, password_hash: y }]\n") ==
+          "plexus.yaml: users[0]: give password or password_hash, not both");
+    CHECK(error_of("users: [{ name: a, password_hash: plain }]\n").find("users[0].password_hash: not a salted") !=
+          std::string::npos);
+    CHECK(error_of("users: [{ name: a, password: x }, { name: a, password: y }]\n")
+            .find("users[1].name: 'a' is empty or a duplicate") != std::string::npos);
+    CHECK(error_of("users: [{ name: a, password: x, role: admin }]\n").find("users[0].role") != std::string::npos);
+}

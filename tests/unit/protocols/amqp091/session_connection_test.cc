@@ -185,7 +185,7 @@ TEST_CASE("an unknown vhost is refused with not-allowed", "[amqp091][session]")
     h.send(0, login("PLAIN", std::string("\0guest\0guest", 12)));
     h.next();
     h.send(0, connection_tune_ok{ 0, 0, 0 });
-    h.kernel.fail_next("declare_exchange", plexus::sdk::status(errc::not_found, "no vhost 'nope'"));
+    h.kernel.fail_next("check_vhost_access", plexus::sdk::status(errc::not_found, "no vhost 'nope'"));
     connection_open open;
     open.virtual_host = "nope";
     // A channel.open pipelined behind connection.open is discarded, not answered.

@@ -5,6 +5,8 @@
 #include "message_mapping.h"
 #include "retained_store.h"
 
+#include "plexus/sdk/testing/fake_kernel.h"
+
 #include <catch2/catch.hpp>
 
 using namespace plexus::protocol::mqtt;
@@ -79,19 +81,25 @@ TEST_CASE("the listener config has defaults, bounds and no unknown keys", "[mqtt
     CHECK_FALSE(parse_gateway_config(R"({"bogus": 1})"));
 }
 
-TEST_CASE("guest/guest and anonymous connect from loopback only", "[mqtt][auth]")
+TEST_CASE("logins are the broker's users, and anonymous connects from loopback only", "[mqtt][auth]")
 {
+    plexus::sdk::testing::fake_executor exec;
+    plexus::sdk::testing::fake_kernel kernel(exec); // guest/guest from loopback, and app/s3cret
+    kernel.add_user("app", "s3cret");
     gateway_config config;
     plexus::sdk::peer_info local{ "127.0.0.1:1", true };
     plexus::sdk::peer_info remote{ "10.0.0.1:1", false };
-    CHECK(authenticate(std::nullopt, std::nullopt, local, config) == reason_code::success);
-    CHECK(authenticate(std::nullopt, std::nullopt, remote, config) == reason_code::not_authorized);
-    CHECK(authenticate(std::string("guest"), std::string("guest"), local, config) == reason_code::success);
-    CHECK(authenticate(std::string("guest"), std::string("guest"), remote, config) == reason_code::not_authorized);
-    CHECK(authenticate(std::string("guest"), std::string("x"), local, config) ==
+    CHECK(authenticate(kernel, std::nullopt, std::nullopt, local, config) == reason_code::success);
+    CHECK(authenticate(kernel, std::nullopt, std::nullopt, remote, config) == reason_code::not_authorized);
+    CHECK(authenticate(kernel, std::string("app"), std::string("s3cret"), remote, config) == reason_code::success);
+    CHECK(authenticate(kernel, std::string("app"), std::nullopt, remote, config) ==
+          reason_code::bad_user_name_or_password);
+    CHECK(authenticate(kernel, std::string("guest"), std::string("guest"), remote, config) ==
+          reason_code::not_authorized);
+    CHECK(authenticate(kernel, std::string("nobody"), std::string("x"), local, config) ==
           reason_code::bad_user_name_or_password);
     config.allow_anonymous = false;
-    CHECK(authenticate(std::nullopt, std::nullopt, local, config) == reason_code::not_authorized);
+    CHECK(authenticate(kernel, std::nullopt, std::nullopt, local, config) == reason_code::not_authorized);
 }
 
 TEST_CASE("retained messages are kept per vhost, matched by filters and cleared by empty ones", "[mqtt][retained]")

@@ -4,6 +4,8 @@
 #include "login.h"
 #include "message_mapping.h"
 
+#include "plexus/sdk/testing/fake_kernel.h"
+
 #include <catch2/catch.hpp>
 
 using namespace plexus::protocol::stomp;
@@ -155,16 +157,22 @@ TEST_CASE("heart-beats: the gateway agrees to what the client asks, above its fl
     CHECK_FALSE(hb("-1,0"));
 }
 
-TEST_CASE("guest/guest only from loopback, and no login means guest", "[stomp][mapping]")
+TEST_CASE("logins are the broker's users, and no login means guest", "[stomp][mapping]")
 {
+    sdk::testing::fake_executor exec;
+    sdk::testing::fake_kernel kernel(exec); // guest/guest from loopback, and app/s3cret
+    kernel.add_user("app", "s3cret");
     sdk::peer_info local{ "127.0.0.1:1", true };
     sdk::peer_info remote{ "10.0.0.1:1", false };
     const std::string guest = "guest";
     const std::string wrong = "nope";
-    CHECK_FALSE(refuse_login(&guest, &guest, local));
-    CHECK_FALSE(refuse_login(nullptr, nullptr, local));
-    CHECK(refuse_login(&guest, &wrong, local));
-    CHECK(refuse_login(&guest, nullptr, local));
-    CHECK(refuse_login(&wrong, &wrong, local));
-    CHECK(*refuse_login(&guest, &guest, remote) == "user 'guest' can only connect via localhost");
+    const std::string app = "app";
+    const std::string secret = "s3cret";
+    CHECK_FALSE(refuse_login(kernel, &guest, &guest, local));
+    CHECK_FALSE(refuse_login(kernel, nullptr, nullptr, local));
+    CHECK_FALSE(refuse_login(kernel, &app, &secret, remote));
+    CHECK(*refuse_login(kernel, &guest, &wrong, local) == "Access refused for user 'guest'");
+    CHECK(refuse_login(kernel, &guest, nullptr, local));
+    CHECK(refuse_login(kernel, &wrong, &wrong, local));
+    CHECK(*refuse_login(kernel, &guest, &guest, remote) == "user 'guest' can only connect via localhost");
 }

@@ -209,6 +209,34 @@ class fake_kernel final : public kernel
     logger& log(std::string_view) noexcept override { return _log; }
     metrics_scope& metrics(std::string_view) noexcept override { return _metrics; }
 
+    /// A user the fake accepts besides guest / guest (which it accepts from loopback only).
+    void add_user(std::string name, std::string password) { _users[std::move(name)] = std::move(password); }
+    result<user_identity> authenticate(std::string_view user,
+                                       std::string_view password,
+                                       const peer_info& peer) noexcept override
+    {
+        _calls.push_back("authenticate");
+        auto it = _users.find(std::string(user));
+        if (it == _users.end() || it->second != password) {
+            return status(errc::unauthenticated, "user '" + std::string(user) + "': unknown or wrong password");
+        }
+        if (user == "guest" && !peer.loopback) {
+            return status(errc::forbidden, "user 'guest' can only connect via localhost");
+        }
+        return user_identity{ std::string(user), {} };
+    }
+    /// Every vhost is open to everyone unless fail_next("check_vhost_access", …).
+    status check_vhost_access(std::string_view, std::string_view) noexcept override
+    {
+        _calls.push_back("check_vhost_access");
+        if (auto f = _failures.find("check_vhost_access"); f != _failures.end()) {
+            status why = f->second;
+            _failures.erase(f);
+            return why;
+        }
+        return {};
+    }
+
     resource_alarms alarms() const noexcept override { return _alarms; }
     std::unique_ptr<alarm_watch> watch_alarms(callback<void(resource_alarms)> changed) noexcept override
     {
@@ -341,6 +369,7 @@ class fake_kernel final : public kernel
     std::vector<publish_request> _published;
     std::vector<settle_record> _settles;
     std::map<std::string, status> _failures;
+    std::map<std::string, std::string> _users{ { "guest", "guest" } };
     std::map<std::string, std::deque<message_ptr>> _queues;
     std::vector<fake_subscription*> _subscribers;
     std::uint64_t _generated = 0;
