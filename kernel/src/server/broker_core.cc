@@ -279,6 +279,10 @@ bool broker_core::binding_is_durable(const vhost_def& vh, const sdk::binding_spe
     if (spec.destination_is_stream) {
         return true; // streams are always durable
     }
+    if (spec.destination_is_exchange) {
+        auto to = vh.exchanges.find(spec.destination);
+        return to != vh.exchanges.end() && to->second.spec.durable;
+    }
     auto q = vh.queues.find(spec.destination);
     return q != vh.queues.end() && q->second.options.durable && !q->second.options.exclusive;
 }
@@ -417,11 +421,16 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
             co_return st;
         }
     }
-    vh->second.exchanges[spec.name] = exchange_def{ spec, false };
+    const auto id = make_destination(_next_destination++, 0, destination_kind::exchange);
+    vh->second.exchanges[spec.name] = exchange_def{ spec, false, id };
     const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
-        auto& replica = s.vhosts[spec.vhost].exchanges[spec.name];
+        auto& vr = s.vhosts[spec.vhost];
+        auto& replica = vr.exchanges[spec.name];
         replica.router = std::move(clones[i]);
+        replica.id = id;
         replica.internal = spec.internal;
+        replica.alternate = header_string(spec.arguments, "alternate-exchange");
+        vr.exchanges_by_id[id()] = &replica;
     };
     co_await on_every_shard(for_each_shard_4);
     co_return status{};
@@ -448,20 +457,36 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
     if (if_unused && used) {
         co_return status(errc::precondition_failed, fmt::format("{} in use", quoted("exchange", name, vhost)));
     }
+    // Bindings from it go, and so do bindings to it from other exchanges.
+    const auto id = it->second.id;
+    auto involved = [&](const binding_def& b) { return b.spec.exchange == name || b.destination == id; };
     std::vector<kv_write> forget;
     forget.push_back({ definition_keys::exchange(vhost, name), std::nullopt });
     for (const auto& b : bindings) {
-        if (b.spec.exchange == name) {
+        if (involved(b)) {
             forget.push_back({ definition_keys::binding(b.spec), std::nullopt });
         }
     }
     if (auto st = co_await persist(std::move(forget)); !st.ok()) {
         co_return st;
     }
-    std::erase_if(bindings, [&](const binding_def& b) { return b.spec.exchange == name; });
+    std::vector<binding_def> into_it;
+    for (const auto& b : bindings) {
+        if (b.destination == id && b.spec.exchange != name) {
+            into_it.push_back(b);
+        }
+    }
+    std::erase_if(bindings, involved);
     vh->second.exchanges.erase(it);
     const std::function<void(unsigned, shard_state&)> for_each_shard_5 = [&](unsigned, shard_state& s) {
-        s.vhosts[vhost].exchanges.erase(name);
+        auto& vr = s.vhosts[vhost];
+        for (const auto& b : into_it) {
+            if (auto src = vr.exchanges.find(b.spec.exchange); src != vr.exchanges.end()) {
+                src->second.router->unbind(sdk::binding{ b.spec.key, b.destination, b.spec.arguments }).ignore();
+            }
+        }
+        vr.exchanges_by_id.erase(id());
+        vr.exchanges.erase(name);
     };
     co_await on_every_shard(for_each_shard_5);
     co_return status{};
@@ -943,7 +968,16 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
         co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", spec.exchange, spec.vhost)));
     }
     sdk::destination_id dest;
-    if (!spec.destination_is_stream && vh->second.queues.count(spec.destination) != 0) {
+    if (spec.destination_is_exchange) {
+        auto to = vh->second.exchanges.find(spec.destination);
+        if (spec.destination.empty()) {
+            co_return status(errc::forbidden, "operation not permitted on the default exchange");
+        }
+        if (to == vh->second.exchanges.end()) {
+            co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", spec.destination, spec.vhost)));
+        }
+        dest = to->second.id;
+    } else if (!spec.destination_is_stream && vh->second.queues.count(spec.destination) != 0) {
         dest = vh->second.queues[spec.destination].options.id;
     } else if (vh->second.streams.count(spec.destination) != 0) {
         dest = vh->second.streams[spec.destination].id;
@@ -992,7 +1026,8 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
     }
     auto& bindings = vh->second.bindings;
     auto it = std::find_if(bindings.begin(), bindings.end(), [&](const binding_def& b) {
-        return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination && b.spec.key == spec.key &&
+        return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination &&
+               b.spec.destination_is_exchange == spec.destination_is_exchange && b.spec.key == spec.key &&
                (spec.arguments.empty() || b.spec.arguments == spec.arguments);
     });
     if (it == bindings.end()) {

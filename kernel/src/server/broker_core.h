@@ -55,7 +55,8 @@ enum class destination_kind : std::uint8_t
 {
     queue = 0,
     stream = 1,
-    partition = 2
+    partition = 2,
+    exchange = 3 ///< the destination of an exchange-to-exchange binding
 };
 inline sdk::destination_id make_destination(std::uint64_t seq, unsigned shard, destination_kind k)
 {
@@ -75,7 +76,9 @@ inline destination_kind kind_of(sdk::destination_id d)
 struct exchange_replica
 {
     std::unique_ptr<sdk::router> router;
+    sdk::destination_id id;
     bool internal = false;
+    std::string alternate; ///< alternate-exchange: where what this exchange cannot route goes
 };
 
 struct stream_replica
@@ -87,6 +90,8 @@ struct stream_replica
 struct vhost_replica
 {
     string_map<exchange_replica> exchanges;
+    /// The same exchanges by id, for exchange-to-exchange bindings (nodes of `exchanges`).
+    std::unordered_map<std::uint64_t, exchange_replica*> exchanges_by_id;
     string_map<sdk::destination_id> queues;
     string_map<stream_replica> streams;
 };
@@ -98,7 +103,9 @@ struct shard_state
     std::unordered_map<std::uint64_t, std::vector<sdk::destination_id>> stream_partitions;
     std::unordered_map<std::uint64_t, std::shared_ptr<queue>> queues;
     std::unordered_map<std::uint64_t, std::shared_ptr<stream_partition>> partitions;
-    sdk::destination_set routed; ///< scratch for route()
+    sdk::destination_set routed;               ///< scratch for route()
+    sdk::destination_set one_hop;              ///< scratch for exchange-to-exchange routing
+    std::vector<const exchange_replica*> hops; ///< scratch: exchanges still to route through
     std::unique_ptr<sdk::timer> retention_timer;
 };
 
@@ -108,6 +115,7 @@ struct exchange_def
 {
     sdk::exchange_spec spec;
     bool builtin = false;
+    sdk::destination_id id;
 };
 
 struct queue_def

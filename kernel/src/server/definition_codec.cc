@@ -89,7 +89,10 @@ bool decode_binding(sdk::field_reader& r, sdk::binding_spec& b)
     b.vhost = r.string();
     b.exchange = r.string();
     b.destination = r.string();
-    b.destination_is_stream = r.u8() != 0;
+    // 0 queue, 1 stream, 2 exchange (older definitions have only the first two).
+    const auto kind = r.u8();
+    b.destination_is_stream = kind == 1;
+    b.destination_is_exchange = kind == 2;
     b.key = r.string();
     return read_headers(r, b.arguments);
 }
@@ -201,7 +204,7 @@ std::string encode_binding(const sdk::binding_spec& spec)
     put_string(out, spec.vhost);
     put_string(out, spec.exchange);
     put_string(out, spec.destination);
-    put_bool(out, spec.destination_is_stream);
+    out.push_back(spec.destination_is_exchange ? 2 : spec.destination_is_stream ? 1 : 0);
     put_string(out, spec.key);
     put_headers(out, spec.arguments);
     return out;

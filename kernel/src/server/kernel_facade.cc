@@ -1,5 +1,7 @@
 #include "kernel/src/server/kernel_facade.h"
 
+#include "kernel/src/server/exchange_routing.h"
+
 #include <fmt/format.h>
 
 namespace plexus::kernel {
@@ -425,10 +427,15 @@ void kernel_facade::publish(sdk::publish_request request,
           status(errc::not_found, fmt::format("no exchange '{}' in vhost '{}'", msg.exchange, request.vhost)));
         return;
     }
-    auto& routed = _state.routed;
-    routed.clear();
-    ex->second.router->route(msg.routing_key, msg.headers_, routed);
-    routed.deduplicate();
+    if (ex->second.internal) {
+        reply<publish_result>(
+          std::move(done),
+          status(errc::forbidden,
+                 fmt::format("cannot publish to internal exchange '{}' in vhost '{}'", msg.exchange, request.vhost)));
+        return;
+    }
+    route_message(_state, vh->second, ex->second, msg);
+    const auto& routed = _state.routed;
     _published.inc();
     const auto n = static_cast<std::uint32_t>(routed.size());
     if (n == 0) {

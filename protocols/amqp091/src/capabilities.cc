@@ -6,7 +6,7 @@ field_table server_properties()
 {
     field_table caps{
         { "publisher_confirms", field_value::boolean(true) },
-        { "exchange_exchange_bindings", field_value::boolean(false) },
+        { "exchange_exchange_bindings", field_value::boolean(true) },
         { "basic.nack", field_value::boolean(true) },
         { "consumer_cancel_notify", field_value::boolean(true) },
         { "connection.blocked", field_value::boolean(true) },

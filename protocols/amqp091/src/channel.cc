@@ -132,12 +132,10 @@ void channel::run_method(method&& m)
               on_exchange_declare(std::move(x));
           } else if constexpr (std::is_same_v<T, exchange_delete>) {
               on_exchange_delete(std::move(x));
-          } else if constexpr (std::is_same_v<T, exchange_bind> || std::is_same_v<T, exchange_unbind>) {
-              fail({ reply_code::not_implemented,
-                     "exchange-to-exchange bindings are not supported (the capability "
-                     "exchange_exchange_bindings is false)",
-                     id.class_id,
-                     id.method });
+          } else if constexpr (std::is_same_v<T, exchange_bind>) {
+              on_exchange_bind(std::move(x));
+          } else if constexpr (std::is_same_v<T, exchange_unbind>) {
+              on_exchange_unbind(std::move(x));
           } else if constexpr (std::is_same_v<T, queue_declare>) {
               on_queue_declare(std::move(x));
           } else if constexpr (std::is_same_v<T, queue_bind>) {

@@ -102,6 +102,8 @@ class channel : public std::enable_shared_from_this<channel>
     void on_exchange_delete(exchange_delete&& m);
     void on_queue_declare(queue_declare&& m);
     void on_queue_bind(queue_bind&& m);
+    void on_exchange_bind(exchange_bind&& m);
+    void on_exchange_unbind(exchange_unbind&& m);
     void on_queue_unbind(queue_unbind&& m);
     void on_queue_purge(queue_purge&& m);
     void on_queue_delete(queue_delete&& m);

@@ -183,6 +183,45 @@ void channel::on_queue_bind(queue_bind&& m)
     });
 }
 
+void channel::on_exchange_bind(exchange_bind&& m)
+{
+    static constexpr method_id in = exchange_bind::id;
+    sdk::binding_spec spec;
+    spec.vhost = _session.vhost();
+    spec.exchange = m.source;
+    spec.destination = m.destination;
+    spec.destination_is_exchange = true;
+    spec.key = m.routing_key;
+    spec.arguments = to_arguments(m.arguments);
+    wait();
+    _kernel.bind(spec, answer_with<sdk::status>(in, failed_call::bind, m.no_wait, [](channel&, const sdk::status&) {
+                     return exchange_bind_ok{};
+                 }));
+}
+
+void channel::on_exchange_unbind(exchange_unbind&& m)
+{
+    static constexpr method_id in = exchange_unbind::id;
+    sdk::binding_spec spec;
+    spec.vhost = _session.vhost();
+    spec.exchange = m.source;
+    spec.destination = m.destination;
+    spec.destination_is_exchange = true;
+    spec.key = m.routing_key;
+    spec.arguments = to_arguments(m.arguments);
+    wait();
+    // As queue.unbind: removing a binding that does not exist succeeds.
+    _kernel.unbind(spec,
+                   answer_with<sdk::status>(
+                     in,
+                     failed_call::bind,
+                     m.no_wait,
+                     [](channel&, const sdk::status&) { return exchange_unbind_ok{}; },
+                     [](const sdk::status& st) {
+                         return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
+                     }));
+}
+
 void channel::on_queue_unbind(queue_unbind&& m)
 {
     static constexpr method_id in = queue_unbind::id;

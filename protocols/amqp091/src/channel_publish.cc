@@ -124,8 +124,9 @@ void channel::published(std::uint64_t seq, bool mandatory, const sdk::message_pt
     }
     if (!r) {
         const auto& st = r.error();
-        if (st.code() == sdk::errc::not_found) {
-            // RabbitMQ closes the channel of a publish to an exchange that does not exist.
+        if (st.code() == sdk::errc::not_found || st.code() == sdk::errc::forbidden) {
+            // RabbitMQ closes the channel of a publish to an exchange that does not exist
+            // (404) or is internal (403).
             fail(st, failed_call::publish, basic_publish::id);
             return;
         }

@@ -71,7 +71,8 @@ TEST_CASE("pika: channel errors close only the channel, and exclusive queues are
 {
     broker_process b(listener);
     start(b);
-    scenarios(b, { "channel_errors", "exclusive", "broker_cancel", "definitions", "stream", "heartbeats" });
+    scenarios(b,
+              { "channel_errors", "exclusive", "broker_cancel", "definitions", "exchange_routing", "stream", "heartbeats" });
 }
 
 TEST_CASE("pika: TTL, dead-lettering with x-death, max length and queue arguments", "[integration][amqp091]")

@@ -548,6 +548,46 @@ def definitions(port):
 
 
 @scenario
+def exchange_routing(port):
+    """exchange.bind routes on through the bound exchange (exchange.unbind stops it), an
+    alternate-exchange takes what its exchange cannot route, and a publish to an internal
+    exchange closes the channel with 403."""
+    c = connect(port)
+    ch = c.channel()
+    ch.exchange_declare("e2e-front", "topic")
+    ch.exchange_declare("e2e-orders", "direct")
+    ch.queue_declare("e2e-q")
+    ch.queue_purge("e2e-q")
+    ch.queue_bind("e2e-q", "e2e-orders", "eu.new")
+    ch.exchange_bind(destination="e2e-orders", source="e2e-front", routing_key="eu.*")
+    ch.basic_publish("e2e-front", "eu.new", b"via two exchanges")
+    m, _, b = None, None, None
+    until = time.monotonic() + DEADLINE
+    while m is None and time.monotonic() < until:
+        m, _, b = ch.basic_get("e2e-q", auto_ack=True)
+    check(b == b"via two exchanges" and m.exchange == "e2e-front", f"routed through {m and m.exchange}")
+    ch.exchange_unbind(destination="e2e-orders", source="e2e-front", routing_key="eu.*")
+    ch.basic_publish("e2e-front", "eu.new", b"not any more")
+    time.sleep(0.1)
+    check(ch.basic_get("e2e-q") == (None, None, None), "unbound: nothing arrives")
+
+    ch.exchange_declare("ae-unrouted", "fanout")
+    ch.queue_declare("ae-q")
+    ch.queue_purge("ae-q")
+    ch.queue_bind("ae-q", "ae-unrouted")
+    ch.exchange_declare("ae-main", "direct", arguments={"alternate-exchange": "ae-unrouted"})
+    ch.confirm_delivery()
+    ch.basic_publish("ae-main", "no-binding", b"to the alternate", mandatory=True)  # routed: no return
+    m, _, b = ch.basic_get("ae-q", auto_ack=True)
+    check(b == b"to the alternate", f"alternate exchange got {b}")
+
+    ch.exchange_declare("e2e-internal", "fanout", internal=True)
+    expect_channel_closed(403, "cannot publish to internal exchange 'e2e-internal'",
+                          lambda: (ch.basic_publish("e2e-internal", "", b"x"), c.process_data_events(0.2)))
+    c.close()
+
+
+@scenario
 def stream(port):
     """x-queue-type: stream declares a stream; consumers read it from x-stream-offset."""
     c = connect(port)

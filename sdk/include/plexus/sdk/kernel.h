@@ -88,13 +88,14 @@ struct stream_info
     std::int32_t partitions = 1;
 };
 
-/// A binding from an exchange to a queue or a stream, by name.
+/// A binding from an exchange to a queue, a stream or another exchange, by name.
 struct binding_spec
 {
     std::string vhost = "/";
     std::string exchange;
     std::string destination;
     bool destination_is_stream = false;
+    bool destination_is_exchange = false; ///< what `exchange` routes goes on through this one
     std::string key;
     headers arguments;
 };

@@ -44,7 +44,11 @@ TEST_CASE_METHOD(broker_fixture, "exchanges route through their routing plugins"
     CHECK(info("t1").messages == 1);
     CHECK(info("t2").messages == 2);
     auto unbound = call<sdk::status>(k(), [](sdk::kernel& k, auto done) {
-        k.unbind(sdk::binding_spec{ "/", "amq.topic", "t2", false, "sensors.#", {} }, std::move(done));
+        sdk::binding_spec spec;
+        spec.exchange = "amq.topic";
+        spec.destination = "t2";
+        spec.key = "sensors.#";
+        k.unbind(spec, std::move(done));
     });
     REQUIRE(unbound.ok());
     CHECK(publish(make_message("amq.topic", "sensors.x.humidity", "c"))->routed == 0);

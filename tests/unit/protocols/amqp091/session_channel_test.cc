@@ -369,10 +369,6 @@ TEST_CASE("what the gateway does not implement is not-implemented (540)", "[amqp
     {
         h.send(1, basic_qos{ 4096, 0, false });
     }
-    SECTION("exchange-to-exchange bindings")
-    {
-        h.send(1, exchange_bind{});
-    }
     CHECK(connection_error_code(h) == 540);
 }
 

@@ -60,11 +60,11 @@ TEST_CASE("the handshake offers RabbitMQ's capabilities and tunes to the config"
                       "consumer_cancel_notify",
                       "connection.blocked",
                       "per_consumer_qos",
-                      "authentication_failure_close" }) {
+                      "authentication_failure_close",
+                      "exchange_exchange_bindings" }) {
         INFO(cap);
         CHECK(flag(start.server_properties, cap));
     }
-    CHECK_FALSE(flag(start.server_properties, "exchange_exchange_bindings"));
     h.send(0, login("PLAIN", std::string("\0guest\0guest", 12)));
     const auto& tune = as<connection_tune>(h.next());
     CHECK(tune.channel_max == 100);
