@@ -900,7 +900,12 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     }
     vh->second.streams[spec.name] = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
-        s.vhosts[spec.vhost].streams[spec.name] = stream_replica{ def.id, spec.storage };
+        auto& replica = s.vhosts[spec.vhost];
+        replica.streams[spec.name] = stream_replica{ def.id, spec.storage };
+        // As a queue, and as RabbitMQ's streams: bound to the default exchange by its name.
+        if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
+            ex->second.router->bind(sdk::binding{ spec.name, def.id, {} }).ignore();
+        }
         s.stream_partitions[def.id()] = def.partitions;
     };
     co_await on_every_shard(for_each_shard_16);
@@ -929,7 +934,11 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
         co_return st;
     }
     const std::function<void(unsigned, shard_state&)> for_each_shard_17 = [&](unsigned, shard_state& s) {
-        s.vhosts[vhost].streams.erase(name);
+        auto& replica = s.vhosts[vhost];
+        if (auto ex = replica.exchanges.find(""); ex != replica.exchanges.end()) {
+            ex->second.router->unbind(sdk::binding{ name, def.id, {} }).ignore();
+        }
+        replica.streams.erase(name);
         s.stream_partitions.erase(def.id());
     };
     co_await on_every_shard(for_each_shard_17);

@@ -70,7 +70,8 @@ class session final : public sdk::protocol_session
         std::optional<std::string> reply_temp; ///< reply-to names /temp-queue/<this>
         std::string destination_text;          ///< as the SEND named it, for errors
         std::string receipt;
-        bool await_publish = false; ///< answer (receipt, commit) once the kernel stored it
+        bool await_publish = false;   ///< answer (receipt, commit) once the kernel stored it
+        sdk::headers queue_arguments; ///< for the declare of a /queue/ destination
     };
     /// A delivery the client has to ACK or NACK, by the number in its message-id.
     struct unacked
@@ -109,7 +110,8 @@ class session final : public sdk::protocol_session
     std::shared_ptr<pending_send> prepare_send(const frame& f);
     void continue_send(std::shared_ptr<pending_send> p, callback_status finished);
     void publish(const std::shared_ptr<pending_send>& p, callback_status finished);
-    void ensure_queue(const std::string& name, callback_status then);
+    /// Declares /queue/<name> (durable, with the frame's queue arguments) once per connection.
+    void ensure_queue(const std::string& name, const sdk::headers& arguments, callback_status then);
     void ensure_temp_queue(const std::string& temp, callback_status then);
 
     // SUBSCRIBE, UNSUBSCRIBE, ACK, NACK (session_subscribe.cc)

@@ -4,6 +4,8 @@
 // is persistent), so a RECEIPT means the message is in its queues.
 #include "message_mapping.h"
 #include "session.h"
+
+#include "queue_arguments.h"
 #include "stomp_error.h"
 
 namespace plexus::protocol::stomp {
@@ -65,7 +67,13 @@ std::shared_ptr<session::pending_send> session::prepare_send(const frame& f)
         fail(*e, &f);
         return nullptr;
     }
+    auto args = queue_arguments(f);
+    if (auto* e = std::get_if<frame_error>(&args)) {
+        fail(*e, &f);
+        return nullptr;
+    }
     auto p = std::make_shared<pending_send>();
+    p->queue_arguments = std::get<sdk::headers>(std::move(args));
     p->msg = std::get<std::shared_ptr<sdk::message>>(std::move(made));
     p->target = std::get<destination>(std::move(target));
     p->destination_text = *dest;
@@ -110,7 +118,7 @@ void session::continue_send(std::shared_ptr<pending_send> p, callback_status fin
     switch (t.kind) {
         case destination_kind::queue:
             if (!_declared.contains(t.name)) {
-                ensure_queue(t.name, again());
+                ensure_queue(t.name, p->queue_arguments, again());
                 return;
             }
             msg.exchange.clear();
@@ -170,7 +178,7 @@ void session::publish(const std::shared_ptr<pending_send>& p, callback_status fi
                     });
 }
 
-void session::ensure_queue(const std::string& name, callback_status then)
+void session::ensure_queue(const std::string& name, const sdk::headers& arguments, callback_status then)
 {
     if (_declared.contains(name)) {
         then({});
@@ -180,6 +188,7 @@ void session::ensure_queue(const std::string& name, callback_status then)
     spec.vhost = _vhost;
     spec.name = name;
     spec.durable = true; // RabbitMQ's /queue/ destinations are durable queues
+    spec.arguments = arguments;
     _kernel.declare_queue(spec,
                           [this, alive = _alive, name, then = std::move(then)](sdk::result<sdk::queue_info> r) mutable {
                               if (!*alive) {

@@ -7,6 +7,8 @@
 // shape RabbitMQ uses; the number after the last @@ is what ACK and NACK name.
 #include "message_mapping.h"
 #include "session.h"
+
+#include "queue_arguments.h"
 #include "stomp_error.h"
 
 #include "frame_encoder.h"
@@ -45,6 +47,8 @@ struct session::subscribe_state
     frame f;
     bool durable = false;
     std::uint32_t prefetch = 0;
+    sdk::headers arguments;                  ///< x-message-ttl, x-queue-type, … of a declared queue
+    std::optional<sdk::stream_start> stream; ///< x-stream-offset
     enum class step : std::uint8_t
     {
         resolve,
@@ -102,7 +106,19 @@ void session::on_subscribe(frame&& f)
              &f);
         return;
     }
+    auto args = queue_arguments(f);
+    auto start = stream_offset(f);
+    if (auto* e = std::get_if<frame_error>(&args)) {
+        fail(*e, &f);
+        return;
+    }
+    if (auto* e = std::get_if<frame_error>(&start)) {
+        fail(*e, &f);
+        return;
+    }
     auto st = std::make_shared<subscribe_state>();
+    st->arguments = std::get<sdk::headers>(std::move(args));
+    st->stream = std::get<std::optional<sdk::stream_start>>(start);
     st->s = std::make_shared<subscriber>(*this, _alive, id, *dest, mode);
     st->target = std::move(t);
     st->durable = is_true(f.header("durable")) || is_true(f.header("persistent"));
@@ -142,7 +158,7 @@ void session::subscribe_step(std::shared_ptr<subscribe_state> st)
             switch (t.kind) {
                 case destination_kind::queue:
                     s.queue = t.name;
-                    ensure_queue(t.name, resume);
+                    ensure_queue(t.name, st->arguments, resume);
                     return;
                 case destination_kind::amq_queue:
                 case destination_kind::reply_queue:
@@ -166,6 +182,7 @@ void session::subscribe_step(std::shared_ptr<subscribe_state> st)
                         spec.auto_delete = true;
                         spec.owner = _connection_id;
                     }
+                    spec.arguments = st->arguments;
                     _kernel.declare_queue(spec, [alive = _alive, st, resume](sdk::result<sdk::queue_info> r) mutable {
                         if (!*alive) {
                             return;
@@ -199,6 +216,7 @@ void session::subscribe_step(std::shared_ptr<subscribe_state> st)
             req.connection = _connection_id;
             req.auto_ack = s.mode == ack_mode::auto_ack;
             req.prefetch = st->prefetch;
+            req.stream = st->stream;
             _kernel.subscribe(
               req, s, [this, alive = _alive, st](sdk::result<std::unique_ptr<sdk::subscription>> r) mutable {
                   if (*alive) {

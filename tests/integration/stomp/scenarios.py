@@ -356,6 +356,56 @@ def nack(port, amqp_port):
 
 
 @scenario
+def queue_arguments(port, amqp_port):
+    """Queue arguments as SUBSCRIBE / SEND headers declare the queue with them: a TTL that
+    dead-letters into another queue (read back with pika, x-death included), NACK without
+    requeue dead-lettering, an invalid value refused with an ERROR, and a stream read from
+    x-stream-offset:first."""
+    c = Client(port)
+    a = amqp(amqp_port)
+    ch = a.channel()
+    ch.queue_declare("stomp-args-dead")
+    ch.queue_purge("stomp-args-dead")
+    args = {"x-message-ttl": "100", "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "stomp-args-dead"}
+    c.send("/queue/stomp-args-ttl", "expires", **args)
+    m = None
+    until = time.monotonic() + DEADLINE
+    while m is None and time.monotonic() < until:
+        m, p, body = ch.basic_get("stomp-args-dead", auto_ack=True)
+        time.sleep(0.02)
+    check(body == b"expires", "the expired message was dead-lettered")
+    check(p.headers["x-death"][0]["reason"] == "expired", f"x-death {p.headers}")
+    check(ch.queue_declare("stomp-args-ttl", passive=True).method.message_count == 0, "gone from the queue")
+
+    c.subscribe("/queue/stomp-args-ttl", "dl", ack="client-individual", **args)
+    c.send("/queue/stomp-args-ttl", "refused")
+    msg = c.wait_messages(1)[0]
+    c.ack(msg, nack=True, requeue="false")
+    m = None
+    until = time.monotonic() + DEADLINE
+    while m is None and time.monotonic() < until:
+        m, p, body = ch.basic_get("stomp-args-dead", auto_ack=True)
+        time.sleep(0.02)
+    check(body == b"refused" and p.headers["x-death"][0]["reason"] == "rejected", "NACK dead-lettered it")
+    c.close()
+
+    bad = Client(port)
+    bad.conn.send("/queue/stomp-args-bad", "x", headers={"x-max-length": "ten"})
+    eventually(lambda: bad.rec.errors, "an ERROR for a bad x-max-length")
+    check("x-max-length" in body_text(bad.rec.errors[0]), f"the ERROR names it: {body_text(bad.rec.errors[0])}")
+
+    s = Client(port)
+    for i in range(3):
+        s.send("/queue/stomp-args-stream", f"e{i}", **{"x-queue-type": "stream"})
+    s.subscribe("/queue/stomp-args-stream", "from-first", ack="client",
+                **{"x-queue-type": "stream", "x-stream-offset": "first", "prefetch-count": "10"})
+    got = s.wait_messages(3, "stream records")
+    check([body_text(m) for m in got[:3]] == ["e0", "e1", "e2"], f"read from the first: {[body_text(m) for m in got]}")
+    s.close()
+    a.close()
+
+
+@scenario
 def prefetch(port, amqp_port):
     """prefetch-count caps unacked deliveries; acking lets the next ones through."""
     c = Client(port, "1.2")

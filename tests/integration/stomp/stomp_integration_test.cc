@@ -71,7 +71,7 @@ TEST_CASE("destinations: queues, topics, exchanges, existing and temporary queue
 {
     broker_process b(listeners);
     start(b);
-    scenarios(b, { "destinations", "temp_queue", "durable_topic" });
+    scenarios(b, { "destinations", "temp_queue", "durable_topic", "queue_arguments" });
 }
 
 TEST_CASE("STOMP and AMQP 0-9-1 clients exchange messages with their properties", "[integration][stomp]")

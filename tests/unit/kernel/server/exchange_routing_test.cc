@@ -127,3 +127,15 @@ TEST_CASE_METHOD(routing_fixture, "deleting an exchange removes the bindings int
     REQUIRE(declare_exchange("mid", "fanout").ok()); // a new exchange of that name is not bound
     CHECK(publish(make_message("src", "", "again"))->routed == 0);
 }
+
+TEST_CASE_METHOD(routing_fixture, "a stream is bound to the default exchange by its name", "[unit][kernel][routing]")
+{
+    sdk::stream_spec s;
+    s.name = "default-routed";
+    REQUIRE(declare_stream(s).ok());
+    CHECK(publish(make_message("", "default-routed", "r1"))->routed == 1);
+    auto deleted = call<sdk::status>(
+      k(), [](sdk::kernel& k, auto done) { k.delete_stream("/", "default-routed", std::move(done)); });
+    REQUIRE(deleted.ok());
+    CHECK(publish(make_message("", "default-routed", "r2"))->routed == 0);
+}

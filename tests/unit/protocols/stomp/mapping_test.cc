@@ -3,6 +3,7 @@
 #include "heart_beat.h"
 #include "login.h"
 #include "message_mapping.h"
+#include "queue_arguments.h"
 
 #include "plexus/sdk/testing/fake_kernel.h"
 
@@ -175,4 +176,39 @@ TEST_CASE("logins are the broker's users, and no login means guest", "[stomp][ma
     CHECK(refuse_login(kernel, &guest, nullptr, local));
     CHECK(refuse_login(kernel, &wrong, &wrong, local));
     CHECK(*refuse_login(kernel, &guest, &guest, remote) == "user 'guest' can only connect via localhost");
+}
+
+TEST_CASE("queue arguments and x-stream-offset come from headers, typed as the kernel reads them", "[stomp][mapping]")
+{
+    frame f;
+    f.add("x-message-ttl", "1500");
+    f.add("x-dead-letter-exchange", "");
+    f.add("x-single-active-consumer", "true");
+    f.add("x-queue-type", "stream");
+    f.add("x-stream-offset", "offset=42");
+    auto args = queue_arguments(f);
+    REQUIRE(std::holds_alternative<sdk::headers>(args));
+    const auto& h = std::get<sdk::headers>(args);
+    CHECK(*sdk::find_header(h, "x-message-ttl") == sdk::header_value(std::int64_t{ 1500 }));
+    CHECK(*sdk::find_header(h, "x-dead-letter-exchange") == sdk::header_value(std::string()));
+    CHECK(*sdk::find_header(h, "x-single-active-consumer") == sdk::header_value(true));
+    CHECK(*sdk::find_header(h, "x-queue-type") == sdk::header_value(std::string("stream")));
+    CHECK(sdk::find_header(h, "x-stream-offset") == nullptr); // a consume option, not a queue argument
+    auto start = stream_offset(f);
+    REQUIRE(std::holds_alternative<std::optional<sdk::stream_start>>(start));
+    const auto& s = std::get<std::optional<sdk::stream_start>>(start);
+    REQUIRE(s);
+    CHECK(s->from == sdk::stream_start::kind::at_offset);
+    CHECK(s->at == sdk::offset(42));
+
+    frame bad;
+    bad.add("x-max-length", "ten");
+    auto refused = queue_arguments(bad);
+    REQUIRE(std::holds_alternative<frame_error>(refused));
+    CHECK(std::get<frame_error>(refused).detail.find("x-max-length") != std::string::npos);
+    frame bad_offset;
+    bad_offset.add("x-stream-offset", "yesterday");
+    CHECK(std::holds_alternative<frame_error>(stream_offset(bad_offset)));
+    frame none;
+    CHECK_FALSE(std::get<std::optional<sdk::stream_start>>(stream_offset(none)).has_value());
 }
