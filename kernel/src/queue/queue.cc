@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 namespace plexus::kernel {
 namespace {
 
-// Read-ahead bounds: enough to keep consumers busy, small enough that a backlog stays in the
-// engine (paged), not in RAM.
-constexpr std::size_t read_ahead_records = 4096;
-constexpr std::size_t read_ahead_bytes = 4u << 20;
 constexpr std::size_t max_delivery_batch = 256;
 
 std::int64_t wall_ms() noexcept
@@ -31,47 +28,25 @@ std::uint64_t body_bytes(const sdk::message_ptr& m) noexcept
 
 } // namespace
 
-queue::queue(queue_options options,
-             std::unique_ptr<sdk::log> log,
-             sdk::executor& exec,
-             sdk::kv_store* cursors,
-             std::string cursor_key,
-             queue_hooks hooks)
+queue::queue(queue_options options, std::vector<lane_storage> lanes, sdk::executor& exec, queue_hooks hooks)
   : _options(std::move(options))
-  , _log(std::move(log))
   , _exec(exec)
-  , _acks(_log->offsets().start)
-  , _read_next(_log->offsets().start)
   , _get_consumer{ 0, {}, nullptr, {}, 0, 1, false }
-  , _trimmed_to(_log->offsets().start)
-  , _recovered_end(_log->offsets().next)
-  , _cursors(cursors)
-  , _cursor_key(std::move(cursor_key))
   , _hooks(std::move(hooks))
-  , _arrivals(wall_ms())
   , _last_used_ms(steady_ms())
 {
-    if (_cursors == nullptr) {
-        return;
-    }
-    // Acks saved before a restart: what was acked above the log's start stays acked.
-    if (auto stored = _cursors->get(_cursor_key); stored && *stored) {
-        if (auto acks = ack_tracker::decode(**stored, _log->offsets().start)) {
-            _acks = std::move(*acks);
-        }
+    const auto opened = wall_ms();
+    _lanes.reserve(lanes.size());
+    for (std::size_t p = 0; p < lanes.size(); ++p) {
+        _lanes.push_back(std::make_unique<queue_lane>(static_cast<std::uint8_t>(p), std::move(lanes[p]), opened));
     }
 }
 
 void queue::save_cursor()
 {
-    if (_cursors == nullptr || _acks.version() == _saved_version) {
-        return;
+    for (auto& l : _lanes) {
+        l->save_cursor();
     }
-    _saved_version = _acks.version();
-    std::vector<sdk::kv_store::write> writes;
-    writes.push_back({ _cursor_key, _acks.encode() });
-    // Best effort: a lost save only means redelivery after a crash (at-least-once).
-    _cursors->apply(std::move(writes), [](sdk::status) {});
 }
 
 queue::~queue() = default;
@@ -94,6 +69,7 @@ void queue::run()
     if (!_pending.empty()) {
         append_pending();
     }
+    expire_heads();
     dispatch();
     serve_gets();
     enforce_max_length();
@@ -111,6 +87,13 @@ void queue::enqueue(sdk::message_ptr msg, sdk::ack_level level, append_done done
     }
     _pending.push_back({ std::move(msg), level, std::move(done) });
     schedule();
+}
+
+std::uint8_t queue::lane_of(const sdk::message_ptr& msg) const noexcept
+{
+    // Above the max counts as the max; no priority is 0 (RabbitMQ).
+    const std::uint8_t wanted = msg ? msg->properties.priority : 0;
+    return std::min<std::uint8_t>(wanted, static_cast<std::uint8_t>(_lanes.size() - 1));
 }
 
 void queue::append_pending()
@@ -144,51 +127,55 @@ void queue::append_pending()
             return;
         }
     }
-    sdk::record_batch batch;
-    batch.records.reserve(pending.size());
-    for (auto& p : pending) {
-        batch.records.push_back(p.msg);
-    }
-    auto appended = _log->append(std::move(batch));
-    if (!appended) {
-        for (auto& p : pending) {
-            if (p.done) {
-                p.done(appended.error());
+    // One append per lane that got messages, each in publish order. The maps stay empty (no
+    // allocation) unless an append fails or a publish waits for durability.
+    const auto now = wall_ms();
+    std::map<std::uint8_t, sdk::status> failed;
+    auto append = [&](std::uint8_t lane, std::vector<sdk::message_ptr> msgs) {
+        if (auto appended = _lanes[lane]->append(std::move(msgs), now); !appended) {
+            failed.emplace(lane, appended.error());
+        }
+    };
+    if (_lanes.size() == 1) {
+        std::vector<sdk::message_ptr> msgs;
+        msgs.reserve(pending.size());
+        for (const auto& p : pending) {
+            msgs.push_back(p.msg);
+        }
+        append(0, std::move(msgs));
+    } else {
+        std::vector<std::vector<sdk::message_ptr>> by_lane(_lanes.size());
+        for (const auto& p : pending) {
+            by_lane[lane_of(p.msg)].push_back(p.msg);
+        }
+        for (std::size_t lane = 0; lane < by_lane.size(); ++lane) {
+            if (!by_lane[lane].empty()) {
+                append(static_cast<std::uint8_t>(lane), std::move(by_lane[lane]));
             }
         }
-        return;
     }
-    _arrivals.record(appended->first, wall_ms());
-    for (const auto& p : pending) {
-        _ready_bytes += body_bytes(p.msg);
-    }
-    // Fresh records go straight into the read-ahead window when nothing older is waiting in
-    // the log, so the common case never reads back what it just wrote.
-    if (_read_next == appended->first && _fresh.size() + pending.size() <= read_ahead_records) {
-        sdk::offset o = appended->first;
-        for (auto& p : pending) {
-            _fresh.push_back({ o, p.msg, 0 });
-            ++o;
-        }
-        _read_next = o;
-    }
-    bool wants_durable = false;
+    // Confirms in publish order; a durable one waits for its lane's flush.
+    std::map<std::uint8_t, std::shared_ptr<std::vector<append_done>>> waiting;
     for (auto& p : pending) {
-        if (p.level == sdk::ack_level::durable) {
-            wants_durable = true;
-        } else if (p.done) {
+        if (!p.done) {
+            continue;
+        }
+        const auto lane = lane_of(p.msg);
+        if (auto f = failed.find(lane); f != failed.end()) {
+            p.done(f->second);
+        } else if (p.level == sdk::ack_level::durable) {
+            auto& w = waiting[lane];
+            if (!w) {
+                w = std::make_shared<std::vector<append_done>>();
+            }
+            w->push_back(std::move(p.done));
+        } else {
             p.done(sdk::ack_level::stored);
         }
     }
-    if (wants_durable) {
-        auto waiting = std::make_shared<std::vector<append_done>>();
-        for (auto& p : pending) {
-            if (p.level == sdk::ack_level::durable && p.done) {
-                waiting->push_back(std::move(p.done));
-            }
-        }
-        _log->flush([waiting](sdk::result<sdk::offset> r) {
-            for (auto& d : *waiting) {
+    for (auto& [lane, w] : waiting) {
+        _lanes[lane]->log().flush([w = std::move(w)](sdk::result<sdk::offset> r) {
+            for (auto& d : *w) {
                 if (r) {
                     d(sdk::ack_level::durable);
                 } else {
@@ -199,91 +186,60 @@ void queue::append_pending()
     }
 }
 
-void queue::refill()
+void queue::read_ahead(queue_lane& lane)
 {
-    if (_reading || _read_next >= _log->offsets().next || _fresh.size() >= read_ahead_records / 2) {
-        return;
+    if (lane.can_read_ahead()) {
+        lane.read_ahead([self = shared_from_this()] { self->schedule(); });
     }
-    _reading = true;
-    _in_read_call = true;
-    _log->read(_read_next, read_ahead_bytes, [self = shared_from_this()](sdk::result<sdk::record_batch> r) {
-        self->_reading = false;
-        if (self->_shut_down) {
-            return;
-        }
-        if (r && !r->empty() && r->base_offset == self->_read_next) {
-            sdk::offset o = r->base_offset;
-            for (auto& m : r->records) {
-                // What the log held when the queue opened (a restart) may have been delivered
-                // before: it goes out redelivered, as AMQP allows ("may have been").
-                const std::uint32_t earlier = o < self->_recovered_end ? 1 : 0;
-                if (!self->_acks.is_settled(o)) { // acked before a restart
-                    if (earlier != 0) {
-                        self->_ready_bytes += body_bytes(m); // appended before the restart: not counted yet
-                    }
-                    self->_fresh.push_back({ o, std::move(m), earlier });
-                }
-                ++o;
-            }
-            self->_read_next = o;
-        } else if (!r && r.error().code() == sdk::errc::not_found) {
-            // Trimmed below us (retention): skip to what the log still has.
-            self->_read_next = std::max(self->_read_next, self->_log->offsets().start);
-        }
-        if (!self->_in_read_call) {
-            self->schedule();
-        }
-    });
-    _in_read_call = false;
 }
 
-bool queue::has_ready()
+queue_lane* queue::next_lane()
+{
+    for (auto it = _lanes.rbegin(); it != _lanes.rend(); ++it) {
+        queue_lane& lane = **it;
+        while (!lane.has_in_memory() && lane.has_unread()) {
+            // Its messages come before any lower priority's: wait for them rather than pass
+            // them over.
+            const auto before = lane.read_next();
+            read_ahead(lane);
+            if (lane.read_next() == before) {
+                return nullptr; // under way (its landing schedules a run), or failed
+            }
+        }
+        if (lane.has_in_memory()) {
+            return &lane;
+        }
+    }
+    return nullptr;
+}
+
+queue_lane* queue::ready_lane()
 {
     for (;;) {
-        if (_requeued.empty() && _fresh.empty()) {
-            refill();
-            if (_fresh.empty()) {
-                return false;
-            }
-        }
-        if (!expire_head(0)) {
-            return true;
+        queue_lane* lane = next_lane();
+        if (lane == nullptr || !expire_head(*lane, 0)) {
+            return lane;
         }
     }
 }
 
-queue::ready_entry* queue::head() noexcept
+bool queue::any_lane_reading() const noexcept
 {
-    if (!_requeued.empty()) {
-        return &_requeued.begin()->second;
-    }
-    return _fresh.empty() ? nullptr : &_fresh.front();
+    return std::any_of(_lanes.begin(), _lanes.end(), [](const auto& l) { return l->reading(); });
 }
 
-queue::ready_entry queue::pop_ready()
+ready_entry queue::pop_ready(queue_lane& lane)
 {
-    ready_entry e;
-    if (!_requeued.empty()) {
-        auto it = _requeued.begin();
-        e = std::move(it->second);
-        _requeued.erase(it);
-    } else {
-        e = std::move(_fresh.front());
-        _fresh.pop_front();
-        if (_fresh.size() < read_ahead_records / 4) {
-            refill();
-        }
+    ready_entry e = lane.pop();
+    if (lane.low_on_read_ahead()) {
+        read_ahead(lane);
     }
-    const auto bytes = body_bytes(e.msg);
-    _ready_bytes -= std::min(_ready_bytes, bytes);
     return e;
 }
 
 void queue::requeue(ready_entry&& e)
 {
-    _ready_bytes += body_bytes(e.msg);
-    const auto position = e.position();
-    _requeued.emplace(position, std::move(e));
+    _lanes[e.lane]->requeue(std::move(e));
 }
 
 // ---- TTL, max length, dead-lettering -------------------------------------------------------
@@ -297,12 +253,12 @@ std::optional<std::int64_t> queue::deadline(const ready_entry& e) const noexcept
     if (!ttl) {
         return std::nullopt;
     }
-    return _arrivals.arrival(e.position) + *ttl;
+    return _lanes[e.lane]->arrival(e.position) + *ttl;
 }
 
-bool queue::expire_head(std::int64_t now_ms)
+bool queue::expire_head(queue_lane& lane, std::int64_t now_ms)
 {
-    ready_entry* h = head();
+    ready_entry* h = lane.head();
     if (h == nullptr) {
         return false;
     }
@@ -316,14 +272,40 @@ bool queue::expire_head(std::int64_t now_ms)
     if (now_ms <= *due) {
         return false; // a TTL of 0 still lets a waiting consumer have it in the same millisecond
     }
-    discard(pop_ready(), death_reason::expired);
+    discard(pop_ready(lane), death_reason::expired);
     return true;
+}
+
+void queue::expire_heads()
+{
+    if (_lanes.size() == 1) {
+        return; // the one lane's head is the queue's: ready_lane() checks it as it is reached
+    }
+    const auto now = wall_ms();
+    for (auto& lane : _lanes) {
+        bool expired = false;
+        while (expire_head(*lane, now)) {
+            expired = true;
+        }
+        if (expired && !lane->has_in_memory()) {
+            read_ahead(*lane); // more may have run out behind them: the landing runs this again
+        }
+    }
 }
 
 void queue::arm_expiry_timer()
 {
-    ready_entry* h = _shut_down ? nullptr : head();
-    auto due = h == nullptr ? std::nullopt : deadline(*h);
+    if (_shut_down) {
+        return;
+    }
+    std::optional<std::int64_t> due;
+    for (auto& lane : _lanes) {
+        if (const ready_entry* h = lane->head()) {
+            if (auto d = deadline(*h); d && (!due || *d < *due)) {
+                due = d;
+            }
+        }
+    }
     if (!due || (_expiry_timer && _expiry_at <= *due)) {
         return;
     }
@@ -341,7 +323,7 @@ bool queue::over_max_length(std::uint64_t extra_messages, std::uint64_t extra_by
 {
     const auto& p = _options.policy;
     return (p.max_length && ready_count() + extra_messages > *p.max_length) ||
-           (p.max_length_bytes && _ready_bytes + extra_bytes > *p.max_length_bytes);
+           (p.max_length_bytes && ready_bytes() + extra_bytes > *p.max_length_bytes);
 }
 
 void queue::enforce_max_length()
@@ -351,15 +333,13 @@ void queue::enforce_max_length()
         return;
     }
     while (over_max_length(0, 0)) {
-        if (head() == nullptr) {
-            // The head is still in the log: drop it once the read-ahead has it (the read
-            // schedules another run).
-            refill();
-            if (head() == nullptr) {
-                return;
-            }
+        // The head is the message that would go out next, the highest priority's; when it is
+        // still in its log it goes once the read-ahead has it (the read schedules a run).
+        queue_lane* lane = next_lane();
+        if (lane == nullptr) {
+            return;
         }
-        discard(pop_ready(), death_reason::maxlen);
+        discard(pop_ready(*lane), death_reason::maxlen);
     }
 }
 
@@ -378,7 +358,7 @@ void queue::dead_letter(sdk::message_ptr msg, death_reason reason)
 void queue::discard(ready_entry&& e, death_reason reason)
 {
     dead_letter(std::move(e.msg), reason);
-    _acks.settle(e.position);
+    _lanes[e.lane]->settle(e.position);
 }
 
 // ---- x-expires -------------------------------------------------------------------------------
@@ -440,14 +420,15 @@ queue::consumer_state* queue::next_consumer()
 
 void queue::dispatch()
 {
-    while (has_ready()) {
+    while (ready_lane() != nullptr) {
         consumer_state* c = next_consumer();
         if (c == nullptr) {
             return;
         }
         std::vector<sdk::delivery> batch;
-        while (batch.size() < max_delivery_batch && c->has_credit() && has_ready()) {
-            ready_entry e = pop_ready();
+        queue_lane* lane = nullptr;
+        while (batch.size() < max_delivery_batch && c->has_credit() && (lane = ready_lane()) != nullptr) {
+            ready_entry e = pop_ready(*lane);
             ++e.deliveries;
             sdk::delivery d;
             d.tag = c->next_tag++;
@@ -456,7 +437,7 @@ void queue::dispatch()
             d.delivery_count = e.deliveries;
             d.redelivered = e.deliveries > 1;
             if (c->options.auto_ack) {
-                _acks.settle(e.position);
+                lane->settle(e.position);
             } else {
                 c->unacked.push_back({ d.tag, std::move(e), false });
                 ++c->outstanding;
@@ -477,15 +458,16 @@ void queue::dispatch()
 void queue::serve_gets()
 {
     while (!_pending_gets.empty()) {
-        if (!has_ready()) {
-            if (_reading) {
+        queue_lane* lane = ready_lane();
+        if (lane == nullptr) {
+            if (any_lane_reading()) {
                 return; // answered when the read completes
             }
             break;
         }
         pending_get g = std::move(_pending_gets.front());
         _pending_gets.erase(_pending_gets.begin());
-        ready_entry e = pop_ready();
+        ready_entry e = pop_ready(*lane);
         ++e.deliveries;
         sdk::fetched_message f;
         f.d.tag = _get_consumer.next_tag++;
@@ -494,7 +476,7 @@ void queue::serve_gets()
         f.d.delivery_count = e.deliveries;
         f.d.redelivered = e.deliveries > 1;
         if (g.auto_ack) {
-            _acks.settle(e.position);
+            lane->settle(e.position);
         } else {
             _get_consumer.unacked.push_back({ f.d.tag, std::move(e), false });
             ++_get_consumer.outstanding;
@@ -588,7 +570,7 @@ void queue::settle_entry(unacked_entry& e, settle_kind kind)
     } else if (kind == settle_kind::drop) {
         discard(std::move(e.entry), death_reason::rejected);
     } else {
-        _acks.settle(e.entry.position);
+        _lanes[e.entry.lane]->settle(e.entry.position);
         e.entry.msg.reset();
     }
 }
@@ -644,8 +626,20 @@ void queue::pause(std::uint64_t consumer, bool paused)
 
 std::uint64_t queue::ready_count() const noexcept
 {
-    auto unread = _log->offsets().next - _read_next;
-    return static_cast<std::uint64_t>(unread) + _fresh.size() + _requeued.size() + _pending.size();
+    std::uint64_t n = _pending.size();
+    for (const auto& l : _lanes) {
+        n += l->ready_count();
+    }
+    return n;
+}
+
+std::uint64_t queue::ready_bytes() const noexcept
+{
+    std::uint64_t n = 0;
+    for (const auto& l : _lanes) {
+        n += l->ready_bytes();
+    }
+    return n;
 }
 
 std::uint64_t queue::purge()
@@ -653,21 +647,10 @@ std::uint64_t queue::purge()
     if (!_pending.empty()) {
         append_pending();
     }
-    std::uint64_t n = ready_count() - _pending.size();
-    for (auto& e : _fresh) {
-        _acks.settle(e.position);
+    std::uint64_t n = 0;
+    for (auto& l : _lanes) {
+        n += l->purge();
     }
-    for (auto& [o, e] : _requeued) {
-        _acks.settle(e.position);
-    }
-    _fresh.clear();
-    _requeued.clear();
-    _ready_bytes = 0;
-    sdk::offset end = _log->offsets().next;
-    for (sdk::offset o = _read_next; o < end; ++o) {
-        _acks.settle(o);
-    }
-    _read_next = end;
     trim_log();
     return n;
 }
@@ -688,12 +671,8 @@ sdk::queue_info queue::info() const
 
 void queue::trim_log()
 {
-    sdk::offset keep_from = _acks.mark_delete() + 1;
-    if (keep_from > _trimmed_to) {
-        if (_log->truncate_prefix(keep_from).ok()) {
-            _trimmed_to = keep_from;
-            _arrivals.forget_below(keep_from);
-        }
+    for (auto& l : _lanes) {
+        l->trim();
     }
 }
 
@@ -722,6 +701,9 @@ void queue::shutdown(const sdk::status& why)
     _pending_gets.clear();
     _expiry_timer.reset();
     _unused_timer.reset();
+    for (auto& l : _lanes) {
+        l->close();
+    }
     _shut_down = true;
 }
 
@@ -730,7 +712,28 @@ void queue::flush(sdk::callback<void(sdk::status)> done)
     if (!_pending.empty()) {
         append_pending();
     }
-    _log->flush([done = std::move(done)](sdk::result<sdk::offset> r) mutable { done(r.error()); });
+    if (_lanes.size() == 1) {
+        _lanes[0]->log().flush([done = std::move(done)](sdk::result<sdk::offset> r) mutable { done(r.error()); });
+        return;
+    }
+    // Done once every lane's log is durable, with the first failure if any.
+    struct all_lanes
+    {
+        std::size_t left;
+        sdk::status first_error;
+        sdk::callback<void(sdk::status)> done;
+    };
+    auto joined = std::make_shared<all_lanes>(all_lanes{ _lanes.size(), {}, std::move(done) });
+    for (auto& l : _lanes) {
+        l->log().flush([joined](sdk::result<sdk::offset> r) {
+            if (!r && joined->first_error.ok()) {
+                joined->first_error = r.error();
+            }
+            if (--joined->left == 0) {
+                joined->done(joined->first_error);
+            }
+        });
+    }
 }
 
 } // namespace plexus::kernel

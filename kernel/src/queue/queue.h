@@ -1,4 +1,4 @@
-// A queue: an engine log plus one cursor shared by competing consumers (ARCHITECTURE.md §3).
+// A queue: engine logs plus cursors shared by competing consumers (ARCHITECTURE.md §3).
 //
 // Published messages are appended in batches (one append per event-loop turn), kept in a
 // bounded read-ahead window and delivered round-robin to consumers with credit; delivered
@@ -6,19 +6,25 @@
 // log be trimmed), requeued (redelivered before newer messages, with delivery_count + 1) or
 // dropped. A consumer that goes away requeues what it had not acked.
 //
+// Priorities (x-max-priority): one lane (queue_lane.h: a log, its cursor and its read-ahead)
+// per level 0..max; a queue without priorities has one lane. The head that goes out next is
+// the highest lane's: a higher lane whose messages are still in its log is read first, never
+// passed over, so the order is exact however much of the backlog is paged out.
+//
 // The queue's policy (queue_policy.h) adds: messages whose TTL ran out leave from the head
-// (checked as the head is reached, and by a timer while nobody consumes); a queue over its
-// max length drops its head or refuses the publish; what is rejected, expired or dropped is
-// republished to the dead-letter exchange through `queue_hooks::dead_letter`; and a queue
-// unused for x-expires asks to be deleted through `queue_hooks::expired`.
+// of their lane (checked as the head is reached, and by a timer while nobody consumes); a
+// queue over its max length drops its head (the message that would go out next, as RabbitMQ
+// does, so a high priority may make way for a low one) or refuses the publish; what is
+// rejected, expired or dropped is republished to the dead-letter exchange through
+// `queue_hooks::dead_letter`; and a queue unused for x-expires asks to be deleted through
+// `queue_hooks::expired`.
 //
 // Threading: owned by one shard; every method runs there. Deliveries are posted to each
 // subscriber's shard through its subscriber_link.
 #pragma once
 
-#include "kernel/src/queue/ack_tracker.h"
-#include "kernel/src/queue/arrival_index.h"
 #include "kernel/src/queue/dead_letter.h"
+#include "kernel/src/queue/queue_lane.h"
 #include "kernel/src/queue/queue_policy.h"
 #include "plexus/sdk/kernel.h"
 #include "plexus/sdk/storage.h"
@@ -89,14 +95,9 @@ struct consumer_options
 class queue : public std::enable_shared_from_this<queue>
 {
   public:
-    /// `cursors` (the queue's engine metadata, for a durable queue; may be null) keeps its acks
-    /// across restarts under `cursor_key`.
-    queue(queue_options options,
-          std::unique_ptr<sdk::log> log,
-          sdk::executor& exec,
-          sdk::kv_store* cursors = nullptr,
-          std::string cursor_key = {},
-          queue_hooks hooks = {});
+    /// `lanes`: one per priority 0..options.policy.max_priority, lowest first, each with its log
+    /// and (for a durable queue) where its acks are kept across restarts.
+    queue(queue_options options, std::vector<lane_storage> lanes, sdk::executor& exec, queue_hooks hooks = {});
     ~queue();
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
@@ -139,12 +140,6 @@ class queue : public std::enable_shared_from_this<queue>
     void save_cursor();
 
   private:
-    struct ready_entry
-    {
-        sdk::offset position;
-        sdk::message_ptr msg;
-        std::uint32_t deliveries = 0; ///< times delivered so far
-    };
     struct unacked_entry
     {
         std::uint64_t tag;
@@ -179,16 +174,24 @@ class queue : public std::enable_shared_from_this<queue>
 
     void schedule();
     void run();
-    /// The head of the ready messages (requeued first, then the read-ahead); null when none is in memory.
-    ready_entry* head() noexcept;
+    /// The lane a message goes to: its priority, at most the queue's max.
+    std::uint8_t lane_of(const sdk::message_ptr& msg) const noexcept;
+    /// The lane whose head goes out next: the highest with a message in memory, unless a
+    /// higher one still has messages in its log — then none until that read lands (it
+    /// schedules a run).
+    queue_lane* next_lane();
+    /// next_lane() after taking out heads whose TTL ran out; null when nothing can go now.
+    queue_lane* ready_lane();
     /// When `e` expires (ms since the epoch); nullopt when no TTL applies to it.
     std::optional<std::int64_t> deadline(const ready_entry& e) const noexcept;
-    /// Takes the head out when its TTL ran out; true when it did.
-    bool expire_head(std::int64_t now_ms);
-    /// Arms the TTL timer for the head's deadline.
+    /// Takes the lane's head out when its TTL ran out; true when it did.
+    bool expire_head(queue_lane& lane, std::int64_t now_ms);
+    /// Takes out the expired heads of every lane, not only the one being delivered from.
+    void expire_heads();
+    /// Arms the TTL timer for the earliest deadline among the lanes' heads.
     void arm_expiry_timer();
     void arm_unused_timer();
-    /// Drops ready messages from the head while the queue is over its max length.
+    /// Drops the head while the queue is over its max length.
     void enforce_max_length();
     bool over_max_length(std::uint64_t extra_messages, std::uint64_t extra_bytes) const noexcept;
     /// Settles `e` as gone for `reason`, republishing it to the dead-letter exchange if any.
@@ -198,26 +201,21 @@ class queue : public std::enable_shared_from_this<queue>
     void append_pending();
     void dispatch();
     void serve_gets();
-    bool has_ready();
-    ready_entry pop_ready();
-    void refill();
+    bool any_lane_reading() const noexcept;
+    ready_entry pop_ready(queue_lane& lane);
+    void read_ahead(queue_lane& lane);
     consumer_state* next_consumer();
     consumer_state* find_consumer(std::uint64_t id);
     void settle_entry(unacked_entry& e, settle_kind kind);
     void trim_log();
     std::uint64_t ready_count() const noexcept;
+    std::uint64_t ready_bytes() const noexcept;
 
     queue_options _options;
-    std::unique_ptr<sdk::log> _log;
+    std::vector<std::unique_ptr<queue_lane>> _lanes; // index = priority; stable addresses
     sdk::executor& _exec;
-    ack_tracker _acks;
 
     std::vector<pending_append> _pending;
-    std::deque<ready_entry> _fresh; // read-ahead, contiguous offsets
-    std::map<std::int64_t, ready_entry> _requeued;
-    sdk::offset _read_next; // next offset to load into _fresh
-    bool _reading = false;
-    bool _in_read_call = false;
     bool _scheduled = false;
     bool _shut_down = false;
     bool _ever_consumed = false;
@@ -227,17 +225,8 @@ class queue : public std::enable_shared_from_this<queue>
     std::uint64_t _next_consumer_id = 1;
     consumer_state _get_consumer; // owns what basic.get handed out unacked
     std::vector<pending_get> _pending_gets;
-    sdk::offset _trimmed_to;
-    sdk::offset _recovered_end; ///< the log's end when the queue opened: below it, maybe delivered before
-    sdk::kv_store* _cursors;
-    std::string _cursor_key;
-    std::uint64_t _saved_version = 0;
 
     queue_hooks _hooks;
-    arrival_index _arrivals;
-    /// Body bytes of the ready messages that the queue has seen (appended, or read back
-    /// after a restart), for x-max-length-bytes.
-    std::uint64_t _ready_bytes = 0;
     std::unique_ptr<sdk::timer> _expiry_timer;
     std::int64_t _expiry_at = 0;
     std::unique_ptr<sdk::timer> _unused_timer;

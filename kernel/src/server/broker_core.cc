@@ -3,6 +3,7 @@
 #include "kernel/src/queue/queue_policy.h"
 
 #include "kernel/src/server/definition_codec.h"
+#include "kernel/src/server/queue_lane_names.h"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/detached.hpp>
@@ -72,11 +73,6 @@ std::string header_string(const sdk::headers& h, std::string_view key)
         }
     }
     return {};
-}
-
-std::string queue_log_name(std::string_view vhost, std::string_view name)
-{
-    return fmt::format("q/{}/{}", vhost, name);
 }
 
 std::string partition_log_name(std::string_view vhost, std::string_view stream, std::int32_t partition)
@@ -591,22 +587,26 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     opts.id = make_destination(_next_destination++, owner, destination_kind::queue);
 
     auto owner_work_7 = [this, owner, opts, engine]() -> sdk::status {
-        sdk::log_spec ls;
-        ls.name = queue_log_name(opts.vhost, opts.name);
-        ls.owner = &_shards.at(owner);
-        auto log = engine->open_log(ls);
-        if (!log) {
-            return log.error();
-        }
         // A durable queue keeps its acks in its engine's metadata, beside its records.
         const bool keeps_acks = opts.durable && !opts.exclusive && engine->caps().durable;
-        auto q =
-          std::make_shared<queue>(opts,
-                                  std::move(*log),
-                                  _shards.at(owner),
-                                  keeps_acks ? &engine->metadata() : nullptr,
-                                  keeps_acks ? definition_keys::queue_cursor(opts.vhost, opts.name) : std::string(),
-                                  make_queue_hooks(owner, opts));
+        const auto max_priority = opts.policy.max_priority;
+        auto log_names = queue_log_names(opts.vhost, opts.name, max_priority);
+        auto cursor_keys = queue_cursor_keys(opts.vhost, opts.name, max_priority);
+        std::vector<lane_storage> lanes;
+        lanes.reserve(log_names.size());
+        for (std::size_t lane = 0; lane < log_names.size(); ++lane) {
+            sdk::log_spec ls;
+            ls.name = std::move(log_names[lane]);
+            ls.owner = &_shards.at(owner);
+            auto log = engine->open_log(ls);
+            if (!log) {
+                return log.error();
+            }
+            lanes.push_back(lane_storage{ std::move(*log),
+                                          keeps_acks ? &engine->metadata() : nullptr,
+                                          keeps_acks ? std::move(cursor_keys[lane]) : std::string() });
+        }
+        auto q = std::make_shared<queue>(opts, std::move(lanes), _shards.at(owner), make_queue_hooks(owner, opts));
         q->touch(); // x-expires counts from the declare
         _states[owner]->queues[opts.id()] = std::move(q);
         return {};
@@ -675,6 +675,7 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     }
     auto id = it->second.options.id;
     auto storage = it->second.options.storage;
+    const auto max_priority = it->second.options.policy.max_priority;
     if (auto st = co_await remove_bindings_to(vhost, id); !st.ok()) {
         co_return st;
     }
@@ -700,9 +701,13 @@ awaitable<status> broker_core::remove_queue(std::string vhost, std::string name)
     };
     co_await on_shard(owner_shard(id), owner_work_11);
     if (auto* e = engine(storage)) {
-        e->remove_log(queue_log_name(vhost, name)).ignore();
+        for (const auto& log_name : queue_log_names(vhost, name, max_priority)) {
+            e->remove_log(log_name).ignore();
+        }
         std::vector<kv_write> forget;
-        forget.push_back({ definition_keys::queue_cursor(vhost, name), std::nullopt });
+        for (auto& key : queue_cursor_keys(vhost, name, max_priority)) {
+            forget.push_back({ std::move(key), std::nullopt });
+        }
         e->metadata().apply(std::move(forget), [](status) {});
     }
     vh.queues.erase(it);
@@ -1128,7 +1133,9 @@ void broker_core::remove_stray_logs()
     std::map<std::string, std::set<std::string>> live;
     for (const auto& [vname, vh] : _catalog) {
         for (const auto& [name, q] : vh.queues) {
-            live[q.options.storage].insert(queue_log_name(vname, name));
+            for (auto& log_name : queue_log_names(vname, name, q.options.policy.max_priority)) {
+                live[q.options.storage].insert(std::move(log_name));
+            }
         }
         for (const auto& [name, st] : vh.streams) {
             for (std::int32_t p = 0; p < st.spec.partitions; ++p) {
@@ -1144,7 +1151,7 @@ void broker_core::remove_stray_logs()
         }
         const auto& keep = live[engine_name];
         for (const auto& name : *logs) {
-            if ((name.starts_with("q/") || name.starts_with("s/")) && keep.count(name) == 0) {
+            if ((is_queue_log_name(name) || name.starts_with("s/")) && keep.count(name) == 0) {
                 if (auto st = e->remove_log(name); !st.ok()) {
                     PLEXUS_LOG(
                       _log, warn, "storage engine '{}': cannot remove log '{}': {}", engine_name, name, st.to_string());

@@ -149,9 +149,9 @@ std::string binding(const sdk::binding_spec& b)
     return key_of("b", b.vhost).append(encode_binding(b));
 }
 
-std::string queue_cursor(std::string_view vhost, std::string_view name)
+std::string queue_cursor(std::string_view vhost, std::string_view name, std::uint8_t lane)
 {
-    std::string k = "cur/q/";
+    std::string k = lane == 0 ? "cur/q/" : "cur/qp/" + std::to_string(lane) + '/';
     put_string(k, vhost);
     return k.append(name);
 }

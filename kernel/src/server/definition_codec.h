@@ -33,8 +33,9 @@ std::string queue(std::string_view vhost, std::string_view name);
 std::string stream(std::string_view vhost, std::string_view name);
 std::string binding(const sdk::binding_spec& b);
 /// Where a durable queue's acks are kept, in its own engine's metadata ("cur/q/…", outside
-/// the definitions' prefix).
-std::string queue_cursor(std::string_view vhost, std::string_view name);
+/// the definitions' prefix). Each priority lane has its own; lane 0's is the key queues had
+/// before priorities ("cur/qp/…" for the others).
+std::string queue_cursor(std::string_view vhost, std::string_view name, std::uint8_t lane = 0);
 /// Prefixes of every key of one vhost (its own key included), for deleting a vhost.
 std::vector<std::string> of_vhost(std::string_view vhost);
 } // namespace definition_keys

@@ -75,11 +75,12 @@ TEST_CASE("pika: channel errors close only the channel, and exclusive queues are
               { "channel_errors", "exclusive", "broker_cancel", "definitions", "exchange_routing", "stream", "heartbeats" });
 }
 
-TEST_CASE("pika: TTL, dead-lettering with x-death, max length and queue arguments", "[integration][amqp091]")
+TEST_CASE("pika: TTL, dead-lettering with x-death, max length, queue arguments and priorities",
+          "[integration][amqp091]")
 {
     broker_process b(listener);
     start(b);
-    scenarios(b, { "ttl", "dead_letters", "max_length", "queue_arguments" });
+    scenarios(b, { "ttl", "dead_letters", "max_length", "queue_arguments", "priorities" });
 }
 
 TEST_CASE("malformed input closes only its connection, with the AMQP code for it", "[integration][amqp091]")
