@@ -80,6 +80,19 @@ std::string partition_log_name(std::string_view vhost, std::string_view stream, 
     return fmt::format("s/{}/{}/{}", vhost, stream, partition);
 }
 
+/// The log of an x-delayed-message exchange's delay store.
+std::string delay_log_name(std::string_view vhost, std::string_view exchange)
+{
+    return fmt::format("xd/{}/{}", vhost, exchange);
+}
+
+std::string delay_cursor_key(std::string_view vhost, std::string_view exchange)
+{
+    return fmt::format("cur/xd/{}/{}", vhost, exchange);
+}
+
+constexpr std::string_view delayed_type = "x-delayed-message";
+
 /// The exchanges every vhost has: re-created with the vhost, never stored, and (as in
 /// RabbitMQ) names a client may not declare.
 bool builtin_exchange_name(std::string_view name)
@@ -126,6 +139,7 @@ void broker_core::release_destinations()
     for (auto& st : _states) {
         st->queues.clear();
         st->partitions.clear();
+        st->delay_stores.clear();
     }
 }
 
@@ -223,7 +237,16 @@ std::string broker_core::resolve_storage(const std::string& requested, const sdk
 
 sdk::result<std::unique_ptr<sdk::router>> broker_core::make_router(const sdk::exchange_spec& spec)
 {
-    auto* factory = _plugins.routing(spec.type);
+    std::string type = spec.type;
+    if (type == delayed_type) {
+        // The delayed-message exchange routes as its x-delayed-type once a delay is over.
+        type = header_string(spec.arguments, "x-delayed-type");
+        if (type.empty() || type == delayed_type || _plugins.routing(type) == nullptr) {
+            return status(errc::precondition_failed,
+                          "Invalid argument, 'x-delayed-type' must be an existing exchange type");
+        }
+    }
+    auto* factory = _plugins.routing(type);
     if (factory == nullptr) {
         return status(errc::invalid_argument, fmt::format("invalid exchange type '{}'", spec.type));
     }
@@ -417,7 +440,16 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
             co_return st;
         }
     }
-    const auto id = make_destination(_next_destination++, 0, destination_kind::exchange);
+    const bool delayed = spec.type == delayed_type;
+    // A delayed exchange's store lives on one shard, as a queue does.
+    const unsigned owner =
+      delayed ? static_cast<unsigned>(std::hash<std::string>()(spec.vhost + '\0' + spec.name) % _shards.size()) : 0;
+    const auto id = make_destination(_next_destination++, owner, destination_kind::exchange);
+    if (delayed) {
+        if (auto st = co_await create_delay_store(spec, id); !st.ok()) {
+            co_return st;
+        }
+    }
     vh->second.exchanges[spec.name] = exchange_def{ spec, false, id };
     const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
         auto& vr = s.vhosts[spec.vhost];
@@ -425,6 +457,7 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
         replica.router = std::move(clones[i]);
         replica.id = id;
         replica.internal = spec.internal;
+        replica.delayed = delayed;
         replica.alternate = header_string(spec.arguments, "alternate-exchange");
         vr.exchanges_by_id[id()] = &replica;
     };
@@ -473,7 +506,11 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
         }
     }
     std::erase_if(bindings, involved);
+    const bool delayed = it->second.spec.type == delayed_type;
     vh->second.exchanges.erase(it);
+    if (delayed) {
+        co_await remove_delay_store(vhost, name, id);
+    }
     const std::function<void(unsigned, shard_state&)> for_each_shard_5 = [&](unsigned, shard_state& s) {
         auto& vr = s.vhosts[vhost];
         for (const auto& b : into_it) {
@@ -822,6 +859,57 @@ queue_hooks broker_core::make_queue_hooks(unsigned owner, const queue_options& o
     return hooks;
 }
 
+awaitable<status> broker_core::create_delay_store(const sdk::exchange_spec& spec, sdk::destination_id id)
+{
+    const unsigned owner = owner_shard(id);
+    auto* engine = this->engine(_config.default_storage);
+    auto open_store = [this, owner, engine, spec, id]() -> sdk::status {
+        sdk::log_spec ls;
+        ls.name = delay_log_name(spec.vhost, spec.name);
+        ls.owner = &_shards.at(owner);
+        auto log = engine->open_log(ls);
+        if (!log) {
+            return log.error();
+        }
+        const bool keeps_acks = spec.durable && engine->caps().durable;
+        auto release = [this, owner, vhost = spec.vhost](sdk::message_ptr msg) {
+            if (auto* publisher = _publishers[owner]) {
+                sdk::publish_request req;
+                req.vhost = vhost;
+                req.msg = std::move(msg);
+                publisher->publish(std::move(req), {});
+            }
+        };
+        auto store = std::make_shared<delay_store>(std::move(*log),
+                                                   _shards.at(owner),
+                                                   keeps_acks ? &engine->metadata() : nullptr,
+                                                   keeps_acks ? delay_cursor_key(spec.vhost, spec.name) : std::string(),
+                                                   std::move(release));
+        store->start();
+        _states[owner]->delay_stores[id()] = std::move(store);
+        return {};
+    };
+    co_return co_await on_shard(owner, open_store);
+}
+
+awaitable<void> broker_core::remove_delay_store(std::string vhost, std::string name, sdk::destination_id id)
+{
+    auto* engine = this->engine(_config.default_storage);
+    auto drop_store = [this, id, engine, vhost, name] {
+        auto& stores = _states[owner_shard(id)]->delay_stores;
+        if (auto it = stores.find(id()); it != stores.end()) {
+            it->second->shutdown();
+            stores.erase(it);
+        }
+        engine->remove_log(delay_log_name(vhost, name)).ignore();
+        std::vector<sdk::kv_store::write> forget;
+        forget.push_back({ delay_cursor_key(vhost, name), std::nullopt });
+        engine->metadata().apply(std::move(forget), [](sdk::status) {});
+        return true;
+    };
+    co_await on_shard(owner_shard(id), drop_store);
+}
+
 void broker_core::attach_publisher(unsigned shard, sdk::kernel* publisher) noexcept
 {
     _publishers.at(shard) = publisher;
@@ -1142,6 +1230,11 @@ void broker_core::remove_stray_logs()
                 live[st.spec.storage].insert(partition_log_name(vname, name, p));
             }
         }
+        for (const auto& [name, ex] : vh.exchanges) {
+            if (ex.spec.type == delayed_type) {
+                live[_config.default_storage].insert(delay_log_name(vname, name));
+            }
+        }
     }
     for (auto& [engine_name, e] : _engines) {
         auto logs = e->list_logs();
@@ -1151,7 +1244,8 @@ void broker_core::remove_stray_logs()
         }
         const auto& keep = live[engine_name];
         for (const auto& name : *logs) {
-            if ((is_queue_log_name(name) || name.starts_with("s/")) && keep.count(name) == 0) {
+            if ((is_queue_log_name(name) || name.starts_with("s/") || name.starts_with("xd/")) &&
+                keep.count(name) == 0) {
                 if (auto st = e->remove_log(name); !st.ok()) {
                     PLEXUS_LOG(
                       _log, warn, "storage engine '{}': cannot remove log '{}': {}", engine_name, name, st.to_string());
@@ -1202,6 +1296,9 @@ void broker_core::drain_and_flush(std::chrono::milliseconds deadline)
                                          }
                                          for (auto& [id, p] : st.partitions) {
                                              p->shutdown(why);
+                                         }
+                                         for (auto& [id, d] : st.delay_stores) {
+                                             d->shutdown();
                                          }
                                      }));
         fut.wait_for(deadline);

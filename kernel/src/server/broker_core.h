@@ -10,6 +10,7 @@
 
 #include "kernel/src/auth/user_store.h"
 #include "kernel/src/config/broker_config.h"
+#include "kernel/src/exchange/delay_store.h"
 #include "kernel/src/observability/logging.h"
 #include "kernel/src/observability/metrics_registry.h"
 #include "kernel/src/plugin/registry.h"
@@ -78,6 +79,7 @@ struct exchange_replica
     std::unique_ptr<sdk::router> router;
     sdk::destination_id id;
     bool internal = false;
+    bool delayed = false;  ///< x-delayed-message: `x-delay` holds a message in the owner shard's delay_store
     std::string alternate; ///< alternate-exchange: where what this exchange cannot route goes
 };
 
@@ -103,7 +105,8 @@ struct shard_state
     std::unordered_map<std::uint64_t, std::vector<sdk::destination_id>> stream_partitions;
     std::unordered_map<std::uint64_t, std::shared_ptr<queue>> queues;
     std::unordered_map<std::uint64_t, std::shared_ptr<stream_partition>> partitions;
-    sdk::destination_set routed;               ///< scratch for route()
+    std::unordered_map<std::uint64_t, std::shared_ptr<delay_store>> delay_stores; ///< by exchange id
+    sdk::destination_set routed;                                                  ///< scratch for route()
     sdk::destination_set one_hop;              ///< scratch for exchange-to-exchange routing
     std::vector<const exchange_replica*> hops; ///< scratch: exchanges still to route through
     std::unique_ptr<sdk::timer> retention_timer;
@@ -244,6 +247,10 @@ class broker_core
     /// the queue may have been used again since it asked).
     awaitable<void> remove_queue_if(std::string vhost, std::string name, std::function<bool(const queue&)> still_true);
     queue_hooks make_queue_hooks(unsigned owner, const queue_options& opts);
+    /// For an x-delayed-message exchange, the router of its x-delayed-type and the store that
+    /// holds delayed messages (created on the exchange's owner shard).
+    awaitable<sdk::status> create_delay_store(const sdk::exchange_spec& spec, sdk::destination_id id);
+    awaitable<void> remove_delay_store(std::string vhost, std::string name, sdk::destination_id id);
     awaitable<sdk::status> remove_bindings_to(std::string vhost, sdk::destination_id dest);
     sdk::result<std::unique_ptr<sdk::router>> make_router(const sdk::exchange_spec& spec);
     std::string resolve_storage(const std::string& requested, const sdk::headers& args) const;

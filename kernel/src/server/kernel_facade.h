@@ -107,6 +107,11 @@ class kernel_facade final : public sdk::kernel
     class watch_handle;
     /// On this shard: the alarms changed; every watcher hears of it.
     void alarms_changed(sdk::resource_alarms now);
+    /// Hands a publish with x-delay to its x-delayed-message exchange's store.
+    void hold_delayed(sdk::destination_id exchange,
+                      sdk::publish_request request,
+                      std::int64_t delay_ms,
+                      sdk::callback<void(sdk::result<sdk::publish_ack>)> done);
     /// What a publish or append gets while the disk alarm is raised.
     sdk::status disk_alarm_refusal() const;
     /// Runs `op` on the owner shard of a stream partition, or fails `fail` with not_found.

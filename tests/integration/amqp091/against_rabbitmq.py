@@ -25,7 +25,7 @@ import brokers  # noqa: E402
 SHARED = [
     "roundtrip", "confirms", "confirms_async", "acks", "ttl", "dead_letters", "max_length",
     "queue_arguments", "prefetch", "get", "mandatory", "channel_errors", "exclusive",
-    "broker_cancel", "definitions", "exchange_routing", "stream", "transactions", "heartbeats",
+    "broker_cancel", "definitions", "exchange_routing", "stream", "transactions", "heartbeats", "priorities",
 ]
 
 

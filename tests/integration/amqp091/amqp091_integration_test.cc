@@ -72,7 +72,14 @@ TEST_CASE("pika: channel errors close only the channel, and exclusive queues are
     broker_process b(listener);
     start(b);
     scenarios(b,
-              { "channel_errors", "exclusive", "broker_cancel", "definitions", "exchange_routing", "stream", "heartbeats" });
+              { "channel_errors",
+                "exclusive",
+                "broker_cancel",
+                "definitions",
+                "exchange_routing",
+                "delayed_messages",
+                "stream",
+                "heartbeats" });
 }
 
 TEST_CASE("pika: TTL, dead-lettering with x-death, max length, queue arguments and priorities",

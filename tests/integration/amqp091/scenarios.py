@@ -625,6 +625,32 @@ def exchange_routing(port):
 
 
 @scenario
+def delayed_messages(port):
+    """An x-delayed-message exchange (x-delayed-type direct) holds a message with x-delay for
+    that long, then routes it; x-delay comes back negated, as the RabbitMQ plugin sends it."""
+    c = connect(port)
+    ch = c.channel()
+    ch.exchange_declare("delayed-x", "x-delayed-message", arguments={"x-delayed-type": "direct"})
+    ch.queue_declare("delayed-q")
+    ch.queue_purge("delayed-q")
+    ch.queue_bind("delayed-q", "delayed-x", "k")
+    ch.confirm_delivery()
+    sent = time.monotonic()
+    ch.basic_publish("delayed-x", "k", b"in 500 ms", pika.BasicProperties(headers={"x-delay": 500}))
+    ch.basic_publish("delayed-x", "k", b"now", pika.BasicProperties(headers={"x-delay": 0}))
+    got = []
+    ch.basic_consume("delayed-q", lambda _c, m, p, b: got.append((time.monotonic() - sent, p, b)), auto_ack=True)
+    pump_until(c, lambda: len(got) >= 2)
+    check(got[0][2] == b"now", f"the undelayed message first: {got[0][2]}")
+    elapsed, p, b = got[1]
+    check(b == b"in 500 ms" and elapsed >= 0.5, f"released after {elapsed:.3f} s")
+    check(p.headers["x-delay"] == -500, f"x-delay on delivery {p.headers}")
+    ch = c.channel()
+    expect_channel_closed(406, "x-delayed-type", lambda: ch.exchange_declare("delayed-bad", "x-delayed-message"))
+    c.close()
+
+
+@scenario
 def stream(port):
     """x-queue-type: stream declares a stream; consumers read it from x-stream-offset."""
     c = connect(port)

@@ -157,7 +157,29 @@ struct broker_fixture
         s.destination = std::move(queue);
         s.key = std::move(key);
         s.arguments = std::move(args);
+        return bind_spec(s);
+    }
+    sdk::status declare_exchange(std::string name, std::string type, sdk::headers args = {}, bool internal = false)
+    {
+        sdk::exchange_spec s;
+        s.name = std::move(name);
+        s.type = std::move(type);
+        s.arguments = std::move(args);
+        s.internal = internal;
+        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.declare_exchange(s, std::move(done)); });
+    }
+    sdk::status bind_spec(const sdk::binding_spec& s)
+    {
         return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.bind(s, std::move(done)); });
+    }
+    sdk::status unbind_spec(const sdk::binding_spec& s)
+    {
+        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.unbind(s, std::move(done)); });
+    }
+    sdk::status delete_exchange(std::string name)
+    {
+        return call<sdk::status>(
+          k(), [name](sdk::kernel& k, auto done) { k.delete_exchange("/", name, false, std::move(done)); });
     }
     sdk::result<sdk::publish_ack> publish(sdk::message_ptr m,
                                           unsigned shard = 0,

@@ -17,33 +17,7 @@ sdk::binding_spec exchange_binding(std::string source, std::string destination, 
 
 } // namespace
 
-struct routing_fixture : broker_fixture
-{
-    sdk::status declare_exchange(std::string name, std::string type, sdk::headers args = {}, bool internal = false)
-    {
-        sdk::exchange_spec s;
-        s.name = std::move(name);
-        s.type = std::move(type);
-        s.arguments = std::move(args);
-        s.internal = internal;
-        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.declare_exchange(s, std::move(done)); });
-    }
-    sdk::status bind_spec(const sdk::binding_spec& s)
-    {
-        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.bind(s, std::move(done)); });
-    }
-    sdk::status unbind_spec(const sdk::binding_spec& s)
-    {
-        return call<sdk::status>(k(), [s](sdk::kernel& k, auto done) { k.unbind(s, std::move(done)); });
-    }
-    sdk::status delete_exchange(std::string name)
-    {
-        return call<sdk::status>(
-          k(), [name](sdk::kernel& k, auto done) { k.delete_exchange("/", name, false, std::move(done)); });
-    }
-};
-
-TEST_CASE_METHOD(routing_fixture, "an exchange bound to an exchange routes on through it", "[unit][kernel][routing]")
+TEST_CASE_METHOD(broker_fixture, "an exchange bound to an exchange routes on through it", "[unit][kernel][routing]")
 {
     REQUIRE(declare_exchange("front", "topic").ok());
     REQUIRE(declare_exchange("orders", "direct").ok());
@@ -66,7 +40,7 @@ TEST_CASE_METHOD(routing_fixture, "an exchange bound to an exchange routes on th
     CHECK(bind_spec(exchange_binding("front", "", "k")).code() == errc::forbidden);
 }
 
-TEST_CASE_METHOD(routing_fixture, "a cycle of exchange bindings delivers once and ends", "[unit][kernel][routing]")
+TEST_CASE_METHOD(broker_fixture, "a cycle of exchange bindings delivers once and ends", "[unit][kernel][routing]")
 {
     REQUIRE(declare_exchange("ring-a", "fanout").ok());
     REQUIRE(declare_exchange("ring-b", "fanout").ok());
@@ -78,7 +52,7 @@ TEST_CASE_METHOD(routing_fixture, "a cycle of exchange bindings delivers once an
     CHECK(info("ring-q").messages == 1);
 }
 
-TEST_CASE_METHOD(routing_fixture,
+TEST_CASE_METHOD(broker_fixture,
                  "what an exchange cannot route goes to its alternate exchange",
                  "[unit][kernel][routing]")
 {
@@ -98,7 +72,7 @@ TEST_CASE_METHOD(routing_fixture,
     CHECK(publish(make_message("dangling", "k", "m3"))->routed == 0);
 }
 
-TEST_CASE_METHOD(routing_fixture,
+TEST_CASE_METHOD(broker_fixture,
                  "internal exchanges refuse publishes but route what is bound to them",
                  "[unit][kernel][routing]")
 {
@@ -114,7 +88,7 @@ TEST_CASE_METHOD(routing_fixture,
     CHECK(publish(make_message("outside", "", "via"))->routed == 1);
 }
 
-TEST_CASE_METHOD(routing_fixture, "deleting an exchange removes the bindings into it", "[unit][kernel][routing]")
+TEST_CASE_METHOD(broker_fixture, "deleting an exchange removes the bindings into it", "[unit][kernel][routing]")
 {
     REQUIRE(declare_exchange("src", "fanout").ok());
     REQUIRE(declare_exchange("mid", "fanout").ok());
@@ -128,7 +102,7 @@ TEST_CASE_METHOD(routing_fixture, "deleting an exchange removes the bindings int
     CHECK(publish(make_message("src", "", "again"))->routed == 0);
 }
 
-TEST_CASE_METHOD(routing_fixture, "a stream is bound to the default exchange by its name", "[unit][kernel][routing]")
+TEST_CASE_METHOD(broker_fixture, "a stream is bound to the default exchange by its name", "[unit][kernel][routing]")
 {
     sdk::stream_spec s;
     s.name = "default-routed";
