@@ -408,9 +408,19 @@ queue::consumer_state* queue::next_consumer()
         auto* c = _consumers.front().get();
         return c->has_credit() ? c : nullptr;
     }
+    // The highest priority among consumers with credit is served, round-robin within it.
+    std::optional<std::int32_t> best;
+    for (const auto& c : _consumers) {
+        if (c->has_credit() && (!best || c->options.priority > *best)) {
+            best = c->options.priority;
+        }
+    }
+    if (!best) {
+        return nullptr;
+    }
     for (std::size_t i = 0; i < _consumers.size(); ++i) {
         auto* c = _consumers[(_round_robin + i) % _consumers.size()].get();
-        if (c->has_credit()) {
+        if (c->has_credit() && c->options.priority == *best) {
             _round_robin = (_round_robin + i + 1) % _consumers.size();
             return c;
         }

@@ -90,6 +90,7 @@ struct consumer_options
     bool exclusive = false;
     bool auto_ack = false;
     std::uint32_t prefetch = 0;
+    std::int32_t priority = 0; ///< consumer priority: higher ones are served first
 };
 
 class queue : public std::enable_shared_from_this<queue>

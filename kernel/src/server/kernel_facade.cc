@@ -551,9 +551,8 @@ void kernel_facade::subscribe(const sdk::subscribe_request& request,
     }
     auto link = std::make_shared<subscriber_link>(subscriber_link{ &_exec, &sink, true });
     auto sub = std::make_unique<subscription_impl>(_core, _exec, link, dest, stream);
-    consumer_options opts{
-        request.consumer_tag, request.connection, request.exclusive, request.auto_ack, request.prefetch
-    };
+    consumer_options opts{ request.consumer_tag, request.connection, request.exclusive,
+                           request.auto_ack,     request.prefetch,   request.priority };
     sdk::stream_start start = request.stream.value_or(sdk::stream_start{});
     auto shared_done = std::make_shared<sdk::callback<void(sub_result)>>(std::move(done));
     auto* raw_sub = sub.release(); // owned by the hop below until handed to `done`

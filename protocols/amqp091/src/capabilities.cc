@@ -10,7 +10,7 @@ field_table server_properties()
         { "basic.nack", field_value::boolean(true) },
         { "consumer_cancel_notify", field_value::boolean(true) },
         { "connection.blocked", field_value::boolean(true) },
-        { "consumer_priorities", field_value::boolean(false) },
+        { "consumer_priorities", field_value::boolean(true) },
         { "authentication_failure_close", field_value::boolean(true) },
         { "per_consumer_qos", field_value::boolean(true) },
         { "direct_reply_to", field_value::boolean(false) },

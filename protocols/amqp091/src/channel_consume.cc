@@ -116,6 +116,19 @@ void channel::on_basic_consume(basic_consume&& m)
     req.exclusive = m.exclusive;
     req.auto_ack = m.no_ack;
     req.prefetch = _prefetch != 0 ? _prefetch : _global_prefetch;
+    if (const auto* priority = find_field(m.arguments, "x-priority")) {
+        // RabbitMQ's consumer priorities: an integer; anything else is 406.
+        const auto* p = std::get_if<std::int64_t>(&priority->value);
+        if (p == nullptr || *p < std::numeric_limits<std::int32_t>::min() ||
+            *p > std::numeric_limits<std::int32_t>::max()) {
+            fail({ reply_code::precondition_failed,
+                   "invalid arg 'x-priority': expected a 32-bit integer",
+                   in.class_id,
+                   in.method });
+            return;
+        }
+        req.priority = static_cast<std::int32_t>(*p);
+    }
     if (const auto* offset = find_field(m.arguments, "x-stream-offset")) {
         auto start = stream_start_of(*offset);
         if (auto* e = std::get_if<amqp_error>(&start)) {

@@ -64,7 +64,16 @@ TEST_CASE("pika: properties, headers, confirms, acks, prefetch, get, returns and
 {
     broker_process b(listener);
     start(b);
-    scenarios(b, { "roundtrip", "confirms", "confirms_async", "acks", "prefetch", "get", "mandatory", "transactions" });
+    scenarios(b,
+              { "roundtrip",
+                "confirms",
+                "confirms_async",
+                "acks",
+                "prefetch",
+                "consumer_priorities",
+                "get",
+                "mandatory",
+                "transactions" });
 }
 
 TEST_CASE("pika: channel errors close only the channel, and exclusive queues are locked", "[integration][amqp091]")

@@ -429,6 +429,29 @@ def prefetch(port):
 
 
 @scenario
+def consumer_priorities(port):
+    """x-priority: a higher-priority consumer gets messages while it has room; the others get
+    what it has no room for."""
+    c = connect(port)
+    ch = c.channel()
+    ch.queue_declare("cprio-q")
+    ch.queue_purge("cprio-q")
+    ch.basic_qos(prefetch_count=2)
+    high, low = [], []
+    ch.basic_consume("cprio-q", lambda _c, m, p, b: low.append(b))
+    ch.basic_consume("cprio-q", lambda _c, m, p, b: high.append(m), arguments={"x-priority": 5})
+    for i in range(5):
+        ch.basic_publish("", "cprio-q", b"m%d" % i)
+    pump_until(c, lambda: len(high) + len(low) == 4)
+    pump_for(c, 0.2)
+    check(len(high) == 2 and len(low) == 2, f"high {len(high)} low {len(low)}: each holds its window of 2")
+    ch.basic_ack(high[-1].delivery_tag, multiple=True)
+    pump_until(c, lambda: len(high) == 3)
+    check(len(low) == 2, "the freed room goes to the high-priority consumer")
+    c.close()
+
+
+@scenario
 def get(port):
     """basic.get: get-empty, get-ok with the remaining count, ack and auto-ack."""
     c = connect(port)

@@ -141,10 +141,13 @@ struct subscribe_request
     std::string vhost = "/";
     std::string queue;
     std::string consumer_tag;
-    std::uint64_t connection = 0;       ///< for exclusive-queue checks
-    bool exclusive = false;             ///< no other consumer may subscribe
-    bool auto_ack = false;              ///< messages count as acked when delivered
-    std::uint32_t prefetch = 0;         ///< max unacked deliveries; 0 = unlimited
+    std::uint64_t connection = 0; ///< for exclusive-queue checks
+    bool exclusive = false;       ///< no other consumer may subscribe
+    bool auto_ack = false;        ///< messages count as acked when delivered
+    std::uint32_t prefetch = 0;   ///< max unacked deliveries; 0 = unlimited
+    /// Consumer priority (AMQP x-priority): while a consumer of a higher priority has credit,
+    /// those of lower priorities get nothing; equal priorities share round-robin.
+    std::int32_t priority = 0;
     std::optional<stream_start> stream; ///< set to consume a stream (partition 0) instead
 };
 

@@ -490,3 +490,31 @@ TEST_CASE("acks out of order stay acked across a restart of a durable queue", "[
     CHECK(sink.at(0).redelivered);
     again.cancel(std::move(*sub));
 }
+
+TEST_CASE_METHOD(broker_fixture, "consumer priorities: higher ones are served while they have credit", "[unit][kernel]")
+{
+    REQUIRE(declare("prio-consumers").ok());
+    collecting_sink high;
+    collecting_sink low;
+    auto high_req = consumer("prio-consumers", 2);
+    high_req.priority = 10;
+    auto low_req = consumer("prio-consumers", 100);
+    auto h = subscribe(low_req, low); // subscribed first: order does not decide
+    auto s = subscribe(high_req, high);
+    REQUIRE(h.ok());
+    REQUIRE(s.ok());
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(publish(make_message("", "prio-consumers", "m" + std::to_string(i)))->routed == 1);
+    }
+    // The high-priority consumer takes what its window holds; the rest goes to the low one.
+    REQUIRE(eventually([&] { return high.count() + low.count() == 5; }));
+    CHECK(high.bodies() == std::vector<std::string>{ "m0", "m1" });
+    CHECK(low.bodies() == std::vector<std::string>{ "m2", "m3", "m4" });
+    on(1, [&] { (*s)->ack(high.at(1).tag, true); });
+    REQUIRE(publish(make_message("", "prio-consumers", "m5"))->routed == 1);
+    REQUIRE(eventually([&] { return high.count() == 3; }));
+    CHECK(high.at(2).msg->body.to_string() == "m5");
+    CHECK(low.count() == 3);
+    cancel(std::move(*s));
+    cancel(std::move(*h));
+}
