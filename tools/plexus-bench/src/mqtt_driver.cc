@@ -3,6 +3,7 @@
 #include <MQTTAsync.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -146,15 +147,35 @@ void expect_answer(Options& opts, int version, outcome& o)
     }
 }
 
+/// Wakes Paho's reading thread. It polls the sockets it knew when the poll began, for up to
+/// a second, so a connection opened meanwhile waits that long for its CONNACK (1 000
+/// connections, or a smoke run of many short scenarios, would wait minutes). Inbound bytes on
+/// a known socket end the poll: see mqtt_driver's nudging connection.
+class waker
+{
+  public:
+    virtual void wake() noexcept = 0;
+
+  protected:
+    ~waker() = default;
+};
+
 /// One connected Paho client with a clean session; disconnects when destroyed. Declared after
 /// the state its callbacks touch, so that it goes first.
 class connection
 {
   public:
-    /// `window`: the most publishes the owner hands over before Paho has sent them.
-    connection(const options& o, const std::string& client_id, std::string role, events& e, std::uint32_t window)
+    /// `window`: the most publishes the owner hands over before Paho has sent them. `w`, if
+    /// any, is woken while the CONNACK is awaited.
+    connection(const options& o,
+               const std::string& client_id,
+               std::string role,
+               events& e,
+               std::uint32_t window,
+               waker* w = nullptr)
       : _version(o.mqtt_version)
       , _role(std::move(role))
+      , _waker(w)
     {
         MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
         create.MQTTVersion = _version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
@@ -186,7 +207,7 @@ class connection
         if (rc != MQTTASYNC_SUCCESS) {
             fail("connect to " + uri + ": " + describe(rc, _version));
         }
-        if (!_answer.wait(std::chrono::seconds(broker_timeout_s + 5))) {
+        if (!wait_waking(std::chrono::seconds(broker_timeout_s + 5))) {
             fail("no CONNACK from " + uri);
         }
         if (!_answer.ok()) {
@@ -204,7 +225,7 @@ class connection
             _answer.reset();
             expect_answer(opts, _version, _answer);
             if (MQTTAsync_disconnect(_handle, &opts) == MQTTASYNC_SUCCESS) {
-                _answer.wait(std::chrono::milliseconds(10 * disconnect_timeout_ms));
+                wait_waking(std::chrono::milliseconds(10 * disconnect_timeout_ms));
             }
         }
         MQTTAsync_destroy(&_handle);
@@ -237,6 +258,23 @@ class connection
     }
 
   private:
+    /// Waits for the answer to the request in flight, waking Paho's reading thread meanwhile
+    /// when there is a waker. False when no answer came in time.
+    bool wait_waking(std::chrono::milliseconds timeout)
+    {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto step = std::chrono::milliseconds(_waker != nullptr ? 5 : 100);
+        while (!_answer.wait(step)) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            if (_waker != nullptr) {
+                _waker->wake();
+            }
+        }
+        return true;
+    }
+
     /// Construction failed: nothing may call back into this object any more.
     [[noreturn]] void fail(const std::string& why)
     {
@@ -247,6 +285,7 @@ class connection
     MQTTAsync _handle = nullptr;
     int _version;
     std::string _role;
+    waker* _waker;
     int _receive_maximum = 0;
     outcome _answer;
 };
@@ -263,11 +302,11 @@ class mqtt_publisher final
   , private events
 {
   public:
-    mqtt_publisher(const options& o, const std::string& topic, std::uint32_t run_id, int index)
+    mqtt_publisher(const options& o, const std::string& topic, std::uint32_t run_id, int index, waker& w)
       : _topic(topic)
       , _qos(o.qos)
       , _window(o.confirm_window > 0 ? o.confirm_window : default_window)
-      , _conn(o, client_id(run_id, 'p', index), "publisher " + std::to_string(index), *this, _window)
+      , _conn(o, client_id(run_id, 'p', index), "publisher " + std::to_string(index), *this, _window, &w)
     {
         // A v5 broker may take fewer unacknowledged publishes than the window.
         if (_qos > 0 && _conn.receive_maximum() > 0) {
@@ -369,8 +408,8 @@ class mqtt_subscriber final
   , private events
 {
   public:
-    mqtt_subscriber(const options& o, const std::string& filter, std::uint32_t run_id, int index)
-      : _conn(o, client_id(run_id, 'c', index), "consumer " + std::to_string(index), *this, 0)
+    mqtt_subscriber(const options& o, const std::string& filter, std::uint32_t run_id, int index, waker& w)
+      : _conn(o, client_id(run_id, 'c', index), "consumer " + std::to_string(index), *this, 0, &w)
     {
         _conn.subscribe(filter, o.qos);
     }
@@ -440,6 +479,42 @@ class mqtt_subscriber final
     connection _conn; // last: its callbacks stop before the state above goes
 };
 
+/// The driver's own connection, subscribed to a topic of its own: a QoS 0 message to it comes
+/// straight back, and its arrival wakes Paho's reading thread (see waker). Wakes at most every
+/// few milliseconds however many connections are waiting.
+class nudger final
+  : public waker
+  , private events
+{
+  public:
+    nudger(const options& o, const std::string& topic, std::uint32_t run_id)
+      : _topic(topic)
+      , _conn(o, client_id(run_id, 'n', 0), "setup", *this, default_window)
+    {
+        _conn.subscribe(_topic, 0);
+    }
+
+    void wake() noexcept override
+    {
+        auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+        auto last = _last.load(std::memory_order_relaxed);
+        if (now - last < std::chrono::nanoseconds(std::chrono::milliseconds(2)).count() ||
+            !_last.compare_exchange_strong(last, now)) {
+            return; // another thread just woke it
+        }
+        static constexpr char byte = 0;
+        MQTTAsync_send(_conn.get(), _topic.c_str(), 1, &byte, 0, 0, nullptr);
+    }
+
+  private:
+    void on_message(std::span<const std::byte>, bool) noexcept override {}
+    void on_lost(const char*) noexcept override {}
+
+    std::string _topic;
+    std::atomic<std::int64_t> _last{ 0 };
+    connection _conn; // last: its callbacks stop before the state above goes
+};
+
 class mqtt_driver final : public driver
 {
   public:
@@ -464,11 +539,12 @@ class mqtt_driver final : public driver
         char topic[48];
         std::snprintf(topic, sizeof topic, "plexus-bench/%08x", run_id);
         _topic = topic;
+        _nudger = std::make_unique<nudger>(_o, _topic + "/wake", run_id);
     }
 
     std::unique_ptr<publisher> open_publisher(int index) override
     {
-        return std::make_unique<mqtt_publisher>(_o, _topic, _run_id, index);
+        return std::make_unique<mqtt_publisher>(_o, _topic, _run_id, index, *_nudger);
     }
 
     std::unique_ptr<subscriber> open_subscriber(int index, int destination) override
@@ -480,15 +556,16 @@ class mqtt_driver final : public driver
             std::snprintf(group, sizeof group, "$share/plexus-bench-%08x-d%d/", _run_id, destination);
             filter = group + _topic;
         }
-        return std::make_unique<mqtt_subscriber>(_o, filter, _run_id, index);
+        return std::make_unique<mqtt_subscriber>(_o, filter, _run_id, index, *_nudger);
     }
 
-    void clean_up() noexcept override {} // clean sessions leave nothing behind
+    void clean_up() noexcept override { _nudger.reset(); } // clean sessions leave nothing behind
 
   private:
     options _o;
     std::uint32_t _run_id = 0;
     std::string _topic;
+    std::unique_ptr<nudger> _nudger;
 };
 
 } // namespace

@@ -39,6 +39,7 @@ Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes re
                          producers finished (default 10); what is missing then is lost
   --cpu-pid NAME=PID     also report the CPU seconds PID used during the run (repeatable)
   --progress auto|always|never   the live progress line on stderr (auto: when stderr is a TTY)
+  --list-drivers         print the drivers this build has, one a line, and exit
 )";
 
 namespace {

@@ -205,19 +205,21 @@ class stomp_publisher final : public publisher
             }
         }
         _frame.clear();
-        if (_window > 0) {
-            auto receipt = std::to_string(_sent);
+        // Only `persistent:true` is sent: RabbitMQ 3.10 declares a /queue destination that a
+        // SEND names with `persistent:false` as exclusive to that connection, so the
+        // subscriber's queue is then "locked".
+        auto receipt = std::to_string(_sent);
+        if (_window > 0 && _persistent) {
             write_stomp_frame(_frame,
                               "SEND",
-                              { { "destination", _destination },
-                                { "persistent", _persistent ? "true" : "false" },
-                                { "receipt", receipt } },
+                              { { "destination", _destination }, { "persistent", "true" }, { "receipt", receipt } },
                               body);
+        } else if (_window > 0) {
+            write_stomp_frame(_frame, "SEND", { { "destination", _destination }, { "receipt", receipt } }, body);
+        } else if (_persistent) {
+            write_stomp_frame(_frame, "SEND", { { "destination", _destination }, { "persistent", "true" } }, body);
         } else {
-            write_stomp_frame(_frame,
-                              "SEND",
-                              { { "destination", _destination }, { "persistent", _persistent ? "true" : "false" } },
-                              body);
+            write_stomp_frame(_frame, "SEND", { { "destination", _destination } }, body);
         }
         _conn.send(_frame);
         ++_sent;
