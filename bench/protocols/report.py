@@ -235,9 +235,10 @@ def markdown(scenarios, records, info, machine, charts):
 
 
 def charts(out_dir, scenarios, records, info):
-    """Per protocol, throughput-<protocol>.png (median msg/s per scenario and broker) and
-    latency-<protocol>.png (percentiles of the fixed-rate runs), drawn with gnuplot; [] when
-    gnuplot is not installed."""
+    """Per protocol, throughput-<protocol>.png (median msg/s per scenario and broker),
+    cpu-<protocol>.png (broker CPU per delivered message) and latency-<protocol>.png
+    (percentiles of the fixed-rate runs), drawn with gnuplot; [] when gnuplot is not
+    installed."""
     if shutil.which("gnuplot") is None:
         return []
     made = []
@@ -281,6 +282,37 @@ plot {cols}
 """
         if _gnuplot(script):
             made.append((png, f"{name}: median deliveries per second per scenario"))
+
+    # Where the load generator sets the pace, msg/s compares the client, and the broker's CPU
+    # per delivered message is what compares the brokers.
+    if scenarios and brokers:
+        data = os.path.join(out_dir, f"cpu-{protocol}.dat")
+        with open(data, "w") as f:
+            f.write("# scenario " + " ".join(brokers) + "\n")
+            for s in scenarios:
+                vals = []
+                for b in brokers:
+                    v = (summary(records, s.name, b) or {}).get("broker_us_msg")
+                    vals.append("NaN" if v is None else f"{v:.2f}")
+                f.write(f"\"{s.name}\" " + " ".join(vals) + "\n")
+        cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title '{title[b]}'" for i, b in enumerate(brokers))
+        png = f"cpu-{protocol}.png"
+        script = f"""
+set terminal pngcairo size 1000,500 font ",11"
+set output '{os.path.join(out_dir, png)}'
+set title '{name}: broker CPU per delivered message (median; lower is better)'
+set ylabel 'CPU microseconds per message'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set grid ytics
+set yrange [0:*]
+set xtics rotate by -20
+plot {cols}
+"""
+        if _gnuplot(script):
+            made.append((png, f"{name}: broker CPU per delivered message"))
 
     lat = [s for s in scenarios if s.kind == "latency"]
     if lat:

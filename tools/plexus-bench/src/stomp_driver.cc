@@ -205,9 +205,9 @@ class stomp_publisher final : public publisher
             }
         }
         _frame.clear();
-        // Only `persistent:true` is sent: RabbitMQ 3.10 declares a /queue destination that a
-        // SEND names with `persistent:false` as exclusive to that connection, so the
-        // subscriber's queue is then "locked".
+        // Only `persistent:true` is sent: RabbitMQ 3.10 answers a SEND with `persistent:false`
+        // to a /queue destination another connection subscribed to with ERROR
+        // resource_locked; without the header a message is transient all the same.
         auto receipt = std::to_string(_sent);
         if (_window > 0 && _persistent) {
             write_stomp_frame(_frame,
