@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The side-by-side protocol benchmarks of issue 6: installs what is missing (the build's
-# packages, and for the benchmark itself RabbitMQ to compare against, gnuplot for the charts
+# packages, and for the benchmark itself RabbitMQ (with its MQTT and STOMP plugins, which
+# Debian ships in the same package) and Mosquitto to compare against, gnuplot for the charts
 # and iperf3 for the loopback limit), builds the release preset's plexusd, plugins and
-# plexus-bench, then runs bench/protocols/run.py, which starts plexusd and RabbitMQ privately on
-# free loopback ports, runs the scenario matrix, stops what it started and writes
+# plexus-bench, then runs bench/protocols/run.py, which starts plexusd, RabbitMQ and Mosquitto
+# privately on free loopback ports, runs the scenario matrix, stops what it started and writes
 # bench/results/<date>/report.md with charts. bench/protocols/README.md explains the figures.
 #
 #   scripts/bench.sh [--no-build] [run.py options: --plexus-only | --peers-only, --scenario RE,
@@ -31,7 +32,7 @@ done
 
 scripts/install-deps.sh
 extra=()
-if [[ $want_peers -eq 1 ]]; then extra+=(rabbitmq-server); fi
+if [[ $want_peers -eq 1 ]]; then extra+=(rabbitmq-server mosquitto); fi
 if [[ $want_charts -eq 1 ]]; then extra+=(gnuplot-nox); fi
 if [[ $want_limits -eq 1 ]]; then extra+=(iperf3); fi
 missing=()
@@ -44,8 +45,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
-    # The bench starts its own private RabbitMQ; Debian's service (started by the package on a
-    # machine with systemd) is neither used nor touched.
+    # The bench starts its own private RabbitMQ and Mosquitto; Debian's services (started by
+    # the packages on a machine with systemd) are neither used nor touched.
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

@@ -5,7 +5,17 @@ import shutil
 import statistics
 import subprocess
 
-PEERS = ["rabbitmq"]
+# The peers of each protocol, in the order their columns appear.
+PEERS = {"amqp": ["rabbitmq"], "mqtt": ["mosquitto", "rabbitmq"], "stomp": ["rabbitmq"]}
+PROTOCOL_TITLES = {"amqp": "AMQP 0-9-1", "mqtt": "MQTT 3.1.1", "stomp": "STOMP 1.2"}
+CLIENTS = {
+    "amqp": "plexus-bench's AMQP driver on rabbitmq-c",
+    "mqtt": "plexus-bench's MQTT driver on Paho C (MQTTAsync)",
+    "stomp": "plexus-bench's STOMP 1.2 driver (its own, on a socket)",
+}
+# A client using this much of one core per second of the run is the bottleneck, not the broker
+# (its publishing thread or Paho's library thread is busy all the time).
+CLIENT_BOUND_CORES = 0.8
 
 
 def median(values):
@@ -35,6 +45,7 @@ def summary(records, scenario, broker):
     s["client_cpu"] = median([r["client_cpu_s"] for r in ok])
     s["broker_us_msg"] = median([per_msg(r["cpu_s"].get("broker"), r) for r in ok])
     s["client_us_msg"] = median([per_msg(r["client_cpu_s"], r) for r in ok])
+    s["client_cores"] = median([r["client_cpu_s"] / r["delivery_s"] if r["delivery_s"] else None for r in ok])
     s["samples"] = [round(r["delivery_rate"]) for r in ok]
     s["p99_samples"] = [r["latency_us"]["p99"] for r in ok]
     return s
@@ -61,29 +72,41 @@ def ratio(a, b):
     return a / b if a is not None and b not in (None, 0) else None
 
 
+def protocols_of(scenarios):
+    seen = []
+    for s in scenarios:
+        if s.protocol not in seen:
+            seen.append(s.protocol)
+    return seen
+
+
 def markdown(scenarios, records, info, machine, charts):
     brokers = list(info["brokers"].keys())
     title = {k: v["title"] for k, v in info["brokers"].items()}
+    protocols = protocols_of(scenarios)
     out = []
     w = out.append
-    w("# Protocol benchmarks (issue 6): AMQP 0-9-1" + (" — CI smoke" if info["smoke"] else ""))
+    w("# Protocol benchmarks (issue 6): " + ", ".join(PROTOCOL_TITLES[p] for p in protocols)
+      + (" — CI smoke" if info["smoke"] else ""))
     w("")
     w(f"{info['started']}, commit {info['commit']}, {info['cores']} cores ({info['cpu']}), Linux {info['kernel']};")
     w(f"load average {info['load_before']} before and {info['load_after']} after; {info['elapsed_s']} s in all.")
-    versions = ", ".join(f"{v['title']} {v['version']}" for v in info["brokers"].values())
-    w(f"Brokers: {versions}. Client: plexus-bench's AMQP driver on rabbitmq-c, on the same machine.")
+    versions = ", ".join(f"{v['title']} {v['version']} ({', '.join(PROTOCOL_TITLES[p] for p in v['protocols'])})"
+                         for v in info["brokers"].values())
+    w(f"Brokers: {versions}.")
+    w("Clients, on the same machine: " + "; ".join(f"{PROTOCOL_TITLES[p]}: {CLIENTS[p]}" for p in protocols) + ".")
     for who, why in info["skipped"].items():
         w(f"Not run: {who}: {why}.")
     w("")
     if info["smoke"]:
         w("**CI smoke**: tiny counts, one repetition, Plexus only; the figures mean nothing, the run checks that "
-          "the harness, the driver and the gateway still work together.")
+          "the harness, the drivers and the gateways still work together.")
         w("")
     else:
         w(f"Medians of {info['reps']} repetitions per scenario and broker, the brokers alternating (A/B, the order "
           f"flipped every repetition); throughput runs send for {fmt(info['seconds'], 0)} s, latency runs for "
-          f"{fmt(info['latency_seconds'], 0)} s. 100-byte messages, one producer connection, one consumer "
-          "connection per queue; every message is checked (lost, duplicated, corrupted).")
+          f"{fmt(info['latency_seconds'], 0)} s. 100-byte messages, one producer connection unless said, one "
+          "consumer connection per queue or subscription; every message is checked (lost, duplicated, corrupted).")
         w("")
         w("**Noise.** This machine has 2 cores shared with other engineers' builds and tests, and the broker, "
           "the producer and the consumers all run on those 2 cores: figures move by tens of percent between "
@@ -96,47 +119,59 @@ def markdown(scenarios, records, info, machine, charts):
 
     w("## Results")
     w("")
-    w("msg/s counts deliveries (with fanout, every queue's copy), from the first publish to the last delivery. "
-      "Latency is end to end (the send time stamped in the payload to its delivery); in throughput runs it "
-      "includes the time spent queued, so only the fixed-rate rows measure the broker's latency. "
-      "CPU is user + system seconds over the run, from /proc/<pid>/stat (RabbitMQ: the Erlang VM).")
+    w("msg/s counts deliveries (with fanout, every queue's or subscriber's copy), from the first publish to the "
+      "last delivery. Latency is end to end (the send time stamped in the payload to its delivery); in throughput "
+      "runs it includes the time spent queued, so only the fixed-rate rows measure the broker's latency. "
+      "CPU is user + system seconds over the run, from /proc/<pid>/stat (RabbitMQ: the Erlang VM). "
+      f"*Client cores* is plexus-bench's CPU seconds per second of the run: from {CLIENT_BOUND_CORES} up, the load "
+      "generator, not the broker, sets the pace (marked ⚑), and broker CPU per message is the figure to compare.")
     w("")
-    w("| scenario | broker | msg/s | MB/s | p50 | p90 | p99 | p99.9 | max | broker CPU s | broker CPU µs/msg "
-      "| client CPU s | clean runs |")
-    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for s in scenarios:
-        for b in brokers:
-            m = summary(records, s.name, b)
-            if m is None:
-                continue
-            w(f"| {s.title} | {title[b]} | {fmt(m.get('msg_s'))} | {fmt(m.get('mb_s'), 2)} | {fmt_us(m.get('p50'))} "
-              f"| {fmt_us(m.get('p90'))} | {fmt_us(m.get('p99'))} | {fmt_us(m.get('p999'))} | {fmt_us(m.get('max'))} "
-              f"| {fmt(m.get('broker_cpu'), 2)} | {fmt(m.get('broker_us_msg'), 1)} | {fmt(m.get('client_cpu'), 2)} "
-              f"| {m['clean']}/{m['runs']} |")
-    w("")
+    for protocol in protocols:
+        w(f"### {PROTOCOL_TITLES[protocol]}")
+        w("")
+        w("| scenario | broker | msg/s | MB/s | p50 | p90 | p99 | p99.9 | max | broker CPU s | broker CPU µs/msg "
+          "| client CPU s | client cores | clean runs |")
+        w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for s in [x for x in scenarios if x.protocol == protocol]:
+            for b in brokers:
+                m = summary(records, s.name, b)
+                if m is None:
+                    continue
+                cores = m.get("client_cores")
+                flag = " ⚑" if cores is not None and cores >= CLIENT_BOUND_CORES else ""
+                w(f"| {s.title} | {title[b]} | {fmt(m.get('msg_s'))} | {fmt(m.get('mb_s'), 2)} "
+                  f"| {fmt_us(m.get('p50'))} | {fmt_us(m.get('p90'))} | {fmt_us(m.get('p99'))} "
+                  f"| {fmt_us(m.get('p999'))} | {fmt_us(m.get('max'))} | {fmt(m.get('broker_cpu'), 2)} "
+                  f"| {fmt(m.get('broker_us_msg'), 1)} | {fmt(m.get('client_cpu'), 2)} | {fmt(cores, 2)}{flag} "
+                  f"| {m['clean']}/{m['runs']} |")
+        w("")
 
-    if "plexus" in brokers and any(p in brokers for p in PEERS):
+    if "plexus" in brokers and any(p in brokers for ps in PEERS.values() for p in ps):
         w("## Plexus against its peers")
         w("")
-        w("Targets of issue 7: each throughput scenario at least 3× RabbitMQ's msg/s, or — where the load "
-          "generator saturates the 2 cores first — at most ⅓ of RabbitMQ's broker CPU time per delivered "
-          "message (both are given); at a fixed 1 000 msg/s, p99 at most half of RabbitMQ's.")
+        w("Ratios are Plexus / peer: above 1 is more msg/s for Plexus; below 1 is less CPU per message or lower "
+          "latency for Plexus. AMQP rows carry issue 7's targets: each throughput scenario at least 3× RabbitMQ's "
+          "msg/s, or — where the load generator saturates the 2 cores first — at most ⅓ of RabbitMQ's broker CPU "
+          "time per delivered message; at a fixed 1 000 msg/s, p99 at most half of RabbitMQ's.")
         w("")
-        w("| scenario | peer | msg/s ratio | broker CPU per msg ratio | p99 ratio | target | result |")
-        w("| --- | --- | ---: | ---: | ---: | --- | --- |")
+        w("| protocol | scenario | peer | msg/s ratio | broker CPU per msg ratio | p50 ratio | p99 ratio | target "
+          "| result |")
+        w("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |")
         for s in scenarios:
             px = summary(records, s.name, "plexus")
-            for peer in PEERS:
+            for peer in PEERS[s.protocol]:
                 pr = summary(records, s.name, peer)
                 if not px or not pr or "msg_s" not in px or "msg_s" not in pr:
                     continue
                 r_rate = ratio(px["msg_s"], pr["msg_s"])
                 r_cpu = ratio(px["broker_us_msg"], pr["broker_us_msg"])
+                r_p50 = ratio(px["p50"], pr["p50"])
                 r_p99 = ratio(px["p99"], pr["p99"])
-                if s.kind == "latency":
+                target, result = "", ""
+                if s.protocol == "amqp" and s.kind == "latency":
                     target = "p99 ≤ 0.5×"
                     result = "PASS" if r_p99 is not None and r_p99 <= 0.5 else "FAIL"
-                else:
+                elif s.protocol == "amqp":
                     target = "≥ 3× msg/s, or ≤ ⅓ CPU/msg"
                     if r_rate is not None and r_rate >= 3:
                         result = "PASS (msg/s)"
@@ -144,8 +179,8 @@ def markdown(scenarios, records, info, machine, charts):
                         result = "PASS (CPU/msg)"
                     else:
                         result = "FAIL"
-                w(f"| {s.title} | {title[peer]} | {fmt(r_rate, 2)}× | {fmt(r_cpu, 2)}× | {fmt(r_p99, 2)}× "
-                  f"| {target} | {result} |")
+                w(f"| {PROTOCOL_TITLES[s.protocol]} | {s.title} | {title[peer]} | {fmt(r_rate, 2)}× "
+                  f"| {fmt(r_cpu, 2)}× | {fmt(r_p50, 2)}× | {fmt(r_p99, 2)}× | {target} | {result} |")
         w("")
 
     if machine.get("before") or machine.get("after"):
@@ -200,17 +235,27 @@ def markdown(scenarios, records, info, machine, charts):
 
 
 def charts(out_dir, scenarios, records, info):
-    """throughput.png (median msg/s per scenario and broker) and latency.png (percentiles of
-    the fixed-rate runs), drawn with gnuplot; [] when gnuplot is not installed."""
+    """Per protocol, throughput-<protocol>.png (median msg/s per scenario and broker),
+    cpu-<protocol>.png (broker CPU per delivered message) and latency-<protocol>.png
+    (percentiles of the fixed-rate runs), drawn with gnuplot; [] when gnuplot is not
+    installed."""
     if shutil.which("gnuplot") is None:
         return []
-    brokers = list(info["brokers"].keys())
+    made = []
+    for protocol in protocols_of(scenarios):
+        made += _protocol_charts(out_dir, protocol, [s for s in scenarios if s.protocol == protocol], records, info)
+    return made
+
+
+def _protocol_charts(out_dir, protocol, scenarios, records, info):
+    brokers = [b for b, v in info["brokers"].items() if protocol in v["protocols"]]
     title = {k: v["title"] for k, v in info["brokers"].items()}
+    name = PROTOCOL_TITLES[protocol]
     made = []
 
     thr = [s for s in scenarios if s.kind == "throughput"]
-    if thr:
-        data = os.path.join(out_dir, "throughput.dat")
+    if thr and brokers:
+        data = os.path.join(out_dir, f"throughput-{protocol}.dat")
         with open(data, "w") as f:
             f.write("# scenario " + " ".join(brokers) + "\n")
             for s in thr:
@@ -221,10 +266,11 @@ def charts(out_dir, scenarios, records, info):
                     vals.append("NaN" if v is None else f"{v / 1000:.2f}")
                 f.write(f"\"{s.name}\" " + " ".join(vals) + "\n")
         cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title '{title[b]}'" for i, b in enumerate(brokers))
+        png = f"throughput-{protocol}.png"
         script = f"""
 set terminal pngcairo size 900,500 font ",11"
-set output '{os.path.join(out_dir, "throughput.png")}'
-set title 'AMQP 0-9-1, 100-byte messages: deliveries per second (median)'
+set output '{os.path.join(out_dir, png)}'
+set title '{name}, 100-byte messages: deliveries per second (median)'
 set ylabel 'thousand msg/s'
 set style data histograms
 set style histogram clustered gap 1
@@ -235,11 +281,42 @@ set yrange [0:*]
 plot {cols}
 """
         if _gnuplot(script):
-            made.append(("throughput.png", "median deliveries per second per scenario"))
+            made.append((png, f"{name}: median deliveries per second per scenario"))
+
+    # Where the load generator sets the pace, msg/s compares the client, and the broker's CPU
+    # per delivered message is what compares the brokers.
+    if scenarios and brokers:
+        data = os.path.join(out_dir, f"cpu-{protocol}.dat")
+        with open(data, "w") as f:
+            f.write("# scenario " + " ".join(brokers) + "\n")
+            for s in scenarios:
+                vals = []
+                for b in brokers:
+                    v = (summary(records, s.name, b) or {}).get("broker_us_msg")
+                    vals.append("NaN" if v is None else f"{v:.2f}")
+                f.write(f"\"{s.name}\" " + " ".join(vals) + "\n")
+        cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title '{title[b]}'" for i, b in enumerate(brokers))
+        png = f"cpu-{protocol}.png"
+        script = f"""
+set terminal pngcairo size 1000,500 font ",11"
+set output '{os.path.join(out_dir, png)}'
+set title '{name}: broker CPU per delivered message (median; lower is better)'
+set ylabel 'CPU microseconds per message'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set grid ytics
+set yrange [0:*]
+set xtics rotate by -20
+plot {cols}
+"""
+        if _gnuplot(script):
+            made.append((png, f"{name}: broker CPU per delivered message"))
 
     lat = [s for s in scenarios if s.kind == "latency"]
     if lat:
-        data = os.path.join(out_dir, "latency.dat")
+        data = os.path.join(out_dir, f"latency-{protocol}.dat")
         series = []
         with open(data, "w") as f:
             for s in lat:
@@ -256,10 +333,11 @@ plot {cols}
         if series:
             plots = ", ".join(f"'{data}' index {i} using 1:3:xtic(2) with linespoints lw 2 title '{t}'"
                               for i, t in enumerate(series))
+            png = f"latency-{protocol}.png"
             script = f"""
 set terminal pngcairo size 900,500 font ",11"
-set output '{os.path.join(out_dir, "latency.png")}'
-set title 'AMQP 0-9-1 at a fixed 1 000 msg/s: end-to-end latency percentiles (median of runs)'
+set output '{os.path.join(out_dir, png)}'
+set title '{name} at a fixed rate: end-to-end latency percentiles (median of runs)'
 set ylabel 'microseconds'
 set logscale y
 set grid ytics mytics
@@ -268,7 +346,7 @@ set xrange [-0.3:4.3]
 plot {plots}
 """
             if _gnuplot(script):
-                made.append(("latency.png", "latency percentiles at 1 000 msg/s"))
+                made.append((png, f"{name}: latency percentiles at a fixed rate"))
     return made
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The protocol benchmarks of issue 6: plexus-bench against plexusd and each installed peer
-(RabbitMQ for AMQP 0-9-1), the same scenarios on the same machine in one run, repetitions
+(RabbitMQ for AMQP 0-9-1 and, with its plugins, MQTT and STOMP; Mosquitto for MQTT), the same
+scenarios on the same machine in one run, repetitions
 alternating between the brokers, medians, the machine's limits measured in the same run, and a
 markdown report with PNG charts. scripts/bench.sh installs and builds, then runs this; see
 README.md beside it.
@@ -33,12 +34,14 @@ DURABLE = ["--persistent", "--confirm", "1000", "--manual-ack", "--prefetch", "1
 
 
 class scenario:
-    def __init__(self, name, title, kind, args, length=None):
+    def __init__(self, name, title, kind, args, protocol="amqp", length=None, smoke_args=None):
         self.name = name
         self.title = title
-        self.kind = kind  # "throughput": as fast as possible; "latency": fixed 1000 msg/s
+        self.kind = kind  # "throughput": as fast as possible; "latency": a fixed rate
         self.args = args
+        self.protocol = protocol  # the plexus-bench driver, and what a broker must serve
         self.length = length  # fixed --count/--duration arguments, else from the command line
+        self.smoke_args = smoke_args  # args for the CI smoke, where the real ones are too heavy
 
 
 # 100-byte messages, one producer; issue 6 §3 and the benchmark of issue 7.
@@ -51,12 +54,39 @@ AMQP_SCENARIOS = [
     scenario("amqp-latency-b", "(b) at a fixed 1 000 msg/s", "latency", DURABLE + ["--rate", "1000"]),
 ]
 
+# MQTT 3.1.1 (RabbitMQ 3.10's plugin has no MQTT 5), clean sessions; issue 6 §3. QoS 1
+# publishes keep up to 1000 unacknowledged (plexus-bench's default window).
+MQTT_SCENARIOS = [
+    scenario("mqtt-qos0", "QoS 0, 1 → 1", "throughput", ["--qos", "0"], "mqtt"),
+    scenario("mqtt-qos1", "QoS 1 (publish window 1000), 1 → 1", "throughput", ["--qos", "1"], "mqtt"),
+    scenario("mqtt-qos0-fanout", "QoS 0, 1 → 10 subscribers", "throughput", ["--qos", "0", "--fanout", "10"], "mqtt"),
+    # Paho's library thread polls every socket on each turn, so 1 000 connections cost the
+    # client more than the broker; 1 msg/s each is what it sustains with room to spare.
+    scenario("mqtt-connections", "1 000 connections at 1 msg/s each (1 000 msg/s), QoS 0, 1 000 → 1", "latency",
+             ["--qos", "0", "--producers", "1000", "--rate", "1000"], "mqtt",
+             smoke_args=["--qos", "0", "--producers", "100", "--rate", "500"]),
+    scenario("mqtt-latency-qos0", "QoS 0 at a fixed 1 000 msg/s, 1 → 1", "latency", ["--qos", "0", "--rate", "1000"],
+             "mqtt"),
+    scenario("mqtt-latency-qos1", "QoS 1 at a fixed 1 000 msg/s, 1 → 1", "latency", ["--qos", "1", "--rate", "1000"],
+             "mqtt"),
+    scenario("mqtt-latency-fanout", "QoS 0 at a fixed 1 000 msg/s, 1 → 10", "latency",
+             ["--qos", "0", "--fanout", "10", "--rate", "1000"], "mqtt"),
+]
+
+# STOMP 1.2 to a queue (/queue/...), ack auto; issue 6 §3.
+STOMP_SCENARIOS = [
+    scenario("stomp-auto", "ack auto, 1 → 1", "throughput", [], "stomp"),
+    scenario("stomp-latency", "ack auto at a fixed 1 000 msg/s, 1 → 1", "latency", ["--rate", "1000"], "stomp"),
+]
+
+SCENARIOS = AMQP_SCENARIOS + MQTT_SCENARIOS + STOMP_SCENARIOS
+
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Side-by-side protocol benchmarks (issue 6).")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--plexus-only", action="store_true", help="run Plexus alone")
-    who.add_argument("--peers-only", action="store_true", help="run the peers (RabbitMQ) alone")
+    who.add_argument("--peers-only", action="store_true", help="run the peers (RabbitMQ, Mosquitto) alone")
     p.add_argument("--scenario", action="append", default=[],
                    help="regular expression on scenario names (repeatable; default all)")
     p.add_argument("--reps", type=int, default=3, help="repetitions per scenario and broker (default 3)")
@@ -84,17 +114,26 @@ def parse_args(argv):
 
 def selected(args):
     if not args.scenario:
-        return list(AMQP_SCENARIOS)
+        return list(SCENARIOS)
     pats = [re.compile(s) for s in args.scenario]
-    return [s for s in AMQP_SCENARIOS if any(p.search(s.name) for p in pats)]
+    return [s for s in SCENARIOS if any(p.search(s.name) for p in pats)]
+
+
+def bench_drivers(bench):
+    """The drivers this plexus-bench was built with."""
+    try:
+        out = subprocess.run([bench, "--list-drivers"], capture_output=True, text=True, timeout=30)
+        return out.stdout.split() if out.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired):
+        return []
 
 
 def length_args(s, args):
     if s.length:
         return s.length
     if args.smoke:
-        # About a second each: enough to start, move messages both ways, and check them.
-        return ["--count", "3000"] if s.kind == "throughput" else ["--duration", "0.5"]
+        # Well under a second each: enough to start, move messages both ways, and check them.
+        return ["--count", "3000"] if s.kind == "throughput" else ["--duration", "0.3"]
     return ["--duration", str(args.seconds if s.kind == "throughput" else args.latency_seconds)]
 
 
@@ -104,9 +143,10 @@ def say(text):
 
 def run_bench(bench, broker, s, rep, args):
     """One plexus-bench run; returns a record with its JSON (or the failure)."""
-    cmd = [bench, "--driver", "amqp", "--port", str(broker.amqp_port()),
+    scenario_args = s.smoke_args if args.smoke and s.smoke_args else s.args
+    cmd = [bench, "--driver", s.protocol, "--port", str(broker.port(s.protocol)),
            "--cpu-pid", f"broker={broker.pid()}", "--label", s.name, "--progress", "never",
-           "--drain-timeout", "2" if args.smoke else "10"] + s.args + length_args(s, args)
+           "--drain-timeout", "2" if args.smoke else "10"] + scenario_args + length_args(s, args)
     started = time.monotonic()
     timeout = (args.seconds if s.kind == "throughput" else args.latency_seconds) * 3 + 120
     try:
@@ -123,7 +163,7 @@ def run_bench(bench, broker, s, rep, args):
             break
         except ValueError:
             continue
-    rec = {"broker": broker.name, "scenario": s.name, "rep": rep, "exit": code,
+    rec = {"broker": broker.name, "scenario": s.name, "protocol": s.protocol, "rep": rep, "exit": code,
            "wall_s": round(time.monotonic() - started, 3), "result": result,
            "stderr": stderr.strip()[-2000:], "command": " ".join(cmd)}
     if result is not None and code == 0:
@@ -141,8 +181,8 @@ def main(argv):
     build = os.path.abspath(args.build_dir or os.path.join(root, "build", "release"))
     scenarios = selected(args)
     if args.list:
-        for s in AMQP_SCENARIOS:
-            print(f"{s.name:18} {s.kind:10} {s.title}")
+        for s in SCENARIOS:
+            print(f"{s.name:20} {s.protocol:6} {s.kind:10} {s.title}")
         return 0
     if not scenarios:
         say(f"no scenario matches {args.scenario}; --list shows them")
@@ -152,24 +192,42 @@ def main(argv):
         say(f"{bench} is not built (scripts/bench.sh builds it)")
         return 2
 
-    # Who takes part, and why not when not.
-    candidates, skipped = [], {}
+    # What can run, who takes part, and why not when not.
+    skipped = {}
+    drivers = bench_drivers(bench)
+    for protocol in sorted({s.protocol for s in scenarios} - set(drivers)):
+        skipped[f"{protocol} scenarios"] = f"plexus-bench was built without its {protocol} driver"
+    scenarios = [s for s in scenarios if s.protocol in drivers]
+    if args.smoke:
+        # The smoke needs Plexus: only the protocols it has a gateway for.
+        have = brokers.plexus_broker.gateways(build)
+        for protocol in sorted({s.protocol for s in scenarios} - set(have)):
+            skipped[f"{protocol} scenarios"] = f"this build has no {protocol} gateway"
+        scenarios = [s for s in scenarios if s.protocol in have]
+    needed = sorted({s.protocol for s in scenarios})
+    candidates = []
     if not args.peers_only:
         why = brokers.plexus_broker.available(build)
-        if why is None:
+        if why is None and set(brokers.plexus_broker.gateways(build)) & set(needed):
             candidates.append("plexus")
         else:
-            skipped["Plexus"] = why
+            skipped["Plexus"] = why or f"this build has no gateway for {', '.join(needed)}"
     if not args.plexus_only:
         why = brokers.rabbitmq_broker.available()
         if why is None:
             candidates.append("rabbitmq")
         else:
             skipped["RabbitMQ"] = why
-    if not candidates:
+        if "mqtt" in needed:
+            why = brokers.mosquitto_broker.available()
+            if why is None:
+                candidates.append("mosquitto")
+            else:
+                skipped["Mosquitto"] = why
+    if not candidates or not scenarios:
         for who, why in skipped.items():
             say(f"{who}: {why}")
-        say("no broker to run against")
+        say("no broker or no scenario to run")
         return 2
     if args.smoke and "plexus" not in candidates:
         say(f"smoke: Plexus is required: {skipped.get('Plexus')}")
@@ -190,7 +248,12 @@ def main(argv):
             say("machine limits (before)")
             machine["before"] = limits.measure(work)
         for name in candidates:
-            b = brokers.plexus_broker(build, work) if name == "plexus" else brokers.rabbitmq_broker(work)
+            if name == "plexus":
+                b = brokers.plexus_broker(build, work, needed)
+            elif name == "rabbitmq":
+                b = brokers.rabbitmq_broker(work, needed)
+            else:
+                b = brokers.mosquitto_broker(work)
             say(f"starting {b.title}")
             try:
                 b.start()
@@ -198,17 +261,26 @@ def main(argv):
                 say(f"{b.title} did not start: {e}")
                 return 2
             running.append(b)
-            say(f"{b.title} on 127.0.0.1:{b.amqp_port()}, pid {b.pid()}")
+            ports = ", ".join(f"{p} 127.0.0.1:{b.port(p)}" for p in needed if b.serves(p))
+            say(f"{b.title}: {ports}; pid {b.pid()}")
+        for protocol in needed:
+            if not any(b.serves(protocol) for b in running):
+                skipped[f"{protocol} scenarios"] = "no broker serves it"
         if not args.smoke:
-            # A warm-up per broker, not recorded: first connections, queue processes, JIT.
-            warm_up = scenario("warm-up", "", "throughput", [], length=["--count", "50000"])
-            for b in running:
-                run_bench(bench, b, warm_up, 0, args)
+            # A warm-up per broker and protocol, not recorded: first connections, queue
+            # processes, JIT.
+            for protocol in needed:
+                warm_up = scenario("warm-up", "", "throughput", [], protocol,
+                                   length=["--count", "50000" if protocol == "amqp" else "20000"])
+                for b in running:
+                    if b.serves(protocol):
+                        run_bench(bench, b, warm_up, 0, args)
         for rep in range(1, args.reps + 1):
             for s in scenarios:
                 # A/B alternating: the order flips each repetition, so a drift in the machine's
-                # load (other builds) hits both brokers alike.
-                order = running if rep % 2 == 1 else list(reversed(running))
+                # load (other builds) hits every broker alike.
+                serving = [b for b in running if b.serves(s.protocol)]
+                order = serving if rep % 2 == 1 else list(reversed(serving))
                 for b in order:
                     records.append(run_bench(bench, b, s, rep, args))
         if not args.no_limits:
@@ -235,7 +307,9 @@ def main(argv):
         "latency_seconds": args.latency_seconds,
         "smoke": args.smoke,
         "note": args.note,
-        "brokers": {b.name: {"title": b.title, "version": b.version()} for b in running},
+        "brokers": {b.name: {"title": b.title, "version": b.version(),
+                             "protocols": [p for p in needed if b.serves(p)]} for b in running},
+        "drivers": drivers,
         "skipped": skipped,
         "build": build,
     }

@@ -39,6 +39,15 @@ TEST_CASE("options: defaults and the scenario flags", "[plexus-bench][options]")
     CHECK(c.cpu_pids.at("broker") == 123);
     CHECK(c.rate == 1000);
     CHECK(c.queue_type == "quorum");
+
+    auto m = parse({ "--driver", "mqtt", "--qos", "1", "--mqtt-version", "5", "--producers", "1000" });
+    CHECK(m.driver == "mqtt");
+    CHECK(m.qos == 1);
+    CHECK(m.mqtt_version == 5);
+    CHECK(m.producers == 1000);
+    CHECK(d.qos == 0);
+    CHECK(d.mqtt_version == 4);
+    CHECK(parse({ "--mqtt-version", "3.1.1" }).mqtt_version == 4);
 }
 
 TEST_CASE("options: bad values are refused naming the flag", "[plexus-bench][options]")
@@ -59,6 +68,8 @@ TEST_CASE("options: bad values are refused naming the flag", "[plexus-bench][opt
     CHECK(refused({ "--fanout", "4", "--consumers", "2" }, "fanout"));
     CHECK(refused({ "--queue-type", "lazy" }, "--queue-type"));
     CHECK(refused({ "--cpu-pid", "123" }, "NAME=PID"));
+    CHECK(refused({ "--qos", "3" }, "--qos"));
+    CHECK(refused({ "--mqtt-version", "3.1" }, "--mqtt-version"));
     CHECK(refused({ "--bogus", "1" }, "--bogus"));
     CHECK(refused({ "--count" }, "needs a value"));
 }

@@ -406,6 +406,9 @@ class amqp_driver final : public driver
         if (_o.port == 0) {
             _o.port = 5672;
         }
+        if (_o.qos > 0) {
+            throw driver_error("amqp: --qos is an MQTT option (--confirm and --manual-ack are AMQP's)");
+        }
         if (_o.queue_type == "stream" && !_o.manual_ack) {
             throw driver_error("--queue-type stream needs --manual-ack (streams refuse auto-ack consumers)");
         }

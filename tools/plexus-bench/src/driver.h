@@ -77,6 +77,8 @@ class driver
     /// Declares what the run needs (queues, exchanges, bindings: options::destinations() of
     /// them), with names unique to `run_id`.
     virtual void prepare(std::uint32_t run_id) = 0;
+    /// open_publisher() and open_subscriber() may run on several threads at once (the runner
+    /// opens connections in parallel); prepare() has returned before the first.
     virtual std::unique_ptr<publisher> open_publisher(int index) = 0;
     /// A subscriber of destination `destination` (0 .. destinations()-1), consuming once
     /// this returns.

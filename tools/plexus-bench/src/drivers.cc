@@ -1,9 +1,14 @@
-// The drivers this build has: each is compiled in when CMake found its client library.
+// The drivers this build has: each is compiled in when CMake found its client library (STOMP
+// needs none).
 #include "driver.h"
 
 #ifdef PLEXUS_BENCH_HAVE_AMQP
 #include "amqp_driver.h"
 #endif
+#ifdef PLEXUS_BENCH_HAVE_MQTT
+#include "mqtt_driver.h"
+#endif
+#include "stomp_driver.h"
 
 namespace plexus::bench {
 
@@ -19,6 +24,10 @@ constexpr entry entries[] = {
 #ifdef PLEXUS_BENCH_HAVE_AMQP
     { "amqp", make_amqp_driver },
 #endif
+#ifdef PLEXUS_BENCH_HAVE_MQTT
+    { "mqtt", make_mqtt_driver },
+#endif
+    { "stomp", make_stomp_driver },
     { nullptr, nullptr },
 };
 

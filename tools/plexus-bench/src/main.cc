@@ -9,11 +9,18 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 int main(int argc, char** argv)
 {
     using namespace plexus::bench;
     std::signal(SIGPIPE, SIG_IGN); // a broker closing the socket is an error to report, not a death
+    if (argc == 2 && std::string_view(argv[1]) == "--list-drivers") {
+        for (const auto& name : driver_names()) {
+            std::cout << name << "\n"; // what bench/protocols/run.py asks before choosing scenarios
+        }
+        return 0;
+    }
     options o;
     try {
         bool help = false;

@@ -11,9 +11,10 @@ One load-generating run against a broker; prints one JSON line with the results 
 Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes refused),
 2 the broker could not be reached or failed the run, 64 usage.
 
-  --driver NAME          protocol driver: amqp (default)
+  --driver NAME          protocol driver: amqp (default), mqtt or stomp (those this build has)
   --host H --port P      broker address (default 127.0.0.1, the protocol's standard port)
-  --vhost V --user U --password P    AMQP vhost and login (default / guest guest)
+  --vhost V --user U --password P    AMQP vhost / STOMP host, and the login of every protocol
+                         (default / guest guest)
   --producers N          publishing connections (default 1)
   --consumers N          consuming connections (default one per destination; 0: publish only,
                          nothing is checked)
@@ -22,18 +23,23 @@ Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes re
   --duration SECONDS     send for this long instead (default: --count 100000)
   --rate MSG_PER_S       fixed-rate open loop over all producers (latency from the scheduled send
                          time); without it, as fast as possible
-  --confirm WINDOW       publisher confirms, at most WINDOW unconfirmed per producer
+  --confirm WINDOW       publisher confirms, at most WINDOW unconfirmed per producer (MQTT: the
+                         in-flight window of QoS 1/2 publishes, default 1000; STOMP: receipts)
   --persistent           persistent messages (delivery mode 2) on durable queues
-  --manual-ack           consumers acknowledge (multiple, every --ack-every deliveries)
+  --manual-ack           consumers acknowledge (multiple, every --ack-every deliveries; STOMP:
+                         ack:client-individual, each message)
   --prefetch N           consumer prefetch (basic.qos); default unlimited
   --ack-every N          manual acks: ack after N deliveries (default prefetch / 2, at least 1)
   --fanout N             N queues bound to a fanout exchange; each message is delivered N times
   --queue-type T         AMQP x-queue-type: classic, quorum or stream
+  --qos 0|1|2            MQTT QoS of the publishes and the subscriptions (default 0)
+  --mqtt-version 3.1.1|5 MQTT protocol version (default 3.1.1)
   --label TEXT           copied into the JSON line
   --drain-timeout S      end the run when consumers got nothing for S seconds after the
                          producers finished (default 10); what is missing then is lost
   --cpu-pid NAME=PID     also report the CPU seconds PID used during the run (repeatable)
   --progress auto|always|never   the live progress line on stderr (auto: when stderr is a TTY)
+  --list-drivers         print the drivers this build has, one a line, and exit
 )";
 
 namespace {
@@ -134,6 +140,16 @@ options parse_options(int argc, const char* const* argv, bool& help)
                 throw usage_error("--queue-type: expected classic, quorum or stream, got '" + v + "'");
             }
             o.queue_type = v;
+        } else if (flag == "--qos") {
+            o.qos = number<int>(flag, v, 0, 2);
+        } else if (flag == "--mqtt-version") {
+            if (v == "3.1.1" || v == "4") {
+                o.mqtt_version = 4;
+            } else if (v == "5" || v == "5.0") {
+                o.mqtt_version = 5;
+            } else {
+                throw usage_error("--mqtt-version: expected 3.1.1 or 5, got '" + v + "'");
+            }
         } else if (flag == "--label") {
             o.label = v;
         } else if (flag == "--drain-timeout") {

@@ -32,6 +32,8 @@ struct options
     std::uint32_t ack_every = 0; // manual acks: acknowledge (multiple) after this many; 0: prefetch / 2
     int fanout = 0;              // N > 0: N queues bound to one fanout exchange
     std::string queue_type;      // AMQP x-queue-type (classic, quorum, stream); empty: the broker's default
+    int qos = 0;                 // MQTT QoS of publishes and subscriptions
+    int mqtt_version = 4;        // MQTT protocol level: 4 (3.1.1) or 5
 
     std::string label;                   // copied into the JSON line
     double drain_timeout_s = 10;         // how long consumers may go without a delivery at the end

@@ -100,7 +100,9 @@ std::string result_json(const options& o, const run_result& r)
       .add("manual_ack", o.manual_ack)
       .add("prefetch", std::uint64_t(o.prefetch))
       .add("fanout", std::uint64_t(o.fanout))
-      .add("queue_type", quoted(o.queue_type));
+      .add("queue_type", quoted(o.queue_type))
+      .add("qos", std::uint64_t(o.qos))
+      .add("mqtt_version", quoted(o.mqtt_version == 5 ? "5" : "3.1.1"));
 
     char run_id[16];
     std::snprintf(run_id, sizeof run_id, "%08x", r.run_id);

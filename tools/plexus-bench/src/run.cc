@@ -97,6 +97,61 @@ class failure
     std::atomic<bool> _failed{ false };
 };
 
+/// Every connection is a file descriptor, and 1 000 of them pass the soft limit many systems
+/// start with (1 024): raise it towards the hard limit when the run needs more.
+void ensure_descriptors(std::uint64_t connections)
+{
+    const rlim_t needed = connections + 64; // the setup connection, stdio, the library's own
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= needed) {
+        return;
+    }
+    if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < needed) {
+        throw driver_error(std::to_string(connections) + " connections need " + std::to_string(needed) +
+                           " file descriptors; the hard limit is " + std::to_string(lim.rlim_max) + " (ulimit -Hn)");
+    }
+    lim.rlim_cur = needed;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        throw driver_error("cannot raise the file descriptor limit to " + std::to_string(needed));
+    }
+}
+
+/// Runs open(i) for every i in [0, n) on up to 128 threads at once and rethrows the first
+/// driver_error. Opening a connection is mostly waiting for the broker (a Paho MQTT connect
+/// waits for a turn or two of its library thread's 100 ms poll loop), so 1 000 connections
+/// opened one after the other would take minutes.
+template<typename F>
+void open_in_parallel(int n, F open)
+{
+    constexpr int max_threads = 128;
+    if (n <= 1) {
+        for (int i = 0; i < n; ++i) {
+            open(i);
+        }
+        return;
+    }
+    std::atomic<int> next{ 0 };
+    failure fail;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < std::min(n, max_threads); ++t) {
+        threads.emplace_back([&] {
+            for (int i = next++; i < n && !fail.failed(); i = next++) {
+                try {
+                    open(i);
+                } catch (const driver_error& e) {
+                    fail.set(e.what());
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (fail.failed()) {
+        throw driver_error(fail.what());
+    }
+}
+
 } // namespace
 
 double process_cpu_seconds(int pid)
@@ -133,20 +188,24 @@ run_result run(const options& o, driver& d)
     std::vector<std::unique_ptr<consumer_state>> consumers;
     std::vector<std::unique_ptr<producer_state>> producers;
     try {
+        ensure_descriptors(std::uint64_t(o.producers) + std::uint64_t(o.consumer_count()));
         d.prepare(r.run_id);
-        for (int i = 0; i < o.consumer_count(); ++i) {
+        // Every subscriber is in place before the first publisher connects.
+        consumers.resize(std::size_t(o.consumer_count()));
+        open_in_parallel(o.consumer_count(), [&](int i) {
             auto c = std::make_unique<consumer_state>(r.run_id, i % o.destinations());
             c->sub = d.open_subscriber(i, c->destination);
-            consumers.push_back(std::move(c));
-        }
-        for (int i = 0; i < o.producers; ++i) {
+            consumers[std::size_t(i)] = std::move(c);
+        });
+        producers.resize(std::size_t(o.producers));
+        open_in_parallel(o.producers, [&](int i) {
             auto p = std::make_unique<producer_state>();
             p->pub = d.open_publisher(i);
             if (o.count > 0) {
                 p->quota = o.count / std::uint64_t(o.producers) + (std::uint64_t(i) < o.count % o.producers ? 1 : 0);
             }
-            producers.push_back(std::move(p));
-        }
+            producers[std::size_t(i)] = std::move(p);
+        });
     } catch (const driver_error& e) {
         r.error = e.what();
         return r;
