@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""One message, three protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, with the
+properties docs/interop.md maps, driven by stomp.py, paho-mqtt and pika.
+
+Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT   (prints "ok" and exits 0, or raises)
+"""
+
+import queue
+import sys
+import time
+
+import paho.mqtt.client as mqtt
+import pika
+import stomp
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+amqp_port, mqtt_port, stomp_port = (int(a) for a in sys.argv[1:4])
+DEADLINE = 10.0
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+class MqttSubscriber:
+    def __init__(self, topic):
+        self.got = queue.Queue()
+        self.c = mqtt.Client(client_id=f"interop-{time.monotonic_ns()}", protocol=mqtt.MQTTv5)
+        self.c.on_message = lambda _c, _u, m: self.got.put(m)
+        subscribed = queue.Queue()
+        self.c.on_subscribe = lambda *_a: subscribed.put(True)
+        self.c.connect("127.0.0.1", mqtt_port)
+        self.c.loop_start()
+        self.c.subscribe(topic, qos=1)
+        subscribed.get(timeout=DEADLINE)
+
+    def next(self):
+        return self.got.get(timeout=DEADLINE)
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+class StompSubscriber(stomp.ConnectionListener):
+    def __init__(self, destination):
+        self.got = queue.Queue()
+        self.conn = stomp.Connection12([("127.0.0.1", stomp_port)], vhost="/", auto_decode=False)
+        self.conn.set_listener("s", self)
+        self.conn.connect("guest", "guest", wait=True)
+        self.receipts = queue.Queue()
+        self.conn.subscribe(destination, "s1", ack="auto", headers={"receipt": "sub"})
+        self.receipts.get(timeout=DEADLINE)
+
+    def on_receipt(self, frame):
+        self.receipts.put(frame)
+
+    def on_message(self, frame):
+        self.got.put(frame)
+
+    def next(self):
+        return self.got.get(timeout=DEADLINE)
+
+    def close(self):
+        self.conn.disconnect()
+
+
+def stomp_send(destination, body, **headers):
+    conn = stomp.Connection12([("127.0.0.1", stomp_port)], vhost="/")
+    done = queue.Queue()
+
+    class receipts(stomp.ConnectionListener):
+        def on_receipt(self, frame):
+            done.put(frame)
+
+    conn.set_listener("r", receipts())
+    conn.connect("guest", "guest", wait=True)
+    conn.send(destination, body, headers=dict(headers, receipt="sent"))
+    done.get(timeout=DEADLINE)
+    conn.disconnect()
+
+
+# STOMP → MQTT: /topic/a.b is MQTT topic a/b; content-type and custom headers carried.
+sub = MqttSubscriber("interop/stomp")
+stomp_send("/topic/interop.stomp", "from stomp", **{"content-type": "text/plain", "tenant": "acme",
+                                                   "correlation-id": "c-1"})
+m = sub.next()
+check(m.topic == "interop/stomp" and m.payload == b"from stomp", f"MQTT got {m.topic} {m.payload}")
+props = m.properties
+check(getattr(props, "ContentType", None) == "text/plain", f"content type {props}")
+check(("tenant", "acme") in getattr(props, "UserProperty", []), f"user properties {props}")
+check(getattr(props, "CorrelationData", None) == b"c-1", f"correlation data {props}")
+sub.close()
+
+# MQTT → STOMP: a v5 publish to a/b reaches /topic/a.b with its properties as headers.
+ssub = StompSubscriber("/topic/interop.mqtt")
+pub = mqtt.Client(client_id=f"interop-pub-{time.monotonic_ns()}", protocol=mqtt.MQTTv5)
+pub.connect("127.0.0.1", mqtt_port)
+pub.loop_start()
+p = Properties(PacketTypes.PUBLISH)
+p.ContentType = "application/json"
+p.UserProperty = [("origin", "device-7")]
+pub.publish("interop/mqtt", b'{"t": 21.5}', qos=1, properties=p).wait_for_publish(DEADLINE)
+f = ssub.next()
+check(f.body == b'{"t": 21.5}', f"STOMP got {f.body!r}")
+check(f.headers.get("content-type") == "application/json", f"content-type {f.headers}")
+check(f.headers.get("origin") == "device-7", f"user property as a header {f.headers}")
+check(f.headers.get("destination") == "/topic/interop.mqtt", f"destination {f.headers}")
+pub.loop_stop()
+pub.disconnect()
+ssub.close()
+
+# AMQP → MQTT and STOMP at once: amq.topic routing key a.b reaches both.
+msub = MqttSubscriber("interop/amqp")
+ssub = StompSubscriber("/topic/interop.amqp")
+c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+ch = c.channel()
+ch.basic_publish("amq.topic", "interop.amqp", b"from amqp",
+                 pika.BasicProperties(content_type="text/csv", headers={"batch": "9"}))
+m = msub.next()
+check(m.payload == b"from amqp" and getattr(m.properties, "ContentType", None) == "text/csv", f"MQTT {m.payload}")
+f = ssub.next()
+check(f.body == b"from amqp" and f.headers.get("content-type") == "text/csv", f"STOMP {f.headers}")
+check(f.headers.get("batch") == "9", f"STOMP header {f.headers}")
+c.close()
+msub.close()
+ssub.close()
+print("ok")
