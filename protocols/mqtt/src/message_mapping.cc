@@ -1,5 +1,7 @@
 #include "message_mapping.h"
 
+#include "utf8.h"
+
 #include "topic.h"
 
 #include <fmt/format.h>
@@ -9,7 +11,9 @@ namespace {
 
 bool internal_header(std::string_view key)
 {
-    return key.substr(0, 12) == "x-plexus-mqt";
+    // Also other gateways' and the kernel's (AMQP field types, the dead-letter history, which
+    // is binary and would not be valid UTF-8 in a user property).
+    return sdk::is_internal_header(key);
 }
 
 std::string as_text(const sdk::header_value& v)
@@ -88,7 +92,12 @@ std::optional<publish_packet> to_publish(const sdk::message& msg, sdk::timestamp
                 p.props.payload_format_indicator = static_cast<std::uint8_t>(*i);
             }
         } else if (!internal_header(h.key)) {
-            p.props.user_properties.emplace_back(h.key, as_text(h.value));
+            // A user property is a UTF-8 string pair: a header from another protocol holding
+            // bytes (an AMQP byte array or decimal) cannot be one, and is left out.
+            std::string value = as_text(h.value);
+            if (valid_mqtt_utf8(h.key) && valid_mqtt_utf8(value)) {
+                p.props.user_properties.emplace_back(h.key, std::move(value));
+            }
         }
     }
     p.payload = msg.body;

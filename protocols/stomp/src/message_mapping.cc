@@ -150,10 +150,13 @@ void add_message_headers(const sdk::message& msg, version v, frame& out)
         out.add("timestamp", std::to_string(msg.timestamp() / 1000));
     }
     for (const auto& h : msg.headers_) {
-        if (is_frame_header(h.key) || h.key.empty()) {
+        if (is_frame_header(h.key) || h.key.empty() || sdk::is_internal_header(h.key)) {
             continue;
         }
         std::string value = text_of(h.value);
+        if (value.find('\0') != std::string::npos) {
+            continue; // bytes from another protocol (an AMQP byte array or decimal): a NUL ends a frame
+        }
         if (v == version::v1_0 &&
             (h.key.find_first_of(":\n") != std::string::npos || value.find('\n') != std::string::npos)) {
             continue; // 1.0 has no escaping: this header would break the frame

@@ -33,6 +33,15 @@ struct header
 /// Ordered (protocols care about order and duplicates, e.g. MQTT user properties).
 using headers = std::vector<header>;
 
+/// Headers that the kernel and the gateways keep for themselves start with this
+/// (docs/interop.md); a gateway shows clients only the ones it knows how to render.
+inline constexpr std::string_view internal_header_prefix = "x-plexus-";
+
+inline bool is_internal_header(std::string_view key) noexcept
+{
+    return key.starts_with(internal_header_prefix);
+}
+
 /// First header with this key, or nullptr.
 inline const header_value* find_header(const headers& h, std::string_view key) noexcept
 {
