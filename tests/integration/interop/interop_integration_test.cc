@@ -22,7 +22,10 @@ TEST_CASE("a message crosses STOMP, MQTT and AMQP through amq.topic with its pro
                            std::to_string(b.port("mqtt")),
                            std::to_string(b.port("stomp")) },
                          std::chrono::seconds(60));
-    INFO("interop.py: " << r.describe() << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err << "\nplexusd:\n" << b.log());
+    INFO("interop.py: " << r.describe() << "\nstdout:\n"
+                        << r.out << "\nstderr:\n"
+                        << r.err << "\nplexusd:\n"
+                        << b.log());
     REQUIRE(r.exit_code == 0);
     CHECK(r.out == "ok\n");
 }
