@@ -159,7 +159,9 @@ void delay_store::arm()
         return;
     }
     _timer_at = next;
-    const auto wait = std::max<std::int64_t>(0, next - wall_ms());
+    // One millisecond past the due time: clock readings are whole milliseconds, so "due"
+    // may be up to one early in real time.
+    const auto wait = std::max<std::int64_t>(0, next - wall_ms() + 1);
     _timer = _exec.post_after(std::chrono::milliseconds(wait), [w = weak_from_this()] {
         if (auto self = w.lock()) {
             self->_timer.reset();
@@ -174,7 +176,7 @@ void delay_store::release_due()
         return;
     }
     const std::int64_t now = wall_ms();
-    while (!_due.empty() && _due.begin()->first <= now) {
+    while (!_due.empty() && _due.begin()->first < now) {
         auto node = _due.extract(_due.begin());
         _release(released(*node.mapped().msg));
         _acks.settle(node.mapped().position);
