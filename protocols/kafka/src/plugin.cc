@@ -1,0 +1,60 @@
+// The kafka protocol plugin: one listener per configured listener, one session per accepted
+// connection.
+#include "gateway_config.h"
+#include "session.h"
+#include "topic_registry.h"
+
+#include "plexus/sdk/plugin.h"
+
+namespace plexus::protocol::kafka {
+namespace {
+
+class listener final : public sdk::protocol_listener
+{
+  public:
+    explicit listener(gateway_config config)
+      : _config(std::move(config))
+    {
+    }
+
+    std::unique_ptr<sdk::protocol_session> new_session(sdk::connection& conn, sdk::kernel& k) noexcept override
+    {
+        try {
+            return std::make_unique<session>(conn, k, _config, _topics, k.log("protocol.kafka"));
+        } catch (const std::exception&) {
+            return nullptr; // the kernel closes the connection
+        }
+    }
+
+  private:
+    const gateway_config _config; // sessions keep references; the listener outlives them
+    topic_registry _topics;
+};
+
+class factory final : public sdk::protocol_factory
+{
+  public:
+    sdk::status validate(std::string_view config_json) const noexcept override
+    {
+        return parse_gateway_config(config_json).error();
+    }
+    sdk::result<std::unique_ptr<sdk::protocol_listener>> create(const sdk::listener_context&,
+                                                                std::string_view config_json) noexcept override
+    {
+        auto config = parse_gateway_config(config_json);
+        if (!config) {
+            return config.error();
+        }
+        try {
+            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config)));
+        } catch (const std::exception&) {
+            return sdk::status(sdk::errc::resource_exhausted, "out of memory creating a kafka listener");
+        }
+    }
+    std::uint16_t default_port() const noexcept override { return 9092; }
+};
+
+} // namespace
+} // namespace plexus::protocol::kafka
+
+PLEXUS_DECLARE_PLUGIN(protocol, "kafka", "0.1.0", plexus::protocol::kafka::factory)
