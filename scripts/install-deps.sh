@@ -19,6 +19,9 @@ packages=(
   python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev
   # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
   python3-stomp
+  # real Kafka clients for the kafka integration tests: kcat (librdkafka) and kafka-python
+  # (scenarios.py, run with /usr/bin/python3)
+  kcat python3-kafka
 )
 
 missing=()

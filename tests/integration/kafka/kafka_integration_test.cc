@@ -1,0 +1,138 @@
+// The kafka gateway in a real plexusd, used by the clients Kafka users have: kafka-python (the
+// scenarios in scenarios.py, each asserting what an application would observe) and kcat
+// (librdkafka). Kafka clients connect to the address Metadata advertises, so the test picks a
+// free port and gives it to the listener as both its port and its advertised_port.
+#include "support/broker_process.h"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using plexus::tests::broker_process;
+using plexus::tests::process_result;
+using plexus::tests::run_process;
+
+namespace {
+
+constexpr const char* python = "/usr/bin/python3"; // Debian's, with python3-kafka and python3-pika
+
+/// A port nothing listens on right now (the kernel picks it; it is closed again at once).
+std::uint16_t free_port()
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+struct kafka_broker
+{
+    std::uint16_t port = free_port();
+    broker_process b;
+
+    explicit kafka_broker(int default_partitions = 1)
+      : b("listeners:\n"
+          "  - { name: kafka, protocol: kafka, host: 127.0.0.1, port: " +
+          std::to_string(port) + ", config: { advertised_port: " + std::to_string(port) +
+          ", default_partitions: " + std::to_string(default_partitions) +
+          " } }\n"
+          "  - { name: amqp091, protocol: amqp091, port: 0 }\n")
+    {
+        INFO(b.log());
+        REQUIRE(b.start());
+        REQUIRE(b.port("kafka") == port);
+    }
+    std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+/// Runs scenarios.py against `k`; each named scenario must pass.
+void scenarios(const kafka_broker& k, const std::vector<std::string>& names)
+{
+    REQUIRE(std::filesystem::exists(python));
+    std::vector<std::string> argv{
+        python, PLEXUS_KAFKA_SCENARIOS, std::to_string(k.port), std::to_string(k.b.port("amqp091"))
+    };
+    argv.insert(argv.end(), names.begin(), names.end());
+    auto r = run_process(argv, std::chrono::seconds(60));
+    INFO("scenarios.py: " << r.describe() << "\nstdout:\n" << r.out << "\nplexusd:\n" << k.b.log());
+    if (r.err.find("No module named 'kafka'") != std::string::npos) {
+        FAIL("python3-kafka is missing: run scripts/install-deps.sh");
+    }
+    REQUIRE(r.spawn_error.empty());
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    for (const auto& n : names) {
+        CHECK(r.out.find("ok " + n + "\n") != std::string::npos);
+    }
+}
+
+process_result kcat(const kafka_broker& k, std::vector<std::string> args)
+{
+    args.insert(args.begin(), { "kcat", "-b", k.bootstrap() });
+    auto r = run_process(args, std::chrono::seconds(20));
+    INFO("kcat: " << r.describe() << "\nstdout:\n" << r.out << "\nplexusd:\n" << k.b.log());
+    if (!r.spawn_error.empty()) {
+        FAIL("kcat is missing: run scripts/install-deps.sh");
+    }
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("kafka-python: produce and fetch with keys, headers and timestamps, acks=all, ListOffsets, long poll",
+          "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "roundtrip", "acks_all", "list_offsets", "long_poll" });
+}
+
+TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-key order", "[integration][kafka]")
+{
+    kafka_broker k(3);
+    scenarios(k, { "partitions" });
+}
+
+TEST_CASE("interop: Kafka produce to AMQP stream consume, AMQP publish to Kafka fetch", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "kafka_to_amqp", "amqp_to_kafka" });
+}
+
+TEST_CASE("malformed requests close only their own connection", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "malformed" });
+}
+
+TEST_CASE("kcat (librdkafka): metadata, produce with keys and headers, consume", "[integration][kafka]")
+{
+    kafka_broker k;
+    std::filesystem::path input = k.b.dir() / "kcat-input.txt";
+    {
+        std::ofstream out(input);
+        out << "alpha:one\nbeta:two\ngamma:three\n";
+    }
+    kcat(k, { "-P", "-t", "kcat-topic", "-p", "0", "-K", ":", "-H", "source=kcat", "-l", input.string() });
+    auto listed = kcat(k, { "-L", "-t", "kcat-topic" });
+    CHECK(listed.out.find("broker 0 at 127.0.0.1:" + std::to_string(k.port)) != std::string::npos);
+    CHECK(listed.out.find("topic \"kcat-topic\" with 1 partitions") != std::string::npos);
+    auto consumed =
+      kcat(k, { "-C", "-t", "kcat-topic", "-p", "0", "-o", "beginning", "-c", "3", "-e", "-f", "%k=%s;%h;%o\\n" });
+    CHECK(consumed.out == "alpha=one;source=kcat;0\nbeta=two;source=kcat;1\ngamma=three;source=kcat;2\n");
+}
