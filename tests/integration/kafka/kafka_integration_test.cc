@@ -136,3 +136,24 @@ TEST_CASE("kcat (librdkafka): metadata, produce with keys and headers, consume",
       kcat(k, { "-C", "-t", "kcat-topic", "-p", "0", "-o", "beginning", "-c", "3", "-e", "-f", "%k=%s;%h;%o\\n" });
     CHECK(consumed.out == "alpha=one;source=kcat;0\nbeta=two;source=kcat;1\ngamma=three;source=kcat;2\n");
 }
+
+TEST_CASE("kcat (librdkafka): batches compressed with gzip, snappy, lz4 and zstd", "[integration][kafka]")
+{
+    kafka_broker k;
+    std::filesystem::path input = k.b.dir() / "kcat-lines.txt";
+    std::string expected;
+    {
+        std::ofstream out(input);
+        for (int i = 0; i < 50; ++i) {
+            out << "a fairly compressible line number " << i << "\n";
+            expected += "a fairly compressible line number " + std::to_string(i) + "\n";
+        }
+    }
+    for (std::string codec : { "gzip", "snappy", "lz4", "zstd" }) {
+        INFO("codec " << codec);
+        std::string topic = "compressed-" + codec;
+        kcat(k, { "-P", "-t", topic, "-p", "0", "-z", codec, "-X", "linger.ms=50", "-l", input.string() });
+        auto consumed = kcat(k, { "-C", "-t", topic, "-p", "0", "-o", "beginning", "-c", "50", "-e" });
+        CHECK(consumed.out == expected);
+    }
+}
