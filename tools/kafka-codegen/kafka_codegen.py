@@ -27,6 +27,13 @@ SERVED = {
     "Produce": (3, 9),
     "Fetch": (4, 12),
     "ListOffsets": (1, 7),
+    "FindCoordinator": (0, 3),
+    "JoinGroup": (0, 9),
+    "SyncGroup": (0, 5),
+    "Heartbeat": (0, 4),
+    "LeaveGroup": (0, 5),
+    "OffsetCommit": (0, 8),
+    "OffsetFetch": (0, 7),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

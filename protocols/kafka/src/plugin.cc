@@ -1,6 +1,7 @@
 // The kafka protocol plugin: one listener per configured listener, one session per accepted
 // connection.
 #include "gateway_config.h"
+#include "group_coordinator.h"
 #include "session.h"
 #include "topic_registry.h"
 
@@ -20,7 +21,7 @@ class listener final : public sdk::protocol_listener
     std::unique_ptr<sdk::protocol_session> new_session(sdk::connection& conn, sdk::kernel& k) noexcept override
     {
         try {
-            return std::make_unique<session>(conn, k, _config, _topics, k.log("protocol.kafka"));
+            return std::make_unique<session>(conn, k, _config, _topics, _groups, k.log("protocol.kafka"));
         } catch (const std::exception&) {
             return nullptr; // the kernel closes the connection
         }
@@ -29,6 +30,7 @@ class listener final : public sdk::protocol_listener
   private:
     const gateway_config _config; // sessions keep references; the listener outlives them
     topic_registry _topics;
+    group_coordinator _groups;
 };
 
 class factory final : public sdk::protocol_factory

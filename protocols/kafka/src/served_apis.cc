@@ -2,6 +2,13 @@
 
 #include "generated/api_versions.h"
 #include "generated/fetch.h"
+#include "generated/find_coordinator.h"
+#include "generated/heartbeat.h"
+#include "generated/join_group.h"
+#include "generated/leave_group.h"
+#include "generated/offset_commit.h"
+#include "generated/offset_fetch.h"
+#include "generated/sync_group.h"
 #include "generated/list_offsets.h"
 #include "generated/metadata.h"
 #include "generated/produce.h"
@@ -18,9 +25,18 @@ constexpr served_api entry(std::string_view name)
 }
 
 constexpr std::array apis{
-    entry<generated::produce_request>("Produce"),          entry<generated::fetch_request>("Fetch"),
-    entry<generated::list_offsets_request>("ListOffsets"), entry<generated::metadata_request>("Metadata"),
-    entry<generated::api_versions_request>("ApiVersions"),
+    entry<generated::produce_request>("Produce"),                  // 0
+    entry<generated::fetch_request>("Fetch"),                      // 1
+    entry<generated::list_offsets_request>("ListOffsets"),         // 2
+    entry<generated::metadata_request>("Metadata"),                // 3
+    entry<generated::offset_commit_request>("OffsetCommit"),       // 8
+    entry<generated::offset_fetch_request>("OffsetFetch"),         // 9
+    entry<generated::find_coordinator_request>("FindCoordinator"), // 10
+    entry<generated::join_group_request>("JoinGroup"),             // 11
+    entry<generated::heartbeat_request>("Heartbeat"),              // 12
+    entry<generated::leave_group_request>("LeaveGroup"),           // 13
+    entry<generated::sync_group_request>("SyncGroup"),             // 14
+    entry<generated::api_versions_request>("ApiVersions"),         // 18
 };
 
 } // namespace

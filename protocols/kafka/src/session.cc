@@ -1,6 +1,13 @@
 #include "session.h"
 
 #include "generated/fetch.h"
+#include "generated/find_coordinator.h"
+#include "generated/heartbeat.h"
+#include "generated/join_group.h"
+#include "generated/leave_group.h"
+#include "generated/offset_commit.h"
+#include "generated/offset_fetch.h"
+#include "generated/sync_group.h"
 #include "generated/list_offsets.h"
 #include "generated/metadata.h"
 #include "generated/produce.h"
@@ -21,11 +28,13 @@ session::session(sdk::connection& conn,
                  sdk::kernel& k,
                  const gateway_config& config,
                  topic_registry& topics,
+                 group_coordinator& groups,
                  sdk::logger& log)
   : _conn(conn)
   , _kernel(k)
   , _config(config)
   , _topics(topics)
+  , _groups(groups)
   , _log(log)
   , _alive(std::make_shared<bool>(true))
 {
@@ -40,6 +49,7 @@ void session::on_close(const sdk::status&) noexcept
 {
     *_alive = false;
     _poll_timers.clear();
+    _group_ticker.reset();
 }
 
 sdk::status session::on_data(sdk::buffer_chain& in) noexcept
@@ -113,6 +123,9 @@ sdk::status session::dispatch(std::string frame)
     if (!r.ok()) {
         return malformed(fmt::format("{} v{}: the request header is truncated", api->name, version));
     }
+    if (header.client_id) {
+        _client_id = *header.client_id;
+    }
     request_context ctx{ key, version, header.correlation_id, open_slot() };
     std::string_view body = std::string_view(frame).substr(r.position());
     switch (key) {
@@ -127,6 +140,20 @@ sdk::status session::dispatch(std::string frame)
             return on_fetch(ctx, body);
         case generated::list_offsets_request::kafka_api_key:
             return on_list_offsets(ctx, body);
+        case generated::find_coordinator_request::kafka_api_key:
+            return on_find_coordinator(ctx, body);
+        case generated::join_group_request::kafka_api_key:
+            return on_join_group(ctx, body);
+        case generated::sync_group_request::kafka_api_key:
+            return on_sync_group(ctx, body);
+        case generated::heartbeat_request::kafka_api_key:
+            return on_heartbeat(ctx, body);
+        case generated::leave_group_request::kafka_api_key:
+            return on_leave_group(ctx, body);
+        case generated::offset_commit_request::kafka_api_key:
+            return on_offset_commit(ctx, body);
+        case generated::offset_fetch_request::kafka_api_key:
+            return on_offset_fetch(ctx, body);
         default:
             return malformed(fmt::format("API key {} has no handler", key));
     }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "gateway_config.h"
+#include "group_coordinator.h"
 #include "topic_registry.h"
 #include "wire/wire_writer.h"
 #include "plexus/sdk/protocol.h"
@@ -49,6 +50,7 @@ class session final : public sdk::protocol_session
             sdk::kernel& k,
             const gateway_config& config,
             topic_registry& topics,
+            group_coordinator& groups,
             sdk::logger& log);
     ~session() override;
     session(const session&) = delete;
@@ -83,6 +85,18 @@ class session final : public sdk::protocol_session
     void fetch_round(std::shared_ptr<fetch_state> st);
     void fetch_finish(const std::shared_ptr<fetch_state>& st);
     sdk::status on_list_offsets(const request_context& ctx, std::string_view body);
+    // consumer groups (session_groups.cc) and their offsets (session_offsets.cc)
+    sdk::status on_find_coordinator(const request_context& ctx, std::string_view body);
+    sdk::status on_join_group(const request_context& ctx, std::string_view body);
+    sdk::status on_sync_group(const request_context& ctx, std::string_view body);
+    sdk::status on_heartbeat(const request_context& ctx, std::string_view body);
+    sdk::status on_leave_group(const request_context& ctx, std::string_view body);
+    sdk::status on_offset_commit(const request_context& ctx, std::string_view body);
+    sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
+    /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only
+    /// moves when members call in, and the members it waits for may be gone).
+    void group_wait_started();
+    void group_wait_ended();
 
     /// Finds a topic (a stream in the configured vhost), creating it with the default
     /// partition count when `create` allows; `done(error code, partitions)`.
@@ -92,7 +106,11 @@ class session final : public sdk::protocol_session
     sdk::kernel& _kernel;
     const gateway_config& _config;
     topic_registry& _topics;
+    group_coordinator& _groups;
     sdk::logger& _log;
+    std::string _client_id; ///< from the latest request header (names new group members)
+    std::uint32_t _group_waits = 0;
+    std::unique_ptr<sdk::timer> _group_ticker;
     std::shared_ptr<bool> _alive;
     bool _closing = false;
 

@@ -108,6 +108,13 @@ TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-k
     scenarios(k, { "partitions" });
 }
 
+TEST_CASE("kafka-python consumer groups: commits, a rebalance on join and leave, a session timeout",
+          "[integration][kafka]")
+{
+    kafka_broker k(3);
+    scenarios(k, { "group_commits", "group_rebalance", "group_session_timeout" });
+}
+
 TEST_CASE("interop: Kafka produce to AMQP stream consume, AMQP publish to Kafka fetch", "[integration][kafka]")
 {
     kafka_broker k;
@@ -156,4 +163,21 @@ TEST_CASE("kcat (librdkafka): batches compressed with gzip, snappy, lz4 and zstd
         auto consumed = kcat(k, { "-C", "-t", topic, "-p", "0", "-o", "beginning", "-c", "50", "-e" });
         CHECK(consumed.out == expected);
     }
+}
+
+TEST_CASE("kcat (librdkafka) balanced consumer: a group reads, commits, and goes on from its commit",
+          "[integration][kafka]")
+{
+    kafka_broker k(3);
+    std::filesystem::path first = k.b.dir() / "first.txt", second = k.b.dir() / "second.txt";
+    std::ofstream(first) << "a\nb\nc\n";
+    std::ofstream(second) << "d\n";
+    kcat(k, { "-P", "-t", "grouped", "-p", "0", "-l", first.string() });
+    auto read = kcat(
+      k, { "-G", "kcat-group", "grouped", "-c", "3", "-q", "-f", "%p:%o:%s\\n", "-X", "auto.offset.reset=earliest" });
+    CHECK(read.out == "0:0:a\n0:1:b\n0:2:c\n");
+    kcat(k, { "-P", "-t", "grouped", "-p", "0", "-l", second.string() });
+    auto rest = kcat(
+      k, { "-G", "kcat-group", "grouped", "-c", "1", "-q", "-f", "%p:%o:%s\\n", "-X", "auto.offset.reset=earliest" });
+    CHECK(rest.out == "0:3:d\n");
 }

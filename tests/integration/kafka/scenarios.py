@@ -289,6 +289,121 @@ def amqp_to_kafka(kport, aport):
     check(headers.get("n") == b"1", f"headers {got[1].headers}")
 
 
+def group_consumer(port, group, *topics, **kw):
+    return KafkaConsumer(*topics, bootstrap_servers=f"127.0.0.1:{port}", group_id=group, auto_offset_reset="earliest",
+                         enable_auto_commit=False, session_timeout_ms=6000, heartbeat_interval_ms=200, **kw)
+
+
+def poll_values(c, n, deadline=DEADLINE):
+    got, until = [], time.monotonic() + deadline
+    while len(got) < n:
+        check(time.monotonic() < until, f"timed out with {len(got)} of {n} records")
+        for batch in c.poll(timeout_ms=100).values():
+            got.extend(r.value for r in batch)
+    return got
+
+
+@scenario
+def group_commits(kport, aport):
+    """A group member reads, commits, and the next member of the group goes on from the commit."""
+    p = producer(kport, acks=1)
+    for i in range(10):
+        p.send("grouped", value=b"g%d" % i, partition=0)
+    p.flush(timeout=DEADLINE)
+    c = group_consumer(kport, "readers", "grouped")
+    first = poll_values(c, 10)
+    check(first == [b"g%d" % i for i in range(10)], f"first read {first}")
+    c.commit()
+    tp = TopicPartition("grouped", 0)
+    check(c.committed(tp) == 10, f"committed {c.committed(tp)}")
+    c.close()
+    for i in range(10, 13):
+        p.send("grouped", value=b"g%d" % i, partition=0)
+    p.flush(timeout=DEADLINE)
+    p.close()
+    c = group_consumer(kport, "readers", "grouped")
+    rest = poll_values(c, 3)
+    check(rest == [b"g10", b"g11", b"g12"], f"after the commit {rest}")
+    c.close()
+
+
+def assigned(c):
+    return {tp.partition for tp in c.assignment()}
+
+
+class polling:
+    """Polls a consumer on a thread of its own, as an application's consumer loop would: a
+    member blocked in a rebalance must not keep the other members from rejoining."""
+
+    def __init__(self, c):
+        self.c, self.stop, self.parts = c, False, set()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            self.c.poll(timeout_ms=50)
+            self.parts = assigned(self.c)
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.c.close()  # LeaveGroup
+
+
+def wait_for(done, what, deadline=DEADLINE):
+    until = time.monotonic() + deadline
+    while not done():
+        check(time.monotonic() < until, f"timed out waiting for {what()}")
+        time.sleep(0.02)
+
+
+@scenario
+def group_rebalance(kport, aport):
+    """Two members share a three-partition topic; when one leaves the other gets every partition."""
+    p = producer(kport, acks=1)
+    p.send("shared", value=b"x").get(timeout=DEADLINE)  # auto-creates it with 3 partitions
+    p.close()
+    a = polling(group_consumer(kport, "sharing", "shared"))
+    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone: {a.parts}")
+    b = polling(group_consumer(kport, "sharing", "shared"))
+    wait_for(lambda: a.parts and b.parts and a.parts | b.parts == {0, 1, 2} and not a.parts & b.parts,
+             lambda: f"a and b sharing: {a.parts} {b.parts}")
+    b.close()
+    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone again: {a.parts}")
+    a.close()
+
+
+def join_group_v0(group, member, topic):
+    """JoinGroup v0 for the consumer protocol with the range assignor."""
+    meta = struct.pack(">h", 0) + struct.pack(">i", 1) + struct.pack(">h", len(topic)) + topic.encode() + struct.pack(">i", 0)
+    body = struct.pack(">h", len(group)) + group.encode() + struct.pack(">i", 1000)
+    body += struct.pack(">h", len(member)) + member.encode() + struct.pack(">h", 8) + b"consumer"
+    body += struct.pack(">i", 1) + struct.pack(">h", 5) + b"range" + struct.pack(">i", len(meta)) + meta
+    return request(11, 0, 21, body)
+
+
+@scenario
+def group_session_timeout(kport, aport):
+    """A member that vanishes without LeaveGroup is expired after its session timeout, and the
+    rebalance completes without it."""
+    p = producer(kport, acks=1)
+    p.send("lonely", value=b"only", partition=0).get(timeout=DEADLINE)
+    p.close()
+    s = raw_connect(kport)
+    s.sendall(join_group_v0("expiring", "", "lonely"))
+    joined = read_response(s)
+    (corr, error, generation) = struct.unpack_from(">ihi", joined)
+    check(corr == 21 and error == 0 and generation == 1, f"raw join: error {error} generation {generation}")
+    s.close()  # gone: no heartbeats, no LeaveGroup; its session timeout is 1 s
+    c = group_consumer(kport, "expiring", "lonely")
+    start = time.monotonic()
+    got = poll_values(c, 1)
+    check(got == [b"only"], f"read {got}")
+    check(time.monotonic() - start < 8, "the rebalance waited for more than the dead member's session")
+    c.close()
+
+
 def main(argv):
     kport, aport = int(argv[1]), int(argv[2])
     for name in argv[3:]:

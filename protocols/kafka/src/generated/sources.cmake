@@ -7,4 +7,11 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/produce.cc
   src/generated/fetch.cc
   src/generated/list_offsets.cc
+  src/generated/find_coordinator.cc
+  src/generated/join_group.cc
+  src/generated/sync_group.cc
+  src/generated/heartbeat.cc
+  src/generated/leave_group.cc
+  src/generated/offset_commit.cc
+  src/generated/offset_fetch.cc
 )

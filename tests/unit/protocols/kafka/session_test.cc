@@ -26,11 +26,12 @@ struct fixture
     fake::fake_connection conn{ exec };
     gateway_config config;
     topic_registry topics;
+    group_coordinator groups;
     std::unique_ptr<session> s;
     sdk::buffer_chain in;
 
     fixture() { config.max_request_bytes = 4096; }
-    void start() { s = std::make_unique<session>(conn, kernel, config, topics, kernel.log("protocol.kafka")); }
+    void start() { s = std::make_unique<session>(conn, kernel, config, topics, groups, kernel.log("protocol.kafka")); }
 
     /// Feeds bytes as the kernel would; returns what on_data said.
     sdk::status feed(const std::string& bytes)
@@ -116,15 +117,18 @@ TEST_CASE("ApiVersions v0 and v3 list exactly the served APIs, in request order"
     CHECK(v0.error_code == 0);
     CHECK(v0.api_keys == v3.api_keys);
     bool has_produce = false;
+    bool has_join_group = false;
     for (const auto& k : v3.api_keys) {
+        has_join_group |= k.api_key == 11;
         if (k.api_key == 0) {
             has_produce = true;
             CHECK(k.min_version == 3);
             CHECK(k.max_version == 9);
         }
-        CHECK(k.api_key != 11); // JoinGroup is not served, so not advertised
+        CHECK(k.api_key != 22); // InitProducerId is not served, so not advertised
     }
     CHECK(has_produce);
+    CHECK(has_join_group);
     CHECK_FALSE(f.conn.closed());
 }
 
