@@ -34,6 +34,8 @@ SERVED = {
     "LeaveGroup": (0, 5),
     "OffsetCommit": (0, 8),
     "OffsetFetch": (0, 7),
+    "CreateTopics": (0, 7),
+    "DeleteTopics": (0, 5),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

@@ -1,6 +1,8 @@
 #include "served_apis.h"
 
 #include "generated/api_versions.h"
+#include "generated/create_topics.h"
+#include "generated/delete_topics.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
@@ -37,6 +39,8 @@ constexpr std::array apis{
     entry<generated::leave_group_request>("LeaveGroup"),           // 13
     entry<generated::sync_group_request>("SyncGroup"),             // 14
     entry<generated::api_versions_request>("ApiVersions"),         // 18
+    entry<generated::create_topics_request>("CreateTopics"),       // 19
+    entry<generated::delete_topics_request>("DeleteTopics"),       // 20
 };
 
 } // namespace

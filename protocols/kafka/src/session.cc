@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "generated/create_topics.h"
+#include "generated/delete_topics.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
@@ -154,6 +156,10 @@ sdk::status session::dispatch(std::string frame)
             return on_offset_commit(ctx, body);
         case generated::offset_fetch_request::kafka_api_key:
             return on_offset_fetch(ctx, body);
+        case generated::create_topics_request::kafka_api_key:
+            return on_create_topics(ctx, body);
+        case generated::delete_topics_request::kafka_api_key:
+            return on_delete_topics(ctx, body);
         default:
             return malformed(fmt::format("API key {} has no handler", key));
     }

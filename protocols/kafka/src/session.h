@@ -93,6 +93,9 @@ class session final : public sdk::protocol_session
     sdk::status on_leave_group(const request_context& ctx, std::string_view body);
     sdk::status on_offset_commit(const request_context& ctx, std::string_view body);
     sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
+    // topics (session_admin.cc)
+    sdk::status on_create_topics(const request_context& ctx, std::string_view body);
+    sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
     /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only
     /// moves when members call in, and the members it waits for may be gone).
     void group_wait_started();

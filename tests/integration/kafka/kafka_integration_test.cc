@@ -121,6 +121,12 @@ TEST_CASE("interop: Kafka produce to AMQP stream consume, AMQP publish to Kafka 
     scenarios(k, { "kafka_to_amqp", "amqp_to_kafka" });
 }
 
+TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "admin_topics" });
+}
+
 TEST_CASE("malformed requests close only their own connection", "[integration][kafka]")
 {
     kafka_broker k;

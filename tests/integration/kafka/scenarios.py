@@ -404,6 +404,38 @@ def group_session_timeout(kport, aport):
     c.close()
 
 
+def expect_error(error_type, action):
+    try:
+        action()
+    except error_type:
+        return
+    raise AssertionError(f"no {error_type.__name__}")
+
+
+@scenario
+def admin_topics(kport, aport):
+    """The admin client creates a topic with partitions and retention, is refused what a single
+    broker cannot do, lists and deletes topics."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("admin-made", 4, 1, topic_configs={"retention.ms": "3600000"})])
+    p = producer(kport, acks=1)
+    check(p.partitions_for("admin-made") == {0, 1, 2, 3}, f"partitions {p.partitions_for('admin-made')}")
+    p.send("admin-made", value=b"kept", partition=3).get(timeout=DEADLINE)
+    p.close()
+    expect_error(errors.TopicAlreadyExistsError, lambda: admin.create_topics([NewTopic("admin-made", 1, 1)]))
+    expect_error(errors.InvalidReplicationFactorError, lambda: admin.create_topics([NewTopic("admin-r3", 1, 3)]))
+    expect_error(errors.InvalidConfigurationError, lambda: admin.create_topics(
+        [NewTopic("admin-compact", 1, 1, topic_configs={"cleanup.policy": "compact"})]))
+    check("admin-made" in admin.list_topics(), f"listed {admin.list_topics()}")
+    check("admin-r3" not in admin.list_topics(), "a refused topic was created")
+    admin.delete_topics(["admin-made"])
+    check("admin-made" not in admin.list_topics(), f"still listed after delete: {admin.list_topics()}")
+    expect_error(errors.UnknownTopicOrPartitionError, lambda: admin.delete_topics(["admin-made"]))
+    admin.close()
+
+
 def main(argv):
     kport, aport = int(argv[1]), int(argv[2])
     for name in argv[3:]:

@@ -14,4 +14,6 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/leave_group.cc
   src/generated/offset_commit.cc
   src/generated/offset_fetch.cc
+  src/generated/create_topics.cc
+  src/generated/delete_topics.cc
 )
