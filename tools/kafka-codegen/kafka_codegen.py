@@ -36,6 +36,7 @@ SERVED = {
     "OffsetFetch": (0, 7),
     "CreateTopics": (0, 7),
     "DeleteTopics": (0, 5),
+    "InitProducerId": (0, 4),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 
@@ -186,6 +187,10 @@ class Generator:
 
     def default_expr(self, f):
         default = f.d.get("default")
+        if isinstance(default, bool):  # some definitions give JSON literals, not strings
+            default = "true" if default else "false"
+        elif default is not None and not isinstance(default, str):
+            default = str(default)
         if f.is_array:
             return "" if not f.may_be_null() else "std::nullopt"
         if f.elem in ("string", "bytes", "records"):

@@ -2,10 +2,13 @@
 // connection.
 #include "gateway_config.h"
 #include "group_coordinator.h"
+#include "producer_sequences.h"
 #include "session.h"
 #include "topic_registry.h"
 
 #include "plexus/sdk/plugin.h"
+
+#include <chrono>
 
 namespace plexus::protocol::kafka {
 namespace {
@@ -21,7 +24,7 @@ class listener final : public sdk::protocol_listener
     std::unique_ptr<sdk::protocol_session> new_session(sdk::connection& conn, sdk::kernel& k) noexcept override
     {
         try {
-            return std::make_unique<session>(conn, k, _config, _topics, _groups, k.log("protocol.kafka"));
+            return std::make_unique<session>(conn, k, _config, _topics, _groups, _producers, k.log("protocol.kafka"));
         } catch (const std::exception&) {
             return nullptr; // the kernel closes the connection
         }
@@ -31,6 +34,12 @@ class listener final : public sdk::protocol_listener
     const gateway_config _config; // sessions keep references; the listener outlives them
     topic_registry _topics;
     group_coordinator _groups;
+    /// Seeded with the clock so that producer ids differ across restarts (the sequence state
+    /// is not persisted).
+    producer_sequences _producers{ std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()
+                                   << 10 };
 };
 
 class factory final : public sdk::protocol_factory

@@ -121,10 +121,15 @@ try {
         r.int32(); // last offset delta
         std::int64_t base_ts = r.int64();
         r.int64(); // max timestamp
-        r.int64(); // producer id
-        r.int16(); // producer epoch
-        r.int32(); // base sequence
+        std::int64_t producer_id = r.int64();
+        std::int16_t producer_epoch = r.int16();
+        std::int32_t base_sequence = r.int32();
         std::int32_t count = r.int32();
+        if (out.records.empty() && out.producer_id < 0) {
+            out.producer_id = producer_id;
+            out.producer_epoch = producer_epoch;
+            out.base_sequence = base_sequence;
+        }
         if (!r.ok() || count < 0) {
             return failed(error_code::corrupt_message, "a record batch header is malformed");
         }

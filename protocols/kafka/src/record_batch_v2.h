@@ -22,6 +22,11 @@ struct decoded_records
     error_code error = error_code::none;
     std::string detail; ///< what was wrong, for the log
     std::vector<sdk::message_ptr> records;
+    /// The idempotent producer of the first batch (-1 when it has none) and the sequence
+    /// number of its first record.
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
 };
 
 /// Every batch in a Produce partition's `records` bytes. Records whose batch asks for the

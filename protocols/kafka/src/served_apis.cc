@@ -6,6 +6,7 @@
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
+#include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
 #include "generated/offset_commit.h"
@@ -41,6 +42,7 @@ constexpr std::array apis{
     entry<generated::api_versions_request>("ApiVersions"),         // 18
     entry<generated::create_topics_request>("CreateTopics"),       // 19
     entry<generated::delete_topics_request>("DeleteTopics"),       // 20
+    entry<generated::init_producer_id_request>("InitProducerId"),  // 22
 };
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
+#include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
 #include "generated/offset_commit.h"
@@ -31,12 +32,14 @@ session::session(sdk::connection& conn,
                  const gateway_config& config,
                  topic_registry& topics,
                  group_coordinator& groups,
+                 producer_sequences& producers,
                  sdk::logger& log)
   : _conn(conn)
   , _kernel(k)
   , _config(config)
   , _topics(topics)
   , _groups(groups)
+  , _producers(producers)
   , _log(log)
   , _alive(std::make_shared<bool>(true))
 {
@@ -156,6 +159,8 @@ sdk::status session::dispatch(std::string frame)
             return on_offset_commit(ctx, body);
         case generated::offset_fetch_request::kafka_api_key:
             return on_offset_fetch(ctx, body);
+        case generated::init_producer_id_request::kafka_api_key:
+            return on_init_producer_id(ctx, body);
         case generated::create_topics_request::kafka_api_key:
             return on_create_topics(ctx, body);
         case generated::delete_topics_request::kafka_api_key:

@@ -16,6 +16,7 @@
 
 #include "gateway_config.h"
 #include "group_coordinator.h"
+#include "producer_sequences.h"
 #include "topic_registry.h"
 #include "wire/wire_writer.h"
 #include "plexus/sdk/protocol.h"
@@ -51,6 +52,7 @@ class session final : public sdk::protocol_session
             const gateway_config& config,
             topic_registry& topics,
             group_coordinator& groups,
+            producer_sequences& producers,
             sdk::logger& log);
     ~session() override;
     session(const session&) = delete;
@@ -81,6 +83,7 @@ class session final : public sdk::protocol_session
     void on_api_versions(const request_context& ctx, std::string_view body, bool supported);
     sdk::status on_metadata(const request_context& ctx, std::string_view body);
     sdk::status on_produce(const request_context& ctx, std::string_view body);
+    sdk::status on_init_producer_id(const request_context& ctx, std::string_view body);
     sdk::status on_fetch(const request_context& ctx, std::string_view body);
     void fetch_round(std::shared_ptr<fetch_state> st);
     void fetch_finish(const std::shared_ptr<fetch_state>& st);
@@ -110,6 +113,7 @@ class session final : public sdk::protocol_session
     const gateway_config& _config;
     topic_registry& _topics;
     group_coordinator& _groups;
+    producer_sequences& _producers;
     sdk::logger& _log;
     std::string _client_id; ///< from the latest request header (names new group members)
     std::uint32_t _group_waits = 0;

@@ -1,7 +1,10 @@
 // Produce: each partition's RecordBatch v2 bytes become messages appended to that stream
 // partition. acks=0 sends no response, acks=1 answers once the records are stored, acks=-1
 // (all) once they are durable (the storage engine's fsync policy). Errors are per partition.
+// Batches of idempotent producers (InitProducerId) are checked against producer_sequences:
+// a retried batch is acknowledged without a second append, a gap is refused.
 #include "error_code.h"
+#include "generated/init_producer_id.h"
 #include "generated/produce.h"
 #include "record_batch_v2.h"
 #include "session.h"
@@ -18,6 +21,31 @@ sdk::timestamp_ms now_ms()
 }
 
 } // namespace
+
+sdk::status session::on_init_producer_id(const request_context& ctx, std::string_view body)
+{
+    generated::init_producer_id_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("an InitProducerId request is truncated or malformed");
+    }
+    generated::init_producer_id_response response;
+    if (request.transactional_id) {
+        response.error_code = wire(error_code::coordinator_not_available); // no transactions
+        response.producer_id = -1;
+        response.producer_epoch = -1;
+    } else if (request.producer_id >= 0) {
+        // An idempotent producer bumping its epoch (v3+): same id, next epoch.
+        response.producer_id = request.producer_id;
+        response.producer_epoch = static_cast<std::int16_t>(request.producer_epoch + 1);
+    } else {
+        response.producer_id = _producers.new_producer_id();
+        response.producer_epoch = 0;
+    }
+    respond(ctx, response, generated::init_producer_id_request::flexible(ctx.api_version));
+    return {};
+}
 
 sdk::status session::on_produce(const request_context& ctx, std::string_view body)
 {
@@ -80,26 +108,52 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
             if (decoded.records.empty()) {
                 continue; // only transaction markers: nothing to append
             }
+            producer_sequences::batch_key idempotent{ decoded.producer_id,
+                                                      decoded.producer_epoch,
+                                                      decoded.base_sequence,
+                                                      static_cast<std::int32_t>(decoded.records.size()) };
+            if (idempotent.producer_id >= 0) {
+                auto seen = _producers.check(topic.name, part.index, idempotent);
+                using verdict = producer_sequences::verdict;
+                if (seen.v == verdict::duplicate) {
+                    res.base_offset = seen.offset; // a retry: acknowledged, not appended again
+                    continue;
+                }
+                if (seen.v != verdict::append) {
+                    res.error_code = wire(seen.v == verdict::in_flight      ? error_code::duplicate_sequence_number
+                                          : seen.v == verdict::out_of_order ? error_code::out_of_order_sequence_number
+                                                                            : error_code::invalid_producer_epoch);
+                    continue;
+                }
+            }
             sdk::record_batch batch;
             batch.records = std::move(decoded.records);
             ++*left;
-            _kernel.append(_config.vhost,
-                           topic.name,
-                           sdk::partition_id(part.index),
-                           std::move(batch),
-                           level,
-                           [alive = _alive, response, t, p, finish](sdk::result<sdk::offset_range> appended) mutable {
-                               if (!*alive) {
-                                   return;
-                               }
-                               auto& res = response->responses[t].partition_responses[p];
-                               if (appended) {
-                                   res.base_offset = appended->first();
-                               } else {
-                                   res.error_code = wire(to_error_code(appended.error()));
-                               }
-                               finish();
-                           });
+            _kernel.append(
+              _config.vhost,
+              topic.name,
+              sdk::partition_id(part.index),
+              std::move(batch),
+              level,
+              [alive = _alive, producers = &_producers, response, t, p, finish, idempotent, name = topic.name](
+                sdk::result<sdk::offset_range> appended) mutable {
+                  if (idempotent.producer_id >= 0) { // the listener's state outlives the session
+                      producers->appended(name,
+                                          response->responses[t].partition_responses[p].index,
+                                          idempotent,
+                                          appended ? appended->first() : -1);
+                  }
+                  if (!*alive) {
+                      return;
+                  }
+                  auto& res = response->responses[t].partition_responses[p];
+                  if (appended) {
+                      res.base_offset = appended->first();
+                  } else {
+                      res.error_code = wire(to_error_code(appended.error()));
+                  }
+                  finish();
+              });
         }
     }
     finish();

@@ -121,6 +121,18 @@ TEST_CASE("interop: Kafka produce to AMQP stream consume, AMQP publish to Kafka 
     scenarios(k, { "kafka_to_amqp", "amqp_to_kafka" });
 }
 
+TEST_CASE("idempotent producers: InitProducerId, a retried batch stored once, a sequence gap refused",
+          "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "idempotent_producer" });
+    std::filesystem::path input = k.b.dir() / "idempotent.txt";
+    std::ofstream(input) << "one\ntwo\nthree\n";
+    kcat(k, { "-P", "-t", "kcat-idempotent", "-p", "0", "-X", "enable.idempotence=true", "-l", input.string() });
+    auto consumed = kcat(k, { "-C", "-t", "kcat-idempotent", "-p", "0", "-o", "beginning", "-c", "3", "-e" });
+    CHECK(consumed.out == "one\ntwo\nthree\n");
+}
+
 TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
 {
     kafka_broker k;

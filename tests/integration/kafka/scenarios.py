@@ -436,6 +436,85 @@ def admin_topics(kport, aport):
     admin.close()
 
 
+def crc32c(data):
+    """CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: a test needs no speed."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def record_batch(values, producer_id, epoch, base_sequence):
+    """A RecordBatch v2 of an idempotent producer, as the protocol guide lays it out."""
+    records = b""
+    for i, v in enumerate(values):
+        body = b"\x00" + zigzag(0) + zigzag(i) + zigzag(-1) + zigzag(len(v)) + v + zigzag(0)
+        records += zigzag(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1700000000000, 1700000000000, producer_id, epoch,
+                            base_sequence, len(values)) + records
+    head = struct.pack(">ib", 0, 2) + struct.pack(">I", crc32c(after_crc))
+    batch = head + after_crc
+    return struct.pack(">qi", 0, len(batch)) + batch
+
+
+def produce_v3(topic, partition, batch, correlation):
+    name = topic.encode()
+    body = struct.pack(">hhi", -1, -1, 5000) + struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">i", 1) + struct.pack(">i", partition) + struct.pack(">i", len(batch)) + batch
+    return request(0, 3, correlation, body)
+
+
+def produce_v3_result(response):
+    """(error code, base offset) of the only partition of a Produce v3 response."""
+    pos = 4 + 4  # correlation id, topic count
+    (n,) = struct.unpack_from(">h", response, pos)
+    pos += 2 + n + 4
+    _, error, offset = struct.unpack_from(">ihq", response, pos)
+    return error, offset
+
+
+@scenario
+def idempotent_producer(kport, aport):
+    """InitProducerId hands out a producer id; a retried batch is acknowledged with its first
+    offset and not appended twice; a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER."""
+    p = producer(kport, acks=1)
+    p.send("idempotent", value=b"create", partition=0).get(timeout=DEADLINE)  # offset 0
+    p.close()
+    s = raw_connect(kport)
+    s.sendall(request(22, 0, 1, struct.pack(">hi", -1, 60000)))
+    r = read_response(s)
+    _, _, error, pid, epoch = struct.unpack_from(">iihqh", r)
+    check(error == 0 and pid >= 0 and epoch == 0, f"InitProducerId: error {error} id {pid} epoch {epoch}")
+    first = record_batch([b"a", b"b"], pid, 0, 0)
+    s.sendall(produce_v3("idempotent", 0, first, 2))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
+    s.sendall(produce_v3("idempotent", 0, first, 3))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the retried batch: same offset")
+    s.sendall(produce_v3("idempotent", 0, record_batch([b"z"], pid, 0, 5), 4))
+    error, _ = produce_v3_result(read_response(s))
+    check(error == 45, f"a gap: error {error}")
+    s.sendall(produce_v3("idempotent", 0, record_batch([b"c"], pid, 0, 2), 5))
+    check(produce_v3_result(read_response(s)) == (0, 3), "the next batch")
+    s.close()
+    got = read_from_start(kport, "idempotent", [0], 4)
+    check([r.value for r in got] == [b"create", b"a", b"b", b"c"], f"stored once each: {[r.value for r in got]}")
+    c = consumer(kport)
+    tp = TopicPartition("idempotent", 0)
+    check(c.end_offsets([tp])[tp] == 4, "nothing appended twice")
+    c.close()
+
+
 def main(argv):
     kport, aport = int(argv[1]), int(argv[2])
     for name in argv[3:]:

@@ -16,4 +16,5 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/offset_fetch.cc
   src/generated/create_topics.cc
   src/generated/delete_topics.cc
+  src/generated/init_producer_id.cc
 )

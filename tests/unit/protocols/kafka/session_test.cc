@@ -27,11 +27,15 @@ struct fixture
     gateway_config config;
     topic_registry topics;
     group_coordinator groups;
+    producer_sequences producers{ 1000 };
     std::unique_ptr<session> s;
     sdk::buffer_chain in;
 
     fixture() { config.max_request_bytes = 4096; }
-    void start() { s = std::make_unique<session>(conn, kernel, config, topics, groups, kernel.log("protocol.kafka")); }
+    void start()
+    {
+        s = std::make_unique<session>(conn, kernel, config, topics, groups, producers, kernel.log("protocol.kafka"));
+    }
 
     /// Feeds bytes as the kernel would; returns what on_data said.
     sdk::status feed(const std::string& bytes)
@@ -125,7 +129,7 @@ TEST_CASE("ApiVersions v0 and v3 list exactly the served APIs, in request order"
             CHECK(k.min_version == 3);
             CHECK(k.max_version == 9);
         }
-        CHECK(k.api_key != 22); // InitProducerId is not served, so not advertised
+        CHECK(k.api_key != 24); // AddPartitionsToTxn: transactions are not served, so not advertised
     }
     CHECK(has_produce);
     CHECK(has_join_group);
