@@ -37,6 +37,8 @@ SERVED = {
     "CreateTopics": (0, 7),
     "DeleteTopics": (0, 5),
     "InitProducerId": (0, 4),
+    "ListGroups": (0, 4),
+    "DescribeGroups": (0, 5),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

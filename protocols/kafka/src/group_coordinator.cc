@@ -55,6 +55,7 @@ void group_coordinator::join(join_request request, sdk::executor& exec, sdk::cal
     }
     auto& m = g.members[id];
     m.client_id = request.client_id;
+    m.client_host = request.client_host;
     m.protocols = std::move(request.protocols);
     m.session_timeout = request.session_timeout;
     m.rebalance_timeout = request.rebalance_timeout;
@@ -262,6 +263,69 @@ void group_coordinator::tick()
 {
     std::lock_guard lock(_mutex);
     tick_locked(_now());
+}
+
+group_coordinator::group_description group_coordinator::describe_locked(const std::string& id, const group& g)
+{
+    group_description d;
+    d.group_id = id;
+    d.protocol_type = g.protocol_type;
+    d.protocol_name = g.st == state::stable || g.st == state::completing_rebalance ? g.protocol_name : std::string();
+    switch (g.st) {
+        case state::empty:
+            d.state = "Empty";
+            break;
+        case state::preparing_rebalance:
+            d.state = "PreparingRebalance";
+            break;
+        case state::completing_rebalance:
+            d.state = "CompletingRebalance";
+            break;
+        case state::stable:
+            d.state = "Stable";
+            break;
+    }
+    for (const auto& [member_id, m] : g.members) {
+        member_description md;
+        md.member_id = member_id;
+        md.client_id = m.client_id;
+        md.client_host = m.client_host;
+        for (const auto& [name, meta] : m.protocols) {
+            if (name == g.protocol_name) {
+                md.metadata = meta;
+            }
+        }
+        if (g.st == state::stable) {
+            md.assignment = m.assignment;
+        }
+        d.members.push_back(std::move(md));
+    }
+    return d;
+}
+
+std::vector<group_coordinator::group_description> group_coordinator::list()
+{
+    std::lock_guard lock(_mutex);
+    tick_locked(_now());
+    std::vector<group_description> out;
+    for (const auto& [id, g] : _groups) {
+        out.push_back(describe_locked(id, g));
+    }
+    return out;
+}
+
+group_coordinator::group_description group_coordinator::describe(const std::string& group_id)
+{
+    std::lock_guard lock(_mutex);
+    tick_locked(_now());
+    auto it = _groups.find(group_id);
+    if (it == _groups.end()) {
+        group_description dead;
+        dead.group_id = group_id;
+        dead.state = "Dead";
+        return dead;
+    }
+    return describe_locked(group_id, it->second);
 }
 
 void group_coordinator::remove_member(group& g, const std::string& id, clock::time_point now)

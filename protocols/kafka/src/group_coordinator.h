@@ -48,6 +48,7 @@ class group_coordinator
         std::string group;
         std::string member_id; ///< empty: a new member (the coordinator names it)
         std::string client_id;
+        std::string client_host; ///< the member's address, for DescribeGroups
         std::string protocol_type;
         std::vector<std::pair<std::string, std::string>> protocols; ///< (assignor name, metadata)
         std::chrono::milliseconds session_timeout{ 10000 };
@@ -93,10 +94,32 @@ class group_coordinator
     /// Expires members past their session timeout and completes rebalances past their deadline.
     void tick();
 
+    /// What ListGroups and DescribeGroups show. `state` is Kafka's name for it ("Stable",
+    /// "PreparingRebalance", "CompletingRebalance", "Empty"; "Dead" for an unknown group).
+    struct member_description
+    {
+        std::string member_id;
+        std::string client_id;
+        std::string client_host;
+        std::string metadata; ///< for the group's protocol
+        std::string assignment;
+    };
+    struct group_description
+    {
+        std::string group_id;
+        std::string state;
+        std::string protocol_type;
+        std::string protocol_name;
+        std::vector<member_description> members;
+    };
+    std::vector<group_description> list();
+    group_description describe(const std::string& group);
+
   private:
     struct member
     {
         std::string client_id;
+        std::string client_host;
         std::vector<std::pair<std::string, std::string>> protocols;
         std::chrono::milliseconds session_timeout{ 10000 };
         std::chrono::milliseconds rebalance_timeout{ 10000 };
@@ -126,6 +149,7 @@ class group_coordinator
     };
 
     void tick_locked(clock::time_point now);
+    static group_description describe_locked(const std::string& id, const group& g);
     void start_rebalance(group& g, clock::time_point now);
     void try_complete_join(group& g, bool deadline_passed);
     void remove_member(group& g, const std::string& id, clock::time_point now);

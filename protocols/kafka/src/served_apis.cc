@@ -3,12 +3,14 @@
 #include "generated/api_versions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
+#include "generated/describe_groups.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
 #include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
+#include "generated/list_groups.h"
 #include "generated/offset_commit.h"
 #include "generated/offset_fetch.h"
 #include "generated/sync_group.h"
@@ -39,6 +41,8 @@ constexpr std::array apis{
     entry<generated::heartbeat_request>("Heartbeat"),              // 12
     entry<generated::leave_group_request>("LeaveGroup"),           // 13
     entry<generated::sync_group_request>("SyncGroup"),             // 14
+    entry<generated::describe_groups_request>("DescribeGroups"),   // 15
+    entry<generated::list_groups_request>("ListGroups"),           // 16
     entry<generated::api_versions_request>("ApiVersions"),         // 18
     entry<generated::create_topics_request>("CreateTopics"),       // 19
     entry<generated::delete_topics_request>("DeleteTopics"),       // 20

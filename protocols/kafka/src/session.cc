@@ -2,12 +2,14 @@
 
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
+#include "generated/describe_groups.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
 #include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
+#include "generated/list_groups.h"
 #include "generated/offset_commit.h"
 #include "generated/offset_fetch.h"
 #include "generated/sync_group.h"
@@ -159,6 +161,10 @@ sdk::status session::dispatch(std::string frame)
             return on_offset_commit(ctx, body);
         case generated::offset_fetch_request::kafka_api_key:
             return on_offset_fetch(ctx, body);
+        case generated::list_groups_request::kafka_api_key:
+            return on_list_groups(ctx, body);
+        case generated::describe_groups_request::kafka_api_key:
+            return on_describe_groups(ctx, body);
         case generated::init_producer_id_request::kafka_api_key:
             return on_init_producer_id(ctx, body);
         case generated::create_topics_request::kafka_api_key:

@@ -94,6 +94,8 @@ class session final : public sdk::protocol_session
     sdk::status on_sync_group(const request_context& ctx, std::string_view body);
     sdk::status on_heartbeat(const request_context& ctx, std::string_view body);
     sdk::status on_leave_group(const request_context& ctx, std::string_view body);
+    sdk::status on_list_groups(const request_context& ctx, std::string_view body);
+    sdk::status on_describe_groups(const request_context& ctx, std::string_view body);
     sdk::status on_offset_commit(const request_context& ctx, std::string_view body);
     sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
     // topics (session_admin.cc)

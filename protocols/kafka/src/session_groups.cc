@@ -1,12 +1,16 @@
-// FindCoordinator, JoinGroup, SyncGroup, Heartbeat and LeaveGroup: the wire side of the
-// listener's group_coordinator. This broker is every group's coordinator.
+// FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups and DescribeGroups:
+// the wire side of the listener's group_coordinator. This broker is every group's coordinator.
 #include "error_code.h"
+#include "generated/describe_groups.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
+#include "generated/list_groups.h"
 #include "generated/sync_group.h"
 #include "session.h"
+
+#include <algorithm>
 
 namespace plexus::protocol::kafka {
 namespace {
@@ -83,6 +87,7 @@ sdk::status session::on_join_group(const request_context& ctx, std::string_view 
     join.group = request.group_id;
     join.member_id = request.member_id;
     join.client_id = _client_id;
+    join.client_host = _conn.peer().address;
     join.protocol_type = request.protocol_type;
     for (auto& p : request.protocols) {
         join.protocols.emplace_back(std::move(p.name), std::move(p.metadata));
@@ -177,6 +182,58 @@ sdk::status session::on_leave_group(const request_context& ctx, std::string_view
         }
     }
     respond(ctx, response, generated::leave_group_request::flexible(ctx.api_version));
+    return {};
+}
+
+} // namespace plexus::protocol::kafka
+
+namespace plexus::protocol::kafka {
+
+sdk::status session::on_list_groups(const request_context& ctx, std::string_view body)
+{
+    generated::list_groups_request request;
+    if (!decode(request, body, ctx.api_version)) {
+        return malformed("a ListGroups request is truncated or malformed");
+    }
+    generated::list_groups_response response;
+    for (auto& g : _groups.list()) {
+        bool wanted =
+          request.states_filter.empty() ||
+          std::find(request.states_filter.begin(), request.states_filter.end(), g.state) != request.states_filter.end();
+        if (wanted) {
+            response.groups.push_back({ g.group_id, g.protocol_type, g.state });
+        }
+    }
+    respond(ctx, response, generated::list_groups_request::flexible(ctx.api_version));
+    return {};
+}
+
+sdk::status session::on_describe_groups(const request_context& ctx, std::string_view body)
+{
+    generated::describe_groups_request request;
+    if (!decode(request, body, ctx.api_version)) {
+        return malformed("a DescribeGroups request is truncated or malformed");
+    }
+    generated::describe_groups_response response;
+    for (const auto& id : request.groups) {
+        auto g = _groups.describe(id);
+        generated::describe_groups_response::described_group out;
+        out.group_id = g.group_id;
+        out.group_state = g.state;
+        out.protocol_type = g.protocol_type;
+        out.protocol_data = g.protocol_name;
+        for (auto& m : g.members) {
+            generated::describe_groups_response::described_group::described_group_member dm;
+            dm.member_id = std::move(m.member_id);
+            dm.client_id = std::move(m.client_id);
+            dm.client_host = std::move(m.client_host);
+            dm.member_metadata = std::move(m.metadata);
+            dm.member_assignment = std::move(m.assignment);
+            out.members.push_back(std::move(dm));
+        }
+        response.groups.push_back(std::move(out));
+    }
+    respond(ctx, response, generated::describe_groups_request::flexible(ctx.api_version));
     return {};
 }
 

@@ -108,7 +108,7 @@ TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-k
     scenarios(k, { "partitions" });
 }
 
-TEST_CASE("kafka-python consumer groups: commits, a rebalance on join and leave, a session timeout",
+TEST_CASE("kafka-python consumer groups: commits, a rebalance on join and leave, a session timeout, list and describe",
           "[integration][kafka]")
 {
     kafka_broker k(3);

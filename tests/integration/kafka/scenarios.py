@@ -369,6 +369,13 @@ def group_rebalance(kport, aport):
     b = polling(group_consumer(kport, "sharing", "shared"))
     wait_for(lambda: a.parts and b.parts and a.parts | b.parts == {0, 1, 2} and not a.parts & b.parts,
              lambda: f"a and b sharing: {a.parts} {b.parts}")
+    from kafka.admin import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    check(("sharing", "consumer") in admin.list_consumer_groups(), f"groups {admin.list_consumer_groups()}")
+    (described,) = admin.describe_consumer_groups(["sharing"])
+    check(described.state == "Stable" and len(described.members) == 2, f"described {described}")
+    check(all(m.client_host.startswith("127.0.0.1") for m in described.members), f"members {described.members}")
+    admin.close()
     b.close()
     wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone again: {a.parts}")
     a.close()

@@ -17,4 +17,6 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/create_topics.cc
   src/generated/delete_topics.cc
   src/generated/init_producer_id.cc
+  src/generated/list_groups.cc
+  src/generated/describe_groups.cc
 )

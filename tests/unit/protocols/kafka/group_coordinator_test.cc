@@ -71,6 +71,16 @@ TEST_CASE("a single member joins, leads, syncs its own assignment and heartbeats
     CHECK(f.groups.heartbeat("g", 1, j->member_id) == 0);
     CHECK(f.groups.heartbeat("g", 0, j->member_id) == wire(error_code::illegal_generation));
     CHECK(f.groups.heartbeat("g", 1, "stranger") == wire(error_code::unknown_member_id));
+    auto d = f.groups.describe("g");
+    CHECK(d.state == "Stable");
+    CHECK(d.protocol_name == "range");
+    REQUIRE(d.members.size() == 1);
+    CHECK(d.members[0].assignment == "all partitions");
+    CHECK(d.members[0].metadata == "m");
+    CHECK(f.groups.list().size() == 1);
+    CHECK(f.groups.describe("nobody").state == "Dead");
+    CHECK(f.groups.leave("g", j->member_id) == 0);
+    CHECK(f.groups.list().empty()); // an empty group is forgotten (its offsets stay in the kernel)
 }
 
 TEST_CASE("a second member starts a rebalance that completes when both have joined", "[kafka][groups]")
