@@ -176,6 +176,21 @@ sdk::status session::dispatch(std::string frame)
     }
 }
 
+void session::fail_connection(std::string_view what) noexcept
+{
+    if (_closing) {
+        return;
+    }
+    _closing = true;
+    PLEXUS_LOG(_log, warn, "kafka connection from {} closed: {}", _conn.peer().address, what);
+    // Posted: the kernel destroys the session inside close(), and we may be deep in it.
+    _conn.exec().post([conn = &_conn, alive = _alive] {
+        if (*alive) {
+            conn->close(sdk::status(sdk::errc::resource_exhausted, "kafka session out of memory"));
+        }
+    });
+}
+
 std::uint64_t session::open_slot()
 {
     _slots.emplace_back();

@@ -69,6 +69,8 @@ class session final : public sdk::protocol_session
     sdk::status process(sdk::buffer_chain& in);
     sdk::status dispatch(std::string frame);
     sdk::status malformed(std::string_view what);
+    /// Closes the connection from a callback (where no status can be returned), with a log line.
+    void fail_connection(std::string_view what) noexcept;
 
     // responses in request order (session.cc)
     std::uint64_t open_slot();
@@ -144,14 +146,19 @@ namespace plexus::protocol::kafka {
 template<class Message>
 void session::respond(const request_context& ctx, const Message& m, bool flexible_header)
 {
-    wire_writer w;
-    w.int32(0); // size, patched below
-    generated::response_header header;
-    header.correlation_id = ctx.correlation_id;
-    header.write(w, flexible_header ? 1 : 0);
-    m.write(w, ctx.api_version);
-    w.patch_int32(0, static_cast<std::uint32_t>(w.size() - 4));
-    complete(ctx.slot, w.take());
+    // Called from kernel callbacks too: nothing may throw back into the kernel.
+    try {
+        wire_writer w;
+        w.int32(0); // size, patched below
+        generated::response_header header;
+        header.correlation_id = ctx.correlation_id;
+        header.write(w, flexible_header ? 1 : 0);
+        m.write(w, ctx.api_version);
+        w.patch_int32(0, static_cast<std::uint32_t>(w.size() - 4));
+        complete(ctx.slot, w.take());
+    } catch (const std::exception&) {
+        fail_connection("out of memory encoding a response");
+    }
 }
 
 } // namespace plexus::protocol::kafka

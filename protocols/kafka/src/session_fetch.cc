@@ -126,7 +126,11 @@ void session::fetch_round(std::shared_ptr<fetch_state> st)
                                                         ? error_code::offset_out_of_range
                                                         : to_error_code(batch.error()));
                                 } else {
-                                    part.records = encode_record_batch(*batch);
+                                    try {
+                                        part.records = encode_record_batch(*batch);
+                                    } catch (const std::exception&) { // no exception into the kernel
+                                        part.error = wire(error_code::unknown_server_error);
+                                    }
                                 }
                                 one_done();
                             });
