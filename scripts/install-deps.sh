@@ -9,6 +9,8 @@ packages=(
   # libraries (Boost 1.81 for Asio's C++20 coroutine helpers; Debian's default is 1.74)
   libboost1.81-dev libprotobuf-dev protobuf-compiler libpoco-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev librocksdb-dev libssl-dev
+  # the record batch codecs of the kafka gateway (Produce inflates compressed batches)
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   # tests and benchmarks
   catch2 libbenchmark-dev
   # real AMQP 0-9-1 clients for the amqp091 integration tests (run with /usr/bin/python3);
@@ -20,6 +22,9 @@ packages=(
   python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev libpaho-mqtt-dev
   # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
   python3-stomp
+  # real Kafka clients for the kafka integration tests: kcat (librdkafka) and kafka-python
+  # (scenarios.py, run with /usr/bin/python3)
+  kcat python3-kafka
 )
 
 missing=()

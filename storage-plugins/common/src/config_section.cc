@@ -109,6 +109,22 @@ sdk::result<std::optional<std::uint64_t>> config_section::integer(std::string_vi
     }
 }
 
+sdk::result<std::optional<std::string>> config_section::text(std::string_view key) noexcept
+{
+    try {
+        auto v = take(key);
+        if (!v) {
+            return std::optional<std::string>{};
+        }
+        if (v->kind_case() != google::protobuf::Value::kStringValue || v->string_value().empty()) {
+            return wrong(key, "a non-empty string", *v);
+        }
+        return std::optional<std::string>(v->string_value());
+    } catch (...) {
+        return sdk::status(sdk::errc::internal, _owner + " could not be read");
+    }
+}
+
 sdk::result<std::optional<std::string>> config_section::one_of(std::string_view key,
                                                                std::initializer_list<std::string_view> choices) noexcept
 {

@@ -36,6 +36,8 @@ class config_section
 
     /// A whole number >= minimum (JSON numbers carry integers exactly up to 2^53).
     sdk::result<std::optional<std::uint64_t>> integer(std::string_view key, std::uint64_t minimum = 1) noexcept;
+    /// Any non-empty string (a host name, say).
+    sdk::result<std::optional<std::string>> text(std::string_view key) noexcept;
     /// A string that is one of `choices`.
     sdk::result<std::optional<std::string>> one_of(std::string_view key,
                                                    std::initializer_list<std::string_view> choices) noexcept;

@@ -1,0 +1,37 @@
+// A listener's `config` section for protocol kafka (docs/protocols/kafka.md lists the keys).
+#pragma once
+
+#include "plexus/sdk/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace plexus::protocol::kafka {
+
+struct gateway_config
+{
+    /// Largest request accepted (the size prefix is checked before the body is read); Kafka's
+    /// socket.request.max.bytes default is 100 MiB.
+    std::uint32_t max_request_bytes = 100u << 20;
+    /// Metadata for an unknown topic creates it (Kafka's auto.create.topics.enable).
+    bool auto_create_topics = true;
+    /// Partitions of an auto-created topic (Kafka's num.partitions).
+    std::int32_t default_partitions = 1;
+    /// Where clients are told the broker is (Metadata, FindCoordinator). The SDK tells a
+    /// gateway neither its listener's bound port nor a connection's local address, so this is
+    /// configuration, as Kafka's advertised.listeners is.
+    std::string advertised_host = "127.0.0.1";
+    std::int32_t advertised_port = 9092;
+    /// The vhost whose streams are the topics.
+    std::string vhost = "/";
+    /// How often a long-polling Fetch looks for new records (the SDK has no append
+    /// notification for streams).
+    std::chrono::milliseconds fetch_poll_interval{ 10 };
+};
+
+/// Parses and checks the section; errors name the key.
+sdk::result<gateway_config> parse_gateway_config(std::string_view json) noexcept;
+
+} // namespace plexus::protocol::kafka

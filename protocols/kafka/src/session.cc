@@ -1,0 +1,222 @@
+#include "session.h"
+
+#include "generated/create_topics.h"
+#include "generated/delete_topics.h"
+#include "generated/describe_groups.h"
+#include "generated/fetch.h"
+#include "generated/find_coordinator.h"
+#include "generated/heartbeat.h"
+#include "generated/init_producer_id.h"
+#include "generated/join_group.h"
+#include "generated/leave_group.h"
+#include "generated/list_groups.h"
+#include "generated/offset_commit.h"
+#include "generated/offset_fetch.h"
+#include "generated/sync_group.h"
+#include "generated/list_offsets.h"
+#include "generated/metadata.h"
+#include "generated/produce.h"
+#include "generated/request_header.h"
+#include "served_apis.h"
+#include "wire/wire_reader.h"
+
+#include <array>
+
+namespace plexus::protocol::kafka {
+namespace {
+
+constexpr std::int16_t api_versions_key = 18;
+
+} // namespace
+
+session::session(sdk::connection& conn,
+                 sdk::kernel& k,
+                 const gateway_config& config,
+                 topic_registry& topics,
+                 group_coordinator& groups,
+                 producer_sequences& producers,
+                 sdk::logger& log)
+  : _conn(conn)
+  , _kernel(k)
+  , _config(config)
+  , _topics(topics)
+  , _groups(groups)
+  , _producers(producers)
+  , _log(log)
+  , _alive(std::make_shared<bool>(true))
+{
+}
+
+session::~session()
+{
+    *_alive = false;
+}
+
+void session::on_close(const sdk::status&) noexcept
+{
+    *_alive = false;
+    _poll_timers.clear();
+    _group_ticker.reset();
+}
+
+sdk::status session::on_data(sdk::buffer_chain& in) noexcept
+{
+    if (_closing) {
+        in.trim_front(in.size());
+        return {};
+    }
+    try {
+        return process(in);
+    } catch (const std::exception&) {
+        return malformed("out of memory handling a request");
+    }
+}
+
+sdk::status session::malformed(std::string_view what)
+{
+    PLEXUS_LOG(_log, warn, "kafka connection from {} closed: {}", _conn.peer().address, what);
+    _closing = true;
+    return sdk::status(sdk::errc::protocol_error, what);
+}
+
+sdk::status session::process(sdk::buffer_chain& in)
+{
+    while (in.size() >= 4) {
+        std::array<std::byte, 4> prefix{};
+        in.copy_out(0, prefix);
+        std::int32_t size = static_cast<std::int32_t>(
+          (std::to_integer<std::uint32_t>(prefix[0]) << 24) | (std::to_integer<std::uint32_t>(prefix[1]) << 16) |
+          (std::to_integer<std::uint32_t>(prefix[2]) << 8) | std::to_integer<std::uint32_t>(prefix[3]));
+        // The smallest header (v0) is 8 bytes; the limit is checked before any body is buffered.
+        if (size < 8) {
+            return malformed(fmt::format("a request size of {} bytes is not a request", size));
+        }
+        if (static_cast<std::uint32_t>(size) > _config.max_request_bytes) {
+            return malformed(
+              fmt::format("a request of {} bytes exceeds max_request_bytes ({})", size, _config.max_request_bytes));
+        }
+        if (in.size() < 4 + static_cast<std::size_t>(size)) {
+            return {};
+        }
+        std::string frame(static_cast<std::size_t>(size), '\0');
+        in.copy_out(4, std::as_writable_bytes(std::span<char>(frame.data(), frame.size())));
+        in.trim_front(4 + static_cast<std::size_t>(size));
+        if (auto st = dispatch(std::move(frame)); !st.ok()) {
+            return st;
+        }
+    }
+    return {};
+}
+
+sdk::status session::dispatch(std::string frame)
+{
+    wire_reader peek(frame);
+    std::int16_t key = peek.int16();
+    std::int16_t version = peek.int16();
+    const served_api* api = find_served_api(key);
+    if (api == nullptr) {
+        return malformed(fmt::format("API key {} is not served", key));
+    }
+    bool supported = version >= api->lowest && version <= api->highest;
+    if (!supported && key != api_versions_key) {
+        return malformed(fmt::format("{} v{} is not served (v{}-v{})", api->name, version, api->lowest, api->highest));
+    }
+    // ApiVersions past the served range is read with the newest header layout it could have:
+    // flexible from v3 on, as in Kafka.
+    bool flexible = supported ? api->flexible(version) : version >= 3;
+    wire_reader r(frame);
+    generated::request_header header;
+    header.read(r, flexible ? 2 : 1);
+    if (!r.ok()) {
+        return malformed(fmt::format("{} v{}: the request header is truncated", api->name, version));
+    }
+    if (header.client_id) {
+        _client_id = *header.client_id;
+    }
+    request_context ctx{ key, version, header.correlation_id, open_slot() };
+    std::string_view body = std::string_view(frame).substr(r.position());
+    switch (key) {
+        case api_versions_key:
+            on_api_versions(ctx, body, supported);
+            return {};
+        case generated::metadata_request::kafka_api_key:
+            return on_metadata(ctx, body);
+        case generated::produce_request::kafka_api_key:
+            return on_produce(ctx, body);
+        case generated::fetch_request::kafka_api_key:
+            return on_fetch(ctx, body);
+        case generated::list_offsets_request::kafka_api_key:
+            return on_list_offsets(ctx, body);
+        case generated::find_coordinator_request::kafka_api_key:
+            return on_find_coordinator(ctx, body);
+        case generated::join_group_request::kafka_api_key:
+            return on_join_group(ctx, body);
+        case generated::sync_group_request::kafka_api_key:
+            return on_sync_group(ctx, body);
+        case generated::heartbeat_request::kafka_api_key:
+            return on_heartbeat(ctx, body);
+        case generated::leave_group_request::kafka_api_key:
+            return on_leave_group(ctx, body);
+        case generated::offset_commit_request::kafka_api_key:
+            return on_offset_commit(ctx, body);
+        case generated::offset_fetch_request::kafka_api_key:
+            return on_offset_fetch(ctx, body);
+        case generated::list_groups_request::kafka_api_key:
+            return on_list_groups(ctx, body);
+        case generated::describe_groups_request::kafka_api_key:
+            return on_describe_groups(ctx, body);
+        case generated::init_producer_id_request::kafka_api_key:
+            return on_init_producer_id(ctx, body);
+        case generated::create_topics_request::kafka_api_key:
+            return on_create_topics(ctx, body);
+        case generated::delete_topics_request::kafka_api_key:
+            return on_delete_topics(ctx, body);
+        default:
+            return malformed(fmt::format("API key {} has no handler", key));
+    }
+}
+
+void session::fail_connection(std::string_view what) noexcept
+{
+    if (_closing) {
+        return;
+    }
+    _closing = true;
+    PLEXUS_LOG(_log, warn, "kafka connection from {} closed: {}", _conn.peer().address, what);
+    // Posted: the kernel destroys the session inside close(), and we may be deep in it.
+    _conn.exec().post([conn = &_conn, alive = _alive] {
+        if (*alive) {
+            conn->close(sdk::status(sdk::errc::resource_exhausted, "kafka session out of memory"));
+        }
+    });
+}
+
+std::uint64_t session::open_slot()
+{
+    _slots.emplace_back();
+    return _first_slot + _slots.size() - 1;
+}
+
+void session::complete(std::uint64_t slot, std::optional<std::string> framed)
+{
+    if (slot < _first_slot || slot - _first_slot >= _slots.size()) {
+        return;
+    }
+    auto& s = _slots[slot - _first_slot];
+    s.ready = true;
+    s.framed = std::move(framed);
+    flush_ready();
+}
+
+void session::flush_ready()
+{
+    while (!_slots.empty() && _slots.front().ready) {
+        if (_slots.front().framed) {
+            _conn.write(sdk::buffer_chain::copy_of(*_slots.front().framed));
+        }
+        _slots.pop_front();
+        ++_first_slot;
+    }
+}
+
+} // namespace plexus::protocol::kafka

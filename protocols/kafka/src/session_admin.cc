@@ -1,0 +1,178 @@
+// CreateTopics and DeleteTopics: topics are kernel streams, so these are declare_stream and
+// delete_stream. Topic configs that a stream has (retention.ms, retention.bytes) are applied;
+// cleanup.policy=delete is the default and accepted; anything else is INVALID_CONFIG rather
+// than silently ignored. One broker: a replication factor above 1 cannot be met.
+#include "error_code.h"
+#include "generated/create_topics.h"
+#include "generated/delete_topics.h"
+#include "session.h"
+
+#include <charconv>
+
+namespace plexus::protocol::kafka {
+namespace {
+
+struct topic_problem
+{
+    error_code code = error_code::none;
+    std::string message;
+};
+
+std::optional<std::int64_t> parse_long(std::string_view text)
+{
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+/// Fills `spec` from a CreateTopics entry, or says what is wrong with it.
+topic_problem to_stream_spec(const generated::create_topics_request::creatable_topic& t,
+                             std::int32_t default_partitions,
+                             sdk::stream_spec& spec)
+{
+    spec.name = t.name;
+    spec.partitions = t.num_partitions == -1 ? default_partitions : t.num_partitions;
+    if (spec.partitions < 1 || spec.partitions > 10000) {
+        return { error_code::invalid_partitions, "the number of partitions must be 1 to 10000" };
+    }
+    if (t.replication_factor != -1 && t.replication_factor != 1) {
+        return { error_code::invalid_replication_factor, "this broker is a single node: replication factor 1" };
+    }
+    if (!t.assignments.empty()) {
+        return { error_code::invalid_replica_assignment, "manual replica assignments are not supported" };
+    }
+    for (const auto& c : t.configs) {
+        std::string_view value = c.value ? std::string_view(*c.value) : std::string_view();
+        if (c.name == "retention.ms" || c.name == "retention.bytes") {
+            auto v = parse_long(value);
+            if (!v) {
+                return { error_code::invalid_config, c.name + " must be an integer" };
+            }
+            if (*v >= 0) { // -1: unlimited, the stream's default
+                (c.name == "retention.ms" ? spec.retention_ms : spec.retention_bytes) = *v;
+            }
+        } else if (c.name == "cleanup.policy" && value == "delete") {
+            continue;
+        } else {
+            return { error_code::invalid_config, "topic config " + c.name + " is not supported" };
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+sdk::status session::on_create_topics(const request_context& ctx, std::string_view body)
+{
+    generated::create_topics_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("a CreateTopics request is truncated or malformed");
+    }
+    auto response = std::make_shared<generated::create_topics_response>();
+    auto left = std::make_shared<std::size_t>(1);
+    auto finish = [this, ctx, response, left] {
+        if (--*left == 0) {
+            respond(ctx, *response, generated::create_topics_request::flexible(ctx.api_version));
+        }
+    };
+    response->topics.resize(request.topics.size());
+    for (std::size_t i = 0; i < request.topics.size(); ++i) {
+        const auto& t = request.topics[i];
+        auto* out = &response->topics[i];
+        out->name = t.name;
+        sdk::stream_spec spec;
+        spec.vhost = _config.vhost;
+        auto problem = to_stream_spec(t, _config.default_partitions, spec);
+        if (problem.code != error_code::none) {
+            out->error_code = wire(problem.code);
+            out->error_message = problem.message;
+            continue;
+        }
+        out->num_partitions = spec.partitions;
+        out->replication_factor = 1;
+        ++*left;
+        // A passive declare first: declaring an existing stream again is not an error in the
+        // kernel, but it is TOPIC_ALREADY_EXISTS in Kafka.
+        sdk::stream_spec exists = spec;
+        exists.passive = true;
+        _kernel.declare_stream(
+          exists,
+          [this, alive = _alive, out, spec, finish, validate_only = request.validate_only](
+            sdk::result<sdk::stream_info> found) mutable {
+              if (!*alive) {
+                  return;
+              }
+              if (found || found.error().code() != sdk::errc::not_found) {
+                  out->error_code = wire(found ? error_code::topic_already_exists : to_error_code(found.error()));
+                  out->error_message =
+                    found ? "topic '" + spec.name + "' already exists" : std::string(found.error().message());
+                  finish();
+                  return;
+              }
+              if (validate_only) {
+                  finish();
+                  return;
+              }
+              _kernel.declare_stream(
+                spec, [this, alive, out, name = spec.name, finish](sdk::result<sdk::stream_info> made) mutable {
+                    if (!*alive) {
+                        return;
+                    }
+                    if (made) {
+                        _topics.add(name);
+                        PLEXUS_LOG(_log, info, "kafka: created topic '{}' with {} partitions", name, made->partitions);
+                    } else {
+                        out->error_code = wire(to_error_code(made.error()));
+                        out->error_message = std::string(made.error().message());
+                    }
+                    finish();
+                });
+          });
+    }
+    finish();
+    return {};
+}
+
+sdk::status session::on_delete_topics(const request_context& ctx, std::string_view body)
+{
+    generated::delete_topics_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("a DeleteTopics request is truncated or malformed");
+    }
+    auto response = std::make_shared<generated::delete_topics_response>();
+    auto left = std::make_shared<std::size_t>(1);
+    auto finish = [this, ctx, response, left] {
+        if (--*left == 0) {
+            respond(ctx, *response, generated::delete_topics_request::flexible(ctx.api_version));
+        }
+    };
+    response->responses.resize(request.topic_names.size());
+    for (std::size_t i = 0; i < request.topic_names.size(); ++i) {
+        auto* out = &response->responses[i];
+        out->name = request.topic_names[i];
+        ++*left;
+        _kernel.delete_stream(_config.vhost, out->name, [this, alive = _alive, out, finish](sdk::status st) mutable {
+            if (!*alive) {
+                return;
+            }
+            if (st.ok()) {
+                _topics.remove(out->name);
+                PLEXUS_LOG(_log, info, "kafka: deleted topic '{}'", out->name);
+            } else {
+                out->error_code = wire(to_error_code(st));
+            }
+            finish();
+        });
+    }
+    finish();
+    return {};
+}
+
+} // namespace plexus::protocol::kafka

@@ -1,0 +1,163 @@
+// Produce: each partition's RecordBatch v2 bytes become messages appended to that stream
+// partition. acks=0 sends no response, acks=1 answers once the records are stored, acks=-1
+// (all) once they are durable (the storage engine's fsync policy). Errors are per partition.
+// Batches of idempotent producers (InitProducerId) are checked against producer_sequences:
+// a retried batch is acknowledged without a second append, a gap is refused.
+#include "error_code.h"
+#include "generated/init_producer_id.h"
+#include "generated/produce.h"
+#include "record_batch_v2.h"
+#include "session.h"
+
+#include <chrono>
+
+namespace plexus::protocol::kafka {
+namespace {
+
+sdk::timestamp_ms now_ms()
+{
+    using namespace std::chrono;
+    return sdk::timestamp_ms(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+} // namespace
+
+sdk::status session::on_init_producer_id(const request_context& ctx, std::string_view body)
+{
+    generated::init_producer_id_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("an InitProducerId request is truncated or malformed");
+    }
+    generated::init_producer_id_response response;
+    if (request.transactional_id) {
+        response.error_code = wire(error_code::coordinator_not_available); // no transactions
+        response.producer_id = -1;
+        response.producer_epoch = -1;
+    } else if (request.producer_id >= 0) {
+        // An idempotent producer bumping its epoch (v3+): same id, next epoch.
+        response.producer_id = request.producer_id;
+        response.producer_epoch = static_cast<std::int16_t>(request.producer_epoch + 1);
+    } else {
+        response.producer_id = _producers.new_producer_id();
+        response.producer_epoch = 0;
+    }
+    respond(ctx, response, generated::init_producer_id_request::flexible(ctx.api_version));
+    return {};
+}
+
+sdk::status session::on_produce(const request_context& ctx, std::string_view body)
+{
+    generated::produce_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("a Produce request is truncated or malformed");
+    }
+    if (request.transactional_id) {
+        // InitProducerId is not served, so no client should send this; refuse what would
+        // need transactions rather than store it as plain records.
+        PLEXUS_LOG(_log, info, "kafka: a transactional Produce was refused (transactions are not served)");
+    }
+    bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
+    sdk::ack_level level = request.acks == -1 ? sdk::ack_level::durable : sdk::ack_level::stored;
+    bool answer = request.acks != 0;
+
+    auto response = std::make_shared<generated::produce_response>();
+    auto left = std::make_shared<std::size_t>(1); // released after the loop: no early finish
+    auto finish = [this, ctx, response, left, answer] {
+        if (--*left > 0) {
+            return;
+        }
+        if (answer) {
+            respond(ctx, *response, generated::produce_request::flexible(ctx.api_version));
+        }
+    };
+    if (!answer) {
+        complete(ctx.slot, std::nullopt); // nothing goes back, and later responses need not wait
+    }
+    auto now = now_ms();
+    response->responses.resize(request.topic_data.size());
+    for (std::size_t t = 0; t < request.topic_data.size(); ++t) {
+        const auto& topic = request.topic_data[t];
+        auto& out = response->responses[t];
+        out.name = topic.name;
+        out.partition_responses.resize(topic.partition_data.size());
+        for (std::size_t p = 0; p < topic.partition_data.size(); ++p) {
+            const auto& part = topic.partition_data[p];
+            auto& res = out.partition_responses[p];
+            res.index = part.index;
+            res.base_offset = -1;
+            if (!acks_valid || request.transactional_id) {
+                res.error_code = wire(!acks_valid ? error_code::invalid_required_acks : error_code::invalid_request);
+                continue;
+            }
+            auto decoded = decode_record_batches(part.records.value_or(std::string()), now, topic.name);
+            if (decoded.error != error_code::none) {
+                PLEXUS_LOG(_log,
+                           info,
+                           "kafka: produce to {}[{}] from {} refused: {}",
+                           topic.name,
+                           part.index,
+                           _conn.peer().address,
+                           decoded.detail);
+                res.error_code = wire(decoded.error);
+                continue;
+            }
+            if (decoded.records.empty()) {
+                continue; // only transaction markers: nothing to append
+            }
+            producer_sequences::batch_key idempotent{ decoded.producer_id,
+                                                      decoded.producer_epoch,
+                                                      decoded.base_sequence,
+                                                      static_cast<std::int32_t>(decoded.records.size()) };
+            if (idempotent.producer_id >= 0) {
+                auto seen = _producers.check(topic.name, part.index, idempotent);
+                using verdict = producer_sequences::verdict;
+                if (seen.v == verdict::duplicate) {
+                    res.base_offset = seen.offset; // a retry: acknowledged, not appended again
+                    continue;
+                }
+                if (seen.v != verdict::append) {
+                    res.error_code = wire(seen.v == verdict::in_flight      ? error_code::duplicate_sequence_number
+                                          : seen.v == verdict::out_of_order ? error_code::out_of_order_sequence_number
+                                                                            : error_code::invalid_producer_epoch);
+                    continue;
+                }
+            }
+            sdk::record_batch batch;
+            batch.records = std::move(decoded.records);
+            ++*left;
+            _kernel.append(
+              _config.vhost,
+              topic.name,
+              sdk::partition_id(part.index),
+              std::move(batch),
+              level,
+              [alive = _alive, producers = &_producers, response, t, p, finish, idempotent, name = topic.name](
+                sdk::result<sdk::offset_range> appended) mutable {
+                  if (idempotent.producer_id >= 0) { // the listener's state outlives the session
+                      producers->appended(name,
+                                          response->responses[t].partition_responses[p].index,
+                                          idempotent,
+                                          appended ? appended->first() : -1);
+                  }
+                  if (!*alive) {
+                      return;
+                  }
+                  auto& res = response->responses[t].partition_responses[p];
+                  if (appended) {
+                      res.base_offset = appended->first();
+                  } else {
+                      res.error_code = wire(to_error_code(appended.error()));
+                  }
+                  finish();
+              });
+        }
+    }
+    finish();
+    return {};
+}
+
+} // namespace plexus::protocol::kafka

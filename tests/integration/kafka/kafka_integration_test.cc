@@ -1,0 +1,201 @@
+// The kafka gateway in a real plexusd, used by the clients Kafka users have: kafka-python (the
+// scenarios in scenarios.py, each asserting what an application would observe) and kcat
+// (librdkafka). Kafka clients connect to the address Metadata advertises, so the test picks a
+// free port and gives it to the listener as both its port and its advertised_port.
+#include "support/broker_process.h"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using plexus::tests::broker_process;
+using plexus::tests::process_result;
+using plexus::tests::run_process;
+
+namespace {
+
+constexpr const char* python = "/usr/bin/python3"; // Debian's, with python3-kafka and python3-pika
+
+/// A port nothing listens on right now (the kernel picks it; it is closed again at once).
+std::uint16_t free_port()
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+struct kafka_broker
+{
+    std::uint16_t port = free_port();
+    broker_process b;
+
+    explicit kafka_broker(int default_partitions = 1)
+      : b("listeners:\n"
+          "  - { name: kafka, protocol: kafka, host: 127.0.0.1, port: " +
+          std::to_string(port) + ", config: { advertised_port: " + std::to_string(port) +
+          ", default_partitions: " + std::to_string(default_partitions) +
+          " } }\n"
+          "  - { name: amqp091, protocol: amqp091, port: 0 }\n")
+    {
+        INFO(b.log());
+        REQUIRE(b.start());
+        REQUIRE(b.port("kafka") == port);
+    }
+    std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+/// Runs scenarios.py against `k`; each named scenario must pass.
+void scenarios(const kafka_broker& k, const std::vector<std::string>& names)
+{
+    REQUIRE(std::filesystem::exists(python));
+    std::vector<std::string> argv{
+        python, PLEXUS_KAFKA_SCENARIOS, std::to_string(k.port), std::to_string(k.b.port("amqp091"))
+    };
+    argv.insert(argv.end(), names.begin(), names.end());
+    auto r = run_process(argv, std::chrono::seconds(60));
+    INFO("scenarios.py: " << r.describe() << "\nstdout:\n" << r.out << "\nplexusd:\n" << k.b.log());
+    if (r.err.find("No module named 'kafka'") != std::string::npos) {
+        FAIL("python3-kafka is missing: run scripts/install-deps.sh");
+    }
+    REQUIRE(r.spawn_error.empty());
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    for (const auto& n : names) {
+        CHECK(r.out.find("ok " + n + "\n") != std::string::npos);
+    }
+}
+
+process_result kcat(const kafka_broker& k, std::vector<std::string> args)
+{
+    args.insert(args.begin(), { "kcat", "-b", k.bootstrap() });
+    auto r = run_process(args, std::chrono::seconds(20));
+    INFO("kcat: " << r.describe() << "\nstdout:\n" << r.out << "\nplexusd:\n" << k.b.log());
+    if (!r.spawn_error.empty()) {
+        FAIL("kcat is missing: run scripts/install-deps.sh");
+    }
+    REQUIRE_FALSE(r.timed_out);
+    REQUIRE(r.exit_code == 0);
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("kafka-python: produce and fetch with keys, headers and timestamps, acks=all, ListOffsets, long poll",
+          "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "roundtrip", "acks_all", "list_offsets", "long_poll" });
+}
+
+TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-key order", "[integration][kafka]")
+{
+    kafka_broker k(3);
+    scenarios(k, { "partitions" });
+}
+
+TEST_CASE("kafka-python consumer groups: commits, a rebalance on join and leave, a session timeout, list and describe",
+          "[integration][kafka]")
+{
+    kafka_broker k(3);
+    scenarios(k, { "group_commits", "group_rebalance", "group_session_timeout" });
+}
+
+TEST_CASE("interop: Kafka produce to AMQP stream consume, AMQP publish to Kafka fetch", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "kafka_to_amqp", "amqp_to_kafka" });
+}
+
+TEST_CASE("idempotent producers: InitProducerId, a retried batch stored once, a sequence gap refused",
+          "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "idempotent_producer" });
+    std::filesystem::path input = k.b.dir() / "idempotent.txt";
+    std::ofstream(input) << "one\ntwo\nthree\n";
+    kcat(k, { "-P", "-t", "kcat-idempotent", "-p", "0", "-X", "enable.idempotence=true", "-l", input.string() });
+    auto consumed = kcat(k, { "-C", "-t", "kcat-idempotent", "-p", "0", "-o", "beginning", "-c", "3", "-e" });
+    CHECK(consumed.out == "one\ntwo\nthree\n");
+}
+
+TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "admin_topics" });
+}
+
+TEST_CASE("malformed requests close only their own connection", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "malformed" });
+}
+
+TEST_CASE("kcat (librdkafka): metadata, produce with keys and headers, consume", "[integration][kafka]")
+{
+    kafka_broker k;
+    std::filesystem::path input = k.b.dir() / "kcat-input.txt";
+    {
+        std::ofstream out(input);
+        out << "alpha:one\nbeta:two\ngamma:three\n";
+    }
+    kcat(k, { "-P", "-t", "kcat-topic", "-p", "0", "-K", ":", "-H", "source=kcat", "-l", input.string() });
+    auto listed = kcat(k, { "-L", "-t", "kcat-topic" });
+    CHECK(listed.out.find("broker 0 at 127.0.0.1:" + std::to_string(k.port)) != std::string::npos);
+    CHECK(listed.out.find("topic \"kcat-topic\" with 1 partitions") != std::string::npos);
+    auto consumed =
+      kcat(k, { "-C", "-t", "kcat-topic", "-p", "0", "-o", "beginning", "-c", "3", "-e", "-f", "%k=%s;%h;%o\\n" });
+    CHECK(consumed.out == "alpha=one;source=kcat;0\nbeta=two;source=kcat;1\ngamma=three;source=kcat;2\n");
+}
+
+TEST_CASE("kcat (librdkafka): batches compressed with gzip, snappy, lz4 and zstd", "[integration][kafka]")
+{
+    kafka_broker k;
+    std::filesystem::path input = k.b.dir() / "kcat-lines.txt";
+    std::string expected;
+    {
+        std::ofstream out(input);
+        for (int i = 0; i < 50; ++i) {
+            out << "a fairly compressible line number " << i << "\n";
+            expected += "a fairly compressible line number " + std::to_string(i) + "\n";
+        }
+    }
+    for (std::string codec : { "gzip", "snappy", "lz4", "zstd" }) {
+        INFO("codec " << codec);
+        std::string topic = "compressed-" + codec;
+        kcat(k, { "-P", "-t", topic, "-p", "0", "-z", codec, "-X", "linger.ms=50", "-l", input.string() });
+        auto consumed = kcat(k, { "-C", "-t", topic, "-p", "0", "-o", "beginning", "-c", "50", "-e" });
+        CHECK(consumed.out == expected);
+    }
+}
+
+TEST_CASE("kcat (librdkafka) balanced consumer: a group reads, commits, and goes on from its commit",
+          "[integration][kafka]")
+{
+    kafka_broker k(3);
+    std::filesystem::path first = k.b.dir() / "first.txt", second = k.b.dir() / "second.txt";
+    std::ofstream(first) << "a\nb\nc\n";
+    std::ofstream(second) << "d\n";
+    kcat(k, { "-P", "-t", "grouped", "-p", "0", "-l", first.string() });
+    auto read = kcat(
+      k, { "-G", "kcat-group", "grouped", "-c", "3", "-q", "-f", "%p:%o:%s\\n", "-X", "auto.offset.reset=earliest" });
+    CHECK(read.out == "0:0:a\n0:1:b\n0:2:c\n");
+    kcat(k, { "-P", "-t", "grouped", "-p", "0", "-l", second.string() });
+    auto rest = kcat(
+      k, { "-G", "kcat-group", "grouped", "-c", "1", "-q", "-f", "%p:%o:%s\\n", "-X", "auto.offset.reset=earliest" });
+    CHECK(rest.out == "0:3:d\n");
+}

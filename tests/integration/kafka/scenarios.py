@@ -1,0 +1,534 @@
+#!/usr/bin/python3
+"""Kafka scenarios against a running plexusd, driven by kafka_integration_test.
+
+Usage: scenarios.py KAFKA_PORT AMQP_PORT SCENARIO...
+
+Each scenario uses kafka-python (Debian's python3-kafka), pika or a raw socket the way an
+application would, asserts what it observes, prints "ok <scenario>" and exits 0; the first
+failed check raises and the exit code is 1. Waits are bounded by deadlines. Scenarios may run
+in any order on one broker: each uses its own topic names.
+"""
+
+import socket
+import struct
+import sys
+import threading
+import time
+
+import kafka
+import pika
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+SCENARIOS = {}
+DEADLINE = 10.0  # seconds any single wait may take
+
+
+def scenario(f):
+    SCENARIOS[f.__name__] = f
+    return f
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def producer(port, **kw):
+    return KafkaProducer(bootstrap_servers=f"127.0.0.1:{port}", **kw)
+
+
+def consumer(port, **kw):
+    return KafkaConsumer(bootstrap_servers=f"127.0.0.1:{port}", group_id=None, enable_auto_commit=False,
+                         consumer_timeout_ms=200, **kw)
+
+
+def consume(c, n, deadline=DEADLINE):
+    """The first n records the assigned consumer sees; fails after the deadline."""
+    got, until = [], time.monotonic() + deadline
+    while len(got) < n:
+        check(time.monotonic() < until, f"timed out with {len(got)} of {n} records")
+        for batch in c.poll(timeout_ms=100).values():
+            got.extend(batch)
+    return got
+
+
+def read_from_start(port, topic, partitions, n):
+    c = consumer(port)
+    tps = [TopicPartition(topic, p) for p in partitions]
+    c.assign(tps)
+    c.seek_to_beginning(*tps)
+    got = consume(c, n)
+    c.close()
+    return got
+
+
+@scenario
+def roundtrip(kport, aport):
+    """Keys, values, headers and timestamps survive a produce and a fetch; the topic is auto-created."""
+    p = producer(kport, acks=1)
+    sent = []
+    for i in range(5):
+        md = p.send("rt-topic", key=b"k%d" % i, value=b"v%d" % i, headers=[("h", b"x%d" % i), ("e", b"")],
+                    timestamp_ms=1700000000000 + i, partition=0).get(timeout=DEADLINE)
+        sent.append(md.offset)
+    p.close()
+    check(sent == list(range(5)), f"offsets {sent}")
+    got = read_from_start(kport, "rt-topic", [0], 5)
+    check([r.key for r in got] == [b"k%d" % i for i in range(5)], f"keys {[r.key for r in got]}")
+    check([r.value for r in got] == [b"v%d" % i for i in range(5)], "values")
+    check([r.offset for r in got] == list(range(5)), "offsets read")
+    check([r.timestamp for r in got] == [1700000000000 + i for i in range(5)], f"timestamps {[r.timestamp for r in got]}")
+    check(got[2].headers == [("h", b"x2"), ("e", b"")], f"headers {got[2].headers}")
+
+
+@scenario
+def acks_all(kport, aport):
+    """acks=all is answered once the records are durable, with their offsets."""
+    p = producer(kport, acks="all", linger_ms=5)
+    futures = [p.send("acks-all", value=b"d%d" % i, partition=0) for i in range(20)]
+    offsets = [f.get(timeout=DEADLINE).offset for f in futures]
+    p.close()
+    check(offsets == list(range(20)), f"offsets {offsets}")
+    check(len(read_from_start(kport, "acks-all", [0], 20)) == 20, "all 20 read back")
+
+
+@scenario
+def partitions(kport, aport):
+    """Auto-created with default_partitions 3; records of one key stay in one partition, in order."""
+    c = consumer(kport)
+    parts = None
+    until = time.monotonic() + DEADLINE
+    p = producer(kport, acks=1)
+    for i in range(60):
+        p.send("keyed", key=b"key-%d" % (i % 6), value=b"%d" % i)
+    p.flush(timeout=DEADLINE)
+    parts = p.partitions_for("keyed")
+    p.close()
+    check(parts == {0, 1, 2}, f"partitions {parts}")
+    got = read_from_start(kport, "keyed", [0, 1, 2], 60)
+    by_key, where = {}, {}
+    for r in got:
+        by_key.setdefault(r.key, []).append(int(r.value))
+        where.setdefault(r.key, set()).add(r.partition)
+    check(all(len(s) == 1 for s in where.values()), f"a key in several partitions: {where}")
+    check(len({next(iter(s)) for s in where.values()}) > 1, "every key in one partition")
+    for k, values in by_key.items():
+        check(values == sorted(values) and len(values) == 10, f"order of {k}: {values}")
+    c.close()
+
+
+@scenario
+def list_offsets(kport, aport):
+    """Earliest, latest and by-timestamp offsets."""
+    p = producer(kport, acks=1)
+    for i in range(4):
+        p.send("offsets-topic", value=b"o%d" % i, timestamp_ms=1600000000000 + 1000 * i, partition=0)
+    p.flush(timeout=DEADLINE)
+    p.close()
+    c = consumer(kport)
+    tp = TopicPartition("offsets-topic", 0)
+    check(c.beginning_offsets([tp])[tp] == 0, "earliest")
+    check(c.end_offsets([tp])[tp] == 4, "latest")
+    found = c.offsets_for_times({tp: 1600000001500})[tp]
+    check(found is not None and found.offset == 2 and found.timestamp == 1600000002000, f"by timestamp {found}")
+    check(c.offsets_for_times({tp: 1700000000000})[tp] is None, "after the last record: none")
+    c.close()
+
+
+def raw_connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    return s
+
+
+def request(api_key, version, correlation, body):
+    header = struct.pack(">hhih", api_key, version, correlation, 3) + b"raw"
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read_response(s):
+    def exactly(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            check(chunk, "connection closed while reading a response")
+            buf += chunk
+        return buf
+    (size,) = struct.unpack(">i", exactly(4))
+    return exactly(size)
+
+
+def fetch_v4(topic, partition, offset, max_wait_ms):
+    """Fetch v4 (classic encoding): replica -1, max wait, min bytes 1, one partition."""
+    name = topic.encode()
+    body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
+    body += struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, 1 << 20)
+    return request(1, 4, 7, body)
+
+
+def fetch_records_bytes(response):
+    """The size of the first partition's records in a Fetch v4 response."""
+    pos = 4 + 4  # correlation id, throttle time
+    pos += 4  # topic count
+    (n,) = struct.unpack_from(">h", response, pos)
+    pos += 2 + n + 4  # name, partition count
+    pos += 4 + 2 + 8 + 8  # index, error, high watermark, last stable offset
+    (aborted,) = struct.unpack_from(">i", response, pos)
+    pos += 4 + max(aborted, 0) * 16
+    (size,) = struct.unpack_from(">i", response, pos)
+    return size
+
+
+@scenario
+def long_poll(kport, aport):
+    """A Fetch with nothing to return waits max_wait_ms; a record produced meanwhile ends the wait."""
+    p = producer(kport, acks=1)
+    p.send("poll-topic", value=b"first", partition=0).get(timeout=DEADLINE)
+    s = raw_connect(kport)
+    start = time.monotonic()
+    s.sendall(fetch_v4("poll-topic", 0, 1, 600))
+    empty = read_response(s)
+    waited = time.monotonic() - start
+    check(fetch_records_bytes(empty) <= 0, "records where there were none")
+    check(0.5 <= waited < 3.0, f"an empty fetch returned after {waited:.2f} s, not after max_wait_ms")
+    timer = threading.Timer(0.3, lambda: p.send("poll-topic", value=b"second", partition=0).get(timeout=DEADLINE))
+    start = time.monotonic()
+    timer.start()
+    s.sendall(fetch_v4("poll-topic", 0, 1, 8000))
+    full = read_response(s)
+    waited = time.monotonic() - start
+    timer.join()
+    check(fetch_records_bytes(full) > 0, "no records after the produce")
+    check(waited < 4.0, f"the fetch waited {waited:.2f} s after a record arrived")
+    s.close()
+    p.close()
+
+
+def expect_closed(s):
+    s.settimeout(DEADLINE)
+    try:
+        data = s.recv(4096)
+    except ConnectionResetError:
+        data = b""
+    check(data == b"", f"the connection stayed open and sent {data!r}")
+    s.close()
+
+
+@scenario
+def malformed(kport, aport):
+    """Bad size, truncated request, unknown API key and oversized request each close their own
+    connection; a producer connected before keeps working."""
+    p = producer(kport, acks=1)
+    p.send("survivor", value=b"before", partition=0).get(timeout=DEADLINE)
+    s = raw_connect(kport)
+    s.sendall(struct.pack(">i", -5))
+    expect_closed(s)
+    s = raw_connect(kport)
+    s.sendall(struct.pack(">i", 3) + b"abc")
+    expect_closed(s)
+    s = raw_connect(kport)  # a Metadata v1 whose topic array claims more than there is
+    s.sendall(request(3, 1, 1, struct.pack(">i", 5) + b"\x00"))
+    expect_closed(s)
+    s = raw_connect(kport)
+    s.sendall(request(999, 0, 1, b""))
+    expect_closed(s)
+    s = raw_connect(kport)  # 200 MiB announced: refused before the body is sent
+    s.sendall(struct.pack(">i", 200 << 20) + b"\x00" * 16)
+    expect_closed(s)
+    s = raw_connect(kport)  # an unsupported Produce version
+    s.sendall(request(0, 1, 1, b""))
+    expect_closed(s)
+    p.send("survivor", value=b"after", partition=0).get(timeout=DEADLINE)
+    p.close()
+    got = read_from_start(kport, "survivor", [0], 2)
+    check([r.value for r in got] == [b"before", b"after"], "the other client's records")
+
+
+@scenario
+def kafka_to_amqp(kport, aport):
+    """Records produced through Kafka are read by an AMQP stream consumer (x-stream-offset)."""
+    p = producer(kport, acks=1)
+    for i in range(3):
+        p.send("k2a", key=b"key%d" % i, value=b"from-kafka-%d" % i, headers=[("origin", b"kafka")], partition=0)
+    p.flush(timeout=DEADLINE)
+    p.close()
+    c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", aport))
+    ch = c.channel()
+    ch.queue_declare("k2a", durable=True, arguments={"x-queue-type": "stream"})
+    ch.basic_qos(prefetch_count=10)
+    got = []
+    ch.basic_consume("k2a", lambda _c, m, props, b: (got.append((b, props)), _c.basic_ack(m.delivery_tag)),
+                     arguments={"x-stream-offset": "first"})
+    until = time.monotonic() + DEADLINE
+    while len(got) < 3:
+        check(time.monotonic() < until, f"AMQP got {len(got)} of 3")
+        c.process_data_events(time_limit=0.05)
+    check([b for b, _ in got] == [b"from-kafka-%d" % i for i in range(3)], f"bodies {[b for b, _ in got]}")
+    headers = got[0][1].headers or {}
+    check(headers.get("origin") in ("kafka", b"kafka"), f"headers {headers}")
+    c.close()
+
+
+@scenario
+def amqp_to_kafka(kport, aport):
+    """Messages published through AMQP to a stream are fetched by a Kafka consumer."""
+    c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", aport))
+    ch = c.channel()
+    ch.queue_declare("a2k", durable=True, arguments={"x-queue-type": "stream"})
+    ch.queue_bind("a2k", "amq.direct", "a2k")
+    ch.confirm_delivery()
+    for i in range(3):
+        ch.basic_publish("amq.direct", "a2k", b"from-amqp-%d" % i,
+                         pika.BasicProperties(headers={"origin": "amqp", "n": i}))
+    c.close()
+    got = read_from_start(kport, "a2k", [0], 3)
+    check([r.value for r in got] == [b"from-amqp-%d" % i for i in range(3)], f"values {[r.value for r in got]}")
+    headers = dict(got[1].headers)
+    check(headers.get("origin") == b"amqp", f"headers {got[1].headers}")
+    check(headers.get("n") == b"1", f"headers {got[1].headers}")
+
+
+def group_consumer(port, group, *topics, **kw):
+    return KafkaConsumer(*topics, bootstrap_servers=f"127.0.0.1:{port}", group_id=group, auto_offset_reset="earliest",
+                         enable_auto_commit=False, session_timeout_ms=6000, heartbeat_interval_ms=200, **kw)
+
+
+def poll_values(c, n, deadline=DEADLINE):
+    got, until = [], time.monotonic() + deadline
+    while len(got) < n:
+        check(time.monotonic() < until, f"timed out with {len(got)} of {n} records")
+        for batch in c.poll(timeout_ms=100).values():
+            got.extend(r.value for r in batch)
+    return got
+
+
+@scenario
+def group_commits(kport, aport):
+    """A group member reads, commits, and the next member of the group goes on from the commit."""
+    p = producer(kport, acks=1)
+    for i in range(10):
+        p.send("grouped", value=b"g%d" % i, partition=0)
+    p.flush(timeout=DEADLINE)
+    c = group_consumer(kport, "readers", "grouped")
+    first = poll_values(c, 10)
+    check(first == [b"g%d" % i for i in range(10)], f"first read {first}")
+    c.commit()
+    tp = TopicPartition("grouped", 0)
+    check(c.committed(tp) == 10, f"committed {c.committed(tp)}")
+    c.close()
+    for i in range(10, 13):
+        p.send("grouped", value=b"g%d" % i, partition=0)
+    p.flush(timeout=DEADLINE)
+    p.close()
+    c = group_consumer(kport, "readers", "grouped")
+    rest = poll_values(c, 3)
+    check(rest == [b"g10", b"g11", b"g12"], f"after the commit {rest}")
+    c.close()
+
+
+def assigned(c):
+    return {tp.partition for tp in c.assignment()}
+
+
+class polling:
+    """Polls a consumer on a thread of its own, as an application's consumer loop would: a
+    member blocked in a rebalance must not keep the other members from rejoining."""
+
+    def __init__(self, c):
+        self.c, self.stop, self.parts = c, False, set()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            self.c.poll(timeout_ms=50)
+            self.parts = assigned(self.c)
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.c.close()  # LeaveGroup
+
+
+def wait_for(done, what, deadline=DEADLINE):
+    until = time.monotonic() + deadline
+    while not done():
+        check(time.monotonic() < until, f"timed out waiting for {what()}")
+        time.sleep(0.02)
+
+
+@scenario
+def group_rebalance(kport, aport):
+    """Two members share a three-partition topic; when one leaves the other gets every partition."""
+    p = producer(kport, acks=1)
+    p.send("shared", value=b"x").get(timeout=DEADLINE)  # auto-creates it with 3 partitions
+    p.close()
+    a = polling(group_consumer(kport, "sharing", "shared"))
+    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone: {a.parts}")
+    b = polling(group_consumer(kport, "sharing", "shared"))
+    wait_for(lambda: a.parts and b.parts and a.parts | b.parts == {0, 1, 2} and not a.parts & b.parts,
+             lambda: f"a and b sharing: {a.parts} {b.parts}")
+    from kafka.admin import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    check(("sharing", "consumer") in admin.list_consumer_groups(), f"groups {admin.list_consumer_groups()}")
+    (described,) = admin.describe_consumer_groups(["sharing"])
+    check(described.state == "Stable" and len(described.members) == 2, f"described {described}")
+    check(all(m.client_host.startswith("127.0.0.1") for m in described.members), f"members {described.members}")
+    admin.close()
+    b.close()
+    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone again: {a.parts}")
+    a.close()
+
+
+def join_group_v0(group, member, topic):
+    """JoinGroup v0 for the consumer protocol with the range assignor."""
+    meta = struct.pack(">h", 0) + struct.pack(">i", 1) + struct.pack(">h", len(topic)) + topic.encode() + struct.pack(">i", 0)
+    body = struct.pack(">h", len(group)) + group.encode() + struct.pack(">i", 1000)
+    body += struct.pack(">h", len(member)) + member.encode() + struct.pack(">h", 8) + b"consumer"
+    body += struct.pack(">i", 1) + struct.pack(">h", 5) + b"range" + struct.pack(">i", len(meta)) + meta
+    return request(11, 0, 21, body)
+
+
+@scenario
+def group_session_timeout(kport, aport):
+    """A member that vanishes without LeaveGroup is expired after its session timeout, and the
+    rebalance completes without it."""
+    p = producer(kport, acks=1)
+    p.send("lonely", value=b"only", partition=0).get(timeout=DEADLINE)
+    p.close()
+    s = raw_connect(kport)
+    s.sendall(join_group_v0("expiring", "", "lonely"))
+    joined = read_response(s)
+    (corr, error, generation) = struct.unpack_from(">ihi", joined)
+    check(corr == 21 and error == 0 and generation == 1, f"raw join: error {error} generation {generation}")
+    s.close()  # gone: no heartbeats, no LeaveGroup; its session timeout is 1 s
+    c = group_consumer(kport, "expiring", "lonely")
+    start = time.monotonic()
+    got = poll_values(c, 1)
+    check(got == [b"only"], f"read {got}")
+    check(time.monotonic() - start < 8, "the rebalance waited for more than the dead member's session")
+    c.close()
+
+
+def expect_error(error_type, action):
+    try:
+        action()
+    except error_type:
+        return
+    raise AssertionError(f"no {error_type.__name__}")
+
+
+@scenario
+def admin_topics(kport, aport):
+    """The admin client creates a topic with partitions and retention, is refused what a single
+    broker cannot do, lists and deletes topics."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("admin-made", 4, 1, topic_configs={"retention.ms": "3600000"})])
+    p = producer(kport, acks=1)
+    check(p.partitions_for("admin-made") == {0, 1, 2, 3}, f"partitions {p.partitions_for('admin-made')}")
+    p.send("admin-made", value=b"kept", partition=3).get(timeout=DEADLINE)
+    p.close()
+    expect_error(errors.TopicAlreadyExistsError, lambda: admin.create_topics([NewTopic("admin-made", 1, 1)]))
+    expect_error(errors.InvalidReplicationFactorError, lambda: admin.create_topics([NewTopic("admin-r3", 1, 3)]))
+    expect_error(errors.InvalidConfigurationError, lambda: admin.create_topics(
+        [NewTopic("admin-compact", 1, 1, topic_configs={"cleanup.policy": "compact"})]))
+    check("admin-made" in admin.list_topics(), f"listed {admin.list_topics()}")
+    check("admin-r3" not in admin.list_topics(), "a refused topic was created")
+    admin.delete_topics(["admin-made"])
+    check("admin-made" not in admin.list_topics(), f"still listed after delete: {admin.list_topics()}")
+    expect_error(errors.UnknownTopicOrPartitionError, lambda: admin.delete_topics(["admin-made"]))
+    admin.close()
+
+
+def crc32c(data):
+    """CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: a test needs no speed."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def record_batch(values, producer_id, epoch, base_sequence):
+    """A RecordBatch v2 of an idempotent producer, as the protocol guide lays it out."""
+    records = b""
+    for i, v in enumerate(values):
+        body = b"\x00" + zigzag(0) + zigzag(i) + zigzag(-1) + zigzag(len(v)) + v + zigzag(0)
+        records += zigzag(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1700000000000, 1700000000000, producer_id, epoch,
+                            base_sequence, len(values)) + records
+    head = struct.pack(">ib", 0, 2) + struct.pack(">I", crc32c(after_crc))
+    batch = head + after_crc
+    return struct.pack(">qi", 0, len(batch)) + batch
+
+
+def produce_v3(topic, partition, batch, correlation):
+    name = topic.encode()
+    body = struct.pack(">hhi", -1, -1, 5000) + struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">i", 1) + struct.pack(">i", partition) + struct.pack(">i", len(batch)) + batch
+    return request(0, 3, correlation, body)
+
+
+def produce_v3_result(response):
+    """(error code, base offset) of the only partition of a Produce v3 response."""
+    pos = 4 + 4  # correlation id, topic count
+    (n,) = struct.unpack_from(">h", response, pos)
+    pos += 2 + n + 4
+    _, error, offset = struct.unpack_from(">ihq", response, pos)
+    return error, offset
+
+
+@scenario
+def idempotent_producer(kport, aport):
+    """InitProducerId hands out a producer id; a retried batch is acknowledged with its first
+    offset and not appended twice; a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER."""
+    p = producer(kport, acks=1)
+    p.send("idempotent", value=b"create", partition=0).get(timeout=DEADLINE)  # offset 0
+    p.close()
+    s = raw_connect(kport)
+    s.sendall(request(22, 0, 1, struct.pack(">hi", -1, 60000)))
+    r = read_response(s)
+    _, _, error, pid, epoch = struct.unpack_from(">iihqh", r)
+    check(error == 0 and pid >= 0 and epoch == 0, f"InitProducerId: error {error} id {pid} epoch {epoch}")
+    first = record_batch([b"a", b"b"], pid, 0, 0)
+    s.sendall(produce_v3("idempotent", 0, first, 2))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
+    s.sendall(produce_v3("idempotent", 0, first, 3))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the retried batch: same offset")
+    s.sendall(produce_v3("idempotent", 0, record_batch([b"z"], pid, 0, 5), 4))
+    error, _ = produce_v3_result(read_response(s))
+    check(error == 45, f"a gap: error {error}")
+    s.sendall(produce_v3("idempotent", 0, record_batch([b"c"], pid, 0, 2), 5))
+    check(produce_v3_result(read_response(s)) == (0, 3), "the next batch")
+    s.close()
+    got = read_from_start(kport, "idempotent", [0], 4)
+    check([r.value for r in got] == [b"create", b"a", b"b", b"c"], f"stored once each: {[r.value for r in got]}")
+    c = consumer(kport)
+    tp = TopicPartition("idempotent", 0)
+    check(c.end_offsets([tp])[tp] == 4, "nothing appended twice")
+    c.close()
+
+
+def main(argv):
+    kport, aport = int(argv[1]), int(argv[2])
+    for name in argv[3:]:
+        SCENARIOS[name](kport, aport)
+        print(f"ok {name}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

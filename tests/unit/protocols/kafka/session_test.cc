@@ -1,0 +1,197 @@
+// The session against the SDK fakes: framing, ApiVersions, response order and the requests
+// that close the connection.
+#include "generated/api_versions.h"
+#include "generated/request_header.h"
+#include "generated/response_header.h"
+#include "session.h"
+
+#include "plexus/sdk/testing/fake_connection.h"
+#include "plexus/sdk/testing/fake_kernel.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace plexus::protocol::kafka;
+using namespace std::string_literals;
+namespace fake = plexus::sdk::testing;
+namespace sdk = plexus::sdk;
+
+namespace {
+
+struct fixture
+{
+    fake::fake_executor exec;
+    fake::fake_kernel kernel{ exec };
+    fake::fake_connection conn{ exec };
+    gateway_config config;
+    topic_registry topics;
+    group_coordinator groups;
+    producer_sequences producers{ 1000 };
+    std::unique_ptr<session> s;
+    sdk::buffer_chain in;
+
+    fixture() { config.max_request_bytes = 4096; }
+    void start()
+    {
+        s = std::make_unique<session>(conn, kernel, config, topics, groups, producers, kernel.log("protocol.kafka"));
+    }
+
+    /// Feeds bytes as the kernel would; returns what on_data said.
+    sdk::status feed(const std::string& bytes)
+    {
+        in.append(sdk::bytes::copy_of(bytes));
+        auto st = s->on_data(in);
+        exec.run_all();
+        return st;
+    }
+};
+
+std::string frame(std::string payload)
+{
+    wire_writer w;
+    w.int32(static_cast<std::int32_t>(payload.size()));
+    w.raw(payload);
+    return w.take();
+}
+
+std::string request(std::int16_t key, std::int16_t version, std::int32_t correlation, bool flexible, std::string body)
+{
+    generated::request_header h;
+    h.request_api_key = key;
+    h.request_api_version = version;
+    h.correlation_id = correlation;
+    h.client_id = "test";
+    wire_writer w;
+    h.write(w, flexible ? 2 : 1);
+    w.raw(body);
+    return frame(w.take());
+}
+
+/// Splits written bytes into response frames.
+std::vector<std::string> responses(const std::string& written)
+{
+    std::vector<std::string> out;
+    wire_reader r(written);
+    while (r.remaining() > 0) {
+        auto n = r.int32();
+        out.emplace_back(r.raw(static_cast<std::size_t>(n)));
+        REQUIRE(r.ok());
+    }
+    return out;
+}
+
+generated::api_versions_response read_api_versions(const std::string& response,
+                                                   std::int16_t version,
+                                                   std::int32_t& corr)
+{
+    wire_reader r(response);
+    generated::response_header h;
+    h.read(r, 0); // always header v0
+    corr = h.correlation_id;
+    generated::api_versions_response m;
+    m.read(r, version);
+    REQUIRE(r.ok());
+    CHECK(r.remaining() == 0);
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("ApiVersions v0 and v3 list exactly the served APIs, in request order", "[kafka][session]")
+{
+    fixture f;
+    f.start();
+    generated::api_versions_request q3;
+    q3.client_software_name = "test";
+    q3.client_software_version = "1";
+    wire_writer body3;
+    q3.write(body3, 3);
+    // Two pipelined requests, the second split across two reads.
+    auto both = request(18, 0, 1, false, "") + request(18, 3, 2, true, body3.data());
+    REQUIRE(f.feed(both.substr(0, both.size() - 3)).ok());
+    REQUIRE(f.feed(both.substr(both.size() - 3)).ok());
+    auto rs = responses(f.conn.written());
+    REQUIRE(rs.size() == 2);
+    std::int32_t corr = 0;
+    auto v0 = read_api_versions(rs[0], 0, corr);
+    CHECK(corr == 1);
+    auto v3 = read_api_versions(rs[1], 3, corr);
+    CHECK(corr == 2);
+    CHECK(v0.error_code == 0);
+    CHECK(v0.api_keys == v3.api_keys);
+    bool has_produce = false;
+    bool has_join_group = false;
+    for (const auto& k : v3.api_keys) {
+        has_join_group |= k.api_key == 11;
+        if (k.api_key == 0) {
+            has_produce = true;
+            CHECK(k.min_version == 3);
+            CHECK(k.max_version == 9);
+        }
+        CHECK(k.api_key != 24); // AddPartitionsToTxn: transactions are not served, so not advertised
+    }
+    CHECK(has_produce);
+    CHECK(has_join_group);
+    CHECK_FALSE(f.conn.closed());
+}
+
+TEST_CASE("an unsupported ApiVersions version gets UNSUPPORTED_VERSION in the v0 layout", "[kafka][session]")
+{
+    fixture f;
+    f.start();
+    REQUIRE(f.feed(request(18, 9, 5, true, "\x00\x00\x00"s)).ok());
+    auto rs = responses(f.conn.written());
+    REQUIRE(rs.size() == 1);
+    std::int32_t corr = 0;
+    auto m = read_api_versions(rs[0], 0, corr);
+    CHECK(corr == 5);
+    CHECK(m.error_code == 35);
+    CHECK_FALSE(m.api_keys.empty());
+}
+
+TEST_CASE("requests that cannot be served close the connection", "[kafka][session]")
+{
+    fixture f;
+    f.start();
+    SECTION("a size below the smallest header")
+    {
+        CHECK_FALSE(f.feed("\x00\x00\x00\x02\x00\x00"s).ok());
+    }
+    SECTION("a negative size")
+    {
+        CHECK_FALSE(f.feed("\xff\xff\xff\xff"s).ok());
+    }
+    SECTION("an oversized request, refused before its body arrives")
+    {
+        CHECK_FALSE(f.feed("\x00\x01\x00\x00"s).ok());
+    }
+    SECTION("an unknown API key")
+    {
+        CHECK_FALSE(f.feed(request(999, 0, 1, false, "")).ok());
+    }
+    SECTION("an unsupported version of Produce")
+    {
+        CHECK_FALSE(f.feed(request(0, 1, 1, false, "")).ok());
+    }
+    SECTION("a truncated Metadata body")
+    {
+        CHECK_FALSE(f.feed(request(3, 1, 1, false, "\x00\x00\x00\x05\x00"s)).ok());
+    }
+    SECTION("a truncated header")
+    {
+        CHECK_FALSE(f.feed(frame("\x00\x12\x00\x00\x00\x00\x00\x01\x00\x09"s)).ok());
+    }
+    CHECK(f.conn.written().empty());
+}
+
+TEST_CASE("a partial request waits for the rest", "[kafka][session]")
+{
+    fixture f;
+    f.start();
+    auto q = request(18, 0, 1, false, "");
+    REQUIRE(f.feed(q.substr(0, 5)).ok());
+    CHECK(f.conn.written().empty());
+    REQUIRE(f.feed(q.substr(5)).ok());
+    CHECK(responses(f.conn.written()).size() == 1);
+}
