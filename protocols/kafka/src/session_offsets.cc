@@ -29,6 +29,8 @@ sdk::status session::on_offset_commit(const request_context& ctx, std::string_vi
     for (std::size_t t = 0; t < request.topics.size(); ++t) {
         const auto& topic = request.topics[t];
         response->topics[t].name = topic.name;
+        // Sized first: the callbacks below keep pointers into it.
+        response->topics[t].partitions.reserve(topic.partitions.size());
         for (const auto& p : topic.partitions) {
             response->topics[t].partitions.push_back({ p.partition_index, refused });
             if (refused != 0) {
