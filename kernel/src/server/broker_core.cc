@@ -839,16 +839,9 @@ awaitable<void> broker_core::remove_queue_if(std::string vhost,
 queue_hooks broker_core::make_queue_hooks(unsigned owner, const queue_options& opts)
 {
     queue_hooks hooks;
-    hooks.dead_letter = [this, owner, vhost = opts.vhost](sdk::message_ptr msg) {
-        // At most once, as RabbitMQ's classic queues dead-letter: the copy is published
-        // without a confirm and the original is settled at once.
-        if (auto* publisher = _publishers[owner]) {
-            sdk::publish_request req;
-            req.vhost = vhost;
-            req.msg = std::move(msg);
-            publisher->publish(std::move(req), {});
-        }
-    };
+    // At most once, as RabbitMQ's classic queues dead-letter: the copy is published without
+    // a confirm and the original is settled at once.
+    hooks.dead_letter = republisher(owner, opts.vhost);
     hooks.expired = [this, vhost = opts.vhost, name = opts.name] {
         PLEXUS_LOG(_log, info, "queue '{}' in vhost '{}' expired (x-expires) and is deleted", name, vhost);
         run_control([this, vhost, name]() -> awaitable<void> {
@@ -872,19 +865,11 @@ awaitable<status> broker_core::create_delay_store(const sdk::exchange_spec& spec
             return log.error();
         }
         const bool keeps_acks = spec.durable && engine->caps().durable;
-        auto release = [this, owner, vhost = spec.vhost](sdk::message_ptr msg) {
-            if (auto* publisher = _publishers[owner]) {
-                sdk::publish_request req;
-                req.vhost = vhost;
-                req.msg = std::move(msg);
-                publisher->publish(std::move(req), {});
-            }
-        };
         auto store = std::make_shared<delay_store>(std::move(*log),
                                                    _shards.at(owner),
                                                    keeps_acks ? &engine->metadata() : nullptr,
                                                    keeps_acks ? delay_cursor_key(spec.vhost, spec.name) : std::string(),
-                                                   std::move(release));
+                                                   republisher(owner, spec.vhost));
         store->start();
         _states[owner]->delay_stores[id()] = std::move(store);
         return {};
@@ -908,6 +893,18 @@ awaitable<void> broker_core::remove_delay_store(std::string vhost, std::string n
         return true;
     };
     co_await on_shard(owner_shard(id), drop_store);
+}
+
+std::function<void(sdk::message_ptr)> broker_core::republisher(unsigned shard, std::string vhost)
+{
+    return [this, shard, vhost = std::move(vhost)](sdk::message_ptr msg) {
+        if (auto* publisher = _publishers[shard]) {
+            sdk::publish_request req;
+            req.vhost = vhost;
+            req.msg = std::move(msg);
+            publisher->publish(std::move(req), {});
+        }
+    };
 }
 
 void broker_core::attach_publisher(unsigned shard, sdk::kernel* publisher) noexcept

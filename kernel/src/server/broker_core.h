@@ -247,6 +247,9 @@ class broker_core
     /// the queue may have been used again since it asked).
     awaitable<void> remove_queue_if(std::string vhost, std::string name, std::function<bool(const queue&)> still_true);
     queue_hooks make_queue_hooks(unsigned owner, const queue_options& opts);
+    /// Publishes a message into `vhost` from `shard` (through its facade), without a confirm:
+    /// how dead letters and released delayed messages re-enter routing.
+    std::function<void(sdk::message_ptr)> republisher(unsigned shard, std::string vhost);
     /// For an x-delayed-message exchange, the router of its x-delayed-type and the store that
     /// holds delayed messages (created on the exchange's owner shard).
     awaitable<sdk::status> create_delay_store(const sdk::exchange_spec& spec, sdk::destination_id id);
