@@ -13,27 +13,11 @@ try {
     }
     auto& s = *section;
     gateway_config c;
-    auto bounded = [&](std::string_view key, std::uint64_t min, std::uint64_t max, auto& target) -> sdk::status {
-        auto v = s.integer(key, min);
-        if (!v) {
-            return v.error();
-        }
-        if (!v->has_value()) {
-            return {};
-        }
-        if (**v > max) {
-            return sdk::status(sdk::errc::invalid_argument,
-                               "amqp091 listener config key '" + std::string(key) + "': at most " +
-                                 std::to_string(max) + ", got " + std::to_string(**v));
-        }
-        target = static_cast<std::remove_reference_t<decltype(target)>>(**v);
-        return {};
-    };
     std::uint64_t handshake_ms = static_cast<std::uint64_t>(c.handshake_timeout.count());
-    for (auto st : { bounded("channel_max", 1, 65535, c.channel_max),
-                     bounded("frame_max", frame_min_size, 1u << 30, c.frame_max),
-                     bounded("heartbeat_seconds", 0, 65535, c.heartbeat_seconds),
-                     bounded("handshake_timeout_ms", 1, 3600000, handshake_ms),
+    for (auto st : { s.read_integer("channel_max", 1, 65535, c.channel_max),
+                     s.read_integer("frame_max", frame_min_size, 1u << 30, c.frame_max),
+                     s.read_integer("heartbeat_seconds", 0, 65535, c.heartbeat_seconds),
+                     s.read_integer("handshake_timeout_ms", 1, 3600000, handshake_ms),
                      s.finish() }) {
         if (!st.ok()) {
             return st;

@@ -14,22 +14,6 @@ try {
     }
     auto& s = *section;
     gateway_config c;
-    auto bounded = [&](std::string_view key, std::uint64_t min, std::uint64_t max, auto& target) -> sdk::status {
-        auto v = s.integer(key, min);
-        if (!v) {
-            return v.error();
-        }
-        if (!v->has_value()) {
-            return {};
-        }
-        if (**v > max) {
-            return sdk::status(sdk::errc::invalid_argument,
-                               "kafka listener config key '" + std::string(key) + "': at most " + std::to_string(max) +
-                                 ", got " + std::to_string(**v));
-        }
-        target = static_cast<std::remove_reference_t<decltype(target)>>(**v);
-        return {};
-    };
     auto flag = [&](std::string_view key, bool& target) -> sdk::status {
         auto v = s.boolean(key);
         if (!v) {
@@ -51,13 +35,13 @@ try {
         return {};
     };
     std::uint64_t poll_ms = static_cast<std::uint64_t>(c.fetch_poll_interval.count());
-    for (auto st : { bounded("max_request_bytes", 1024, 1u << 30, c.max_request_bytes),
+    for (auto st : { s.read_integer("max_request_bytes", 1024, 1u << 30, c.max_request_bytes),
                      flag("auto_create_topics", c.auto_create_topics),
-                     bounded("default_partitions", 1, 10000, c.default_partitions),
+                     s.read_integer("default_partitions", 1, 10000, c.default_partitions),
                      text("advertised_host", c.advertised_host),
-                     bounded("advertised_port", 1, 65535, c.advertised_port),
+                     s.read_integer("advertised_port", 1, 65535, c.advertised_port),
                      text("vhost", c.vhost),
-                     bounded("fetch_poll_interval_ms", 1, 1000, poll_ms),
+                     s.read_integer("fetch_poll_interval_ms", 1, 1000, poll_ms),
                      s.finish() }) {
         if (!st.ok()) {
             return st;

@@ -13,33 +13,17 @@ try {
     }
     auto& s = *section;
     gateway_config c;
-    auto bounded = [&](std::string_view key, std::uint64_t min, std::uint64_t max, auto& target) -> sdk::status {
-        auto v = s.integer(key, min);
-        if (!v) {
-            return v.error();
-        }
-        if (!v->has_value()) {
-            return {};
-        }
-        if (**v > max) {
-            return sdk::status(sdk::errc::invalid_argument,
-                               "mqtt listener config key '" + std::string(key) + "': at most " + std::to_string(max) +
-                                 ", got " + std::to_string(**v));
-        }
-        target = static_cast<std::remove_reference_t<decltype(target)>>(**v);
-        return {};
-    };
     std::uint64_t connect_ms = static_cast<std::uint64_t>(c.connect_timeout.count());
     auto anonymous = s.boolean("allow_anonymous");
     if (!anonymous) {
         return anonymous.error();
     }
     c.allow_anonymous = anonymous->value_or(c.allow_anonymous);
-    for (auto st : { bounded("max_packet_size", 64, max_variable_byte_integer + 5, c.max_packet_size),
-                     bounded("receive_maximum", 1, 65535, c.receive_maximum),
-                     bounded("max_inflight", 1, 65535, c.max_inflight),
-                     bounded("topic_alias_maximum", 0, 65535, c.topic_alias_maximum),
-                     bounded("connect_timeout_ms", 1, 3600000, connect_ms),
+    for (auto st : { s.read_integer("max_packet_size", 64, max_variable_byte_integer + 5, c.max_packet_size),
+                     s.read_integer("receive_maximum", 1, 65535, c.receive_maximum),
+                     s.read_integer("max_inflight", 1, 65535, c.max_inflight),
+                     s.read_integer("topic_alias_maximum", 0, 65535, c.topic_alias_maximum),
+                     s.read_integer("connect_timeout_ms", 1, 3600000, connect_ms),
                      s.finish() }) {
         if (!st.ok()) {
             return st;

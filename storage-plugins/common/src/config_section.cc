@@ -109,6 +109,23 @@ sdk::result<std::optional<std::uint64_t>> config_section::integer(std::string_vi
     }
 }
 
+sdk::result<std::optional<std::uint64_t>> config_section::integer_in(std::string_view key,
+                                                                     std::uint64_t minimum,
+                                                                     std::uint64_t maximum) noexcept
+{
+    auto v = integer(key, minimum);
+    if (v && v->has_value() && **v > maximum) {
+        try {
+            return sdk::status(sdk::errc::invalid_argument,
+                               _owner + " key '" + std::string(key) + "': at most " + std::to_string(maximum) +
+                                 ", got " + std::to_string(**v));
+        } catch (...) {
+            return sdk::status(sdk::errc::internal, "config could not be read");
+        }
+    }
+    return v;
+}
+
 sdk::result<std::optional<std::string>> config_section::text(std::string_view key) noexcept
 {
     try {

@@ -36,6 +36,23 @@ class config_section
 
     /// A whole number >= minimum (JSON numbers carry integers exactly up to 2^53).
     sdk::result<std::optional<std::uint64_t>> integer(std::string_view key, std::uint64_t minimum = 1) noexcept;
+    /// A whole number in [minimum, maximum].
+    sdk::result<std::optional<std::uint64_t>> integer_in(std::string_view key,
+                                                         std::uint64_t minimum,
+                                                         std::uint64_t maximum) noexcept;
+    /// integer_in() stored into `target` when the key is present; `target` keeps its default otherwise.
+    template<class T>
+    sdk::status read_integer(std::string_view key, std::uint64_t minimum, std::uint64_t maximum, T& target) noexcept
+    {
+        auto v = integer_in(key, minimum, maximum);
+        if (!v) {
+            return v.error();
+        }
+        if (v->has_value()) {
+            target = static_cast<T>(**v);
+        }
+        return {};
+    }
     /// Any non-empty string (a host name, say).
     sdk::result<std::optional<std::string>> text(std::string_view key) noexcept;
     /// A string that is one of `choices`.
