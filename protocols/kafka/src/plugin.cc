@@ -6,6 +6,7 @@
 #include "session.h"
 #include "topic_registry.h"
 
+#include "plexus/sdk/gateway_factory.h"
 #include "plexus/sdk/plugin.h"
 
 #include <chrono>
@@ -42,28 +43,7 @@ class listener final : public sdk::protocol_listener
                                    << 10 };
 };
 
-class factory final : public sdk::protocol_factory
-{
-  public:
-    sdk::status validate(std::string_view config_json) const noexcept override
-    {
-        return parse_gateway_config(config_json).error();
-    }
-    sdk::result<std::unique_ptr<sdk::protocol_listener>> create(const sdk::listener_context&,
-                                                                std::string_view config_json) noexcept override
-    {
-        auto config = parse_gateway_config(config_json);
-        if (!config) {
-            return config.error();
-        }
-        try {
-            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config)));
-        } catch (const std::exception&) {
-            return sdk::status(sdk::errc::resource_exhausted, "out of memory creating a kafka listener");
-        }
-    }
-    std::uint16_t default_port() const noexcept override { return 9092; }
-};
+using factory = sdk::gateway_factory<listener, &parse_gateway_config, 9092>;
 
 } // namespace
 } // namespace plexus::protocol::kafka

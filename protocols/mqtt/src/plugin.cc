@@ -4,6 +4,7 @@
 #include "listener_shared.h"
 #include "session.h"
 
+#include "plexus/sdk/gateway_factory.h"
 #include "plexus/sdk/plugin.h"
 
 namespace plexus::protocol::mqtt {
@@ -30,28 +31,7 @@ class listener final : public sdk::protocol_listener
     listener_shared _shared; // sessions keep a reference; the listener outlives them
 };
 
-class factory final : public sdk::protocol_factory
-{
-  public:
-    sdk::status validate(std::string_view config_json) const noexcept override
-    {
-        return parse_gateway_config(config_json).error();
-    }
-    sdk::result<std::unique_ptr<sdk::protocol_listener>> create(const sdk::listener_context&,
-                                                                std::string_view config_json) noexcept override
-    {
-        auto config = parse_gateway_config(config_json);
-        if (!config) {
-            return config.error();
-        }
-        try {
-            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(*config));
-        } catch (const std::exception&) {
-            return sdk::status(sdk::errc::resource_exhausted, "out of memory creating an mqtt listener");
-        }
-    }
-    std::uint16_t default_port() const noexcept override { return 1883; }
-};
+using factory = sdk::gateway_factory<listener, &parse_gateway_config, 1883>;
 
 } // namespace
 } // namespace plexus::protocol::mqtt

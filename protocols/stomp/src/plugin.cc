@@ -3,6 +3,7 @@
 #include "gateway_config.h"
 #include "session.h"
 
+#include "plexus/sdk/gateway_factory.h"
 #include "plexus/sdk/plugin.h"
 
 namespace plexus::protocol::stomp {
@@ -29,28 +30,7 @@ class listener final : public sdk::protocol_listener
     const gateway_config _config; // sessions keep a reference; the listener outlives them
 };
 
-class factory final : public sdk::protocol_factory
-{
-  public:
-    sdk::status validate(std::string_view config_json) const noexcept override
-    {
-        return parse_gateway_config(config_json).error();
-    }
-    sdk::result<std::unique_ptr<sdk::protocol_listener>> create(const sdk::listener_context&,
-                                                                std::string_view config_json) noexcept override
-    {
-        auto config = parse_gateway_config(config_json);
-        if (!config) {
-            return config.error();
-        }
-        try {
-            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(*config));
-        } catch (const std::exception&) {
-            return sdk::status(sdk::errc::resource_exhausted, "out of memory creating a stomp listener");
-        }
-    }
-    std::uint16_t default_port() const noexcept override { return 61613; }
-};
+using factory = sdk::gateway_factory<listener, &parse_gateway_config, 61613>;
 
 } // namespace
 } // namespace plexus::protocol::stomp
