@@ -248,6 +248,11 @@ void channel::shutdown()
     _state = state::finished;
 }
 
+void channel::send(const method& m)
+{
+    _session.send(_number, m);
+}
+
 void channel::on_writable()
 {
     update_pauses();

@@ -162,7 +162,19 @@ class channel : public std::enable_shared_from_this<channel>
     void on_basic_recover(bool requeue, bool async);
     void forget_if_settled(const std::shared_ptr<consumer>& c);
     void release_consumers();
+    /// Frames one delivery to the client, in the ledger unless `owner` is null (no-ack).
+    void send_delivery(consumer& c, const std::shared_ptr<consumer>& owner, const sdk::delivery& d);
+    /// Unacked consumer deliveries of the channel: what basic.qos global limits.
+    std::uint64_t window_used() const noexcept;
+    bool window_full() const noexcept;
+    /// Sends held deliveries while the shared window has room; requeues those whose consumer
+    /// is gone or cancelled.
+    void release_held();
+    /// Requeues the held deliveries of `c` (cancelled by the client).
+    void requeue_held(const consumer& c);
 
+    /// Sends `m` on this channel (out of line: session is incomplete here).
+    void send(const method& m);
     /// A weak handle for kernel callbacks.
     std::weak_ptr<channel> weak() { return weak_from_this(); }
     /// The completion of a definition method's kernel call. Nothing happens when the channel
@@ -195,7 +207,17 @@ class channel : public std::enable_shared_from_this<channel>
     std::vector<tx_settle> _tx_settles;
 
     std::uint16_t _prefetch = 0;        // basic.qos for consumers started from now on
-    std::uint16_t _global_prefetch = 0; // basic.qos global, applied to every consumer
+    std::uint16_t _global_prefetch = 0; // basic.qos global: one window shared by the consumers
+    /// Deliveries the kernel sent while the shared window was full, in arrival order. The
+    /// kernel's credit is per subscription (and may span shards), so the channel enforces the
+    /// shared window itself: what arrives beyond it waits here, consumers paused, until acks
+    /// free room. Still unsettled in the kernel, so a closing channel requeues them.
+    struct held_delivery
+    {
+        std::shared_ptr<consumer> to;
+        sdk::delivery d;
+    };
+    std::deque<held_delivery> _held;
     std::uint64_t _next_delivery_tag = 1;
     delivery_ledger _ledger;
     std::map<std::string, std::shared_ptr<consumer>> _consumers;
@@ -232,7 +254,7 @@ auto channel::answer_with(method_id in,
         }
         auto ok = make_ok(*self, answer);
         if (!no_wait) {
-            self->_session.send(self->_number, std::move(ok));
+            self->send(method{ std::move(ok) });
         }
         self->done();
     };

@@ -83,14 +83,16 @@ void channel::on_basic_qos(const basic_qos& m)
         return;
     }
     if (m.global) {
-        // The kernel's credit is per subscription: a channel-wide limit is applied to each
-        // consumer of the channel (docs/protocols/amqp091.md).
+        // One window shared by every consumer of the channel (RabbitMQ's global qos): each
+        // subscription's own credit is that window too, and the channel holds back what the
+        // subscriptions together deliver beyond it (release_held).
         _global_prefetch = m.prefetch_count;
         for (auto& [tag, c] : _consumers) {
             if (c->subscription) {
                 c->subscription->set_prefetch(_prefetch != 0 ? _prefetch : _global_prefetch);
             }
         }
+        release_held();
     } else {
         _prefetch = m.prefetch_count; // RabbitMQ's per_consumer_qos: consumers started from now on
     }
@@ -151,7 +153,7 @@ void channel::on_basic_consume(basic_consume&& m)
               self->fail(r.error(), failed_call::consume, in);
               return;
           }
-          c->subscription = std::move(*r);
+          c->attach(std::move(*r));
           c->phase = consumer::state::active;
           if (!no_wait) {
               self->_session.send(self->_number, basic_consume_ok{ c->tag });
@@ -170,6 +172,7 @@ void channel::on_basic_cancel(const basic_cancel& m)
     if (it != _consumers.end()) {
         auto c = it->second;
         _consumers.erase(it);
+        requeue_held(*c);
         if (c->no_ack || c->unacked == 0) {
             c->subscription.reset();
         } else {
@@ -194,7 +197,11 @@ void channel::consumer_cancelled(consumer& c, const sdk::status& why)
         _consumers.erase(it);
     }
     std::erase_if(_draining, [&](const auto& d) { return d.get() == &c; });
+    requeue_held(c);
     c.subscription.reset();
+    if (_global_prefetch != 0) {
+        release_held(); // its unacked deliveries no longer count against the shared window
+    }
     PLEXUS_LOG(_session.log(),
                debug,
                "connection {} channel {}: consumer '{}' cancelled by the broker: {}",
@@ -209,7 +216,7 @@ void channel::consumer_cancelled(consumer& c, const sdk::status& why)
 
 void channel::update_pauses()
 {
-    const bool paused = _session.consumers_paused() || !_flow_active;
+    const bool paused = _session.consumers_paused() || !_flow_active || window_full();
     for (auto& [tag, c] : _consumers) {
         c->set_paused(paused);
     }
@@ -241,19 +248,81 @@ void channel::deliver(consumer& c, std::vector<sdk::delivery> batch)
     if (!c.no_ack) {
         owner = c.shared_from_this();
     }
+    bool held = false;
     for (auto& d : batch) {
-        const std::uint64_t tag = _next_delivery_tag++;
-        if (owner) {
-            _ledger.add({ tag, owner, d.tag, {} });
-            ++c.unacked;
+        if (owner && _global_prefetch != 0 && (!_held.empty() || window_used() >= _global_prefetch)) {
+            _held.push_back({ owner, std::move(d) });
+            held = true;
+            continue;
         }
-        const auto& msg = *d.msg;
-        _session.send_content(_number,
-                              basic_deliver{ c.tag, tag, d.redelivered, msg.exchange, msg.routing_key },
-                              to_properties(msg),
-                              msg.body);
+        send_delivery(c, owner, d);
     }
     _session.deliveries_written();
+    if (held || window_full()) {
+        update_pauses();
+    }
+}
+
+void channel::send_delivery(consumer& c, const std::shared_ptr<consumer>& owner, const sdk::delivery& d)
+{
+    const std::uint64_t tag = _next_delivery_tag++;
+    if (owner) {
+        _ledger.add({ tag, owner, d.tag, {} });
+        ++c.unacked;
+    }
+    const auto& msg = *d.msg;
+    _session.send_content(
+      _number, basic_deliver{ c.tag, tag, d.redelivered, msg.exchange, msg.routing_key }, to_properties(msg), msg.body);
+}
+
+std::uint64_t channel::window_used() const noexcept
+{
+    std::uint64_t used = 0;
+    for (const auto& [tag, c] : _consumers) {
+        used += c->unacked;
+    }
+    for (const auto& c : _draining) {
+        used += c->unacked;
+    }
+    return used;
+}
+
+bool channel::window_full() const noexcept
+{
+    return _global_prefetch != 0 && window_used() + _held.size() >= _global_prefetch;
+}
+
+void channel::release_held()
+{
+    bool sent = false;
+    while (!_held.empty() && (_global_prefetch == 0 || window_used() < _global_prefetch)) {
+        auto h = std::move(_held.front());
+        _held.pop_front();
+        if (h.to->phase != consumer::state::active) {
+            if (h.to->subscription) {
+                h.to->subscription->nack(h.d.tag, false, true);
+            }
+            continue;
+        }
+        send_delivery(*h.to, h.to, h.d);
+        sent = true;
+    }
+    if (sent) {
+        _session.deliveries_written();
+    }
+    update_pauses();
+}
+
+void channel::requeue_held(const consumer& c)
+{
+    if (c.subscription) {
+        for (const auto& h : _held) {
+            if (h.to.get() == &c) {
+                c.subscription->nack(h.d.tag, false, true);
+            }
+        }
+    }
+    std::erase_if(_held, [&](const held_delivery& h) { return h.to.get() == &c; });
 }
 
 void channel::on_basic_get(basic_get&& m)
@@ -364,6 +433,9 @@ void channel::settle_entries(std::vector<delivery_ledger::entry> entries, settle
             forget_if_settled(e.from);
         }
     }
+    if (_global_prefetch != 0) {
+        release_held();
+    }
 }
 
 void channel::forget_if_settled(const std::shared_ptr<consumer>& c)
@@ -393,6 +465,7 @@ void channel::release_consumers()
             _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, sdk::settlement::requeue);
         }
     }
+    _held.clear(); // unsettled in the kernel: they go back with their subscriptions
     auto consumers = std::move(_consumers);
     _consumers.clear();
     for (auto& [tag, c] : consumers) {

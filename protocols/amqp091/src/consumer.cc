@@ -48,4 +48,12 @@ void consumer::set_paused(bool paused)
     }
 }
 
+void consumer::attach(std::unique_ptr<sdk::subscription> s)
+{
+    subscription = std::move(s);
+    if (_paused && subscription) {
+        subscription->pause(true);
+    }
+}
+
 } // namespace plexus::protocol::amqp091

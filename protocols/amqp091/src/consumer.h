@@ -41,6 +41,8 @@ class consumer final
 
     /// Pauses or resumes the subscription; remembered while subscribing.
     void set_paused(bool paused);
+    /// The kernel's answer to the subscribe: paused at once if a pause came meanwhile.
+    void attach(std::unique_ptr<sdk::subscription> s);
 
     const std::string tag;
     const std::string queue;

@@ -24,7 +24,7 @@ import brokers  # noqa: E402
 # choices (docs/protocols/amqp091.md).
 SHARED = [
     "roundtrip", "confirms", "confirms_async", "acks", "ttl", "dead_letters", "max_length",
-    "queue_arguments", "prefetch", "get", "mandatory", "channel_errors", "exclusive",
+    "queue_arguments", "prefetch", "global_prefetch", "get", "mandatory", "channel_errors", "exclusive",
     "broker_cancel", "definitions", "exchange_routing", "stream", "transactions", "heartbeats", "priorities",
 ]
 
@@ -35,13 +35,13 @@ def main():
     if why:
         print(f"against_rabbitmq: {why}")
         return 2
-    rabbit = brokers.rabbitmq_broker(tempfile.mkdtemp(prefix="plexus-rabbitmq-semantics-"))
+    rabbit = brokers.rabbitmq_broker(tempfile.mkdtemp(prefix="plexus-rabbitmq-semantics-"), ["amqp"])
     rabbit.start()
     failed = []
     try:
-        print(f"RabbitMQ {rabbit.version()} on 127.0.0.1:{rabbit.amqp_port()}")
+        print(f"RabbitMQ {rabbit.version()} on 127.0.0.1:{rabbit.ports['amqp']}")
         for name in names:
-            r = subprocess.run(["/usr/bin/python3", os.path.join(here, "scenarios.py"), str(rabbit.amqp_port()), name],
+            r = subprocess.run(["/usr/bin/python3", os.path.join(here, "scenarios.py"), str(rabbit.ports['amqp']), name],
                                capture_output=True, text=True, timeout=120)
             last = (r.stderr.strip().splitlines() or [""])[-1]
             print(f"{'ok  ' if r.returncode == 0 else 'FAIL'} {name} {'' if r.returncode == 0 else last}")

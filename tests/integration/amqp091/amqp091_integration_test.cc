@@ -70,6 +70,7 @@ TEST_CASE("pika: properties, headers, confirms, acks, prefetch, get, returns and
                 "confirms_async",
                 "acks",
                 "prefetch",
+                "global_prefetch",
                 "consumer_priorities",
                 "get",
                 "mandatory",

@@ -429,6 +429,65 @@ def prefetch(port):
 
 
 @scenario
+def global_prefetch(port):
+    """basic.qos global=true: one window shared by every consumer of the channel, beside the
+    per-consumer window; a cancelled consumer's share goes back to its queue."""
+    c = connect(port)
+    ch = c.channel()
+    for q in ("gqos-a", "gqos-b", "gqos-c", "gqos-d"):
+        ch.queue_declare(q)
+        ch.queue_purge(q)
+    for i in range(4):
+        ch.basic_publish("", "gqos-a", b"a%d" % i)
+        ch.basic_publish("", "gqos-b", b"b%d" % i)
+    ch.basic_qos(prefetch_count=2)  # per consumer
+    ch.basic_qos(prefetch_count=3, global_qos=True)  # the channel's consumers together
+    got = {"a": [], "b": []}
+    ch.basic_consume("gqos-a", lambda _c, m, p, b: got["a"].append((m, b)))
+    ch.basic_consume("gqos-b", lambda _c, m, p, b: got["b"].append((m, b)))
+    total = lambda: len(got["a"]) + len(got["b"])  # noqa: E731
+    pump_until(c, lambda: total() >= 3)
+    pump_for(c, 0.3)
+    check(total() == 3, f"{total()} deliveries with a shared window of 3")
+    check(len(got["a"]) <= 2 and len(got["b"]) <= 2, f"per-consumer window of 2: {got}")
+    first, _ = (got["a"] or got["b"])[0]
+    ch.basic_ack(first.delivery_tag)
+    pump_until(c, lambda: total() >= 4)
+    pump_for(c, 0.3)
+    check(total() == 4, f"{total()} deliveries after one ack")
+    ch.basic_ack(0, multiple=True)
+    pump_until(c, lambda: total() >= 7)
+    pump_for(c, 0.3)
+    check(total() == 7, f"{total()} deliveries after acking all")
+    ch.basic_ack(0, multiple=True)
+    pump_until(c, lambda: total() == 8)
+    check([b for _, b in got["a"]] == [b"a0", b"a1", b"a2", b"a3"], f"queue order: {got['a']}")
+
+    # A window of 1 over two queues: one consumer is served, the other waits; cancelling the
+    # waiting one leaves its queue's messages ready for others.
+    ch2 = c.channel()
+    for i in range(2):
+        ch2.basic_publish("", "gqos-c", b"c%d" % i)
+        ch2.basic_publish("", "gqos-d", b"d%d" % i)
+    ch2.basic_qos(prefetch_count=1, global_qos=True)
+    seen = []
+    ch2.basic_consume("gqos-c", lambda _c, m, p, b: seen.append(b), consumer_tag="gqos-c-tag")
+    ch2.basic_consume("gqos-d", lambda _c, m, p, b: seen.append(b), consumer_tag="gqos-d-tag")
+    pump_until(c, lambda: len(seen) >= 1)
+    pump_for(c, 0.3)
+    check(len(seen) == 1, f"{len(seen)} deliveries with a shared window of 1")
+    idle = "gqos-d-tag" if seen[0].startswith(b"c") else "gqos-c-tag"
+    idle_queue = idle[: -len("-tag")]
+    ch2.basic_cancel(idle)
+    until = time.monotonic() + DEADLINE
+    while ch2.queue_declare(idle_queue, passive=True).method.message_count != 2:
+        check(time.monotonic() < until, f"{idle_queue} did not get its messages back")
+        pump_for(c, 0.05)
+    check(len(seen) == 1, f"nothing more delivered while the window is full: {seen}")
+    c.close()
+
+
+@scenario
 def consumer_priorities(port):
     """x-priority: a higher-priority consumer gets messages while it has room; the others get
     what it has no room for."""

@@ -13,6 +13,13 @@ using namespace plexus::sdk::testing;
 
 namespace {
 
+queue_spec queue_named(std::string name)
+{
+    queue_spec spec;
+    spec.name = std::move(name);
+    return spec;
+}
+
 struct session_fixture
 {
     fake_executor exec;
@@ -57,7 +64,7 @@ message_ptr to(const std::string& queue, const std::string& body)
 
 TEST_CASE_METHOD(session_fixture, "a session publishes and gets through fake_kernel", "[unit][sdk][fakes]")
 {
-    kernel.declare_queue(queue_spec{ "/", "jobs" }, nullptr);
+    kernel.declare_queue(queue_named("jobs"), nullptr);
     REQUIRE(feed("PUB jobs hello\nGET jobs\nGET jobs\n").ok());
     CHECK(conn.take_written() == "OK 1\nMSG hello\nEMPTY\n");
     CHECK(kernel.published().size() == 1);
@@ -87,7 +94,7 @@ TEST_CASE("fake_kernel delivers to subscribers within their prefetch", "[unit][s
 {
     fake_executor exec;
     fake_kernel k(exec);
-    k.declare_queue(queue_spec{ "/", "q" }, nullptr);
+    k.declare_queue(queue_named("q"), nullptr);
     recording_sink sink;
     std::unique_ptr<subscription> sub;
     subscribe_request req;

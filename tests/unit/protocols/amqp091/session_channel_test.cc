@@ -289,6 +289,74 @@ TEST_CASE("deliveries pause above the high watermark and for channel.flow", "[am
     CHECK_FALSE(h.next());
 }
 
+TEST_CASE("basic.qos global shares one window among the channel's consumers", "[amqp091][channel]")
+{
+    session_harness h;
+    h.open_connection();
+    h.open_channel(1);
+    for (const char* q : { "qa", "qb" }) {
+        declare(h, 1, q);
+        for (int i = 0; i < 3; ++i) {
+            h.send_content(1, to_queue(q), {}, std::string(q) + std::to_string(i));
+        }
+    }
+    basic_qos qos;
+    qos.prefetch_count = 2;
+    qos.global = true;
+    h.send(1, qos);
+    as<basic_qos_ok>(h.next());
+    // Each subscription may be sent up to the window, so the kernel hands over more than the
+    // channel may show the client: the rest is held.
+    std::vector<std::string> tags;
+    for (const char* q : { "qa", "qb" }) {
+        basic_consume c;
+        c.queue = q;
+        h.send(1, c);
+    }
+    std::vector<basic_deliver> delivered;
+    auto collect = [&] {
+        for (auto& f : h.take_frames()) {
+            if (f.method && std::holds_alternative<basic_deliver>(*f.method)) {
+                delivered.push_back(std::get<basic_deliver>(*f.method));
+            }
+        }
+    };
+    collect();
+    REQUIRE(delivered.size() == 2);
+    h.send(1, basic_ack{ delivered[0].delivery_tag, false });
+    collect();
+    REQUIRE(delivered.size() == 3);
+    CHECK(delivered[2].delivery_tag == 3); // channel-wide tags go on in order
+    SECTION("acking everything outstanding refills the window")
+    {
+        h.send(1, basic_ack{ 0, true });
+        collect();
+        CHECK(delivered.size() == 5);
+    }
+    SECTION("qos global 0 lifts the limit")
+    {
+        qos.prefetch_count = 0;
+        h.send(1, qos);
+        collect();
+        CHECK(delivered.size() >= 4);
+    }
+    SECTION("a cancelled consumer's held deliveries go back to its queue")
+    {
+        const auto before = h.kernel.settles().size();
+        for (const auto& d : delivered) {
+            basic_cancel cancel;
+            cancel.consumer_tag = d.consumer_tag;
+            h.send(1, cancel);
+        }
+        h.run();
+        bool requeued = false;
+        for (auto i = before; i < h.kernel.settles().size(); ++i) {
+            requeued = requeued || (h.kernel.settles()[i].requeue && !h.kernel.settles()[i].ack);
+        }
+        CHECK(requeued);
+    }
+}
+
 TEST_CASE("RabbitMQ's channel errors, each closing only its channel", "[amqp091][channel]")
 {
     session_harness h;

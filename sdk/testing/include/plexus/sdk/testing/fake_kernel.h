@@ -294,8 +294,18 @@ class fake_kernel final : public kernel
             _unacked = multiple || _unacked == 0 ? 0 : _unacked - 1;
             _k.pump();
         }
-        void set_prefetch(std::uint32_t prefetch) noexcept override { _prefetch = prefetch; }
-        void pause(bool paused) noexcept override { _paused = paused; }
+        void set_prefetch(std::uint32_t prefetch) noexcept override
+        {
+            _prefetch = prefetch;
+            _k.pump(); // more credit: the kernel delivers what it now may
+        }
+        void pause(bool paused) noexcept override
+        {
+            _paused = paused;
+            if (!paused) {
+                _k.pump(); // resumed: the kernel delivers what waited
+            }
+        }
 
         fake_kernel& _k;
         std::string _queue;
