@@ -26,6 +26,7 @@ SHARED = [
     "roundtrip", "confirms", "confirms_async", "acks", "ttl", "dead_letters", "max_length",
     "queue_arguments", "prefetch", "global_prefetch", "get", "mandatory", "channel_errors", "exclusive",
     "broker_cancel", "definitions", "exchange_routing", "stream", "transactions", "heartbeats", "priorities",
+    "consumer_priorities",
 ]
 
 
