@@ -186,13 +186,29 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
                 return st;
             }
         }
-        auto header = parse_frame_header(as_bytes(_frame));
-        if (auto st = active().append(_frame, *header); !st.ok()) {
+        // A start marker still to be written goes in front, in the same write.
+        const bool with_marker = _marker_pending;
+        std::size_t records_at = 0;
+        if (with_marker) {
+            std::string both;
+            both.reserve(frame_header_size + _frame.size());
+            const std::size_t m = begin_frame(both);
+            finish_frame(both, m, frame_kind::start_marker, _start(), 0, 0);
+            records_at = both.size();
+            both += _frame;
+            _frame.swap(both);
+        }
+        const frame_header headers[2] = { *parse_frame_header(as_bytes(_frame)),
+                                          *parse_frame_header(as_bytes(std::string_view(_frame).substr(records_at))) };
+        const auto written =
+          with_marker ? std::span<const frame_header>(headers, 2) : std::span<const frame_header>(headers + 1, 1);
+        if (auto st = active().append(_frame, written); !st.ok()) {
             return st;
         }
+        _marker_pending = false; // the delay's timer finds nothing to do (re-arming costs a syscall)
         const sdk::offset first = _next;
         _next = _next + count;
-        _record_bytes += _frame.size();
+        _record_bytes += _frame.size() - records_at;
         mark_dirty();
         if (_env.config.fsync == fsync_policy::always) {
             _sync_wanted = true;
@@ -441,12 +457,18 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
         _record_bytes -= gone->record_bytes();
         gone->remove_files();
     }
-    // One marker per event-loop turn however many truncations the turn makes.
-    if (!_marker_pending && _env.owner != nullptr) {
-        _marker_pending = true;
-        _env.owner->post([weak = weak_from_this()] {
-            if (auto self = weak.lock(); self && self->_marker_pending) {
-                self->write_start_marker();
+    // The marker rides along with the next append (no write of its own while records keep
+    // coming, as on a queue that is consumed as fast as it fills), or is written alone after
+    // a short delay when none comes. Acked records trimmed meanwhile come back after a crash,
+    // marked redelivered: the queue's cursor, saved each second, has the same window.
+    _marker_pending = true;
+    if (!_marker_delay && _env.owner != nullptr) {
+        _marker_delay = _env.owner->post_after(start_marker_delay, [weak = weak_from_this()] {
+            if (auto self = weak.lock()) {
+                self->_marker_delay.reset();
+                if (self->_marker_pending) {
+                    self->write_start_marker();
+                }
             }
         });
     }

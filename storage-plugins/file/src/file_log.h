@@ -3,7 +3,8 @@
 // made durable by fdatasync on the blocking pool, grouped: while one sync runs, later flush
 // requests wait and share the next one (group commit). Sealed segments are synced and get
 // their index saved by the same job. truncate_prefix() deletes whole segments below the new
-// start and records the start in a marker frame, so recovery does not bring the prefix back.
+// start and records the start in a marker frame (written with the next append, or alone after
+// start_marker_delay), so recovery does not bring the prefix back.
 //
 // Threading: a log_core lives on its owner shard; blocking-pool jobs hold it by shared_ptr
 // and post their results back to the owner, so a handle may close while jobs still run.
@@ -35,6 +36,9 @@ struct log_environment
     sdk::logger* logger = nullptr;
     const io_hooks* hooks = nullptr;
 };
+
+/// How long a start marker waits for an append to take it along before it is written alone.
+inline constexpr std::chrono::milliseconds start_marker_delay{ 100 };
 
 class log_core : public std::enable_shared_from_this<log_core>
 {
@@ -90,8 +94,9 @@ class log_core : public std::enable_shared_from_this<log_core>
     bool _directory_unsynced = false; ///< a segment was created since the directory's last fsync
     bool _sync_running = false;
     std::unique_ptr<sdk::timer> _sync_delay;
-    sdk::status _failed; ///< set when a sync failed: the page cache's state is then unknown
-    bool _marker_pending = false;
+    sdk::status _failed;                       ///< set when a sync failed: the page cache's state is then unknown
+    bool _marker_pending = false;              ///< a truncate_prefix() not yet recorded in a marker
+    std::unique_ptr<sdk::timer> _marker_delay; ///< writes it alone when no append takes it along
 };
 
 /// The sdk::log handle: forwards to the core; closing it closes the core and tells the engine.

@@ -137,16 +137,18 @@ void segment::note_frame(std::uint64_t position, const frame_header& h)
     _record_bytes += h.length;
 }
 
-sdk::status segment::append(std::string_view frame, const frame_header& header)
+sdk::status segment::append(std::string_view frames, std::span<const frame_header> headers)
 {
-    if (auto st = write_at(_file, as_bytes(frame), _size, _path, _hooks); !st.ok()) {
+    if (auto st = write_at(_file, as_bytes(frames), _size, _path, _hooks); !st.ok()) {
         // A partial write must not stay behind a later frame: cut it off. If even that
         // fails, recovery's CRC check drops it on the next start.
         truncate_to(_file, _size, _path).ignore();
         return st;
     }
-    note_frame(_size, header);
-    _size += frame.size();
+    for (const auto& h : headers) {
+        note_frame(_size, h);
+        _size += h.length; // the whole frame, header included
+    }
     return {};
 }
 

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,9 +78,14 @@ class segment
     const file_handle& file() const noexcept { return _file; }
     const std::filesystem::path& path() const noexcept { return _path; }
 
-    /// Writes one finished frame at the end. On failure the file is cut back to its previous
+    /// Writes finished frames at the end in one write: `frames` is their bytes back to back,
+    /// `headers` theirs in the same order. On failure the file is cut back to its previous
     /// size and nothing changes.
-    sdk::status append(std::string_view frame, const frame_header& header);
+    sdk::status append(std::string_view frames, std::span<const frame_header> headers);
+    sdk::status append(std::string_view frame, const frame_header& header)
+    {
+        return append(frame, std::span<const frame_header>(&header, 1));
+    }
     /// fdatasync of the file (any thread).
     sdk::status sync() const { return sync_data(_file, _path, _hooks); }
     /// Where to start reading to find offset `o` (a frame boundary at or before it).
