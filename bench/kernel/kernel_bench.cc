@@ -81,7 +81,10 @@ void route_enqueue_deliver(benchmark::State& state)
         state.SkipWithError("declare failed");
         return;
     }
-    sdk::binding_spec bs{ "/", "amq.direct", "bench", false, "bench-key", {} };
+    sdk::binding_spec bs;
+    bs.exchange = "amq.direct";
+    bs.destination = "bench";
+    bs.key = "bench-key";
     (void)b.call<sdk::status>([bs](sdk::kernel& k, auto done) { k.bind(bs, std::move(done)); });
     counting_sink sink;
     sdk::subscribe_request req;

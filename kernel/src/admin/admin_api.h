@@ -36,6 +36,7 @@ struct queue_summary
     std::uint64_t messages = 0; ///< ready
     std::uint64_t unacked = 0;
     std::uint32_t consumers = 0;
+    unsigned shard = 0; ///< the event loop that owns it
 };
 
 struct stream_summary

@@ -121,7 +121,8 @@ sdk::result<std::vector<queue_summary>> admin_service::list_queues(const std::st
             }
             for (const auto& [name, q] : vh.queues) {
                 const auto& o = q.options;
-                out.push_back({ vname, name, o.durable, o.exclusive, o.auto_delete, o.storage, 0, 0, 0 });
+                out.push_back(
+                  { vname, name, o.durable, o.exclusive, o.auto_delete, o.storage, 0, 0, 0, owner_shard(o.id) });
                 ids.push_back(o.id);
             }
         }

@@ -218,6 +218,7 @@ Object to_json(const kernel::queue_summary& q)
     o.set("messages", q.messages);
     o.set("messages_unacknowledged", q.unacked);
     o.set("consumers", q.consumers);
+    o.set("shard", q.shard);
     return o;
 }
 

@@ -527,7 +527,7 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
 
 // ---- queues ------------------------------------------------------------------------------
 
-awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_spec spec)
+awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_spec spec, std::optional<unsigned> near)
 {
     if (header_string(spec.arguments, "x-queue-type") == "stream") {
         sdk::stream_spec ss;
@@ -620,7 +620,10 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     if (engine == nullptr) {
         co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", opts.storage, what));
     }
-    unsigned owner = static_cast<unsigned>(std::hash<std::string>()(spec.vhost + '\0' + spec.name) % _shards.size());
+    const unsigned owner =
+      near && *near < _shards.size()
+        ? *near
+        : static_cast<unsigned>(std::hash<std::string>()(spec.vhost + '\0' + spec.name) % _shards.size());
     opts.id = make_destination(_next_destination++, owner, destination_kind::queue);
 
     auto owner_work_7 = [this, owner, opts, engine]() -> sdk::status {

@@ -31,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -203,7 +204,10 @@ class broker_core
     awaitable<sdk::status> delete_vhost(std::string name);
     awaitable<sdk::status> declare_exchange(sdk::exchange_spec spec);
     awaitable<sdk::status> delete_exchange(std::string vhost, std::string name, bool if_unused);
-    awaitable<sdk::result<sdk::queue_info>> declare_queue(sdk::queue_spec spec);
+    /// A new queue is owned by `near` when given (the declaring connection's shard, as
+    /// RabbitMQ's client-local leader locator: its consumer, usually the declarer, is then
+    /// served without a hop between shards), else by the shard its name hashes to.
+    awaitable<sdk::result<sdk::queue_info>> declare_queue(sdk::queue_spec spec, std::optional<unsigned> near = {});
     awaitable<sdk::result<std::uint64_t>> delete_queue(std::string vhost,
                                                        std::string name,
                                                        bool if_unused,

@@ -258,7 +258,7 @@ void kernel_facade::delete_exchange(std::string_view vhost,
 void kernel_facade::declare_queue(const sdk::queue_spec& spec,
                                   sdk::callback<void(sdk::result<sdk::queue_info>)> done) noexcept
 {
-    control(std::move(done), [core = &_core, spec] { return core->declare_queue(spec); });
+    control(std::move(done), [core = &_core, spec, near = _shard] { return core->declare_queue(spec, near); });
 }
 
 void kernel_facade::delete_queue(std::string_view vhost,
