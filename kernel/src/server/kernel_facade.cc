@@ -449,11 +449,15 @@ void kernel_facade::publish(sdk::publish_request request,
         reply<publish_result>(std::move(done), sdk::publish_ack{ request.level, 0 });
         return;
     }
+    // Fire and forget (ack_level::none): the route is the whole answer, so nothing comes back
+    // from the destinations' shards (a wake-up per message saved on each).
+    const bool fire_and_forget = request.level == sdk::ack_level::none;
     std::shared_ptr<publish_tracker> tracker;
-    if (done) {
+    if (done && !fire_and_forget) {
         tracker =
           std::make_shared<publish_tracker>(publish_tracker{ n, n, sdk::ack_level::durable, {}, std::move(done) });
     }
+    std::uint32_t reached = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
         sdk::destination_id dest = routed[i];
         if (kind_of(dest) == destination_kind::stream) {
@@ -484,6 +488,10 @@ void kernel_facade::publish(sdk::publish_request request,
                 append_on_owner(*core, dest, std::move(msg), level, std::move(on_owner));
             });
         }
+        ++reached;
+    }
+    if (fire_and_forget && done) {
+        reply<publish_result>(std::move(done), sdk::publish_ack{ sdk::ack_level::none, reached });
     }
 }
 

@@ -163,7 +163,35 @@ struct topology
     std::string routing_key;         // the queue name with the default exchange
     std::vector<std::string> queues; // one per destination
     bool durable = false;
+    std::string queue_type; // x-queue-type, "" for the broker's default
 };
+
+/// Declares `queue` (and binds it to the fanout exchange, if any) on `c`. Consumers declare
+/// the queue they read, as applications do, so a broker that places a queue near the
+/// connection that declared it first (RabbitMQ's client-local, Plexus's shards) sees the
+/// pattern it is built for; the setup connection declares only what no consumer does.
+void declare_queue(amqp_connection_state_t c, const topology& t, const std::string& queue)
+{
+    amqp_table_entry_t type_arg{};
+    amqp_table_t args = amqp_empty_table;
+    if (!t.queue_type.empty()) {
+        type_arg.key = amqp_cstring_bytes("x-queue-type");
+        type_arg.value.kind = AMQP_FIELD_KIND_UTF8;
+        type_arg.value.value.bytes = amqp_cstring_bytes(t.queue_type.c_str());
+        args = amqp_table_t{ 1, &type_arg };
+    }
+    amqp_queue_declare(c, channel, amqp_cstring_bytes(queue.c_str()), 0, t.durable ? 1 : 0, 0, 0, args);
+    check(amqp_get_rpc_reply(c), "queue.declare " + queue);
+    if (!t.exchange.empty()) {
+        amqp_queue_bind(c,
+                        channel,
+                        amqp_cstring_bytes(queue.c_str()),
+                        amqp_cstring_bytes(t.exchange.c_str()),
+                        amqp_empty_bytes,
+                        amqp_empty_table);
+        check(amqp_get_rpc_reply(c), "queue.bind " + queue);
+    }
+}
 
 class amqp_publisher final : public publisher
 {
@@ -311,11 +339,12 @@ class amqp_publisher final : public publisher
 class amqp_subscriber final : public subscriber
 {
   public:
-    amqp_subscriber(const options& o, const std::string& queue, int index)
+    amqp_subscriber(const options& o, const topology& t, const std::string& queue, int index)
       : _conn(o, "consumer " + std::to_string(index))
       , _manual_ack(o.manual_ack)
       , _ack_every(o.ack_every > 0 ? o.ack_every : std::max<std::uint32_t>(1, o.prefetch / 2))
     {
+        declare_queue(_conn.get(), t, queue);
         if (o.prefetch > 0) {
             amqp_basic_qos(_conn.get(), channel, 0, static_cast<std::uint16_t>(o.prefetch), 0);
             check(amqp_get_rpc_reply(_conn.get()), "basic.qos");
@@ -439,27 +468,13 @@ class amqp_driver final : public driver
             check(amqp_get_rpc_reply(c), "exchange.declare " + _topology.exchange);
             _declared_exchange = true;
         }
-        amqp_table_entry_t type_arg{};
-        amqp_table_t args = amqp_empty_table;
-        if (!_o.queue_type.empty()) {
-            type_arg.key = amqp_cstring_bytes("x-queue-type");
-            type_arg.value.kind = AMQP_FIELD_KIND_UTF8;
-            type_arg.value.value.bytes = amqp_cstring_bytes(_o.queue_type.c_str());
-            args = amqp_table_t{ 1, &type_arg };
-        }
+        _topology.queue_type = _o.queue_type;
         for (int i = 0; i < _o.destinations(); ++i) {
             auto name = base + "-q" + std::to_string(i);
-            amqp_queue_declare(c, channel, amqp_cstring_bytes(name.c_str()), 0, _topology.durable ? 1 : 0, 0, 0, args);
-            check(amqp_get_rpc_reply(c), "queue.declare " + name);
             _topology.queues.push_back(name);
-            if (_o.fanout > 0) {
-                amqp_queue_bind(c,
-                                channel,
-                                amqp_cstring_bytes(name.c_str()),
-                                amqp_cstring_bytes(_topology.exchange.c_str()),
-                                amqp_empty_bytes,
-                                amqp_empty_table);
-                check(amqp_get_rpc_reply(c), "queue.bind " + name);
+            // Queue i is read by consumers i, i + destinations, …: with none, declare it here.
+            if (i >= _o.consumer_count()) {
+                declare_queue(c, _topology, name);
             }
         }
         if (_o.fanout == 0) {
@@ -474,7 +489,8 @@ class amqp_driver final : public driver
 
     std::unique_ptr<subscriber> open_subscriber(int index, int destination) override
     {
-        return std::make_unique<amqp_subscriber>(_o, _topology.queues.at(static_cast<std::size_t>(destination)), index);
+        return std::make_unique<amqp_subscriber>(
+          _o, _topology, _topology.queues.at(static_cast<std::size_t>(destination)), index);
     }
 
     void clean_up() noexcept override

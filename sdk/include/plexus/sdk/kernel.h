@@ -248,6 +248,10 @@ class kernel
 
     // --- queues ---
     /// Routes the message through its exchange and appends it to every matching destination.
+    /// `done` follows once every destination reached `request.level`, or with the first
+    /// failure. With ack_level::none it reports the route alone (routed destinations, or why
+    /// the message could not be routed) without waiting for the appends, which then fail
+    /// silently as a fire-and-forget publish does (a full queue's reject-publish, say).
     virtual void publish(publish_request request, callback<void(result<publish_ack>)> done) noexcept = 0;
     /// Starts a consumer on a queue (or, by name or with `request.stream`, a stream);
     /// deliveries go to `sink`, which must outlive the subscription. Fails with not_found,

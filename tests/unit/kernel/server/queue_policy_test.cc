@@ -173,6 +173,22 @@ TEST_CASE_METHOD(broker_fixture,
     CHECK(info("full").messages == 1);
     CHECK(get("full")->value().d.msg->body.to_string() == "kept");
     REQUIRE(publish(make_message("", "full", "room again"))->routed == 1);
+    SECTION("a fire-and-forget publish hears only of its route: the full queue drops it silently")
+    {
+        // From the other shard too, where the queue's answer would have to travel back.
+        for (unsigned shard = 0; shard < 2; ++shard) {
+            auto dropped = publish(make_message("", "full", "dropped"), shard, sdk::ack_level::none);
+            REQUIRE(dropped.ok());
+            CHECK(dropped->routed == 1);
+            CHECK(dropped->reached == sdk::ack_level::none);
+        }
+        CHECK(publish(make_message("", "nowhere", "x"), 1, sdk::ack_level::none)->routed == 0);
+        CHECK(publish(make_message("no-such-exchange", "full", "x"), 1, sdk::ack_level::none).error().code() ==
+              errc::not_found);
+        CHECK(info("full").messages == 1);
+        CHECK(get("full")->value().d.msg->body.to_string() == "room again");
+        return;
+    }
 
     REQUIRE(declare("rejected-copies").ok());
     REQUIRE(declare(queue_with("full-dlx",
