@@ -205,7 +205,10 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
         if (auto st = active().append(_frame, written); !st.ok()) {
             return st;
         }
-        _marker_pending = false; // the delay's timer finds nothing to do (re-arming costs a syscall)
+        if (with_marker) {
+            _marker_pending = false; // the delay's timer finds nothing to do (re-arming costs a syscall)
+            _marker_carried = true;
+        }
         const sdk::offset first = _next;
         _next = _next + count;
         _record_bytes += _frame.size() - records_at;
@@ -462,17 +465,30 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
     // a short delay when none comes. Acked records trimmed meanwhile come back after a crash,
     // marked redelivered: the queue's cursor, saved each second, has the same window.
     _marker_pending = true;
-    if (!_marker_delay && _env.owner != nullptr) {
-        _marker_delay = _env.owner->post_after(start_marker_delay, [weak = weak_from_this()] {
-            if (auto self = weak.lock()) {
-                self->_marker_delay.reset();
-                if (self->_marker_pending) {
-                    self->write_start_marker();
-                }
-            }
-        });
-    }
+    arm_marker_delay();
     return {};
+}
+
+void log_core::arm_marker_delay()
+{
+    if (_marker_delay || _env.owner == nullptr) {
+        return;
+    }
+    _marker_delay = _env.owner->post_after(start_marker_delay, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self) {
+            return;
+        }
+        self->_marker_delay.reset();
+        if (!self->_marker_pending) {
+            return;
+        }
+        if (std::exchange(self->_marker_carried, false)) {
+            self->arm_marker_delay(); // appends are taking the markers along: wait for the next
+        } else {
+            self->write_start_marker();
+        }
+    });
 }
 
 void log_core::write_start_marker()

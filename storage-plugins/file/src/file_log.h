@@ -37,7 +37,8 @@ struct log_environment
     const io_hooks* hooks = nullptr;
 };
 
-/// How long a start marker waits for an append to take it along before it is written alone.
+/// How long a start marker waits for an append to take it along before it is written alone
+/// (up to twice that while appends keep taking the earlier ones along).
 inline constexpr std::chrono::milliseconds start_marker_delay{ 100 };
 
 class log_core : public std::enable_shared_from_this<log_core>
@@ -71,6 +72,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     void start_sync();
     void on_synced(const sdk::status& st, sdk::offset target, std::vector<flush_done> waiters);
     void write_start_marker();
+    void arm_marker_delay();
     std::vector<segment_span> spans_from(sdk::offset from) const;
     segment& active() const noexcept { return *_segments.back(); }
 
@@ -96,6 +98,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     std::unique_ptr<sdk::timer> _sync_delay;
     sdk::status _failed;                       ///< set when a sync failed: the page cache's state is then unknown
     bool _marker_pending = false;              ///< a truncate_prefix() not yet recorded in a marker
+    bool _marker_carried = false;              ///< an append took a marker along since the delay was armed
     std::unique_ptr<sdk::timer> _marker_delay; ///< writes it alone when no append takes it along
 };
 

@@ -110,6 +110,23 @@ TEST_CASE("a start marker not yet written leaves the trimmed records to come bac
     CHECK(back->offsets().next == offset{ 10 });
 }
 
+TEST_CASE("no start marker is written alone while appends keep taking them along", "[unit][storage][file]")
+{
+    using storage::file::start_marker_delay;
+    file_harness h;
+    auto log = h.open("q/v/carried");
+    REQUIRE(log->append(batch_of(10)).ok());
+    REQUIRE(log->truncate_prefix(offset{ 2 }).ok());
+    REQUIRE(log->append(batch_of(1, "m", 10)).ok()); // takes the marker along
+    REQUIRE(log->truncate_prefix(offset{ 4 }).ok());
+    const auto segment = h.segments("q/v/carried").back();
+    const auto size = std::filesystem::file_size(segment);
+    h.shard.advance(start_marker_delay);
+    CHECK(std::filesystem::file_size(segment) == size); // waits for the next append
+    h.shard.advance(start_marker_delay);
+    CHECK(std::filesystem::file_size(segment) == size + storage::file::frame_header_size); // none came
+}
+
 TEST_CASE("recovery cuts a torn tail and keeps every whole batch", "[unit][storage][file]")
 {
     file_harness h;
