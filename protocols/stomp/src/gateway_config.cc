@@ -14,6 +14,9 @@ try {
     }
     auto& s = *section;
     gateway_config c;
+    if (auto st = websocket::read_transport(s, "stomp listener config", c.transport); !st.ok()) {
+        return st;
+    }
     std::uint64_t handshake_ms = static_cast<std::uint64_t>(c.handshake_timeout.count());
     for (auto st : { s.read_integer("max_header_bytes", 1024, 1u << 24, c.limits.max_header_bytes),
                      s.read_integer("max_headers", 1, 100000, c.limits.max_headers),
