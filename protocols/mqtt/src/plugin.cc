@@ -41,7 +41,9 @@ class listener final : public sdk::protocol_listener
             return mqtt_session(conn, k);
         }
         return websocket::new_websocket_session(
-          conn, _websocket, [this, &k](sdk::connection& framed) { return mqtt_session(framed, k); });
+          conn, _websocket, k.log("protocol.mqtt"), [this, &k](sdk::connection& framed) {
+              return mqtt_session(framed, k);
+          });
     }
 
   private:

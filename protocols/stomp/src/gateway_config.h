@@ -21,6 +21,10 @@ struct gateway_config
     std::uint32_t min_heartbeat_ms = 100;
     std::chrono::milliseconds handshake_timeout{ 10000 };
     websocket::listener_transport transport; ///< `transport`, `websocket_path`
+    /// `websocket_frames: binary`: frames go out in binary messages. Text is what stomp.js
+    /// expects, but a browser fails the connection on a text message that is not UTF-8, so
+    /// a listener carrying binary bodies to browsers needs binary.
+    bool websocket_binary_frames = false;
 };
 
 /// Parses and checks the section; errors name the key.

@@ -12,13 +12,14 @@ namespace plexus::protocol::stomp {
 namespace {
 
 /// The WebSocket side of a STOMP listener. Subprotocols as RabbitMQ's Web-STOMP and
-/// stomp.js name them, newest first; text frames, which every STOMP WebSocket client reads.
+/// stomp.js name them, newest first; text messages unless configured otherwise (as
+/// RabbitMQ's `ws_frame`).
 websocket::session_options websocket_options(const gateway_config& c)
 {
     websocket::session_options o;
     o.upgrade.path = c.transport.path;
     o.upgrade.subprotocols = { "v12.stomp", "v11.stomp", "v10.stomp", "stomp" };
-    o.data_opcode = websocket::opcode::text;
+    o.data_opcode = c.websocket_binary_frames ? websocket::opcode::binary : websocket::opcode::text;
     // One frame at its largest (headers, body, NUL and the EOLs around them) plus slack for
     // heart-beat EOLs sent in the same message.
     o.max_message_bytes = c.limits.max_header_bytes + c.limits.max_body_bytes + 1024;
@@ -41,7 +42,9 @@ class listener final : public sdk::protocol_listener
             return stomp_session(conn, k);
         }
         return websocket::new_websocket_session(
-          conn, _websocket, [this, &k](sdk::connection& framed) { return stomp_session(framed, k); });
+          conn, _websocket, k.log("protocol.stomp"), [this, &k](sdk::connection& framed) {
+              return stomp_session(framed, k);
+          });
     }
 
   private:

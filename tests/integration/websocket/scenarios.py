@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """STOMP and MQTT over WebSockets against a running plexusd, driven by websocket_integration_test.
 
-Usage: scenarios.py STOMP_WS_PORT MQTT_WS_PORT MQTT_PORT AMQP_PORT SCENARIO...
+Usage: scenarios.py STOMP_WS_PORT STOMP_WS_BINARY_PORT MQTT_WS_PORT MQTT_PORT AMQP_PORT SCENARIO...
+
+STOMP_WS_BINARY_PORT is a STOMP WebSocket listener on path /stomp with websocket_frames: binary.
 
 Clients: stomp.py's STOMP 1.2 engine (Debian's python3-stomp 8.0 has no WebSocket adapter, so
 WsTransport below carries its frames over websocket-client, Debian's python3-websocket, in
@@ -32,7 +34,7 @@ import websocket
 
 SCENARIOS = {}
 DEADLINE = 10.0
-STOMP_WS_PORT = MQTT_WS_PORT = MQTT_PORT = AMQP_PORT = 0
+STOMP_WS_PORT = STOMP_WS_BINARY_PORT = MQTT_WS_PORT = MQTT_PORT = AMQP_PORT = 0
 
 
 def scenario(f):
@@ -67,6 +69,7 @@ class WsTransport(stomp.transport.BaseTransport):
     def __init__(self, port, path="/ws", subprotocols=("v10.stomp", "v11.stomp", "v12.stomp")):
         stomp.transport.BaseTransport.__init__(self, auto_decode=False)
         self.url = f"ws://127.0.0.1:{port}{path}"
+        self.port = port
         self.subprotocols = list(subprotocols)
         self.vhost = "/"
         self.ws = None
@@ -75,7 +78,7 @@ class WsTransport(stomp.transport.BaseTransport):
     def attempt_connection(self):
         self.ws = websocket.create_connection(self.url, subprotocols=self.subprotocols, timeout=DEADLINE)
         self.ws.settimeout(None)  # the receiver thread blocks until data or the close
-        self.current_host_and_port = ("127.0.0.1", STOMP_WS_PORT)
+        self.current_host_and_port = ("127.0.0.1", self.port)
 
     def send(self, encoded_frame):
         if self.ws is None:
@@ -148,8 +151,8 @@ class Recorder(stomp.ConnectionListener):
 class StompWs:
     """A connected stomp.py 1.2 client on the WebSocket listener."""
 
-    def __init__(self, **transport):
-        self.conn = WsConnection12(STOMP_WS_PORT, **transport)
+    def __init__(self, port=None, **transport):
+        self.conn = WsConnection12(port or STOMP_WS_PORT, **transport)
         self.rec = Recorder()
         self.conn.set_listener("rec", self.rec)
         self.conn.connect("guest", "guest", wait=True)
@@ -218,6 +221,25 @@ def stomp_ws():
     check(b.wait_messages(2)[1].body == big.encode(), "a 70 kB body intact")
     b.close()
     print("stomp_ws: subprotocols, receipts, acks and 64-bit lengths", file=sys.stderr)
+
+
+@scenario
+def stomp_ws_binary():
+    """A listener with websocket_frames: binary (on its own path) sends frames in binary
+    messages, so a body that is not UTF-8 reaches the client intact."""
+    q = "/queue/" + unique("wsb")
+    c = StompWs(port=STOMP_WS_BINARY_PORT, path="/stomp")
+    c.subscribe(q, "s1")
+    body = bytes(range(256))
+    c.send(q, body)
+    check(c.wait_messages(1)[0].body == body, "a binary body intact")
+    check(c.transport.opcodes == {websocket.ABNF.OPCODE_BINARY}, f"server opcodes {c.transport.opcodes}")
+    c.close()
+    try:
+        StompWs(port=STOMP_WS_BINARY_PORT)  # the default path is not served there
+        raise AssertionError("connected on /ws")
+    except websocket.WebSocketBadStatusException as e:
+        check(e.status_code == 404, f"status {e.status_code}")
 
 
 # ---- MQTT over WebSockets with paho -----------------------------------------------------------
@@ -480,9 +502,9 @@ def raw_errors():
 
 
 def main():
-    global STOMP_WS_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT
-    STOMP_WS_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT = (int(a) for a in sys.argv[1:5])
-    for name in sys.argv[5:]:
+    global STOMP_WS_PORT, STOMP_WS_BINARY_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT
+    STOMP_WS_PORT, STOMP_WS_BINARY_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT = (int(a) for a in sys.argv[1:6])
+    for name in sys.argv[6:]:
         SCENARIOS[name]()
         print("ok " + name, flush=True)
 

@@ -18,6 +18,8 @@ constexpr const char* python = "/usr/bin/python3"; // Debian's, with python3-sto
 constexpr const char* listeners =
   "listeners:\n"
   "  - { name: stomp-ws, protocol: stomp, port: 0, config: { transport: websocket } }\n"
+  "  - { name: stomp-ws-binary, protocol: stomp, port: 0,\n"
+  "      config: { transport: websocket, websocket_path: /stomp, websocket_frames: binary } }\n"
   "  - { name: mqtt-ws, protocol: mqtt, port: 0, config: { transport: websocket, websocket_path: /ws } }\n"
   "  - { name: mqtt, protocol: mqtt, port: 0 }\n"
   "  - { name: amqp091, protocol: amqp091, port: 0 }\n";
@@ -26,7 +28,7 @@ void start(broker_process& b)
 {
     INFO(b.log());
     REQUIRE(b.start());
-    for (const char* name : { "stomp-ws", "mqtt-ws", "mqtt", "amqp091" }) {
+    for (const char* name : { "stomp-ws", "stomp-ws-binary", "mqtt-ws", "mqtt", "amqp091" }) {
         REQUIRE(b.port(name) != 0);
     }
 }
@@ -38,6 +40,7 @@ void scenarios(const broker_process& b, const std::vector<std::string>& names)
     std::vector<std::string> argv{ python,
                                    PLEXUS_WEBSOCKET_SCENARIOS,
                                    std::to_string(b.port("stomp-ws")),
+                                   std::to_string(b.port("stomp-ws-binary")),
                                    std::to_string(b.port("mqtt-ws")),
                                    std::to_string(b.port("mqtt")),
                                    std::to_string(b.port("amqp091")) };
@@ -62,12 +65,12 @@ void scenarios(const broker_process& b, const std::vector<std::string>& names)
 
 } // namespace
 
-TEST_CASE("stomp.py 1.2 over WebSockets: subprotocols, receipts, acks and redelivery, large bodies",
+TEST_CASE("stomp.py 1.2 over WebSockets: subprotocols, receipts, acks and redelivery, large bodies, binary frames",
           "[integration][websocket]")
 {
     broker_process b(listeners);
     start(b);
-    scenarios(b, { "stomp_ws" });
+    scenarios(b, { "stomp_ws", "stomp_ws_binary" });
 }
 
 TEST_CASE("paho-mqtt over WebSockets: QoS 0 and 1 publish and subscribe, 3.1.1 and 5.0", "[integration][websocket]")

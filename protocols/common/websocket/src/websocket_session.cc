@@ -6,10 +6,11 @@ namespace plexus::protocol::websocket {
 
 std::unique_ptr<sdk::protocol_session> new_websocket_session(sdk::connection& conn,
                                                              const session_options& options,
+                                                             sdk::logger& log,
                                                              inner_session_maker make_inner) noexcept
 {
     try {
-        return std::make_unique<websocket_session>(conn, options, std::move(make_inner));
+        return std::make_unique<websocket_session>(conn, options, log, std::move(make_inner));
     } catch (const std::exception&) {
         return nullptr;
     }
@@ -17,9 +18,11 @@ std::unique_ptr<sdk::protocol_session> new_websocket_session(sdk::connection& co
 
 websocket_session::websocket_session(sdk::connection& conn,
                                      const session_options& options,
+                                     sdk::logger& log,
                                      inner_session_maker make_inner)
   : _conn(conn)
   , _options(options)
+  , _log(log)
   , _make_inner(std::move(make_inner))
   , _alive(std::make_shared<bool>(true))
   , _decoder(options.max_message_bytes)
@@ -30,6 +33,7 @@ websocket_session::websocket_session(sdk::connection& conn,
         if (*alive && !_inner) {
             _conn.exec().post([this, alive] {
                 if (*alive) {
+                    PLEXUS_LOG(_log, debug, "connection {}: no WebSocket upgrade in time", _conn.peer().address);
                     _conn.close(sdk::status(sdk::errc::timed_out, "WebSocket handshake timed out"), false);
                 }
             });
@@ -89,11 +93,18 @@ sdk::status websocket_session::handshake(sdk::buffer_chain& in)
         _conn.write(sdk::buffer_chain::copy_of("HTTP/1.1 431 Request Header Fields Too Large\r\n"
                                                "Content-Type: text/plain\r\nContent-Length: " +
                                                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body));
+        PLEXUS_LOG(_log, debug, "connection {}: WebSocket upgrade request too large", _conn.peer().address);
         return sdk::status(sdk::errc::protocol_error, "WebSocket upgrade request too large");
     }
     auto answer = answer_upgrade(std::string_view(text).substr(0, end), _options.upgrade);
     _conn.write(sdk::buffer_chain::copy_of(answer.response));
     if (answer.status != 101) {
+        PLEXUS_LOG(_log,
+                   debug,
+                   "connection {}: WebSocket upgrade refused ({}): {}",
+                   _conn.peer().address,
+                   answer.status,
+                   answer.reason);
         return sdk::status(sdk::errc::protocol_error, "WebSocket upgrade refused: " + answer.reason);
     }
     _handshake_timer.reset();
@@ -165,6 +176,7 @@ sdk::status websocket_session::feed_inner()
 
 sdk::status websocket_session::fail(std::uint16_t code, std::string reason)
 {
+    PLEXUS_LOG(_log, debug, "connection {}: WebSocket close {}: {}", _conn.peer().address, code, reason);
     _framed.send_close(code, reason);
     auto errc = sdk::errc::protocol_error;
     if (code == close_code::too_big) {

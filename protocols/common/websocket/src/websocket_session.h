@@ -17,6 +17,7 @@
 #include "frame_decoder.h"
 #include "framed_connection.h"
 #include "upgrade.h"
+#include "plexus/sdk/log.h"
 #include "plexus/sdk/protocol.h"
 
 #include <chrono>
@@ -44,12 +45,18 @@ using inner_session_maker = std::function<std::unique_ptr<sdk::protocol_session>
 /// the connection): what a listener's new_session returns on a WebSocket listener.
 std::unique_ptr<sdk::protocol_session> new_websocket_session(sdk::connection& conn,
                                                              const session_options& options,
+                                                             sdk::logger& log,
                                                              inner_session_maker make_inner) noexcept;
 
 class websocket_session final : public sdk::protocol_session
 {
   public:
-    websocket_session(sdk::connection& conn, const session_options& options, inner_session_maker make_inner);
+    /// `log` (the gateway's, on this shard) hears of refused upgrades and framing errors, at
+    /// debug level: they are the client's doing, and a port scanner makes many.
+    websocket_session(sdk::connection& conn,
+                      const session_options& options,
+                      sdk::logger& log,
+                      inner_session_maker make_inner);
     ~websocket_session() override;
     websocket_session(const websocket_session&) = delete;
     websocket_session& operator=(const websocket_session&) = delete;
@@ -68,6 +75,7 @@ class websocket_session final : public sdk::protocol_session
 
     sdk::connection& _conn;
     const session_options& _options;
+    sdk::logger& _log;
     inner_session_maker _make_inner;
     std::shared_ptr<bool> _alive;
     std::unique_ptr<sdk::timer> _handshake_timer;

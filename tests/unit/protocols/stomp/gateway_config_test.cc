@@ -22,6 +22,13 @@ TEST_CASE("a listener speaks STOMP over WebSockets with transport: websocket", "
     REQUIRE(ws);
     CHECK(ws->transport.websocket);
     CHECK(ws->transport.path == "/ws");
+    CHECK_FALSE(ws->websocket_binary_frames);
+    auto binary = parse_gateway_config(R"({"transport": "websocket", "websocket_frames": "binary"})");
+    REQUIRE(binary);
+    CHECK(binary->websocket_binary_frames);
+    auto tcp = parse_gateway_config(R"({"websocket_frames": "binary"})");
+    REQUIRE_FALSE(tcp);
+    CHECK(tcp.error().message() == "stomp listener config key 'websocket_frames': needs transport: websocket");
     auto bad = parse_gateway_config(R"({"transport": "http"})");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message().starts_with("stomp listener config key 'transport': "));

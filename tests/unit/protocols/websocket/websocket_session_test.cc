@@ -59,8 +59,17 @@ class line_session final : public sdk::protocol_session
     inner_log& _log;
 };
 
+/// Keeps what the transport logs.
+struct recording_logger final : sdk::logger
+{
+    bool enabled(sdk::log_level) const noexcept override { return true; }
+    void write(sdk::log_level, std::string_view text) noexcept override { lines.emplace_back(text); }
+    std::vector<std::string> lines;
+};
+
 struct harness
 {
+    recording_logger log;
     fake::fake_executor exec;
     fake::fake_connection conn{ exec };
     session_options options;
@@ -75,7 +84,7 @@ struct harness
         options.upgrade.subprotocols = { "mqtt", "mqttv3.1" };
         options.max_message_bytes = max_message;
         options.handshake_timeout = std::chrono::milliseconds(5000);
-        s = std::make_unique<websocket_session>(conn, options, [this](sdk::connection& c) {
+        s = std::make_unique<websocket_session>(conn, options, log, [this](sdk::connection& c) {
             return make_fails ? nullptr : std::make_unique<line_session>(c, inner);
         });
     }
@@ -155,7 +164,7 @@ TEST_CASE("what the inner session writes goes out as one unmasked message per wr
         harness h;
         h.options.data_opcode = op;
         h.s = std::make_unique<websocket_session>(
-          h.conn, h.options, [&h](sdk::connection& c) { return std::make_unique<line_session>(c, h.inner); });
+          h.conn, h.options, h.log, [&h](sdk::connection& c) { return std::make_unique<line_session>(c, h.inner); });
         h.open();
         h.inner.conn->write(sdk::buffer_chain::copy_of("CONNACK"));
         sdk::buffer_chain big;
@@ -291,6 +300,9 @@ TEST_CASE("refused upgrades get their HTTP answer and close, with no inner sessi
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     CHECK(h.conn.take_written().starts_with("HTTP/1.1 404 Not Found\r\n"));
     REQUIRE(h.closed_by_data);
+    REQUIRE(h.log.lines.size() == 1);
+    CHECK(h.log.lines[0] ==
+          "connection 127.0.0.1:40000: WebSocket upgrade refused (404): no WebSocket endpoint at /other");
     CHECK(h.inner.conn == nullptr);
     h.s->on_close(*h.closed_by_data); // the kernel's close finds nothing to forward to
 
