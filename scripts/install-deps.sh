@@ -22,6 +22,9 @@ packages=(
   python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev libpaho-mqtt-dev
   # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
   python3-stomp
+  # websocket-client, which carries stomp.py's frames in the STOMP-over-WebSockets integration
+  # tests (Debian's stomp.py 8.0 has no WebSocket transport of its own)
+  python3-websocket
   # real Kafka clients for the kafka integration tests: kcat (librdkafka) and kafka-python
   # (scenarios.py, run with /usr/bin/python3)
   kcat python3-kafka

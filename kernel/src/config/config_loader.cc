@@ -469,18 +469,35 @@ storage:
 routing:
   types: { direct: {}, fanout: {}, topic: {}, headers: {} }
 )";
-    // Every gateway that is built, on its standard port.
-    static constexpr std::pair<const char*, int> gateways[] = {
-        { "amqp091", 5672 }, { "mqtt", 1883 }, { "stomp", 61613 }, { "kafka", 9092 }
+    // Every gateway that is built, on its standard port; STOMP and MQTT also over WebSockets
+    // (path /ws, for browsers) on the ports RabbitMQ's Web-STOMP and Web-MQTT plugins use.
+    struct gateway
+    {
+        const char* name;
+        const char* protocol;
+        int port;
+        const char* config; // the listener's config section, YAML flow style; "" for none
+    };
+    static constexpr gateway gateways[] = {
+        { "amqp091", "amqp091", 5672, "" },
+        { "mqtt", "mqtt", 1883, "" },
+        { "stomp", "stomp", 61613, "" },
+        { "kafka", "kafka", 9092, "" },
+        { "web-stomp", "stomp", 15674, "{ transport: websocket }" },
+        { "web-mqtt", "mqtt", 15675, "{ transport: websocket }" },
     };
     std::string listeners;
-    for (const auto& [protocol, port] : gateways) {
+    for (const auto& g : gateways) {
         for (const auto& dir : plugin_dirs) {
             std::error_code ec;
-            if (std::filesystem::exists(std::filesystem::path(dir) / fmt::format("libplexus_protocol_{}.so", protocol),
-                                        ec)) {
-                listeners +=
-                  fmt::format("  - {{ name: {0}, protocol: {0}, host: 0.0.0.0, port: {1} }}\n", protocol, port);
+            if (std::filesystem::exists(
+                  std::filesystem::path(dir) / fmt::format("libplexus_protocol_{}.so", g.protocol), ec)) {
+                listeners += fmt::format("  - {{ name: {}, protocol: {}, host: 0.0.0.0, port: {}{}{} }}\n",
+                                         g.name,
+                                         g.protocol,
+                                         g.port,
+                                         *g.config ? ", config: " : "",
+                                         g.config);
                 break;
             }
         }

@@ -13,6 +13,9 @@ try {
     }
     auto& s = *section;
     gateway_config c;
+    if (auto st = websocket::read_transport(s, "mqtt listener config", c.transport); !st.ok()) {
+        return st;
+    }
     std::uint64_t connect_ms = static_cast<std::uint64_t>(c.connect_timeout.count());
     auto anonymous = s.boolean("allow_anonymous");
     if (!anonymous) {

@@ -1,7 +1,8 @@
 // A listener's `config` section for protocol mqtt (docs/protocols/mqtt.md lists the keys):
-// the limits announced in CONNACK and who may connect without credentials.
+// the limits announced in CONNACK, who may connect without credentials, and the transport.
 #pragma once
 
+#include "transport_config.h"
 #include "plexus/sdk/result.h"
 
 #include <chrono>
@@ -20,7 +21,9 @@ struct gateway_config
     std::uint16_t receive_maximum = 1024;     ///< QoS 1/2 publishes a client may have unacked
     std::uint16_t max_inflight = 1024;        ///< QoS 1/2 deliveries unacked per session
     std::uint16_t topic_alias_maximum = 64;   ///< aliases a client may set
+    /// How long a client may take to send CONNECT (and, on a WebSocket listener, the upgrade).
     std::chrono::milliseconds connect_timeout{ 10000 };
+    websocket::listener_transport transport; ///< `transport`, `websocket_path`
 };
 
 /// Parses and checks the section; errors name the key.

@@ -14,6 +14,20 @@ try {
     }
     auto& s = *section;
     gateway_config c;
+    if (auto st = websocket::read_transport(s, "stomp listener config", c.transport); !st.ok()) {
+        return st;
+    }
+    auto frames = s.one_of("websocket_frames", { "text", "binary" });
+    if (!frames) {
+        return frames.error();
+    }
+    if (frames->has_value()) {
+        if (!c.transport.websocket) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "stomp listener config key 'websocket_frames': needs transport: websocket");
+        }
+        c.websocket_binary_frames = **frames == "binary";
+    }
     std::uint64_t handshake_ms = static_cast<std::uint64_t>(c.handshake_timeout.count());
     for (auto st : { s.read_integer("max_header_bytes", 1024, 1u << 24, c.limits.max_header_bytes),
                      s.read_integer("max_headers", 1, 100000, c.limits.max_headers),

@@ -1,9 +1,11 @@
 // A listener's `config` section for protocol stomp (docs/protocols/stomp.md lists the keys):
 // the frame size limits, the shortest heart-beat interval the gateway agrees to and how long
-// a client may take to send CONNECT.
+// a client may take to send CONNECT (or, on a WebSocket listener, to finish the upgrade), and
+// the transport.
 #pragma once
 
 #include "frame_parser.h"
+#include "transport_config.h"
 #include "plexus/sdk/result.h"
 
 #include <chrono>
@@ -18,6 +20,11 @@ struct gateway_config
     /// A client asking for beats more often than this gets this interval (both directions).
     std::uint32_t min_heartbeat_ms = 100;
     std::chrono::milliseconds handshake_timeout{ 10000 };
+    websocket::listener_transport transport; ///< `transport`, `websocket_path`
+    /// `websocket_frames: binary`: frames go out in binary messages. Text is what stomp.js
+    /// expects, but a browser fails the connection on a text message that is not UTF-8, so
+    /// a listener carrying binary bodies to browsers needs binary.
+    bool websocket_binary_frames = false;
 };
 
 /// Parses and checks the section; errors name the key.

@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 using plexus::kernel::parse_config;
 
 namespace {
@@ -124,6 +129,29 @@ TEST_CASE("the embedded default lists a listener for every protocol plugin prese
     for (const char* engine : { "file", "memory", "rocksdb" }) {
         CHECK(r->storage_engines.count(engine) == 1);
     }
+}
+
+TEST_CASE("the embedded default serves STOMP and MQTT over WebSockets beside them, on 15674 and 15675",
+          "[unit][config]")
+{
+    namespace fs = std::filesystem;
+    const auto dir = fs::temp_directory_path() / ("plexus-embedded-default-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    for (const char* plugin : { "libplexus_protocol_stomp.so", "libplexus_protocol_mqtt.so" }) {
+        std::ofstream(dir / plugin) << "";
+    }
+    auto r = parse_config(plexus::kernel::embedded_default_config({ dir.string() }), "embedded default");
+    fs::remove_all(dir);
+    REQUIRE(r.ok());
+    std::vector<std::string> seen;
+    for (const auto& l : r->listeners) {
+        seen.push_back(l.name + " " + l.protocol + " " + std::to_string(l.port) +
+                       (l.config_json.find("websocket") != std::string::npos ? " websocket" : ""));
+    }
+    CHECK(seen == std::vector<std::string>{ "mqtt mqtt 1883",
+                                            "stomp stomp 61613",
+                                            "web-stomp stomp 15674 websocket",
+                                            "web-mqtt mqtt 15675 websocket" });
 }
 
 TEST_CASE("a lone storage engine is the default, among several, storage.default picks", "[unit][config]")

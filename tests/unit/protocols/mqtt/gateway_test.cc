@@ -81,6 +81,18 @@ TEST_CASE("the listener config has defaults, bounds and no unknown keys", "[mqtt
     CHECK_FALSE(parse_gateway_config(R"({"bogus": 1})"));
 }
 
+TEST_CASE("a listener is tcp by default, MQTT over WebSockets with transport: websocket", "[mqtt][config]")
+{
+    CHECK_FALSE(parse_gateway_config("")->transport.websocket);
+    auto ws = parse_gateway_config(R"({"transport": "websocket", "websocket_path": "/mqtt"})");
+    REQUIRE(ws);
+    CHECK(ws->transport.websocket);
+    CHECK(ws->transport.path == "/mqtt");
+    auto bad = parse_gateway_config(R"({"transport": "websocket", "websocket_path": "mqtt"})");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message().starts_with("mqtt listener config key 'websocket_path': "));
+}
+
 TEST_CASE("logins are the broker's users, and anonymous connects from loopback only", "[mqtt][auth]")
 {
     plexus::sdk::testing::fake_executor exec;
