@@ -73,9 +73,11 @@ MQTT_SCENARIOS = [
              ["--qos", "0", "--fanout", "10", "--rate", "1000"], "mqtt"),
 ]
 
-# STOMP 1.2 to a queue (/queue/...), ack auto; issue 6 §3.
+# STOMP 1.2 to a queue (/queue/...), ack auto and client-individual; issue 6 §3 and issue 8.
 STOMP_SCENARIOS = [
     scenario("stomp-auto", "ack auto, 1 → 1", "throughput", [], "stomp"),
+    scenario("stomp-client-individual", "ack client-individual, prefetch-count 1000, 1 → 1", "throughput",
+             ["--manual-ack", "--prefetch", "1000"], "stomp"),
     scenario("stomp-latency", "ack auto at a fixed 1 000 msg/s, 1 → 1", "latency", ["--rate", "1000"], "stomp"),
 ]
 

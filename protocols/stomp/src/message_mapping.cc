@@ -3,7 +3,9 @@
 #include <charconv>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 namespace plexus::protocol::stomp {
 namespace {
@@ -59,8 +61,10 @@ std::string text_of(const sdk::header_value& v)
 } // namespace
 
 std::variant<std::shared_ptr<sdk::message>, frame_error> to_message(const frame& send,
-                                                                    std::string_view authenticated_user)
+                                                                    std::string_view authenticated_user,
+                                                                    std::int64_t now_ms)
 {
+    std::optional<std::int64_t> expires_at; // ActiveMQ's `expires`: ms since the epoch, 0 = never
     auto msg = std::make_shared<sdk::message>();
     auto& p = msg->properties;
     std::vector<std::string_view> seen; // first wins: later copies of a key are ignored
@@ -107,6 +111,14 @@ std::variant<std::shared_ptr<sdk::message>, frame_error> to_message(const frame&
                 return bad_header(key, value, "a non-negative number of milliseconds");
             }
             p.ttl_ms = *n;
+        } else if (key == "expires") {
+            auto n = whole_number(value);
+            if (!n || *n < 0) {
+                return bad_header(key, value, "milliseconds since the epoch (0: never)");
+            }
+            if (*n != 0) {
+                expires_at = *n;
+            }
         } else if (key == "timestamp") {
             auto n = whole_number(value);
             if (!n || *n < 0) {
@@ -116,6 +128,12 @@ std::variant<std::shared_ptr<sdk::message>, frame_error> to_message(const frame&
         } else {
             msg->headers_.push_back({ key, value });
         }
+    }
+    if (expires_at) {
+        // Whichever ends first, as with AMQP's per-message and per-queue TTLs; a time already
+        // past expires the message on arrival.
+        const auto left = *expires_at > now_ms ? *expires_at - now_ms : 0;
+        p.ttl_ms = p.ttl_ms ? std::min<std::int64_t>(*p.ttl_ms, left) : left;
     }
     msg->body = send.body;
     return msg;

@@ -22,9 +22,11 @@
 namespace plexus::protocol::stomp {
 
 /// The message a SEND becomes (exchange and routing key not yet set), or the ERROR for a
-/// header with a bad value.
+/// header with a bad value. `now_ms` (wall clock, ms since the epoch) turns ActiveMQ's
+/// absolute `expires` into a time to live.
 std::variant<std::shared_ptr<sdk::message>, frame_error> to_message(const frame& send,
-                                                                    std::string_view authenticated_user);
+                                                                    std::string_view authenticated_user,
+                                                                    std::int64_t now_ms);
 
 /// Adds the property and custom headers of `msg` to a MESSAGE being built (after its
 /// subscription, destination, message-id and ack headers, which win over any copy of them

@@ -3,10 +3,11 @@
 // A SEND with a receipt is answered once the kernel has stored the message (durably when it
 // is persistent), so a RECEIPT means the message is in its queues.
 #include "message_mapping.h"
-#include "session.h"
-
 #include "queue_arguments.h"
+#include "session.h"
 #include "stomp_error.h"
+
+#include <chrono>
 
 namespace plexus::protocol::stomp {
 namespace {
@@ -62,7 +63,10 @@ std::shared_ptr<session::pending_send> session::prepare_send(const frame& f)
         fail(*e, &f);
         return nullptr;
     }
-    auto made = to_message(f, _user);
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    auto made = to_message(f, _user, now_ms);
     if (auto* e = std::get_if<frame_error>(&made)) {
         fail(*e, &f);
         return nullptr;

@@ -589,6 +589,15 @@ def interop(port, amqp_port):
     check(props.message_id == "m-1" and props.type == "t", f"message_id {props.message_id} type {props.type}")
     check(props.headers == {"x-custom": "v1"}, f"headers {props.headers}")
     check(method.routing_key == "interop-to-amqp" and method.exchange == "", "routed via the default exchange")
+    # ActiveMQ's absolute expires becomes the time to live; one already past never arrives.
+    now_ms = int(time.time() * 1000)
+    c.send("/queue/interop-to-amqp", b"expires later", expires=str(now_ms + 60000))  # waits for its receipt
+    c.send("/queue/interop-to-amqp", b"expired already", expires=str(now_ms - 1000))
+    method, props, body = ch.basic_get("interop-to-amqp", auto_ack=True)
+    check(body == b"expires later" and 50000 <= int(props.expiration) <= 60000, f"{body!r} {props.expiration}")
+    time.sleep(0.05)
+    method, _, body = ch.basic_get("interop-to-amqp", auto_ack=True)
+    check(method is None, f"an expired message was delivered: {body!r}")
 
     c.subscribe("/queue/interop-to-stomp", "s")
     ch.basic_publish("", "interop-to-stomp", b"from amqp\x00!", pika.BasicProperties(

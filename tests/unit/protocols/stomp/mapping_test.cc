@@ -75,7 +75,7 @@ TEST_CASE("SEND headers map onto the message properties amqp091 uses", "[stomp][
     f.add("x-custom", "v");
     f.add("x-custom", "ignored: the first wins");
     f.body = sdk::buffer_chain::copy_of("body");
-    auto made = to_message(f, "guest");
+    auto made = to_message(f, "guest", 0);
     REQUIRE(std::holds_alternative<std::shared_ptr<sdk::message>>(made));
     const auto& m = *std::get<std::shared_ptr<sdk::message>>(made);
     CHECK(m.properties.content_type == "application/json");
@@ -106,13 +106,37 @@ TEST_CASE("SEND headers map onto the message properties amqp091 uses", "[stomp][
     CHECK(out.header("destination") == nullptr);
 }
 
+TEST_CASE("ActiveMQ's absolute expires becomes a time to live", "[stomp][mapping]")
+{
+    const std::int64_t now = 1'700'000'000'000;
+    auto ttl_of = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        frame f;
+        for (auto& [k, v] : headers) {
+            f.add(k, v);
+        }
+        auto made = to_message(f, "guest", now);
+        REQUIRE(std::holds_alternative<std::shared_ptr<sdk::message>>(made));
+        return std::get<std::shared_ptr<sdk::message>>(made)->properties.ttl_ms;
+    };
+    CHECK(ttl_of({ { "expires", std::to_string(now + 5000) } }) == 5000);
+    CHECK(ttl_of({ { "expires", std::to_string(now - 1) } }) == 0); // already past: expires on arrival
+    CHECK_FALSE(ttl_of({ { "expires", "0" } }));                    // 0: never
+    CHECK(ttl_of({ { "expires", std::to_string(now + 5000) }, { "expiration", "2000" } }) == 2000);
+    CHECK(ttl_of({ { "expiration", "9000" }, { "expires", std::to_string(now + 5000) } }) == 5000);
+}
+
 TEST_CASE("bad property values are refused with the header named", "[stomp][mapping]")
 {
     for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           { "priority", "high" }, { "priority", "256" }, { "expiration", "-1" }, { "user-id", "mallory" } }) {
+           { "priority", "high" },
+           { "priority", "256" },
+           { "expiration", "-1" },
+           { "expires", "soon" },
+           { "expires", "-5" },
+           { "user-id", "mallory" } }) {
         frame f;
         f.add(key, value);
-        auto made = to_message(f, "guest");
+        auto made = to_message(f, "guest", 0);
         REQUIRE(std::holds_alternative<frame_error>(made));
         CHECK(std::get<frame_error>(made).message == "Bad header value");
     }
