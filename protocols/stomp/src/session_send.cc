@@ -63,9 +63,9 @@ std::shared_ptr<session::pending_send> session::prepare_send(const frame& f)
         fail(*e, &f);
         return nullptr;
     }
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+    const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
     auto made = to_message(f, _user, now_ms);
     if (auto* e = std::get_if<frame_error>(&made)) {
         fail(*e, &f);

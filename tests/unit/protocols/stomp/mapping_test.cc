@@ -127,13 +127,12 @@ TEST_CASE("ActiveMQ's absolute expires becomes a time to live", "[stomp][mapping
 
 TEST_CASE("bad property values are refused with the header named", "[stomp][mapping]")
 {
-    for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           { "priority", "high" },
-           { "priority", "256" },
-           { "expiration", "-1" },
-           { "expires", "soon" },
-           { "expires", "-5" },
-           { "user-id", "mallory" } }) {
+    for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{ { "priority", "high" },
+                                                                               { "priority", "256" },
+                                                                               { "expiration", "-1" },
+                                                                               { "expires", "soon" },
+                                                                               { "expires", "-5" },
+                                                                               { "user-id", "mallory" } }) {
         frame f;
         f.add(key, value);
         auto made = to_message(f, "guest", 0);
