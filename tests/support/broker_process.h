@@ -6,6 +6,7 @@
 #include "support/child_process.h"
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -24,6 +25,10 @@ struct temp_dir
     temp_dir(const temp_dir&) = delete;
     temp_dir& operator=(const temp_dir&) = delete;
 };
+
+/// A loopback port nothing listens on right now (the kernel's pick, closed again at once): for
+/// a listener that must know its own port up front, as Kafka's advertised port.
+std::uint16_t free_loopback_port();
 
 /// Polls `done` until it holds or the deadline passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline = std::chrono::seconds(10));

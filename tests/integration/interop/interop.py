@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""One message, three protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, with the
-properties docs/interop.md maps, driven by stomp.py, paho-mqtt and pika.
+"""One message, four protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, and MQTT → Kafka
+through a stream bound to amq.topic, with the properties docs/interop.md maps, driven by
+stomp.py, paho-mqtt, pika and kafka-python.
 
-Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT   (prints "ok" and exits 0, or raises)
+Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT KAFKA_PORT   (prints "ok" and exits 0, or raises)
 """
 
 import decimal
@@ -10,13 +11,14 @@ import queue
 import sys
 import time
 
+import kafka
 import paho.mqtt.client as mqtt
 import pika
 import stomp
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-amqp_port, mqtt_port, stomp_port = (int(a) for a in sys.argv[1:4])
+amqp_port, mqtt_port, stomp_port, kafka_port = (int(a) for a in sys.argv[1:5])
 DEADLINE = 10.0
 
 
@@ -134,4 +136,34 @@ check(not any(k.startswith("x-plexus-") for k, _ in getattr(m.properties, "UserP
 c.close()
 msub.close()
 ssub.close()
+
+# MQTT → Kafka: a stream bound to amq.topic (here by an AMQP client) is a Kafka topic; an MQTT
+# publish to sensors/… is a record with the MQTT topic's routing key, its payload the value and
+# its user properties the headers.
+c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+ch = c.channel()
+ch.queue_declare("interop-sensors", durable=True, arguments={"x-queue-type": "stream"})
+ch.queue_bind("interop-sensors", "amq.topic", "interop.sensors.#")
+c.close()
+pub = mqtt.Client(client_id=f"interop-kpub-{time.monotonic_ns()}", protocol=mqtt.MQTTv5)
+pub.connect("127.0.0.1", mqtt_port)
+pub.loop_start()
+p = Properties(PacketTypes.PUBLISH)
+p.UserProperty = [("unit", "celsius")]
+pub.publish("interop/sensors/room-1", b"21.5", qos=1, properties=p).wait_for_publish(DEADLINE)
+pub.publish("interop/other", b"not for the stream", qos=1).wait_for_publish(DEADLINE)
+pub.loop_stop()
+pub.disconnect()
+consumer = kafka.KafkaConsumer("interop-sensors", bootstrap_servers=f"127.0.0.1:{kafka_port}",
+                               auto_offset_reset="earliest", consumer_timeout_ms=int(DEADLINE * 1000),
+                               api_version=(2, 5, 0))
+records = []
+for record in consumer:
+    records.append(record)
+    break
+consumer.close()
+check(len(records) == 1, "the Kafka consumer got nothing")
+r = records[0]
+check(r.value == b"21.5", f"Kafka value {r.value!r}")
+check(("unit", b"celsius") in r.headers, f"Kafka headers {r.headers}")
 print("ok")

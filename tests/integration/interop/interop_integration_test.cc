@@ -1,5 +1,6 @@
-// STOMP ⇄ MQTT ⇄ AMQP 0-9-1 in one plexusd: a message published through one protocol reaches
-// the others' subscribers with the properties docs/interop.md maps (stomp.py, paho-mqtt, pika).
+// STOMP ⇄ MQTT ⇄ AMQP 0-9-1, and MQTT → Kafka, in one plexusd: a message published through one
+// protocol reaches the others' subscribers with the properties docs/interop.md maps (stomp.py,
+// paho-mqtt, pika, kafka-python).
 #include "support/broker_process.h"
 
 #include <catch2/catch.hpp>
@@ -9,10 +10,18 @@
 using plexus::tests::broker_process;
 using plexus::tests::run_process;
 
-TEST_CASE("a message crosses STOMP, MQTT and AMQP through amq.topic with its properties", "[integration][interop]")
+TEST_CASE("a message crosses STOMP, MQTT, AMQP and Kafka through amq.topic with its properties",
+          "[integration][interop]")
 {
+    // The Kafka listener advertises the port it is given; a fixed free one, since Metadata
+    // must name the port the client connected to.
+    const auto kafka_port = plexus::tests::free_loopback_port();
+    REQUIRE(kafka_port != 0);
     broker_process b("listeners: [{ name: amqp091, protocol: amqp091, port: 0 },"
-                     " { name: mqtt, protocol: mqtt, port: 0 }, { name: stomp, protocol: stomp, port: 0 }]\n");
+                     " { name: mqtt, protocol: mqtt, port: 0 }, { name: stomp, protocol: stomp, port: 0 },"
+                     " { name: kafka, protocol: kafka, port: " +
+                     std::to_string(kafka_port) + ", config: { advertised_port: " + std::to_string(kafka_port) +
+                     " } }]\n");
     INFO(b.log());
     REQUIRE(b.start());
     REQUIRE(std::filesystem::exists("/usr/bin/python3"));
@@ -20,7 +29,8 @@ TEST_CASE("a message crosses STOMP, MQTT and AMQP through amq.topic with its pro
                            PLEXUS_INTEROP_SCENARIO,
                            std::to_string(b.port("amqp091")),
                            std::to_string(b.port("mqtt")),
-                           std::to_string(b.port("stomp")) },
+                           std::to_string(b.port("stomp")),
+                           std::to_string(b.port("kafka")) },
                          std::chrono::seconds(60));
     INFO("interop.py: " << r.describe() << "\nstdout:\n"
                         << r.out << "\nstderr:\n"

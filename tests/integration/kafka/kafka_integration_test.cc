@@ -6,10 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -24,24 +20,9 @@ namespace {
 
 constexpr const char* python = "/usr/bin/python3"; // Debian's, with python3-kafka and python3-pika
 
-/// A port nothing listens on right now (the kernel picks it; it is closed again at once).
-std::uint16_t free_port()
-{
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 struct kafka_broker
 {
-    std::uint16_t port = free_port();
+    std::uint16_t port = plexus::tests::free_loopback_port();
     broker_process b;
 
     explicit kafka_broker(int default_partitions = 1)
