@@ -534,7 +534,8 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         ss.vhost = spec.vhost;
         ss.name = spec.name;
         ss.passive = spec.passive;
-        ss.storage = spec.storage;
+        ss.storage = resolve_storage(spec.storage, spec.arguments);
+        ss.forward_exchange = header_string(spec.arguments, "x-plexus-forward-exchange");
         auto s = co_await declare_stream(ss);
         if (!s) {
             co_return s.error();
@@ -910,6 +911,23 @@ std::function<void(sdk::message_ptr)> broker_core::republisher(unsigned shard, s
     };
 }
 
+std::function<void(const sdk::message_ptr&)> broker_core::forwarder(unsigned shard,
+                                                                    std::string vhost,
+                                                                    std::string stream,
+                                                                    std::string exchange)
+{
+    return [publish = republisher(shard, std::move(vhost)), stream = std::move(stream), exchange = std::move(exchange)](
+             const sdk::message_ptr& record) {
+        if (sdk::find_header(record->headers_, forwarded_from_header) != nullptr) {
+            return; // a forwarded copy is not forwarded again: no cycle through two streams
+        }
+        auto copy = std::make_shared<sdk::message>(*record);
+        copy->exchange = exchange;
+        copy->headers_.push_back({ std::string(forwarded_from_header), stream });
+        publish(std::move(copy));
+    };
+}
+
 void broker_core::attach_publisher(unsigned shard, sdk::kernel* publisher) noexcept
 {
     _publishers.at(shard) = publisher;
@@ -954,6 +972,10 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     if (spec.partitions < 1 || spec.partitions > 100000) {
         co_return status(errc::invalid_argument, fmt::format("{}: partitions must be 1..100000", what));
     }
+    if (!spec.forward_exchange.empty() && vh->second.exchanges.count(spec.forward_exchange) == 0) {
+        co_return status(errc::not_found,
+                         fmt::format("{} cannot forward to exchange '{}': there is none", what, spec.forward_exchange));
+    }
     spec.storage = resolve_storage(spec.storage, {});
     auto* engine = this->engine(spec.storage);
     if (engine == nullptr) {
@@ -973,6 +995,9 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         so.storage = spec.storage;
         so.retention_ms = spec.retention_ms;
         so.retention_bytes = spec.retention_bytes;
+        if (!spec.forward_exchange.empty()) {
+            so.forward = forwarder(owner, spec.vhost, spec.name, spec.forward_exchange);
+        }
         auto owner_work_15 = [this, owner, so, pid, engine]() -> status {
             sdk::log_spec ls;
             ls.name = partition_log_name(so.vhost, so.name, so.partition());

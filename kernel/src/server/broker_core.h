@@ -254,6 +254,13 @@ class broker_core
     /// Publishes a message into `vhost` from `shard` (through its facade), without a confirm:
     /// how dead letters and released delayed messages re-enter routing.
     std::function<void(sdk::message_ptr)> republisher(unsigned shard, std::string vhost);
+    /// What a partition of `stream` calls with each record it appended when the stream
+    /// forwards to `exchange`: a copy marked with forwarded_from_header, republished from
+    /// `shard` (the partition's owner).
+    std::function<void(const sdk::message_ptr&)> forwarder(unsigned shard,
+                                                           std::string vhost,
+                                                           std::string stream,
+                                                           std::string exchange);
     /// For an x-delayed-message exchange, the router of its x-delayed-type and the store that
     /// holds delayed messages (created on the exchange's owner shard).
     awaitable<sdk::status> create_delay_store(const sdk::exchange_spec& spec, sdk::destination_id id);

@@ -81,6 +81,9 @@ bool decode_stream(sdk::field_reader& r, sdk::stream_spec& s)
     s.storage = r.string();
     s.retention_ms = read_optional(r);
     s.retention_bytes = read_optional(r);
+    if (r.ok() && r.remaining() > 0) { // older definitions end here
+        s.forward_exchange = r.string();
+    }
     return r.ok();
 }
 
@@ -195,6 +198,7 @@ std::string encode_stream(const sdk::stream_spec& spec)
     put_string(out, spec.storage);
     put_optional(out, spec.retention_ms);
     put_optional(out, spec.retention_bytes);
+    put_string(out, spec.forward_exchange);
     return out;
 }
 

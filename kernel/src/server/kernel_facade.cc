@@ -373,6 +373,18 @@ void append_on_owner(broker_core& core,
     }
 }
 
+// Whether `msg` is a copy that `stream` forwarded (stream_spec::forward_exchange).
+bool forwarded_from(const sdk::message& msg, const vhost_replica& vh, sdk::destination_id stream)
+{
+    const auto* origin = sdk::find_header(msg.headers_, forwarded_from_header);
+    if (origin == nullptr) {
+        return false;
+    }
+    const auto* name = std::get_if<std::string>(origin);
+    auto it = name != nullptr ? vh.streams.find(*name) : vh.streams.end();
+    return it != vh.streams.end() && it->second.id == stream;
+}
+
 // Collects the outcomes of one publish's destinations on the publisher's shard.
 struct publish_tracker
 {
@@ -460,6 +472,12 @@ void kernel_facade::publish(sdk::publish_request request,
     std::uint32_t reached = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
         sdk::destination_id dest = routed[i];
+        if (kind_of(dest) == destination_kind::stream && forwarded_from(msg, vh->second, dest)) {
+            if (tracker) {
+                tracker->arrive(sdk::ack_level::durable); // a forwarded copy skips its own stream
+            }
+            continue;
+        }
         if (kind_of(dest) == destination_kind::stream) {
             auto parts = _state.stream_partitions.find(dest());
             if (parts == _state.stream_partitions.end() || parts->second.empty()) {

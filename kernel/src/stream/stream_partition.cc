@@ -29,10 +29,17 @@ void stream_partition::append(sdk::record_batch batch,
     for (const auto& m : batch.records) {
         bytes += m->size_bytes();
     }
+    std::vector<sdk::message_ptr> to_forward;
+    if (_options.forward) {
+        to_forward = batch.records; // pointers: the log keeps the batch
+    }
     auto r = _log->append(std::move(batch));
     if (!r) {
         done(r.error());
         return;
+    }
+    for (const auto& m : to_forward) {
+        _options.forward(m);
     }
     _size_marks.emplace_back(r->first, _bytes_appended);
     _bytes_appended += bytes;

@@ -12,12 +12,18 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace plexus::kernel {
+
+/// Names the stream a forwarded copy comes from (stream_spec::forward_exchange): its route
+/// skips that stream, and it is not forwarded again.
+inline constexpr std::string_view forwarded_from_header = "x-plexus-forwarded-from";
 
 struct stream_options
 {
@@ -27,6 +33,8 @@ struct stream_options
     std::string storage;
     std::optional<std::int64_t> retention_ms;
     std::optional<std::int64_t> retention_bytes;
+    /// Called with each record once appended, when the stream forwards to an exchange.
+    std::function<void(const sdk::message_ptr&)> forward;
 };
 
 class stream_partition : public std::enable_shared_from_this<stream_partition>

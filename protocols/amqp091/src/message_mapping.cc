@@ -169,7 +169,9 @@ std::optional<std::vector<sdk::death_entry>> from_x_death(const field_value& v)
 /// Headers the kernel or this gateway keep for themselves, not one of the publisher's.
 bool is_internal(std::string_view key)
 {
-    return key == types_header || key == cluster_id_header || key == sdk::death_header;
+    // The gateway's own (types, cluster-id), the kernel's (x-plexus-death, a forwarded copy's
+    // origin) and any other gateway's: the x-plexus- prefix is reserved (message.h).
+    return sdk::is_internal_header(key);
 }
 
 /// The headers the kernel adds when it dead-letters a message (after the publisher's).

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""One message, four protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, and MQTT → Kafka
-through a stream bound to amq.topic, with the properties docs/interop.md maps, driven by
-stomp.py, paho-mqtt, pika and kafka-python.
+"""One message, four protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, MQTT → Kafka
+through a stream bound to amq.topic, and Kafka → MQTT and AMQP through a stream that forwards to
+amq.topic, with the properties docs/interop.md maps, driven by stomp.py, paho-mqtt, pika and
+kafka-python.
 
 Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT KAFKA_PORT   (prints "ok" and exits 0, or raises)
 """
@@ -166,4 +167,32 @@ check(len(records) == 1, "the Kafka consumer got nothing")
 r = records[0]
 check(r.value == b"21.5", f"Kafka value {r.value!r}")
 check(("unit", b"celsius") in r.headers, f"Kafka headers {r.headers}")
+
+# Kafka → MQTT and AMQP: a stream that forwards to amq.topic (declared here by an AMQP client
+# with x-plexus-forward-exchange) publishes each produced record with its topic as the routing
+# key, so the Kafka topic interop.kafka reaches MQTT subscribers of interop/kafka and AMQP
+# queues bound with interop.kafka.
+c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+ch = c.channel()
+ch.queue_declare("interop.kafka", durable=True,
+                 arguments={"x-queue-type": "stream", "x-plexus-forward-exchange": "amq.topic"})
+q = ch.queue_declare("", exclusive=True).method.queue
+ch.queue_bind(q, "amq.topic", "interop.kafka")
+msub = MqttSubscriber("interop/kafka")
+producer = kafka.KafkaProducer(bootstrap_servers=f"127.0.0.1:{kafka_port}", api_version=(2, 5, 0))
+producer.send("interop.kafka", value=b"from kafka", key=b"k-1", headers=[("origin", b"kafka")]).get(timeout=DEADLINE)
+producer.close()
+m = msub.next()
+check(m.topic == "interop/kafka" and m.payload == b"from kafka", f"MQTT got {m.topic} {m.payload}")
+check(("origin", "kafka") in getattr(m.properties, "UserProperty", []), f"MQTT user properties {m.properties}")
+msub.close()
+until = time.monotonic() + DEADLINE
+method, props, body = ch.basic_get(q, auto_ack=True)
+while method is None and time.monotonic() < until:
+    time.sleep(0.05)
+    method, props, body = ch.basic_get(q, auto_ack=True)
+check(body == b"from kafka" and method.exchange == "amq.topic", f"AMQP got {body!r}")
+check(props.headers.get("origin") == "kafka", f"AMQP headers {props.headers}")
+check(not any(k.startswith("x-plexus-") for k in props.headers), f"internal headers shown to AMQP: {props.headers}")
+c.close()
 print("ok")

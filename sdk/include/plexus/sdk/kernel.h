@@ -80,6 +80,10 @@ struct stream_spec
     std::string storage;
     std::optional<std::int64_t> retention_ms;    ///< drop segments older than this
     std::optional<std::int64_t> retention_bytes; ///< per partition
+    /// An exchange of the vhost that also gets every record appended (with its routing key),
+    /// so a stream (a Kafka topic) feeds queues and subscribers of other protocols; "" none.
+    /// The copy never comes back into this stream, and a copy is not forwarded again.
+    std::string forward_exchange;
 };
 
 struct stream_info

@@ -45,6 +45,7 @@ TEST_CASE("each kind of definition reads back as it was written", "[unit][kernel
     s.partitions = 12;
     s.storage = "file";
     s.retention_ms = 3600000;
+    s.forward_exchange = "amq.topic";
 
     sdk::binding_spec b;
     b.vhost = "/";
@@ -84,6 +85,7 @@ TEST_CASE("each kind of definition reads back as it was written", "[unit][kernel
     CHECK(defs->streams[0].storage == "file");
     CHECK(defs->streams[0].retention_ms == 3600000);
     CHECK_FALSE(defs->streams[0].retention_bytes.has_value());
+    CHECK(defs->streams[0].forward_exchange == "amq.topic");
     REQUIRE(defs->bindings.size() == 1);
     const auto& b2 = defs->bindings[0];
     CHECK(b2.exchange == "orders");
@@ -150,4 +152,17 @@ TEST_CASE("a damaged or unknown definition is refused naming its key", "[unit][k
         REQUIRE_FALSE(r.ok());
         CHECK(std::string(r.error().message()).find("def/z/thing") != std::string::npos);
     }
+}
+
+TEST_CASE("a stream definition written before forwarding existed still decodes", "[unit][kernel]")
+{
+    sdk::stream_spec s;
+    s.name = "old";
+    std::string bytes = encode_stream(s);
+    bytes.pop_back(); // the empty forward exchange's length byte: older builds wrote no more
+    auto defs = decode_definitions({ { definition_keys::stream(s.vhost, s.name), bytes } });
+    REQUIRE(defs.ok());
+    REQUIRE(defs->streams.size() == 1);
+    CHECK(defs->streams[0].name == "old");
+    CHECK(defs->streams[0].forward_exchange.empty());
 }

@@ -1,0 +1,96 @@
+// A stream that forwards what it appends to an exchange (stream_spec::forward_exchange): how a
+// Kafka topic feeds AMQP queues and MQTT subscribers.
+#include "broker_fixture.h"
+
+#include <thread>
+
+using namespace plexus_test;
+
+namespace {
+
+sdk::stream_spec forwarding(std::string name, std::string exchange)
+{
+    sdk::stream_spec spec;
+    spec.name = std::move(name);
+    spec.forward_exchange = std::move(exchange);
+    return spec;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(broker_fixture, "a stream forwards every record it appends to its exchange", "[unit][kernel][stream]")
+{
+    REQUIRE(declare("orders-eu").ok());
+    REQUIRE(bind("amq.topic", "orders-eu", "orders.eu.*").ok());
+    REQUIRE(declare_stream(forwarding("orders", "amq.topic")).ok());
+
+    // Appended straight to the partition, as the Kafka gateway does, from either shard.
+    for (unsigned shard = 0; shard < 2; ++shard) {
+        sdk::record_batch batch;
+        batch.records.push_back(make_message("", "orders.eu.paris", "p" + std::to_string(shard)));
+        batch.records.push_back(make_message("", "orders.us.nyc", "n" + std::to_string(shard)));
+        REQUIRE(call<sdk::result<sdk::offset_range>>(k(shard), [batch](sdk::kernel& k, auto done) mutable {
+                    k.append(
+                      "/", "orders", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+                }).ok());
+    }
+    REQUIRE(eventually([&] { return info("orders-eu").messages == 2; }));
+    auto first = get("orders-eu");
+    REQUIRE(first.ok());
+    REQUIRE(first->has_value());
+    CHECK((*first)->d.msg->body.to_string() == "p0");
+    CHECK((*first)->d.msg->exchange == "amq.topic");
+    CHECK((*first)->d.msg->routing_key == "orders.eu.paris");
+    CHECK(get("orders-eu")->value().d.msg->body.to_string() == "p1");
+}
+
+TEST_CASE_METHOD(broker_fixture,
+                 "a forwarded copy skips its own stream and is not forwarded again",
+                 "[unit][kernel][stream]")
+{
+    // a → amq.topic, which routes back to a and on to b; b → amq.fanout, which routes to a.
+    REQUIRE(declare_stream(forwarding("a", "amq.topic")).ok());
+    REQUIRE(declare_stream(forwarding("b", "amq.fanout")).ok());
+    sdk::binding_spec to_a;
+    to_a.exchange = "amq.topic";
+    to_a.destination = "a";
+    to_a.destination_is_stream = true;
+    to_a.key = "loop.#";
+    REQUIRE(bind_spec(to_a).ok());
+    sdk::binding_spec to_b = to_a;
+    to_b.destination = "b";
+    REQUIRE(bind_spec(to_b).ok());
+    sdk::binding_spec back_to_a = to_a;
+    back_to_a.exchange = "amq.fanout";
+    back_to_a.key = "";
+    REQUIRE(bind_spec(back_to_a).ok());
+    REQUIRE(declare("watch").ok());
+    REQUIRE(bind("amq.topic", "watch", "loop.#").ok());
+
+    REQUIRE(publish(make_message("amq.topic", "loop.start", "once"))->routed == 3);
+    auto next_of = [&](const char* stream) {
+        return call<sdk::result<sdk::log_offsets>>(k(),
+                                                   [stream](sdk::kernel& k, auto done) {
+                                                       k.stream_offsets(
+                                                         "/", stream, sdk::partition_id(0), std::move(done));
+                                                   })
+          ->next;
+    };
+    // a: the publish and b's copy of it (a's own copy skips a). b: the publish and a's copy.
+    // watch: the publish and a's copy. No copy is forwarded again, so nothing more comes,
+    // however long we wait.
+    REQUIRE(eventually(
+      [&] { return info("watch").messages == 2 && next_of("a") == sdk::offset(2) && next_of("b") == sdk::offset(2); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(next_of("a") == sdk::offset(2));
+    CHECK(next_of("b") == sdk::offset(2));
+    CHECK(info("watch").messages == 2);
+}
+
+TEST_CASE_METHOD(broker_fixture, "a stream cannot forward to an exchange that does not exist", "[unit][kernel][stream]")
+{
+    auto r = declare_stream(forwarding("nowhere", "no-such-exchange"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == errc::not_found);
+    CHECK(r.error().message().find("no-such-exchange") != std::string_view::npos);
+}
