@@ -17,7 +17,7 @@ packages=(
   # rabbitmq-c is also plexus-bench's AMQP driver, run by the bench smoke test
   python3-pika amqp-tools librabbitmq-dev
   # real MQTT clients for the mqtt integration tests: paho-mqtt (scenarios.py), Mosquitto's
-  # mosquitto_pub / mosquitto_sub, and Paho C++ for out-of-tree C++ clients; Paho C is also
+  # mosquitto_pub / mosquitto_sub, and Paho C++ (paho_cpp_test.cc); Paho C is also
   # plexus-bench's MQTT driver, run by the bench smoke test
   python3-paho-mqtt mosquitto-clients libpaho-mqttpp-dev libpaho-mqtt-dev
   # a real STOMP client (stomp.py) for the stomp integration tests (run with /usr/bin/python3)
