@@ -176,6 +176,7 @@ sdk::status broker_core::create_engines()
         return status(errc::invalid_argument,
                       fmt::format("storage.default '{}' is not among storage.engines", _config.default_storage));
     }
+    _plugin_stores = std::make_unique<plugin_stores>(engine(_config.default_storage)->metadata());
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include "kernel/src/plugin/registry.h"
 #include "kernel/src/queue/queue.h"
 #include "kernel/src/server/disk_alarm.h"
+#include "kernel/src/server/plugin_store.h"
 #include "kernel/src/server/shard_set.h"
 #include "kernel/src/stream/stream_partition.h"
 #include "plexus/sdk/kernel.h"
@@ -167,6 +168,8 @@ class broker_core
     sdk::storage_engine* engine(std::string_view name) noexcept;
     std::vector<std::pair<std::string, sdk::storage_engine*>> engines();
     sdk::blocking_pool& blocking() noexcept;
+    /// Plugins' key-value spaces in the default engine's metadata (after create_engines()).
+    sdk::kv_store& plugin_store(std::string_view space) { return _plugin_stores->space(space); }
 
     std::uint64_t next_connection_id() noexcept { return ++_connection_ids; }
 
@@ -294,6 +297,7 @@ class broker_core
     std::atomic<std::uint64_t> _connection_ids{ 0 };
     std::unique_ptr<control_runner> _control;
     disk_alarm _disk_alarm;
+    std::unique_ptr<plugin_stores> _plugin_stores;
     user_store _users;
     sdk::gauge& _disk_alarm_gauge;
     std::vector<std::function<void(sdk::resource_alarms)>> _alarm_listeners; ///< one per shard

@@ -861,4 +861,10 @@ sdk::metrics_scope& kernel_facade::metrics(std::string_view prefix) noexcept
     return _core.metrics().scope(prefix);
 }
 
+sdk::kv_store& kernel_facade::plugin_store(std::string_view space) noexcept
+{
+    // A new space allocates its view once; running out of memory there is not recoverable.
+    return _core.plugin_store(space);
+}
+
 } // namespace plexus::kernel

@@ -102,6 +102,7 @@ class kernel_facade final : public sdk::kernel
     void release_connection(std::uint64_t connection) noexcept override;
     sdk::logger& log(std::string_view component) noexcept override;
     sdk::metrics_scope& metrics(std::string_view prefix) noexcept override;
+    sdk::kv_store& plugin_store(std::string_view space) noexcept override;
 
   private:
     class watch_handle;

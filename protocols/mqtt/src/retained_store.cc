@@ -1,18 +1,89 @@
 #include "retained_store.h"
 
+#include "record_codec.h"
 #include "topic.h"
 
+#include <fmt/format.h>
+
+#include <optional>
+
 namespace plexus::protocol::mqtt {
+namespace {
+
+constexpr std::string_view key_prefix = "retained/";
+
+std::string key_of(const std::string& vhost, const std::string& topic)
+{
+    std::string key(key_prefix);
+    key += vhost;
+    key += '\0'; // a vhost name may hold '/', never NUL
+    key += topic;
+    return key;
+}
+
+} // namespace
+
+void retained_store::attach(sdk::kv_store& store, sdk::logger& log)
+{
+    std::lock_guard lock(_mutex);
+    if (_store != nullptr) {
+        return;
+    }
+    _store = &store;
+    _log = &log;
+    load();
+}
+
+void retained_store::load()
+{
+    auto rows = _store->scan(key_prefix);
+    if (!rows) {
+        PLEXUS_LOG(*_log, warn, "retained messages could not be read: {}", rows.error().to_string());
+        return;
+    }
+    std::size_t loaded = 0;
+    for (const auto& [key, value] : *rows) {
+        const auto nul = key.find('\0', key_prefix.size());
+        std::vector<sdk::message_ptr> decoded;
+        const auto bytes = sdk::bytes::copy_of(value);
+        if (nul == std::string::npos || !storage::decode_records(bytes, 0, bytes.size(), 1, decoded).ok() ||
+            decoded.size() != 1) {
+            PLEXUS_LOG(*_log, warn, "a stored retained message could not be decoded and is skipped");
+            continue;
+        }
+        _by_vhost[key.substr(key_prefix.size(), nul - key_prefix.size())][key.substr(nul + 1)] =
+          std::move(decoded.front());
+        ++loaded;
+    }
+    if (loaded > 0) {
+        PLEXUS_LOG(*_log, info, "{} retained message(s) restored", loaded);
+    }
+}
 
 void retained_store::set(const std::string& vhost, const std::string& topic, sdk::message_ptr msg)
 {
     std::lock_guard lock(_mutex);
     auto& table = _by_vhost[vhost];
+    std::optional<std::string> stored;
     if (!msg || msg->body.empty()) {
         table.erase(topic);
     } else {
+        if (_store != nullptr) {
+            stored.emplace();
+            storage::encode_record(*msg, *stored);
+        }
         table[topic] = std::move(msg);
     }
+    if (_store == nullptr) {
+        return;
+    }
+    std::vector<sdk::kv_store::write> writes;
+    writes.push_back({ key_of(vhost, topic), std::move(stored) });
+    _store->apply(std::move(writes), [log = _log](sdk::status st) {
+        if (!st.ok()) {
+            PLEXUS_LOG(*log, warn, "a retained message could not be stored: {}", st.to_string());
+        }
+    });
 }
 
 std::vector<std::pair<std::string, sdk::message_ptr>> retained_store::matching(const std::string& vhost,

@@ -461,6 +461,27 @@ def persist_before():
 
 
 @scenario
+def retained_before():
+    """Half of a restart test: retained messages set, one replaced and one cleared."""
+    pub = Client(unique("p"))
+    pub.publish("restart/retained/kept", b"first", 1, retain=True)
+    pub.publish("restart/retained/kept", b"kept", 1, retain=True)
+    pub.publish("restart/retained/cleared", b"gone soon", 1, retain=True)
+    pub.publish("restart/retained/cleared", b"", 1, retain=True)
+    pub.close()
+
+
+@scenario
+def retained_after():
+    c = Client(unique("s"))
+    c.subscribe("restart/retained/#", 1)
+    m = c.get()
+    check(m.topic == "restart/retained/kept" and m.payload == b"kept" and m.retain, f"{m.topic} {m.payload}")
+    c.nothing(0.5)  # the cleared one stays cleared
+    c.close()
+
+
+@scenario
 def persist_after():
     c = Client("restart-device", clean=False)
     check(c.connack[0] == 1, "session present after the restart")

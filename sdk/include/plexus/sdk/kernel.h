@@ -339,6 +339,12 @@ class kernel
     virtual logger& log(std::string_view component) noexcept = 0;
     /// Metrics whose names start with plexus_<prefix>_.
     virtual metrics_scope& metrics(std::string_view prefix) noexcept = 0;
+    /// A key-value space of the broker's metadata store (the default engine's, so durable when
+    /// that engine is) for a plugin's own state, such as MQTT's retained messages. `space`
+    /// (the plugin's name, say) keeps its keys apart from the kernel's and from other
+    /// spaces'; the same name gives the same store. It lives as long as the kernel and may be
+    /// used from any thread.
+    virtual kv_store& plugin_store(std::string_view space) noexcept = 0;
 
   protected:
     ~kernel() = default; // owned by the kernel

@@ -562,3 +562,23 @@ TEST_CASE_METHOD(broker_fixture, "consumer priorities: higher ones are served wh
     cancel(std::move(*s));
     cancel(std::move(*h));
 }
+
+TEST_CASE_METHOD(broker_fixture, "plugin stores are spaces of their own in the metadata store", "[unit][kernel]")
+{
+    auto& a = k(0).plugin_store("space-a");
+    CHECK(&k(1).plugin_store("space-a") == &a); // one store per name, whichever shard asks
+    auto& b = k(1).plugin_store("space-b");
+    std::promise<sdk::status> written;
+    std::vector<sdk::kv_store::write> writes;
+    writes.push_back({ "x/1", std::string("one") });
+    writes.push_back({ "x/2", std::string("two") });
+    a.apply(std::move(writes), [&](sdk::status st) { written.set_value(st); });
+    REQUIRE(written.get_future().get().ok());
+    CHECK(a.get("x/1")->value() == "one");
+    CHECK_FALSE(b.get("x/1")->has_value());
+    auto rows = a.scan("x/");
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 2);
+    CHECK((*rows)[0].first == "x/1"); // the space's own keys, without its prefix
+    CHECK(b.scan("")->empty());
+}

@@ -133,3 +133,46 @@ TEST_CASE("retained messages are kept per vhost, matched by filters and cleared 
     store.set("/", "a/b", msg(""));
     CHECK(store.matching("/", "a/+").size() == 1);
 }
+
+TEST_CASE("retained messages are written through to the plugin store and loaded from it", "[mqtt][retained]")
+{
+    plexus::sdk::testing::fake_executor exec;
+    plexus::sdk::testing::fake_kernel kernel{ exec };
+    auto msg = [](const char* body) {
+        auto m = std::make_shared<plexus::sdk::message>();
+        m->body = buffer_chain::copy_of(body);
+        m->properties.content_type = "text/plain";
+        return plexus::sdk::message_ptr(m);
+    };
+    auto& kv = kernel.plugin_store("mqtt");
+    {
+        retained_store before;
+        before.set("/", "kept/early", msg("set before attach")); // memory only: not yet backed
+        before.attach(kv, kernel.log("protocol.mqtt"));
+        before.set("/", "a/b", msg("one"));
+        before.set("/", "a/b", msg("two"));
+        before.set("tenant/x", "a/b", msg("other vhost"));
+        before.set("/", "a/c", msg("cleared"));
+        before.set("/", "a/c", msg(""));
+    }
+    CHECK(kv.scan("retained/")->size() == 2);
+    retained_store after; // as after a restart
+    after.attach(kv, kernel.log("protocol.mqtt"));
+    after.attach(kv, kernel.log("protocol.mqtt")); // a second attach loads nothing twice
+    auto got = after.matching("/", "#");
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].first == "a/b");
+    CHECK(got[0].second->body.to_string() == "two");
+    CHECK(got[0].second->properties.content_type == "text/plain");
+    REQUIRE(after.matching("tenant/x", "a/b").size() == 1);
+    CHECK(after.matching("tenant/x", "a/b")[0].second->body.to_string() == "other vhost");
+    SECTION("a value that does not decode is skipped, the rest load")
+    {
+        std::vector<plexus::sdk::kv_store::write> bad;
+        bad.push_back({ std::string("retained/") + std::string(1, '/') + std::string(1, '\0') + "bad", "\x01garbage" });
+        kv.apply(std::move(bad), nullptr);
+        retained_store again;
+        again.attach(kv, kernel.log("protocol.mqtt"));
+        CHECK(again.matching("/", "#").size() == 1);
+    }
+}

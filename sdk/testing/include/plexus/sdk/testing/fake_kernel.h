@@ -208,6 +208,14 @@ class fake_kernel final : public kernel
     void release_connection(std::uint64_t) noexcept override { _calls.push_back("release_connection"); }
     logger& log(std::string_view) noexcept override { return _log; }
     metrics_scope& metrics(std::string_view) noexcept override { return _metrics; }
+    kv_store& plugin_store(std::string_view space) noexcept override
+    {
+        auto it = _plugin_stores.find(space);
+        if (it == _plugin_stores.end()) {
+            it = _plugin_stores.emplace(std::string(space), std::make_unique<memory_kv>()).first;
+        }
+        return *it->second;
+    }
 
     /// A user the fake accepts besides guest / guest (which it accepts from loopback only).
     void add_user(std::string name, std::string password) { _users[std::move(name)] = std::move(password); }
@@ -316,6 +324,41 @@ class fake_kernel final : public kernel
         bool _paused = false;
     };
 
+    /// A plugin store in memory: applied at once, `done` called inline.
+    class memory_kv final : public kv_store
+    {
+      public:
+        result<std::optional<std::string>> get(std::string_view key) noexcept override
+        {
+            auto it = _rows.find(key);
+            return it == _rows.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+        }
+        result<std::vector<std::pair<std::string, std::string>>> scan(std::string_view prefix) noexcept override
+        {
+            std::vector<std::pair<std::string, std::string>> out;
+            for (auto it = _rows.lower_bound(prefix); it != _rows.end() && it->first.starts_with(prefix); ++it) {
+                out.emplace_back(it->first, it->second);
+            }
+            return out;
+        }
+        void apply(std::vector<write> writes, callback<void(status)> done) noexcept override
+        {
+            for (auto& w : writes) {
+                if (w.value) {
+                    _rows[w.key] = std::move(*w.value);
+                } else {
+                    _rows.erase(w.key);
+                }
+            }
+            if (done) {
+                done(status{});
+            }
+        }
+
+      private:
+        std::map<std::string, std::string, std::less<>> _rows;
+    };
+
     struct null_logger final : logger
     {
         bool enabled(log_level) const noexcept override { return false; }
@@ -387,6 +430,7 @@ class fake_kernel final : public kernel
     std::uint64_t _connections = 0;
     null_logger _log;
     null_metrics _metrics;
+    std::map<std::string, std::unique_ptr<memory_kv>, std::less<>> _plugin_stores;
     resource_alarms _alarms;
     std::map<alarm_watch*, callback<void(resource_alarms)>> _alarm_watchers;
 };
