@@ -943,7 +943,8 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         co_return status(errc::invalid_argument, "a stream needs a name");
     }
     if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
-        co_return sdk::stream_info{ spec.name, it->second.spec.partitions };
+        const auto& known = it->second.spec;
+        co_return sdk::stream_info{ spec.name, known.partitions, known.retention_ms, known.retention_bytes };
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -1006,7 +1007,40 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         (co_await delete_stream(spec.vhost, spec.name)).ignore();
         co_return st;
     }
-    co_return sdk::stream_info{ spec.name, spec.partitions };
+    co_return sdk::stream_info{ spec.name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+}
+
+awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,
+                                                                           std::string name,
+                                                                           std::optional<std::int64_t> retention_ms,
+                                                                           std::optional<std::int64_t> retention_bytes)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto it = vh->second.streams.find(name);
+    if (it == vh->second.streams.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
+    }
+    sdk::stream_spec spec = it->second.spec;
+    spec.retention_ms = retention_ms;
+    spec.retention_bytes = retention_bytes;
+    // Stored first: a restart must not bring back the limits a client was told are gone.
+    if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(spec)); !st.ok()) {
+        co_return st;
+    }
+    it->second.spec = spec;
+    for (auto pid : it->second.partitions) {
+        auto owner_work = [this, pid, retention_ms, retention_bytes] {
+            auto& ps = _states[owner_shard(pid)]->partitions;
+            if (auto p = ps.find(pid()); p != ps.end()) {
+                p->second->set_retention(retention_ms, retention_bytes);
+            }
+        };
+        co_await on_shard(owner_shard(pid), owner_work);
+    }
+    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
 }
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)

@@ -215,6 +215,10 @@ class broker_core
     awaitable<sdk::result<std::uint64_t>> purge_queue(std::string vhost, std::string name);
     awaitable<sdk::result<sdk::stream_info>> declare_stream(sdk::stream_spec spec);
     awaitable<sdk::status> delete_stream(std::string vhost, std::string name);
+    awaitable<sdk::result<sdk::stream_info>> set_stream_retention(std::string vhost,
+                                                                  std::string name,
+                                                                  std::optional<std::int64_t> retention_ms,
+                                                                  std::optional<std::int64_t> retention_bytes);
     awaitable<sdk::status> bind(sdk::binding_spec spec);
     awaitable<sdk::status> unbind(sdk::binding_spec spec);
     awaitable<void> release_connection(std::uint64_t connection);
