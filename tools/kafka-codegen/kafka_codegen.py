@@ -39,6 +39,10 @@ SERVED = {
     "InitProducerId": (0, 4),
     "ListGroups": (0, 4),
     "DescribeGroups": (0, 5),
+    "SaslHandshake": (0, 1),
+    "SaslAuthenticate": (0, 2),
+    "DescribeCluster": (0, 1),
+    "DeleteGroups": (0, 2),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

@@ -6,6 +6,9 @@
 // only from the front of the slot queue, so clients see them in request order with their
 // correlation ids. A Produce with acks=0 has a slot that completes with no response.
 //
+// Before anything else, a connection may have to log in (SASL PLAIN, session_sasl.cc): the
+// listener's `sasl` setting decides whether an unauthenticated one is served at all.
+//
 // A request that cannot be framed or decoded (bad size, oversized, truncated body, unknown API
 // key, an unsupported version of anything but ApiVersions) closes this connection with a log
 // line, as Kafka does; the broker and other connections are unaffected.
@@ -72,6 +75,21 @@ class session final : public sdk::protocol_session
     /// Closes the connection from a callback (where no status can be returned), with a log line.
     void fail_connection(std::string_view what) noexcept;
 
+    // SASL (session_sasl.cc)
+    /// Whether a request of API `key` may be handled now; false closes the connection (Kafka
+    /// closes a connection that sends other requests before its SASL login).
+    bool admitted(std::int16_t key);
+    sdk::status on_sasl_handshake(const request_context& ctx, std::string_view body);
+    sdk::status on_sasl_authenticate(const request_context& ctx, std::string_view body);
+    /// After SaslHandshake v0 the client sends its token with no request header, and is
+    /// answered with a bare (empty) token on success; a failure closes without an answer.
+    sdk::status on_raw_sasl_token(std::string token);
+    /// Checks PLAIN credentials and the vhost; the message for the client on failure.
+    std::optional<std::string> log_in(std::string_view token);
+    /// Writes the response of `slot` and then closes (posted: the kernel destroys the session
+    /// inside close()). Requests that arrive meanwhile are dropped.
+    void close_after(std::uint64_t slot, std::string_view why);
+
     // responses in request order (session.cc)
     std::uint64_t open_slot();
     /// Frames `m` as the response to `ctx` (header v0 for ApiVersions and non-flexible
@@ -98,8 +116,11 @@ class session final : public sdk::protocol_session
     sdk::status on_leave_group(const request_context& ctx, std::string_view body);
     sdk::status on_list_groups(const request_context& ctx, std::string_view body);
     sdk::status on_describe_groups(const request_context& ctx, std::string_view body);
+    sdk::status on_delete_groups(const request_context& ctx, std::string_view body);
     sdk::status on_offset_commit(const request_context& ctx, std::string_view body);
     sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
+    // the cluster (session_cluster.cc)
+    sdk::status on_describe_cluster(const request_context& ctx, std::string_view body);
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
@@ -120,6 +141,19 @@ class session final : public sdk::protocol_session
     producer_sequences& _producers;
     sdk::logger& _log;
     std::string _client_id; ///< from the latest request header (names new group members)
+    /// Where the SASL exchange is: nothing yet, a token expected raw (handshake v0) or in a
+    /// SaslAuthenticate (v1), or logged in.
+    enum class sasl_step : std::uint8_t
+    {
+        start,
+        raw_token,
+        authenticate,
+        done,
+    };
+    sasl_step _sasl = sasl_step::start;
+    std::string _user; ///< who logged in (guest when served without SASL); empty before
+    std::optional<std::uint64_t> _close_after_slot;
+    std::string _close_reason;
     std::uint32_t _group_waits = 0;
     std::unique_ptr<sdk::timer> _group_ticker;
     std::shared_ptr<bool> _alive;
