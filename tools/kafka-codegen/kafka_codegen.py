@@ -43,6 +43,9 @@ SERVED = {
     "SaslAuthenticate": (0, 2),
     "DescribeCluster": (0, 1),
     "DeleteGroups": (0, 2),
+    "DescribeConfigs": (0, 4),
+    "AlterConfigs": (0, 2),
+    "IncrementalAlterConfigs": (0, 1),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

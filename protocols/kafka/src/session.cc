@@ -1,13 +1,16 @@
 #include "session.h"
 
+#include "generated/alter_configs.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
 #include "generated/delete_groups.h"
 #include "generated/describe_cluster.h"
+#include "generated/describe_configs.h"
 #include "generated/describe_groups.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
+#include "generated/incremental_alter_configs.h"
 #include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
@@ -198,6 +201,12 @@ sdk::status session::dispatch(std::string frame)
             return on_describe_cluster(ctx, body);
         case generated::delete_groups_request::kafka_api_key:
             return on_delete_groups(ctx, body);
+        case generated::describe_configs_request::kafka_api_key:
+            return on_describe_configs(ctx, body);
+        case generated::alter_configs_request::kafka_api_key:
+            return on_alter_configs(ctx, body);
+        case generated::incremental_alter_configs_request::kafka_api_key:
+            return on_incremental_alter_configs(ctx, body);
         default:
             return malformed(fmt::format("API key {} has no handler", key));
     }

@@ -37,6 +37,7 @@ namespace plexus::protocol::kafka {
 namespace generated {
 struct fetch_request;
 }
+struct topic_retention;
 
 /// What a handler needs to answer one request.
 struct request_context
@@ -121,6 +122,20 @@ class session final : public sdk::protocol_session
     sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
     // the cluster (session_cluster.cc)
     sdk::status on_describe_cluster(const request_context& ctx, std::string_view body);
+    // topic and broker configs (session_configs.cc)
+    sdk::status on_describe_configs(const request_context& ctx, std::string_view body);
+    sdk::status on_alter_configs(const request_context& ctx, std::string_view body);
+    sdk::status on_incremental_alter_configs(const request_context& ctx, std::string_view body);
+    /// AlterConfigs and IncrementalAlterConfigs differ in where a change starts: from the
+    /// defaults (the request is the whole config) or from the topic's current config.
+    template<class Request, class Response>
+    sdk::status alter_configs(const request_context& ctx, std::string_view body, bool incremental);
+    /// Looks the topic up, applies `change` to its retention and, unless `validate_only`,
+    /// sets the result; `done(Kafka error code, message)`.
+    void alter_topic_retention(const std::string& topic,
+                               std::function<std::optional<std::string>(topic_retention&)> change,
+                               bool validate_only,
+                               sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);

@@ -187,6 +187,12 @@ TEST_CASE("kafka-python admin client: describe the cluster and delete consumer g
     scenarios(k, { "describe_cluster", "delete_groups" });
 }
 
+TEST_CASE("kafka-python admin client: describe and alter topic configs", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "topic_config" });
+}
+
 TEST_CASE("malformed requests close only their own connection", "[integration][kafka]")
 {
     kafka_broker k;

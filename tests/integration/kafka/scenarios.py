@@ -614,6 +614,64 @@ def delete_groups(kport, aport):
     admin.close()
 
 
+def topic_configs(admin, topic):
+    """{name: value} of a topic, as describe_configs (DescribeConfigs v0-v2) reports it."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+    (response,) = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    ((error, message, _type, name, entries),) = response.resources
+    check(error == 0 and name == topic, f"describe_configs {topic}: {error} {message}")
+    return {e[0]: e[1] for e in entries}
+
+
+def incremental_alter_v0(topic, changes):
+    """IncrementalAlterConfigs v0 for one topic; changes are (name, operation, value)."""
+    body = struct.pack(">ib", 1, 2) + string16(topic) + struct.pack(">i", len(changes))
+    for name, op, value in changes:
+        body += string16(name) + struct.pack(">b", op)
+        body += string16(value) if value is not None else struct.pack(">h", -1)
+    return request(44, 0, 21, body + b"\x00")  # validate_only false
+
+
+@scenario
+def topic_config(kport, aport):
+    """describe_configs reports a topic's retention and the broker's settings; alter_configs
+    (AlterConfigs) replaces the retention, IncrementalAlterConfigs changes one key, and what
+    cannot be applied is INVALID_CONFIG for that resource alone."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("configured", 1, 1, topic_configs={"retention.ms": "3600000"})])
+    configs = topic_configs(admin, "configured")
+    check(configs == {"cleanup.policy": "delete", "retention.bytes": "-1", "retention.ms": "3600000"}, f"{configs}")
+    (broker,) = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")])
+    ((error, _m, _t, _n, entries),) = broker.resources
+    broker_configs = {e[0]: e[1] for e in entries}
+    check(error == 0 and broker_configs.get("broker.id") == "0", f"broker configs {broker_configs}")
+
+    response = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "configured",
+                                                   configs={"retention.bytes": "1048576"})])
+    check([r[0] for r in response.resources] == [0], f"alter_configs {response.resources}")
+    configs = topic_configs(admin, "configured")
+    check(configs["retention.bytes"] == "1048576" and configs["retention.ms"] == "-1",
+          f"after alter_configs (a whole new config) {configs}")
+    response = admin.alter_configs([
+        ConfigResource(ConfigResourceType.TOPIC, "configured", configs={"cleanup.policy": "compact"}),
+        ConfigResource(ConfigResourceType.TOPIC, "no-such-topic", configs={"retention.ms": "1"})])
+    codes = sorted((r[3], r[0]) for r in response.resources)
+    check(codes == [("configured", 40), ("no-such-topic", 3)], f"refused alters {response.resources}")
+    check(topic_configs(admin, "configured")["retention.bytes"] == "1048576", "a refused alter changed the topic")
+
+    s = raw_connect(kport)
+    s.sendall(incremental_alter_v0("configured", [("retention.ms", 0, "60000")]))
+    r = read_response(s)
+    corr, _throttle, count, error = struct.unpack_from(">iiih", r, 0)
+    check(count == 1 and error == 0, f"IncrementalAlterConfigs error {error}")
+    s.close()
+    configs = topic_configs(admin, "configured")
+    check(configs["retention.ms"] == "60000" and configs["retention.bytes"] == "1048576",
+          f"after IncrementalAlterConfigs {configs}")
+    admin.close()
+
+
 def crc32c(data):
     """CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: a test needs no speed."""
     crc = 0xFFFFFFFF

@@ -23,4 +23,7 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/sasl_authenticate.cc
   src/generated/describe_cluster.cc
   src/generated/delete_groups.cc
+  src/generated/describe_configs.cc
+  src/generated/alter_configs.cc
+  src/generated/incremental_alter_configs.cc
 )

@@ -3,7 +3,8 @@
 // It keeps the facade's contract — every callback runs later, on the given fake_executor,
 // never inside the call — and records what the session asked for. Queues are simple in-memory
 // FIFOs so publish/get/subscribe behave plausibly; anything a test needs to go wrong is set up
-// with fail_next(verb, status). Group offsets are kept in a map; streams answer not_supported.
+// with fail_next(verb, status). Group offsets are kept in a map; streams answer not_supported
+// unless a test added them (add_stream).
 #pragma once
 
 #include "plexus/sdk/kernel.h"
@@ -83,21 +84,42 @@ class fake_kernel final : public kernel
         q.clear();
         answer<result<std::uint64_t>>("purge_queue", std::move(done), n);
     }
-    void declare_stream(const stream_spec&, callback<void(result<stream_info>)> done) noexcept override
+    /// Streams answer not_supported unless a test added them here (any vhost).
+    void add_stream(stream_info info) { _streams[info.name] = std::move(info); }
+    const stream_info* stream(const std::string& name) const
     {
-        answer<result<stream_info>>("declare_stream", std::move(done), unsupported());
+        auto it = _streams.find(name);
+        return it == _streams.end() ? nullptr : &it->second;
+    }
+    void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept override
+    {
+        auto it = _streams.find(spec.name);
+        if (it != _streams.end()) {
+            answer<result<stream_info>>("declare_stream", std::move(done), it->second);
+        } else if (spec.passive && !_streams.empty()) {
+            answer<result<stream_info>>("declare_stream", std::move(done), status(errc::not_found, "no such stream"));
+        } else {
+            answer<result<stream_info>>("declare_stream", std::move(done), unsupported());
+        }
     }
     void delete_stream(std::string_view, std::string_view, callback<void(status)> done) noexcept override
     {
         answer<status>("delete_stream", std::move(done), unsupported());
     }
     void set_stream_retention(std::string_view,
-                              std::string_view,
-                              std::optional<std::int64_t>,
-                              std::optional<std::int64_t>,
+                              std::string_view name,
+                              std::optional<std::int64_t> retention_ms,
+                              std::optional<std::int64_t> retention_bytes,
                               callback<void(result<stream_info>)> done) noexcept override
     {
-        answer<result<stream_info>>("set_stream_retention", std::move(done), unsupported());
+        auto it = _streams.find(std::string(name));
+        if (it == _streams.end()) {
+            answer<result<stream_info>>("set_stream_retention", std::move(done), unsupported());
+            return;
+        }
+        it->second.retention_ms = retention_ms;
+        it->second.retention_bytes = retention_bytes;
+        answer<result<stream_info>>("set_stream_retention", std::move(done), it->second);
     }
     void bind(const binding_spec&, callback<void(status)> done) noexcept override
     {
@@ -410,6 +432,7 @@ class fake_kernel final : public kernel
         auto operator<=>(const group_offset_key&) const = default;
     };
     std::map<group_offset_key, offset> _offsets;
+    std::map<std::string, stream_info> _streams;
     std::map<std::string, std::string> _users{ { "guest", "guest" } };
     std::map<std::string, std::deque<message_ptr>> _queues;
     std::vector<fake_subscription*> _subscribers;
