@@ -963,34 +963,12 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     stream_def def;
     def.spec = spec;
     def.id = make_destination(_next_destination++, 0, destination_kind::stream);
-    std::size_t base = std::hash<std::string>()(spec.vhost + '\0' + spec.name);
     for (std::int32_t p = 0; p < spec.partitions; ++p) {
-        unsigned owner = static_cast<unsigned>((base + p) % _shards.size());
-        auto pid = make_destination(_next_destination++, owner, destination_kind::partition);
-        stream_options so;
-        so.vhost = spec.vhost;
-        so.name = spec.name;
-        so.partition = sdk::partition_id(p);
-        so.storage = spec.storage;
-        so.retention_ms = spec.retention_ms;
-        so.retention_bytes = spec.retention_bytes;
-        auto owner_work_15 = [this, owner, so, pid, engine]() -> status {
-            sdk::log_spec ls;
-            ls.name = partition_log_name(so.vhost, so.name, so.partition());
-            ls.owner = &_shards.at(owner);
-            auto log = engine->open_log(ls);
-            if (!log) {
-                return log.error();
-            }
-            _states[owner]->partitions[pid()] =
-              std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
-            return {};
-        };
-        auto st = co_await on_shard(owner, owner_work_15);
-        if (!st.ok()) {
-            co_return st;
+        auto pid = co_await open_partition(spec, p, engine);
+        if (!pid) {
+            co_return pid.error();
         }
-        def.partitions.push_back(pid);
+        def.partitions.push_back(*pid);
     }
     vh->second.streams[spec.name] = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
@@ -1008,6 +986,83 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         co_return st;
     }
     co_return sdk::stream_info{ spec.name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+}
+
+awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sdk::stream_spec& spec,
+                                                                        std::int32_t p,
+                                                                        sdk::storage_engine* engine)
+{
+    std::size_t base = std::hash<std::string>()(spec.vhost + '\0' + spec.name);
+    unsigned owner = static_cast<unsigned>((base + p) % _shards.size());
+    auto pid = make_destination(_next_destination++, owner, destination_kind::partition);
+    stream_options so;
+    so.vhost = spec.vhost;
+    so.name = spec.name;
+    so.partition = sdk::partition_id(p);
+    so.storage = spec.storage;
+    so.retention_ms = spec.retention_ms;
+    so.retention_bytes = spec.retention_bytes;
+    auto owner_work = [this, owner, so, pid, engine]() -> status {
+        sdk::log_spec ls;
+        ls.name = partition_log_name(so.vhost, so.name, so.partition());
+        ls.owner = &_shards.at(owner);
+        auto log = engine->open_log(ls);
+        if (!log) {
+            return log.error();
+        }
+        _states[owner]->partitions[pid()] = std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
+        return {};
+    };
+    auto st = co_await on_shard(owner, owner_work);
+    if (!st.ok()) {
+        co_return st;
+    }
+    co_return pid;
+}
+
+awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std::string vhost,
+                                                                            std::string name,
+                                                                            std::int32_t partitions)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto what = quoted("stream", name, vhost);
+    auto it = vh->second.streams.find(name);
+    if (it == vh->second.streams.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", what));
+    }
+    stream_def def = it->second;
+    if (partitions <= def.spec.partitions || partitions > 100000) {
+        co_return status(errc::invalid_argument,
+                         fmt::format("{} has {} partitions: it can grow to at most 100000, not shrink or stay",
+                                     what,
+                                     def.spec.partitions));
+    }
+    auto* engine = this->engine(def.spec.storage);
+    if (engine == nullptr) {
+        co_return status(errc::internal, fmt::format("{}: its storage engine is gone", what));
+    }
+    for (std::int32_t p = def.spec.partitions; p < partitions; ++p) {
+        auto pid = co_await open_partition(def.spec, p, engine);
+        if (!pid) {
+            // The partitions opened so far stay unrouted; a retry opens their logs again.
+            co_return pid.error();
+        }
+        def.partitions.push_back(*pid);
+    }
+    def.spec.partitions = partitions;
+    if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(def.spec)); !st.ok()) {
+        co_return st;
+    }
+    it->second = def;
+    const std::function<void(unsigned, shard_state&)> for_each_shard = [&](unsigned, shard_state& s) {
+        s.stream_partitions[def.id()] = def.partitions;
+    };
+    co_await on_every_shard(for_each_shard);
+    const auto& spec = def.spec;
+    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
 }
 
 awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,

@@ -294,6 +294,16 @@ void kernel_facade::delete_stream(std::string_view vhost,
             [core = &_core, v = std::string(vhost), n = std::string(name)] { return core->delete_stream(v, n); });
 }
 
+void kernel_facade::add_stream_partitions(std::string_view vhost,
+                                          std::string_view name,
+                                          std::int32_t partitions,
+                                          sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), partitions] {
+        return core->add_stream_partitions(v, n, partitions);
+    });
+}
+
 void kernel_facade::set_stream_retention(std::string_view vhost,
                                          std::string_view name,
                                          std::optional<std::int64_t> retention_ms,

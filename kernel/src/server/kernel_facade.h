@@ -44,6 +44,10 @@ class kernel_facade final : public sdk::kernel
                               std::optional<std::int64_t> retention_ms,
                               std::optional<std::int64_t> retention_bytes,
                               sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
+    void add_stream_partitions(std::string_view vhost,
+                               std::string_view name,
+                               std::int32_t partitions,
+                               sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
     void bind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
     void unbind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
 

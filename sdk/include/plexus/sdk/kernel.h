@@ -254,6 +254,14 @@ class kernel
                                       std::optional<std::int64_t> retention_ms,
                                       std::optional<std::int64_t> retention_bytes,
                                       callback<void(result<stream_info>)> done) noexcept = 0;
+    /// Grows a stream to `partitions` partitions (Kafka's CreatePartitions). The new ones
+    /// start empty and are routed to at once, so a key may land in another partition than
+    /// before, as in Kafka. invalid_argument unless `partitions` is more than the stream has
+    /// (and at most 100000), not_found for an unknown stream; answers the stream as it now is.
+    virtual void add_stream_partitions(std::string_view vhost,
+                                       std::string_view name,
+                                       std::int32_t partitions,
+                                       callback<void(result<stream_info>)> done) noexcept = 0;
     virtual void bind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
     virtual void unbind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
 

@@ -413,6 +413,39 @@ TEST_CASE_METHOD(broker_fixture,
     CHECK(no_vhost.error().code() == errc::not_found);
 }
 
+TEST_CASE_METHOD(broker_fixture, "a stream grows by partitions that take appends at once", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "growing";
+    spec.partitions = 2;
+    REQUIRE(declare_stream(spec).ok());
+    auto grow = [&](std::int32_t partitions) {
+        return call<sdk::result<sdk::stream_info>>(k(1), [partitions](sdk::kernel& k, auto done) {
+            k.add_stream_partitions("/", "growing", partitions, std::move(done));
+        });
+    };
+    auto grown = grow(5);
+    REQUIRE(grown.ok());
+    CHECK(grown->partitions == 5);
+    CHECK(grow(5).error().code() == errc::invalid_argument);
+    CHECK(grow(3).error().code() == errc::invalid_argument);
+    auto missing = call<sdk::result<sdk::stream_info>>(
+      k(), [](sdk::kernel& k, auto done) { k.add_stream_partitions("/", "absent", 4, std::move(done)); });
+    CHECK(missing.error().code() == errc::not_found);
+    for (unsigned shard : { 0u, 1u }) {
+        sdk::record_batch batch;
+        batch.records.push_back(make_message("", "", "in the new partition"));
+        auto r = call<sdk::result<sdk::offset_range>>(k(shard), [batch](sdk::kernel& k, auto done) mutable {
+            k.append("/", "growing", sdk::partition_id(4), std::move(batch), sdk::ack_level::stored, std::move(done));
+        });
+        REQUIRE(r.ok());
+    }
+    sdk::stream_spec passive;
+    passive.name = "growing";
+    passive.passive = true;
+    CHECK(declare_stream(passive)->partitions == 5);
+}
+
 TEST_CASE_METHOD(broker_fixture, "a stream's retention is replaced and reported by a passive declare", "[unit][kernel]")
 {
     sdk::stream_spec spec;

@@ -121,6 +121,24 @@ class fake_kernel final : public kernel
         it->second.retention_bytes = retention_bytes;
         answer<result<stream_info>>("set_stream_retention", std::move(done), it->second);
     }
+    void add_stream_partitions(std::string_view,
+                               std::string_view name,
+                               std::int32_t partitions,
+                               callback<void(result<stream_info>)> done) noexcept override
+    {
+        auto it = _streams.find(std::string(name));
+        if (it == _streams.end()) {
+            answer<result<stream_info>>("add_stream_partitions", std::move(done), unsupported());
+            return;
+        }
+        if (partitions <= it->second.partitions) {
+            answer<result<stream_info>>(
+              "add_stream_partitions", std::move(done), status(errc::invalid_argument, "a stream only grows"));
+            return;
+        }
+        it->second.partitions = partitions;
+        answer<result<stream_info>>("add_stream_partitions", std::move(done), it->second);
+    }
     void bind(const binding_spec&, callback<void(status)> done) noexcept override
     {
         answer<status>("bind", std::move(done), status{});
