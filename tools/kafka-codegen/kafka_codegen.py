@@ -46,6 +46,7 @@ SERVED = {
     "DescribeConfigs": (0, 4),
     "AlterConfigs": (0, 2),
     "IncrementalAlterConfigs": (0, 1),
+    "CreatePartitions": (0, 3),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

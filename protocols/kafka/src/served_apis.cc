@@ -2,6 +2,7 @@
 
 #include "generated/alter_configs.h"
 #include "generated/api_versions.h"
+#include "generated/create_partitions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_groups.h"
 #include "generated/delete_topics.h"
@@ -58,6 +59,7 @@ constexpr std::array apis{
     entry<generated::describe_configs_request>("DescribeConfigs"),                  // 32
     entry<generated::alter_configs_request>("AlterConfigs"),                        // 33
     entry<generated::sasl_authenticate_request>("SaslAuthenticate"),                // 36
+    entry<generated::create_partitions_request>("CreatePartitions"),                // 37
     entry<generated::delete_groups_request>("DeleteGroups"),                        // 42
     entry<generated::incremental_alter_configs_request>("IncrementalAlterConfigs"), // 44
     entry<generated::describe_cluster_request>("DescribeCluster"),                  // 60

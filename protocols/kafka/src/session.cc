@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "generated/alter_configs.h"
+#include "generated/create_partitions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
 #include "generated/delete_groups.h"
@@ -193,6 +194,8 @@ sdk::status session::dispatch(std::string frame)
             return on_create_topics(ctx, body);
         case generated::delete_topics_request::kafka_api_key:
             return on_delete_topics(ctx, body);
+        case generated::create_partitions_request::kafka_api_key:
+            return on_create_partitions(ctx, body);
         case generated::sasl_handshake_request::kafka_api_key:
             return on_sasl_handshake(ctx, body);
         case generated::sasl_authenticate_request::kafka_api_key:

@@ -139,6 +139,7 @@ class session final : public sdk::protocol_session
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
+    sdk::status on_create_partitions(const request_context& ctx, std::string_view body);
     /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only
     /// moves when members call in, and the members it waits for may be gone).
     void group_wait_started();

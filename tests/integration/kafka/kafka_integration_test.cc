@@ -193,6 +193,12 @@ TEST_CASE("kafka-python admin client: describe and alter topic configs", "[integ
     scenarios(k, { "topic_config" });
 }
 
+TEST_CASE("kafka-python admin client: add partitions to a topic", "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "create_partitions" });
+}
+
 TEST_CASE("malformed requests close only their own connection", "[integration][kafka]")
 {
     kafka_broker k;

@@ -672,6 +672,29 @@ def topic_config(kport, aport):
     admin.close()
 
 
+@scenario
+def create_partitions(kport, aport):
+    """create_partitions grows a topic; producers and consumers see the new partitions, and the
+    records already stored stay where they were; shrinking is INVALID_PARTITIONS."""
+    from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("widening", 2, 1)])
+    p = producer(kport, acks=1)
+    p.send("widening", value=b"before", partition=1).get(timeout=DEADLINE)
+    admin.create_partitions({"widening": NewPartitions(total_count=5)})
+    expect_error(errors.InvalidPartitionsError, lambda: admin.create_partitions({"widening": NewPartitions(3)}))
+    expect_error(errors.UnknownTopicOrPartitionError, lambda: admin.create_partitions({"no-such": NewPartitions(3)}))
+    admin.close()
+    p.close()
+    p = producer(kport, acks=1)  # a client that starts now sees five partitions
+    check(p.partitions_for("widening") == {0, 1, 2, 3, 4}, f"partitions {p.partitions_for('widening')}")
+    p.send("widening", value=b"after", partition=4).get(timeout=DEADLINE)
+    p.close()
+    got = sorted((r.partition, r.value) for r in read_from_start(kport, "widening", range(5), 2))
+    check(got == [(1, b"before"), (4, b"after")], f"read {got}")
+
+
 def crc32c(data):
     """CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: a test needs no speed."""
     crc = 0xFFFFFFFF

@@ -26,4 +26,5 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/describe_configs.cc
   src/generated/alter_configs.cc
   src/generated/incremental_alter_configs.cc
+  src/generated/create_partitions.cc
 )

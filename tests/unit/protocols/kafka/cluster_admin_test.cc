@@ -1,4 +1,5 @@
-// DescribeCluster and DeleteGroups against the SDK fakes.
+// DescribeCluster, DeleteGroups and CreatePartitions against the SDK fakes.
+#include "generated/create_partitions.h"
 #include "generated/delete_groups.h"
 #include "generated/describe_cluster.h"
 #include "session_fixture.h"
@@ -93,4 +94,41 @@ TEST_CASE("DeleteGroups deletes an empty group's offsets and refuses unknown and
       });
     f.exec.run_all();
     CHECK(called);
+}
+
+TEST_CASE("CreatePartitions grows a topic and refuses shrinking unknown topics and assignments", "[kafka][admin]")
+{
+    fixture f;
+    sdk::stream_info grown;
+    grown.name = "grown";
+    grown.partitions = 2;
+    f.kernel.add_stream(grown);
+    f.start();
+    using topic = generated::create_partitions_request::create_partitions_topic;
+    generated::create_partitions_request q;
+    topic more{ "grown", 4, std::nullopt };
+    topic fewer{ "grown", 1, std::nullopt };
+    topic unknown{ "absent", 3, std::nullopt };
+    topic assigned{ "placed", 6, std::vector<topic::create_partitions_assignment>{} };
+    q.topics = { more, unknown, assigned };
+    for (std::int16_t version : { 0, 3 }) {
+        bool flexible = generated::create_partitions_request::flexible(version);
+        REQUIRE(f.feed(request(37, version, 11, flexible, body_of(q, version))).ok());
+        auto rs = responses(f.conn.take_written());
+        REQUIRE(rs.size() == 1);
+        auto m = read_response<generated::create_partitions_response>(rs[0], version, flexible, 11);
+        REQUIRE(m.results.size() == 3);
+        CHECK(m.results[0].name == "grown");
+        // The second time the topic already has 4 partitions: INVALID_PARTITIONS.
+        CHECK(m.results[0].error_code == (version == 0 ? 0 : 37));
+        CHECK(m.results[1].error_code == 3);
+        CHECK(m.results[2].error_code == 39); // INVALID_REPLICA_ASSIGNMENT
+        CHECK(f.kernel.stream("grown")->partitions == 4);
+    }
+    q.topics = { fewer, fewer };
+    REQUIRE(f.feed(request(37, 1, 12, false, body_of(q, 1))).ok());
+    auto m = read_response<generated::create_partitions_response>(responses(f.conn.take_written()).at(0), 1, false, 12);
+    REQUIRE(m.results.size() == 2);
+    CHECK(m.results[0].error_code == 37);
+    CHECK(m.results[1].error_code == 42); // named twice
 }

@@ -58,7 +58,7 @@ sdk::stream_info topic(std::string name, std::optional<std::int64_t> ms, std::op
 
 } // namespace
 
-TEST_CASE("topic config changes: SET and DELETE of retention, cleanup.policy delete only", "[kafka][configs]")
+TEST_CASE("topic config changes: SET and DELETE of retention and cleanup.policy delete only", "[kafka][configs]")
 {
     topic_retention r{ 1000, std::nullopt };
     CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::set, std::string("4096")));

@@ -52,7 +52,7 @@ void login_v1(fixture& f, const std::string& token)
 
 } // namespace
 
-TEST_CASE("SASL/PLAIN tokens: authzid, user and password", "[kafka][sasl]")
+TEST_CASE("SASL/PLAIN tokens: authzid then user then password", "[kafka][sasl]")
 {
     auto ok = parse_sasl_plain("\0alice\0secret"s);
     REQUIRE(std::holds_alternative<plain_credentials>(ok));
@@ -66,7 +66,7 @@ TEST_CASE("SASL/PLAIN tokens: authzid, user and password", "[kafka][sasl]")
     CHECK(std::holds_alternative<std::string>(parse_sasl_plain("\0alice\0sec\0ret"s)));
 }
 
-TEST_CASE("the sasl listener key: optional by default, required or off", "[kafka][sasl]")
+TEST_CASE("the sasl listener key is optional by default or required or off", "[kafka][sasl]")
 {
     auto d = parse_gateway_config("{}");
     REQUIRE(d);
@@ -105,6 +105,7 @@ TEST_CASE("ApiVersions advertises the SASL and admin APIs with the versions thei
     CHECK(range(32) == std::make_pair<std::int16_t, std::int16_t>(0, 4));
     CHECK(range(33) == std::make_pair<std::int16_t, std::int16_t>(0, 2));
     CHECK(range(44) == std::make_pair<std::int16_t, std::int16_t>(0, 1));
+    CHECK(range(37) == std::make_pair<std::int16_t, std::int16_t>(0, 3));
 }
 
 TEST_CASE("SaslHandshake v1 and SaslAuthenticate log a broker user in", "[kafka][sasl]")
