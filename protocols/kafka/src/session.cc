@@ -97,14 +97,14 @@ sdk::status session::process(sdk::buffer_chain& in)
         std::int32_t size = static_cast<std::int32_t>(
           (std::to_integer<std::uint32_t>(prefix[0]) << 24) | (std::to_integer<std::uint32_t>(prefix[1]) << 16) |
           (std::to_integer<std::uint32_t>(prefix[2]) << 8) | std::to_integer<std::uint32_t>(prefix[3]));
-        bool in_sasl = _sasl == sasl_step::raw_token || _sasl == sasl_step::authenticate;
-        if (in_sasl && static_cast<std::uint32_t>(size) > max_unauthenticated_bytes) {
-            return malformed(fmt::format("a request of {} bytes during the SASL login", size));
-        }
         // A raw SASL token has no header and may be short; the smallest header (v0) is 8
         // bytes. The limit is checked before any body is buffered.
         if (size < (_sasl == sasl_step::raw_token ? 0 : 8)) {
             return malformed(fmt::format("a request size of {} bytes is not a request", size));
+        }
+        bool in_sasl = _sasl == sasl_step::raw_token || _sasl == sasl_step::authenticate;
+        if (in_sasl && static_cast<std::uint32_t>(size) > max_unauthenticated_bytes) {
+            return malformed(fmt::format("a request of {} bytes during the SASL login", size));
         }
         if (static_cast<std::uint32_t>(size) > _config.max_request_bytes) {
             return malformed(

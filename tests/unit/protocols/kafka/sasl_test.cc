@@ -269,3 +269,12 @@ TEST_CASE("sasl off serves everyone and enables no mechanism", "[kafka][sasl]")
     CHECK(hs.error_code == 33);
     CHECK(hs.mechanisms.empty());
 }
+
+TEST_CASE("a request above 512 KiB during the SASL login closes before its body is read", "[kafka][sasl]")
+{
+    fixture f;
+    f.config.max_request_bytes = 1u << 20;
+    f.start();
+    REQUIRE(f.feed(handshake(0, 1, "PLAIN")).ok());
+    CHECK_FALSE(f.feed("\x00\x08\x00\x01"s).ok()); // 524289 bytes announced, none sent
+}
