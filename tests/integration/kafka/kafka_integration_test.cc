@@ -181,6 +181,14 @@ TEST_CASE("SASL/PLAIN logins with kafka-python and kcat: broker users in and a w
     CHECK(listed.out.find("topic \"kcat-sasl\" with 1 partitions") != std::string::npos);
 }
 
+TEST_CASE("with users configured the default sasl optional serves only logged-in clients", "[integration][kafka]")
+{
+    // No guest user exists once users are configured, so an unauthenticated connection is
+    // refused as under sasl required.
+    kafka_broker k(1, "", "users:\n  - { name: alice, password: wonderland }\n");
+    scenarios(k, { "sasl_plain" });
+}
+
 TEST_CASE("kafka-python admin client: describe the cluster and delete consumer groups", "[integration][kafka]")
 {
     kafka_broker k;
