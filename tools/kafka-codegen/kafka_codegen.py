@@ -39,6 +39,14 @@ SERVED = {
     "InitProducerId": (0, 4),
     "ListGroups": (0, 4),
     "DescribeGroups": (0, 5),
+    "SaslHandshake": (0, 1),
+    "SaslAuthenticate": (0, 2),
+    "DescribeCluster": (0, 1),
+    "DeleteGroups": (0, 2),
+    "DescribeConfigs": (0, 4),
+    "AlterConfigs": (0, 2),
+    "IncrementalAlterConfigs": (0, 1),
+    "CreatePartitions": (0, 3),
 }
 HEADERS = {"RequestHeader": (0, 2), "ResponseHeader": (0, 1)}
 

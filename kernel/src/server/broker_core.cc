@@ -962,7 +962,8 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         co_return status(errc::invalid_argument, "a stream needs a name");
     }
     if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
-        co_return sdk::stream_info{ spec.name, it->second.spec.partitions };
+        const auto& known = it->second.spec;
+        co_return sdk::stream_info{ spec.name, known.partitions, known.retention_ms, known.retention_bytes };
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -985,37 +986,12 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     stream_def def;
     def.spec = spec;
     def.id = make_destination(_next_destination++, 0, destination_kind::stream);
-    std::size_t base = std::hash<std::string>()(spec.vhost + '\0' + spec.name);
     for (std::int32_t p = 0; p < spec.partitions; ++p) {
-        unsigned owner = static_cast<unsigned>((base + p) % _shards.size());
-        auto pid = make_destination(_next_destination++, owner, destination_kind::partition);
-        stream_options so;
-        so.vhost = spec.vhost;
-        so.name = spec.name;
-        so.partition = sdk::partition_id(p);
-        so.storage = spec.storage;
-        so.retention_ms = spec.retention_ms;
-        so.retention_bytes = spec.retention_bytes;
-        if (!spec.forward_exchange.empty()) {
-            so.forward = forwarder(owner, spec.vhost, spec.name, spec.forward_exchange);
+        auto pid = co_await open_partition(spec, p, engine);
+        if (!pid) {
+            co_return pid.error();
         }
-        auto owner_work_15 = [this, owner, so, pid, engine]() -> status {
-            sdk::log_spec ls;
-            ls.name = partition_log_name(so.vhost, so.name, so.partition());
-            ls.owner = &_shards.at(owner);
-            auto log = engine->open_log(ls);
-            if (!log) {
-                return log.error();
-            }
-            _states[owner]->partitions[pid()] =
-              std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
-            return {};
-        };
-        auto st = co_await on_shard(owner, owner_work_15);
-        if (!st.ok()) {
-            co_return st;
-        }
-        def.partitions.push_back(pid);
+        def.partitions.push_back(*pid);
     }
     vh->second.streams[spec.name] = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
@@ -1032,7 +1008,120 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         (co_await delete_stream(spec.vhost, spec.name)).ignore();
         co_return st;
     }
-    co_return sdk::stream_info{ spec.name, spec.partitions };
+    co_return sdk::stream_info{ spec.name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+}
+
+awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sdk::stream_spec& spec,
+                                                                        std::int32_t p,
+                                                                        sdk::storage_engine* engine)
+{
+    std::size_t base = std::hash<std::string>()(spec.vhost + '\0' + spec.name);
+    unsigned owner = static_cast<unsigned>((base + p) % _shards.size());
+    auto pid = make_destination(_next_destination++, owner, destination_kind::partition);
+    stream_options so;
+    so.vhost = spec.vhost;
+    so.name = spec.name;
+    so.partition = sdk::partition_id(p);
+    so.storage = spec.storage;
+    so.retention_ms = spec.retention_ms;
+    so.retention_bytes = spec.retention_bytes;
+    if (!spec.forward_exchange.empty()) {
+        so.forward = forwarder(owner, spec.vhost, spec.name, spec.forward_exchange);
+    }
+    auto owner_work = [this, owner, so, pid, engine]() -> status {
+        sdk::log_spec ls;
+        ls.name = partition_log_name(so.vhost, so.name, so.partition());
+        ls.owner = &_shards.at(owner);
+        auto log = engine->open_log(ls);
+        if (!log) {
+            return log.error();
+        }
+        _states[owner]->partitions[pid()] = std::make_shared<stream_partition>(so, std::move(*log), _shards.at(owner));
+        return {};
+    };
+    auto st = co_await on_shard(owner, owner_work);
+    if (!st.ok()) {
+        co_return st;
+    }
+    co_return pid;
+}
+
+awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std::string vhost,
+                                                                            std::string name,
+                                                                            std::int32_t partitions)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto what = quoted("stream", name, vhost);
+    auto it = vh->second.streams.find(name);
+    if (it == vh->second.streams.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", what));
+    }
+    stream_def def = it->second;
+    if (partitions <= def.spec.partitions || partitions > 100000) {
+        co_return status(errc::invalid_argument,
+                         fmt::format("{} has {} partitions: it can grow to at most 100000, not shrink or stay",
+                                     what,
+                                     def.spec.partitions));
+    }
+    auto* engine = this->engine(def.spec.storage);
+    if (engine == nullptr) {
+        co_return status(errc::internal, fmt::format("{}: its storage engine is gone", what));
+    }
+    for (std::int32_t p = def.spec.partitions; p < partitions; ++p) {
+        auto pid = co_await open_partition(def.spec, p, engine);
+        if (!pid) {
+            // The partitions opened so far stay unrouted; a retry opens their logs again.
+            co_return pid.error();
+        }
+        def.partitions.push_back(*pid);
+    }
+    def.spec.partitions = partitions;
+    if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(def.spec)); !st.ok()) {
+        co_return st;
+    }
+    it->second = def;
+    const std::function<void(unsigned, shard_state&)> for_each_shard = [&](unsigned, shard_state& s) {
+        s.stream_partitions[def.id()] = def.partitions;
+    };
+    co_await on_every_shard(for_each_shard);
+    const auto& spec = def.spec;
+    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+}
+
+awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,
+                                                                           std::string name,
+                                                                           std::optional<std::int64_t> retention_ms,
+                                                                           std::optional<std::int64_t> retention_bytes)
+{
+    auto vh = _catalog.find(vhost);
+    if (vh == _catalog.end()) {
+        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    auto it = vh->second.streams.find(name);
+    if (it == vh->second.streams.end()) {
+        co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
+    }
+    sdk::stream_spec spec = it->second.spec;
+    spec.retention_ms = retention_ms;
+    spec.retention_bytes = retention_bytes;
+    // Stored first: a restart must not bring back the limits a client was told are gone.
+    if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(spec)); !st.ok()) {
+        co_return st;
+    }
+    it->second.spec = spec;
+    for (auto pid : it->second.partitions) {
+        auto owner_work = [this, pid, retention_ms, retention_bytes] {
+            auto& ps = _states[owner_shard(pid)]->partitions;
+            if (auto p = ps.find(pid()); p != ps.end()) {
+                p->second->set_retention(retention_ms, retention_bytes);
+            }
+        };
+        co_await on_shard(owner_shard(pid), owner_work);
+    }
+    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
 }
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)

@@ -218,6 +218,18 @@ class broker_core
     awaitable<sdk::result<std::uint64_t>> purge_queue(std::string vhost, std::string name);
     awaitable<sdk::result<sdk::stream_info>> declare_stream(sdk::stream_spec spec);
     awaitable<sdk::status> delete_stream(std::string vhost, std::string name);
+    awaitable<sdk::result<sdk::stream_info>> set_stream_retention(std::string vhost,
+                                                                  std::string name,
+                                                                  std::optional<std::int64_t> retention_ms,
+                                                                  std::optional<std::int64_t> retention_bytes);
+    awaitable<sdk::result<sdk::stream_info>> add_stream_partitions(std::string vhost,
+                                                                   std::string name,
+                                                                   std::int32_t partitions);
+    /// Opens partition `p` of the stream `spec` describes on its owner shard (declare_stream,
+    /// add_stream_partitions).
+    awaitable<sdk::result<sdk::destination_id>> open_partition(const sdk::stream_spec& spec,
+                                                               std::int32_t p,
+                                                               sdk::storage_engine* engine);
     awaitable<sdk::status> bind(sdk::binding_spec spec);
     awaitable<sdk::status> unbind(sdk::binding_spec spec);
     awaitable<void> release_connection(std::uint64_t connection);

@@ -294,6 +294,28 @@ void kernel_facade::delete_stream(std::string_view vhost,
             [core = &_core, v = std::string(vhost), n = std::string(name)] { return core->delete_stream(v, n); });
 }
 
+void kernel_facade::add_stream_partitions(std::string_view vhost,
+                                          std::string_view name,
+                                          std::int32_t partitions,
+                                          sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
+{
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), partitions] {
+        return core->add_stream_partitions(v, n, partitions);
+    });
+}
+
+void kernel_facade::set_stream_retention(std::string_view vhost,
+                                         std::string_view name,
+                                         std::optional<std::int64_t> retention_ms,
+                                         std::optional<std::int64_t> retention_bytes,
+                                         sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
+{
+    control(std::move(done),
+            [core = &_core, v = std::string(vhost), n = std::string(name), retention_ms, retention_bytes] {
+                return core->set_stream_retention(v, n, retention_ms, retention_bytes);
+            });
+}
+
 void kernel_facade::bind(const sdk::binding_spec& spec, sdk::callback<void(status)> done) noexcept
 {
     control(std::move(done), [core = &_core, spec] { return core->bind(spec); });
@@ -837,6 +859,86 @@ void kernel_facade::committed_offset(std::string_view vhost,
         out = sdk::offset(std::stoll(**value));
     }
     reply<offset_result>(std::move(done), out);
+}
+
+void kernel_facade::delete_group_offsets(std::string_view vhost,
+                                         std::string_view group,
+                                         sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept
+{
+    using count_result = sdk::result<std::uint64_t>;
+    auto vh = _state.vhosts.find(vhost);
+    if (vh == _state.vhosts.end()) {
+        reply<count_result>(std::move(done), status(errc::not_found, fmt::format("no vhost '{}'", vhost)));
+        return;
+    }
+    // A group's offsets live in the engine of each stream they are for, under
+    // grp/<vhost>/<group>/<stream>/<partition>. A key under the prefix belongs to this group
+    // only if what follows it is a stream of the vhost on that engine and a partition number,
+    // so group "a" leaves group "a/b"'s offsets alone unless a stream "b/<name>" exists too:
+    // then the two keys are the same one, which only another key layout can tell apart.
+    const std::string prefix = fmt::format("grp/{}/{}/", vhost, group);
+    std::map<std::string, std::vector<sdk::kv_store::write>> per_engine;
+    for (const auto& [stream, replica] : vh->second.streams) {
+        per_engine.try_emplace(replica.storage);
+    }
+    for (auto& [storage, writes] : per_engine) {
+        auto* engine = _core.engine(storage);
+        if (engine == nullptr) {
+            continue;
+        }
+        auto found = engine->metadata().scan(prefix);
+        if (!found) {
+            reply<count_result>(std::move(done), found.error());
+            return;
+        }
+        for (const auto& entry : *found) {
+            std::string_view rest = std::string_view(entry.first).substr(prefix.size());
+            auto slash = rest.rfind('/');
+            if (slash == std::string_view::npos || slash + 1 == rest.size() ||
+                rest.find_first_not_of("0123456789", slash + 1) != std::string_view::npos) {
+                continue;
+            }
+            auto stream = vh->second.streams.find(rest.substr(0, slash));
+            if (stream != vh->second.streams.end() && stream->second.storage == storage) {
+                writes.push_back({ entry.first, std::nullopt });
+            }
+        }
+    }
+    struct pending
+    {
+        sdk::callback<void(count_result)> done;
+        std::uint64_t deleted = 0;
+        std::size_t left = 1;
+        status failure;
+    };
+    auto state = std::make_shared<pending>();
+    state->done = std::move(done);
+    auto finish = [state] {
+        if (--state->left == 0 && state->done) {
+            if (state->failure.ok()) {
+                state->done(count_result(state->deleted));
+            } else {
+                state->done(count_result(state->failure));
+            }
+        }
+    };
+    for (auto& [storage, writes] : per_engine) {
+        if (writes.empty()) {
+            continue;
+        }
+        ++state->left;
+        state->deleted += writes.size();
+        _core.engine(storage)->metadata().apply(std::move(writes), [home = &_exec, state, finish](status st) {
+            home->post([state, finish, st] {
+                if (!st.ok() && state->failure.ok()) {
+                    state->failure = st;
+                }
+                finish();
+            });
+        });
+    }
+    // Never inline: the facade's callbacks always run later on this shard.
+    _exec.post(finish);
 }
 
 // ---- services ----------------------------------------------------------------------------

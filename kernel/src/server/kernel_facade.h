@@ -39,6 +39,15 @@ class kernel_facade final : public sdk::kernel
     void delete_stream(std::string_view vhost,
                        std::string_view name,
                        sdk::callback<void(sdk::status)> done) noexcept override;
+    void set_stream_retention(std::string_view vhost,
+                              std::string_view name,
+                              std::optional<std::int64_t> retention_ms,
+                              std::optional<std::int64_t> retention_bytes,
+                              sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
+    void add_stream_partitions(std::string_view vhost,
+                               std::string_view name,
+                               std::int32_t partitions,
+                               sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
     void bind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
     void unbind(const sdk::binding_spec& spec, sdk::callback<void(sdk::status)> done) noexcept override;
 
@@ -88,6 +97,10 @@ class kernel_facade final : public sdk::kernel
                           std::string_view stream,
                           sdk::partition_id partition,
                           sdk::callback<void(sdk::result<std::optional<sdk::offset>>)> done) noexcept override;
+
+    void delete_group_offsets(std::string_view vhost,
+                              std::string_view group,
+                              sdk::callback<void(sdk::result<std::uint64_t>)> done) noexcept override;
 
     sdk::result<sdk::user_identity> authenticate(std::string_view user,
                                                  std::string_view password,

@@ -62,6 +62,12 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void remove_subscriber(std::uint64_t id);
     void settle(std::uint64_t id, std::uint64_t tag, bool multiple);
 
+    /// New retention limits (none: unlimited), applied from the next retention pass.
+    void set_retention(std::optional<std::int64_t> ms, std::optional<std::int64_t> bytes) noexcept
+    {
+        _options.retention_ms = ms;
+        _options.retention_bytes = bytes;
+    }
     /// Applies the retention limits now (also run periodically by the broker).
     void apply_retention(sdk::timestamp_ms now);
     void flush(sdk::callback<void(sdk::status)> done);

@@ -27,6 +27,8 @@ enum class error_code : std::int16_t
     invalid_session_timeout = 26,
     rebalance_in_progress = 27,
     topic_authorization_failed = 29,
+    unsupported_sasl_mechanism = 33,
+    illegal_sasl_state = 34,
     unsupported_version = 35,
     topic_already_exists = 36,
     invalid_partitions = 37,
@@ -39,8 +41,12 @@ enum class error_code : std::int16_t
     invalid_producer_epoch = 47,
     unsupported_for_message_format = 43,
     kafka_storage_error = 56,
+    sasl_authentication_failed = 58,
+    non_empty_group = 68,
+    group_id_not_found = 69,
     unsupported_compression_type = 76,
     invalid_record = 87,
+    unsupported_endpoint_type = 119,
 };
 
 constexpr std::int16_t wire(error_code e) noexcept

@@ -34,6 +34,27 @@ try {
         }
         return {};
     };
+    auto sasl = [&]() -> sdk::status {
+        auto v = s.text("sasl");
+        if (!v) {
+            return v.error();
+        }
+        if (!v->has_value()) {
+            return {};
+        }
+        if (**v == "required") {
+            c.sasl = sasl_mode::required;
+        } else if (**v == "optional") {
+            c.sasl = sasl_mode::optional;
+        } else if (**v == "off") {
+            c.sasl = sasl_mode::off;
+        } else {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "kafka listener config key 'sasl': expected required, optional or off, got '" + **v +
+                                 "'");
+        }
+        return {};
+    };
     std::uint64_t poll_ms = static_cast<std::uint64_t>(c.fetch_poll_interval.count());
     for (auto st : { s.read_integer("max_request_bytes", 1024, 1u << 30, c.max_request_bytes),
                      flag("auto_create_topics", c.auto_create_topics),
@@ -42,6 +63,7 @@ try {
                      s.read_integer("advertised_port", 1, 65535, c.advertised_port),
                      text("vhost", c.vhost),
                      s.read_integer("fetch_poll_interval_ms", 1, 1000, poll_ms),
+                     sasl(),
                      s.finish() }) {
         if (!st.ok()) {
             return st;

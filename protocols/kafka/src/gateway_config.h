@@ -10,6 +10,14 @@
 
 namespace plexus::protocol::kafka {
 
+/// Whether clients must log in with SASL (docs/protocols/kafka.md, "Authentication").
+enum class sasl_mode : std::uint8_t
+{
+    required, ///< every connection authenticates before anything but ApiVersions and SASL
+    optional, ///< SASL is served; a connection without it is the broker's guest user
+    off,      ///< no logins: every connection is served (Kafka's PLAINTEXT listener)
+};
+
 struct gateway_config
 {
     /// Largest request accepted (the size prefix is checked before the body is read); Kafka's
@@ -29,6 +37,10 @@ struct gateway_config
     /// How often a long-polling Fetch looks for new records (the SDK has no append
     /// notification for streams).
     std::chrono::milliseconds fetch_poll_interval{ 10 };
+    /// Optional by default: an unauthenticated connection is served as guest / guest, which
+    /// the broker accepts only from loopback and only while no `users` replace it, as the
+    /// MQTT and STOMP gateways treat a client that gives no login.
+    sasl_mode sasl = sasl_mode::optional;
 };
 
 /// Parses and checks the section; errors name the key.

@@ -1,11 +1,17 @@
 #include "session.h"
 
+#include "generated/alter_configs.h"
+#include "generated/create_partitions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
+#include "generated/delete_groups.h"
+#include "generated/describe_cluster.h"
+#include "generated/describe_configs.h"
 #include "generated/describe_groups.h"
 #include "generated/fetch.h"
 #include "generated/find_coordinator.h"
 #include "generated/heartbeat.h"
+#include "generated/incremental_alter_configs.h"
 #include "generated/init_producer_id.h"
 #include "generated/join_group.h"
 #include "generated/leave_group.h"
@@ -17,6 +23,8 @@
 #include "generated/metadata.h"
 #include "generated/produce.h"
 #include "generated/request_header.h"
+#include "generated/sasl_authenticate.h"
+#include "generated/sasl_handshake.h"
 #include "served_apis.h"
 #include "wire/wire_reader.h"
 
@@ -26,6 +34,8 @@ namespace plexus::protocol::kafka {
 namespace {
 
 constexpr std::int16_t api_versions_key = 18;
+/// Kafka's sasl.server.max.receive.size: what a connection may send before it has logged in.
+constexpr std::uint32_t max_unauthenticated_bytes = 512u << 10;
 
 } // namespace
 
@@ -87,9 +97,14 @@ sdk::status session::process(sdk::buffer_chain& in)
         std::int32_t size = static_cast<std::int32_t>(
           (std::to_integer<std::uint32_t>(prefix[0]) << 24) | (std::to_integer<std::uint32_t>(prefix[1]) << 16) |
           (std::to_integer<std::uint32_t>(prefix[2]) << 8) | std::to_integer<std::uint32_t>(prefix[3]));
-        // The smallest header (v0) is 8 bytes; the limit is checked before any body is buffered.
-        if (size < 8) {
+        // A raw SASL token has no header and may be short; the smallest header (v0) is 8
+        // bytes. The limit is checked before any body is buffered.
+        if (size < (_sasl == sasl_step::raw_token ? 0 : 8)) {
             return malformed(fmt::format("a request size of {} bytes is not a request", size));
+        }
+        bool in_sasl = _sasl == sasl_step::raw_token || _sasl == sasl_step::authenticate;
+        if (in_sasl && static_cast<std::uint32_t>(size) > max_unauthenticated_bytes) {
+            return malformed(fmt::format("a request of {} bytes during the SASL login", size));
         }
         if (static_cast<std::uint32_t>(size) > _config.max_request_bytes) {
             return malformed(
@@ -101,8 +116,13 @@ sdk::status session::process(sdk::buffer_chain& in)
         std::string frame(static_cast<std::size_t>(size), '\0');
         in.copy_out(4, std::as_writable_bytes(std::span<char>(frame.data(), frame.size())));
         in.trim_front(4 + static_cast<std::size_t>(size));
-        if (auto st = dispatch(std::move(frame)); !st.ok()) {
+        auto st = _sasl == sasl_step::raw_token ? on_raw_sasl_token(std::move(frame)) : dispatch(std::move(frame));
+        if (!st.ok()) {
             return st;
+        }
+        if (_closing) { // a response that closes the connection is on its way
+            in.trim_front(in.size());
+            return {};
         }
     }
     return {};
@@ -132,6 +152,9 @@ sdk::status session::dispatch(std::string frame)
     }
     if (header.client_id) {
         _client_id = *header.client_id;
+    }
+    if (!admitted(key)) {
+        return malformed(fmt::format("{} before a SASL login", api->name));
     }
     request_context ctx{ key, version, header.correlation_id, open_slot() };
     std::string_view body = std::string_view(frame).substr(r.position());
@@ -171,6 +194,22 @@ sdk::status session::dispatch(std::string frame)
             return on_create_topics(ctx, body);
         case generated::delete_topics_request::kafka_api_key:
             return on_delete_topics(ctx, body);
+        case generated::create_partitions_request::kafka_api_key:
+            return on_create_partitions(ctx, body);
+        case generated::sasl_handshake_request::kafka_api_key:
+            return on_sasl_handshake(ctx, body);
+        case generated::sasl_authenticate_request::kafka_api_key:
+            return on_sasl_authenticate(ctx, body);
+        case generated::describe_cluster_request::kafka_api_key:
+            return on_describe_cluster(ctx, body);
+        case generated::delete_groups_request::kafka_api_key:
+            return on_delete_groups(ctx, body);
+        case generated::describe_configs_request::kafka_api_key:
+            return on_describe_configs(ctx, body);
+        case generated::alter_configs_request::kafka_api_key:
+            return on_alter_configs(ctx, body);
+        case generated::incremental_alter_configs_request::kafka_api_key:
+            return on_incremental_alter_configs(ctx, body);
         default:
             return malformed(fmt::format("API key {} has no handler", key));
     }
@@ -189,6 +228,13 @@ void session::fail_connection(std::string_view what) noexcept
             conn->close(sdk::status(sdk::errc::resource_exhausted, "kafka session out of memory"));
         }
     });
+}
+
+void session::close_after(std::uint64_t slot, std::string_view why)
+{
+    _closing = true;
+    _close_reason = std::string(why);
+    _close_after_slot = slot;
 }
 
 std::uint64_t session::open_slot()
@@ -215,6 +261,15 @@ void session::flush_ready()
             _conn.write(sdk::buffer_chain::copy_of(*_slots.front().framed));
         }
         _slots.pop_front();
+        if (_close_after_slot && *_close_after_slot == _first_slot) {
+            _close_after_slot.reset();
+            PLEXUS_LOG(_log, warn, "kafka connection from {} closed: {}", _conn.peer().address, _close_reason);
+            _conn.exec().post([conn = &_conn, alive = _alive, why = _close_reason] {
+                if (*alive) {
+                    conn->close(sdk::status(sdk::errc::unauthenticated, why));
+                }
+            });
+        }
         ++_first_slot;
     }
 }

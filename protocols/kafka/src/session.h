@@ -6,6 +6,9 @@
 // only from the front of the slot queue, so clients see them in request order with their
 // correlation ids. A Produce with acks=0 has a slot that completes with no response.
 //
+// Before anything else, a connection may have to log in (SASL PLAIN, session_sasl.cc): the
+// listener's `sasl` setting decides whether an unauthenticated one is served at all.
+//
 // A request that cannot be framed or decoded (bad size, oversized, truncated body, unknown API
 // key, an unsupported version of anything but ApiVersions) closes this connection with a log
 // line, as Kafka does; the broker and other connections are unaffected.
@@ -34,6 +37,7 @@ namespace plexus::protocol::kafka {
 namespace generated {
 struct fetch_request;
 }
+struct topic_retention;
 
 /// What a handler needs to answer one request.
 struct request_context
@@ -72,6 +76,21 @@ class session final : public sdk::protocol_session
     /// Closes the connection from a callback (where no status can be returned), with a log line.
     void fail_connection(std::string_view what) noexcept;
 
+    // SASL (session_sasl.cc)
+    /// Whether a request of API `key` may be handled now; false closes the connection (Kafka
+    /// closes a connection that sends other requests before its SASL login).
+    bool admitted(std::int16_t key);
+    sdk::status on_sasl_handshake(const request_context& ctx, std::string_view body);
+    sdk::status on_sasl_authenticate(const request_context& ctx, std::string_view body);
+    /// After SaslHandshake v0 the client sends its token with no request header, and is
+    /// answered with a bare (empty) token on success; a failure closes without an answer.
+    sdk::status on_raw_sasl_token(std::string token);
+    /// Checks PLAIN credentials and the vhost; the message for the client on failure.
+    std::optional<std::string> log_in(std::string_view token);
+    /// Writes the response of `slot` and then closes (posted: the kernel destroys the session
+    /// inside close()). Requests that arrive meanwhile are dropped.
+    void close_after(std::uint64_t slot, std::string_view why);
+
     // responses in request order (session.cc)
     std::uint64_t open_slot();
     /// Frames `m` as the response to `ctx` (header v0 for ApiVersions and non-flexible
@@ -98,11 +117,29 @@ class session final : public sdk::protocol_session
     sdk::status on_leave_group(const request_context& ctx, std::string_view body);
     sdk::status on_list_groups(const request_context& ctx, std::string_view body);
     sdk::status on_describe_groups(const request_context& ctx, std::string_view body);
+    sdk::status on_delete_groups(const request_context& ctx, std::string_view body);
     sdk::status on_offset_commit(const request_context& ctx, std::string_view body);
     sdk::status on_offset_fetch(const request_context& ctx, std::string_view body);
+    // the cluster (session_cluster.cc)
+    sdk::status on_describe_cluster(const request_context& ctx, std::string_view body);
+    // topic and broker configs (session_configs.cc)
+    sdk::status on_describe_configs(const request_context& ctx, std::string_view body);
+    sdk::status on_alter_configs(const request_context& ctx, std::string_view body);
+    sdk::status on_incremental_alter_configs(const request_context& ctx, std::string_view body);
+    /// AlterConfigs and IncrementalAlterConfigs differ in where a change starts: from the
+    /// defaults (the request is the whole config) or from the topic's current config.
+    template<class Request, class Response>
+    sdk::status alter_configs(const request_context& ctx, std::string_view body, bool incremental);
+    /// Looks the topic up, applies `change` to its retention and, unless `validate_only`,
+    /// sets the result; `done(Kafka error code, message)`.
+    void alter_topic_retention(const std::string& topic,
+                               std::function<std::optional<std::string>(topic_retention&)> change,
+                               bool validate_only,
+                               sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
+    sdk::status on_create_partitions(const request_context& ctx, std::string_view body);
     /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only
     /// moves when members call in, and the members it waits for may be gone).
     void group_wait_started();
@@ -120,6 +157,19 @@ class session final : public sdk::protocol_session
     producer_sequences& _producers;
     sdk::logger& _log;
     std::string _client_id; ///< from the latest request header (names new group members)
+    /// Where the SASL exchange is: nothing yet, a token expected raw (handshake v0) or in a
+    /// SaslAuthenticate (v1), or logged in.
+    enum class sasl_step : std::uint8_t
+    {
+        start,
+        raw_token,
+        authenticate,
+        done,
+    };
+    sasl_step _sasl = sasl_step::start;
+    std::string _user; ///< who logged in (guest when served without SASL); empty before
+    std::optional<std::uint64_t> _close_after_slot;
+    std::string _close_reason;
     std::uint32_t _group_waits = 0;
     std::unique_ptr<sdk::timer> _group_ticker;
     std::shared_ptr<bool> _alive;

@@ -1,13 +1,15 @@
-// CreateTopics and DeleteTopics: topics are kernel streams, so these are declare_stream and
-// delete_stream. Topic configs that a stream has (retention.ms, retention.bytes) are applied;
-// cleanup.policy=delete is the default and accepted; anything else is INVALID_CONFIG rather
-// than silently ignored. One broker: a replication factor above 1 cannot be met.
+// CreateTopics, DeleteTopics and CreatePartitions: topics are kernel streams, so these are
+// declare_stream, delete_stream and add_stream_partitions. Topic configs that a stream has (retention.ms,
+// retention.bytes) are applied; cleanup.policy=delete is the default and accepted; anything else is INVALID_CONFIG
+// rather than silently ignored. One broker: a replication factor above 1 cannot be met.
 #include "error_code.h"
+#include "generated/create_partitions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
 #include "session.h"
 
 #include <charconv>
+#include <set>
 
 namespace plexus::protocol::kafka {
 namespace {
@@ -170,6 +172,94 @@ sdk::status session::on_delete_topics(const request_context& ctx, std::string_vi
             }
             finish();
         });
+    }
+    finish();
+    return {};
+}
+
+sdk::status session::on_create_partitions(const request_context& ctx, std::string_view body)
+{
+    generated::create_partitions_request request;
+    wire_reader r(body);
+    request.read(r, ctx.api_version);
+    if (!r.ok()) {
+        return malformed("a CreatePartitions request is truncated or malformed");
+    }
+    auto response = std::make_shared<generated::create_partitions_response>();
+    auto left = std::make_shared<std::size_t>(1);
+    auto finish = [this, ctx, response, left] {
+        if (--*left == 0) {
+            respond(ctx, *response, generated::create_partitions_request::flexible(ctx.api_version));
+        }
+    };
+    std::set<std::string> seen;
+    response->results.resize(request.topics.size());
+    for (std::size_t i = 0; i < request.topics.size(); ++i) {
+        const auto& t = request.topics[i];
+        auto* out = &response->results[i];
+        out->name = t.name;
+        if (!seen.insert(t.name).second) {
+            out->error_code = wire(error_code::invalid_request);
+            out->error_message = "topic '" + t.name + "' is named twice";
+            continue;
+        }
+        if (t.assignments) {
+            out->error_code = wire(error_code::invalid_replica_assignment);
+            out->error_message = "manual replica assignments are not supported";
+            continue;
+        }
+        if (t.count > 10000) {
+            out->error_code = wire(error_code::invalid_partitions);
+            out->error_message = "the number of partitions must be 1 to 10000";
+            continue;
+        }
+        sdk::stream_spec spec;
+        spec.vhost = _config.vhost;
+        spec.name = t.name;
+        spec.passive = true;
+        ++*left;
+        _kernel.declare_stream(
+          spec,
+          [this, alive = _alive, out, count = t.count, finish, validate_only = request.validate_only](
+            sdk::result<sdk::stream_info> found) mutable {
+              if (!*alive) {
+                  return;
+              }
+              if (!found) {
+                  out->error_code = wire(to_error_code(found.error()));
+                  out->error_message = std::string(found.error().message());
+                  finish();
+                  return;
+              }
+              if (count <= found->partitions) {
+                  out->error_code = wire(error_code::invalid_partitions);
+                  out->error_message = fmt::format(
+                    "topic '{}' has {} partitions: it can only grow, not to {}", out->name, found->partitions, count);
+                  finish();
+                  return;
+              }
+              if (validate_only) {
+                  finish();
+                  return;
+              }
+              _kernel.add_stream_partitions(
+                _config.vhost,
+                out->name,
+                count,
+                [this, alive, out, finish](sdk::result<sdk::stream_info> grown) mutable {
+                    if (!*alive) {
+                        return;
+                    }
+                    if (grown) {
+                        PLEXUS_LOG(_log, info, "kafka: topic '{}' now has {} partitions", out->name, grown->partitions);
+                    } else {
+                        bool invalid = grown.error().code() == sdk::errc::invalid_argument;
+                        out->error_code = wire(invalid ? error_code::invalid_partitions : to_error_code(grown.error()));
+                        out->error_message = std::string(grown.error().message());
+                    }
+                    finish();
+                });
+          });
     }
     finish();
     return {};

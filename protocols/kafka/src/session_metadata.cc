@@ -1,6 +1,7 @@
 // Metadata: one broker (node 0 at the advertised address) leading every partition; a topic is
 // a stream of the configured vhost. Unknown topics are created when both the gateway config
 // (auto_create_topics) and the request (v4+ allow_auto_topic_creation) allow it.
+#include "cluster.h"
 #include "error_code.h"
 #include "generated/metadata.h"
 #include "session.h"
@@ -10,7 +11,7 @@
 namespace plexus::protocol::kafka {
 namespace {
 
-constexpr std::int32_t node_id = 0;
+constexpr std::int32_t node_id = broker_node_id;
 constexpr std::size_t max_topic_name = 249; // Kafka's limit
 
 bool valid_topic_name(std::string_view name)
@@ -93,7 +94,7 @@ sdk::status session::on_metadata(const request_context& ctx, std::string_view bo
 
     auto response = std::make_shared<generated::metadata_response>();
     response->brokers.push_back({ node_id, _config.advertised_host, _config.advertised_port, std::nullopt });
-    response->cluster_id = "plexus";
+    response->cluster_id = std::string(cluster_id);
     response->controller_id = node_id;
     response->topics.resize(names.size());
     auto left = std::make_shared<std::size_t>(names.size());

@@ -443,6 +443,258 @@ def admin_topics(kport, aport):
     admin.close()
 
 
+SASL_USER, SASL_PASSWORD = "alice", "wonderland"  # the users[] entry of the SASL test's broker
+
+
+def sasl(password=SASL_PASSWORD):
+    return dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username=SASL_USER,
+                sasl_plain_password=password)
+
+
+def string16(text):
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def sasl_handshake(version, mechanism, correlation):
+    return request(17, version, correlation, string16(mechanism))
+
+
+def metadata_v1_no_topics(correlation):
+    return request(3, 1, correlation, struct.pack(">i", 0))
+
+
+@scenario
+def sasl_plain(kport, aport):
+    """With sasl required, a broker user produces and consumes over SASL_PLAINTEXT with PLAIN; a
+    wrong password, an unknown mechanism and a client that does not log in are each refused on
+    their own connection, and the logged-in clients go on."""
+    p = producer(kport, acks=1, **sasl())
+    p.send("sasl-topic", value=b"first", partition=0).get(timeout=DEADLINE)
+    c = consumer(kport, **sasl())
+    tp = TopicPartition("sasl-topic", 0)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    got = [r.value for r in consume(c, 1)]
+    check(got == [b"first"], f"read {got}")
+
+    # No login: ApiVersions is answered, Metadata closes the connection.
+    s = raw_connect(kport)
+    s.sendall(request(18, 0, 1, b""))
+    read_response(s)
+    s.sendall(metadata_v1_no_topics(2))
+    expect_closed(s)
+    # An unknown mechanism: UNSUPPORTED_SASL_MECHANISM naming PLAIN, then closed.
+    s = raw_connect(kport)
+    s.sendall(sasl_handshake(1, "SCRAM-SHA-512", 3))
+    r = read_response(s)
+    corr, error, count = struct.unpack_from(">ihi", r, 0)
+    check(error == 33, f"handshake error {error}")
+    check(r[10:] == string16("PLAIN") and count == 1, f"enabled mechanisms {r[10:]!r}")
+    expect_closed(s)
+    # A wrong password from kafka-python (handshake v0, raw token): the broker closes, so the
+    # client never gets metadata.
+    bad = producer(kport, acks=1, api_version=(2, 0, 0), max_block_ms=1500, **sasl("wrong"))
+    expect_error(kafka.errors.KafkaTimeoutError, lambda: bad.send("sasl-topic", value=b"x", partition=0))
+    bad.close(timeout=1)
+
+    p.send("sasl-topic", value=b"second", partition=0).get(timeout=DEADLINE)
+    got = [r.value for r in consume(c, 1)]
+    check(got == [b"second"], f"read {got} after the refused logins")
+    c.close()
+    p.close()
+
+
+def compact_string(text):
+    data = text.encode()
+    return encode_uvarint(len(data) + 1) + data
+
+
+def encode_uvarint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def read_uvarint(data, pos):
+    shift, value = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def describe_cluster_raw(s, version, correlation):
+    """DescribeCluster (flexible from v0: request header v2, response header v1); answers
+    (error, cluster id, controller id, [(node, host, port)])."""
+    header = struct.pack(">hhi", 60, version, correlation) + string16("raw") + b"\x00"
+    body = b"\x00" + (b"\x01" if version >= 1 else b"") + b"\x00"  # include ops, endpoint type, tags
+    payload = header + body
+    s.sendall(struct.pack(">i", len(payload)) + payload)
+    r = read_response(s)
+    (corr,) = struct.unpack_from(">i", r, 0)
+    check(corr == correlation, f"correlation {corr}")
+    pos = 4 + 1 + 4  # correlation, header tags, throttle
+    (error,) = struct.unpack_from(">h", r, pos)
+    pos += 2
+    n, pos = read_uvarint(r, pos)  # error message (null: 0)
+    pos += max(n - 1, 0)
+    if version >= 1:
+        pos += 1  # endpoint type
+    n, pos = read_uvarint(r, pos)
+    cluster = r[pos:pos + n - 1].decode()
+    pos += n - 1
+    (controller,) = struct.unpack_from(">i", r, pos)
+    pos += 4
+    count, pos = read_uvarint(r, pos)
+    brokers = []
+    for _ in range(count - 1):
+        (node,) = struct.unpack_from(">i", r, pos)
+        n, pos = read_uvarint(r, pos + 4)
+        host = r[pos:pos + n - 1].decode()
+        pos += n - 1
+        (port,) = struct.unpack_from(">i", r, pos)
+        n, pos = read_uvarint(r, pos + 4)  # rack
+        pos += max(n - 1, 0) + 1  # and the broker's tags
+        brokers.append((node, host, port))
+    return error, cluster, controller, brokers
+
+
+@scenario
+def describe_cluster(kport, aport):
+    """The admin client's describe_cluster (Metadata in kafka-python 2.0) and DescribeCluster v0
+    and v1 name one broker, at the advertised address, which is the controller."""
+    from kafka.admin import KafkaAdminClient
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    cluster = admin.describe_cluster()
+    check(cluster["cluster_id"] == "plexus" and cluster["controller_id"] == 0, f"cluster {cluster}")
+    brokers = [(b["node_id"], b["host"], b["port"]) for b in cluster["brokers"]]
+    check(brokers == [(0, "127.0.0.1", kport)], f"brokers {brokers}")
+    admin.close()
+    s = raw_connect(kport)
+    for version in (0, 1):
+        answer = describe_cluster_raw(s, version, 10 + version)
+        check(answer == (0, "plexus", 0, [(0, "127.0.0.1", kport)]), f"DescribeCluster v{version}: {answer}")
+    s.close()
+
+
+@scenario
+def delete_groups(kport, aport):
+    """delete_consumer_groups deletes a group's committed offsets; an unknown group is
+    GROUP_ID_NOT_FOUND and a group with a member NON_EMPTY_GROUP."""
+    from kafka.admin import KafkaAdminClient
+    from kafka import errors
+    p = producer(kport, acks=1)
+    for i in range(3):
+        p.send("deletable", value=b"d%d" % i, partition=0)
+    p.flush(timeout=DEADLINE)
+    p.close()
+    c = group_consumer(kport, "finished", "deletable")
+    check(poll_values(c, 3) == [b"d0", b"d1", b"d2"], "first read")
+    c.commit()
+    c.close()
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    tp = TopicPartition("deletable", 0)
+    before = admin.list_consumer_group_offsets("finished", partitions=[tp])
+    check(before[tp].offset == 3, f"committed before {before}")
+    result = admin.delete_consumer_groups(["finished", "never-existed"])
+    check(result == [("finished", errors.NoError), ("never-existed", errors.GroupIdNotFoundError)], f"{result}")
+    after = admin.list_consumer_group_offsets("finished", partitions=[tp])
+    check(after[tp].offset == -1, f"committed after the delete {after}")
+    again = group_consumer(kport, "finished", "deletable")
+    check(poll_values(again, 3) == [b"d0", b"d1", b"d2"], "a deleted group starts from auto_offset_reset again")
+    busy = admin.delete_consumer_groups(["finished"])
+    check(busy == [("finished", errors.NonEmptyGroupError)], f"{busy}")
+    again.close()
+    admin.close()
+
+
+def topic_configs(admin, topic):
+    """{name: value} of a topic, as describe_configs (DescribeConfigs v0-v2) reports it."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+    (response,) = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    ((error, message, _type, name, entries),) = response.resources
+    check(error == 0 and name == topic, f"describe_configs {topic}: {error} {message}")
+    return {e[0]: e[1] for e in entries}
+
+
+def incremental_alter_v0(topic, changes):
+    """IncrementalAlterConfigs v0 for one topic; changes are (name, operation, value)."""
+    body = struct.pack(">ib", 1, 2) + string16(topic) + struct.pack(">i", len(changes))
+    for name, op, value in changes:
+        body += string16(name) + struct.pack(">b", op)
+        body += string16(value) if value is not None else struct.pack(">h", -1)
+    return request(44, 0, 21, body + b"\x00")  # validate_only false
+
+
+@scenario
+def topic_config(kport, aport):
+    """describe_configs reports a topic's retention and the broker's settings; alter_configs
+    (AlterConfigs) replaces the retention, IncrementalAlterConfigs changes one key, and what
+    cannot be applied is INVALID_CONFIG for that resource alone."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("configured", 1, 1, topic_configs={"retention.ms": "3600000"})])
+    configs = topic_configs(admin, "configured")
+    check(configs == {"cleanup.policy": "delete", "retention.bytes": "-1", "retention.ms": "3600000"}, f"{configs}")
+    (broker,) = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")])
+    ((error, _m, _t, _n, entries),) = broker.resources
+    broker_configs = {e[0]: e[1] for e in entries}
+    check(error == 0 and broker_configs.get("broker.id") == "0", f"broker configs {broker_configs}")
+
+    response = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "configured",
+                                                   configs={"retention.bytes": "1048576"})])
+    check([r[0] for r in response.resources] == [0], f"alter_configs {response.resources}")
+    configs = topic_configs(admin, "configured")
+    check(configs["retention.bytes"] == "1048576" and configs["retention.ms"] == "-1",
+          f"after alter_configs (a whole new config) {configs}")
+    response = admin.alter_configs([
+        ConfigResource(ConfigResourceType.TOPIC, "configured", configs={"cleanup.policy": "compact"}),
+        ConfigResource(ConfigResourceType.TOPIC, "no-such-topic", configs={"retention.ms": "1"})])
+    codes = sorted((r[3], r[0]) for r in response.resources)
+    check(codes == [("configured", 40), ("no-such-topic", 3)], f"refused alters {response.resources}")
+    check(topic_configs(admin, "configured")["retention.bytes"] == "1048576", "a refused alter changed the topic")
+
+    s = raw_connect(kport)
+    s.sendall(incremental_alter_v0("configured", [("retention.ms", 0, "60000")]))
+    r = read_response(s)
+    corr, _throttle, count, error = struct.unpack_from(">iiih", r, 0)
+    check(count == 1 and error == 0, f"IncrementalAlterConfigs error {error}")
+    s.close()
+    configs = topic_configs(admin, "configured")
+    check(configs["retention.ms"] == "60000" and configs["retention.bytes"] == "1048576",
+          f"after IncrementalAlterConfigs {configs}")
+    admin.close()
+
+
+@scenario
+def create_partitions(kport, aport):
+    """create_partitions grows a topic; producers and consumers see the new partitions, and the
+    records already stored stay where they were; shrinking is INVALID_PARTITIONS."""
+    from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("widening", 2, 1)])
+    p = producer(kport, acks=1)
+    p.send("widening", value=b"before", partition=1).get(timeout=DEADLINE)
+    admin.create_partitions({"widening": NewPartitions(total_count=5)})
+    expect_error(errors.InvalidPartitionsError, lambda: admin.create_partitions({"widening": NewPartitions(3)}))
+    expect_error(errors.UnknownTopicOrPartitionError, lambda: admin.create_partitions({"no-such": NewPartitions(3)}))
+    admin.close()
+    p.close()
+    p = producer(kport, acks=1)  # a client that starts now sees five partitions
+    check(p.partitions_for("widening") == {0, 1, 2, 3, 4}, f"partitions {p.partitions_for('widening')}")
+    p.send("widening", value=b"after", partition=4).get(timeout=DEADLINE)
+    p.close()
+    got = sorted((r.partition, r.value) for r in read_from_start(kport, "widening", range(5), 2))
+    check(got == [(1, b"before"), (4, b"after")], f"read {got}")
+
+
 def crc32c(data):
     """CRC32C (Castagnoli, reflected 0x82F63B78), bit by bit: a test needs no speed."""
     crc = 0xFFFFFFFF

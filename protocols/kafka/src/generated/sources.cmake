@@ -19,4 +19,12 @@ set(PLEXUS_KAFKA_GENERATED_SOURCES
   src/generated/init_producer_id.cc
   src/generated/list_groups.cc
   src/generated/describe_groups.cc
+  src/generated/sasl_handshake.cc
+  src/generated/sasl_authenticate.cc
+  src/generated/describe_cluster.cc
+  src/generated/delete_groups.cc
+  src/generated/describe_configs.cc
+  src/generated/alter_configs.cc
+  src/generated/incremental_alter_configs.cc
+  src/generated/create_partitions.cc
 )

@@ -90,6 +90,8 @@ struct stream_info
 {
     std::string name;
     std::int32_t partitions = 1;
+    std::optional<std::int64_t> retention_ms; ///< as declared or last set; none: kept forever
+    std::optional<std::int64_t> retention_bytes;
 };
 
 /// A binding from an exchange to a queue, a stream or another exchange, by name.
@@ -247,6 +249,23 @@ class kernel
                              callback<void(result<std::uint64_t>)> done) noexcept = 0;
     virtual void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept = 0;
     virtual void delete_stream(std::string_view vhost, std::string_view name, callback<void(status)> done) noexcept = 0;
+    /// Replaces a stream's retention (none: unlimited) on every partition, from their next
+    /// retention pass on, and in the stored definition; answers the stream as it now is.
+    /// not_found for an unknown stream or vhost. Kafka's AlterConfigs of retention.ms and
+    /// retention.bytes.
+    virtual void set_stream_retention(std::string_view vhost,
+                                      std::string_view name,
+                                      std::optional<std::int64_t> retention_ms,
+                                      std::optional<std::int64_t> retention_bytes,
+                                      callback<void(result<stream_info>)> done) noexcept = 0;
+    /// Grows a stream to `partitions` partitions (Kafka's CreatePartitions). The new ones
+    /// start empty and are routed to at once, so a key may land in another partition than
+    /// before, as in Kafka. invalid_argument unless `partitions` is more than the stream has
+    /// (and at most 100000), not_found for an unknown stream; answers the stream as it now is.
+    virtual void add_stream_partitions(std::string_view vhost,
+                                       std::string_view name,
+                                       std::int32_t partitions,
+                                       callback<void(result<stream_info>)> done) noexcept = 0;
     virtual void bind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
     virtual void unbind(const binding_spec& spec, callback<void(status)> done) noexcept = 0;
 
@@ -309,6 +328,12 @@ class kernel
                                   std::string_view stream,
                                   partition_id partition,
                                   callback<void(result<std::optional<offset>>)> done) noexcept = 0;
+    /// Deletes every offset `group` committed on the streams of `vhost` (Kafka's DeleteGroups)
+    /// and answers how many there were: 0 when it committed none (the kernel knows a group
+    /// only by its offsets; members are the gateway's). not_found for an unknown vhost.
+    virtual void delete_group_offsets(std::string_view vhost,
+                                      std::string_view group,
+                                      callback<void(result<std::uint64_t>)> done) noexcept = 0;
 
     // --- users ---
     /// Checks a login. unauthenticated for an unknown user or a wrong password (the message

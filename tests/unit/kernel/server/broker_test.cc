@@ -371,6 +371,109 @@ TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, grou
     CHECK(**back == sdk::offset(12));
 }
 
+TEST_CASE_METHOD(broker_fixture,
+                 "a group's committed offsets are deleted on every stream and no others",
+                 "[unit][kernel]")
+{
+    sdk::stream_spec one;
+    one.name = "orders";
+    one.partitions = 2;
+    REQUIRE(declare_stream(one).ok());
+    // Group "a/b"'s offsets on "orders" share group "a"'s key prefix and must stay.
+    auto commit = [&](std::string group, std::string stream, int partition) {
+        auto st = call<sdk::status>(k(), [group, stream, partition](sdk::kernel& k, auto done) {
+            k.commit_offset("/", group, stream, sdk::partition_id(partition), sdk::offset(5), std::move(done));
+        });
+        REQUIRE(st.ok());
+    };
+    commit("a", "orders", 0);
+    commit("a", "orders", 1);
+    commit("a/b", "orders", 0);
+    commit("other", "orders", 0);
+    auto committed = [&](std::string group, std::string stream) {
+        auto r = call<sdk::result<std::optional<sdk::offset>>>(k(1), [group, stream](sdk::kernel& k, auto done) {
+            k.committed_offset("/", group, stream, sdk::partition_id(0), std::move(done));
+        });
+        REQUIRE(r.ok());
+        return r->has_value();
+    };
+    auto deleted = call<sdk::result<std::uint64_t>>(
+      k(1), [](sdk::kernel& k, auto done) { k.delete_group_offsets("/", "a", std::move(done)); });
+    REQUIRE(deleted.ok());
+    CHECK(*deleted == 2);
+    CHECK_FALSE(committed("a", "orders"));
+    CHECK(committed("a/b", "orders"));
+    CHECK(committed("other", "orders"));
+    auto again = call<sdk::result<std::uint64_t>>(
+      k(), [](sdk::kernel& k, auto done) { k.delete_group_offsets("/", "a", std::move(done)); });
+    REQUIRE(again.ok());
+    CHECK(*again == 0);
+    auto no_vhost = call<sdk::result<std::uint64_t>>(
+      k(), [](sdk::kernel& k, auto done) { k.delete_group_offsets("nowhere", "a", std::move(done)); });
+    CHECK(no_vhost.error().code() == errc::not_found);
+}
+
+TEST_CASE_METHOD(broker_fixture, "a stream grows by partitions that take appends at once", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "growing";
+    spec.partitions = 2;
+    REQUIRE(declare_stream(spec).ok());
+    auto grow = [&](std::int32_t partitions) {
+        return call<sdk::result<sdk::stream_info>>(k(1), [partitions](sdk::kernel& k, auto done) {
+            k.add_stream_partitions("/", "growing", partitions, std::move(done));
+        });
+    };
+    auto grown = grow(5);
+    REQUIRE(grown.ok());
+    CHECK(grown->partitions == 5);
+    CHECK(grow(5).error().code() == errc::invalid_argument);
+    CHECK(grow(3).error().code() == errc::invalid_argument);
+    auto missing = call<sdk::result<sdk::stream_info>>(
+      k(), [](sdk::kernel& k, auto done) { k.add_stream_partitions("/", "absent", 4, std::move(done)); });
+    CHECK(missing.error().code() == errc::not_found);
+    for (unsigned shard : { 0u, 1u }) {
+        sdk::record_batch batch;
+        batch.records.push_back(make_message("", "", "in the new partition"));
+        auto r = call<sdk::result<sdk::offset_range>>(k(shard), [batch](sdk::kernel& k, auto done) mutable {
+            k.append("/", "growing", sdk::partition_id(4), std::move(batch), sdk::ack_level::stored, std::move(done));
+        });
+        REQUIRE(r.ok());
+    }
+    sdk::stream_spec passive;
+    passive.name = "growing";
+    passive.passive = true;
+    CHECK(declare_stream(passive)->partitions == 5);
+}
+
+TEST_CASE_METHOD(broker_fixture, "a stream's retention is replaced and reported by a passive declare", "[unit][kernel]")
+{
+    sdk::stream_spec spec;
+    spec.name = "kept";
+    spec.retention_ms = 60000;
+    auto made = declare_stream(spec);
+    REQUIRE(made.ok());
+    CHECK(made->retention_ms == std::optional<std::int64_t>(60000));
+    CHECK_FALSE(made->retention_bytes.has_value());
+    auto set = call<sdk::result<sdk::stream_info>>(k(1), [](sdk::kernel& k, auto done) {
+        k.set_stream_retention("/", "kept", std::nullopt, std::int64_t(1) << 20, std::move(done));
+    });
+    REQUIRE(set.ok());
+    CHECK_FALSE(set->retention_ms.has_value());
+    CHECK(set->retention_bytes == std::optional<std::int64_t>(1 << 20));
+    sdk::stream_spec passive;
+    passive.name = "kept";
+    passive.passive = true;
+    auto seen = declare_stream(passive);
+    REQUIRE(seen.ok());
+    CHECK_FALSE(seen->retention_ms.has_value());
+    CHECK(seen->retention_bytes == std::optional<std::int64_t>(1 << 20));
+    auto missing = call<sdk::result<sdk::stream_info>>(k(), [](sdk::kernel& k, auto done) {
+        k.set_stream_retention("/", "absent", std::nullopt, std::nullopt, std::move(done));
+    });
+    CHECK(missing.error().code() == errc::not_found);
+}
+
 TEST_CASE_METHOD(broker_fixture, "an exchange feeds a stream; per-key order; stream consumers", "[unit][kernel]")
 {
     sdk::stream_spec spec;

@@ -1,85 +1,17 @@
 // The session against the SDK fakes: framing, ApiVersions, response order and the requests
 // that close the connection.
 #include "generated/api_versions.h"
-#include "generated/request_header.h"
-#include "generated/response_header.h"
-#include "session.h"
-
-#include "plexus/sdk/testing/fake_connection.h"
-#include "plexus/sdk/testing/fake_kernel.h"
+#include "session_fixture.h"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace plexus::protocol::kafka;
+using namespace plexus::protocol::kafka::testing;
 using namespace std::string_literals;
-namespace fake = plexus::sdk::testing;
-namespace sdk = plexus::sdk;
 
 namespace {
-
-struct fixture
-{
-    fake::fake_executor exec;
-    fake::fake_kernel kernel{ exec };
-    fake::fake_connection conn{ exec };
-    gateway_config config;
-    topic_registry topics;
-    group_coordinator groups;
-    producer_sequences producers{ 1000 };
-    std::unique_ptr<session> s;
-    sdk::buffer_chain in;
-
-    fixture() { config.max_request_bytes = 4096; }
-    void start()
-    {
-        s = std::make_unique<session>(conn, kernel, config, topics, groups, producers, kernel.log("protocol.kafka"));
-    }
-
-    /// Feeds bytes as the kernel would; returns what on_data said.
-    sdk::status feed(const std::string& bytes)
-    {
-        in.append(sdk::bytes::copy_of(bytes));
-        auto st = s->on_data(in);
-        exec.run_all();
-        return st;
-    }
-};
-
-std::string frame(std::string payload)
-{
-    wire_writer w;
-    w.int32(static_cast<std::int32_t>(payload.size()));
-    w.raw(payload);
-    return w.take();
-}
-
-std::string request(std::int16_t key, std::int16_t version, std::int32_t correlation, bool flexible, std::string body)
-{
-    generated::request_header h;
-    h.request_api_key = key;
-    h.request_api_version = version;
-    h.correlation_id = correlation;
-    h.client_id = "test";
-    wire_writer w;
-    h.write(w, flexible ? 2 : 1);
-    w.raw(body);
-    return frame(w.take());
-}
-
-/// Splits written bytes into response frames.
-std::vector<std::string> responses(const std::string& written)
-{
-    std::vector<std::string> out;
-    wire_reader r(written);
-    while (r.remaining() > 0) {
-        auto n = r.int32();
-        out.emplace_back(r.raw(static_cast<std::size_t>(n)));
-        REQUIRE(r.ok());
-    }
-    return out;
-}
 
 generated::api_versions_response read_api_versions(const std::string& response,
                                                    std::int16_t version,

@@ -3,7 +3,8 @@
 // It keeps the facade's contract — every callback runs later, on the given fake_executor,
 // never inside the call — and records what the session asked for. Queues are simple in-memory
 // FIFOs so publish/get/subscribe behave plausibly; anything a test needs to go wrong is set up
-// with fail_next(verb, status). Streams and group offsets answer not_supported.
+// with fail_next(verb, status). Group offsets are kept in a map; streams answer not_supported
+// unless a test added them (add_stream).
 #pragma once
 
 #include "plexus/sdk/kernel.h"
@@ -83,13 +84,60 @@ class fake_kernel final : public kernel
         q.clear();
         answer<result<std::uint64_t>>("purge_queue", std::move(done), n);
     }
-    void declare_stream(const stream_spec&, callback<void(result<stream_info>)> done) noexcept override
+    /// Streams answer not_supported unless a test added them here (any vhost).
+    void add_stream(stream_info info) { _streams[info.name] = std::move(info); }
+    const stream_info* stream(const std::string& name) const
     {
-        answer<result<stream_info>>("declare_stream", std::move(done), unsupported());
+        auto it = _streams.find(name);
+        return it == _streams.end() ? nullptr : &it->second;
+    }
+    void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept override
+    {
+        auto it = _streams.find(spec.name);
+        if (it != _streams.end()) {
+            answer<result<stream_info>>("declare_stream", std::move(done), it->second);
+        } else if (spec.passive && !_streams.empty()) {
+            answer<result<stream_info>>("declare_stream", std::move(done), status(errc::not_found, "no such stream"));
+        } else {
+            answer<result<stream_info>>("declare_stream", std::move(done), unsupported());
+        }
     }
     void delete_stream(std::string_view, std::string_view, callback<void(status)> done) noexcept override
     {
         answer<status>("delete_stream", std::move(done), unsupported());
+    }
+    void set_stream_retention(std::string_view,
+                              std::string_view name,
+                              std::optional<std::int64_t> retention_ms,
+                              std::optional<std::int64_t> retention_bytes,
+                              callback<void(result<stream_info>)> done) noexcept override
+    {
+        auto it = _streams.find(std::string(name));
+        if (it == _streams.end()) {
+            answer<result<stream_info>>("set_stream_retention", std::move(done), unsupported());
+            return;
+        }
+        it->second.retention_ms = retention_ms;
+        it->second.retention_bytes = retention_bytes;
+        answer<result<stream_info>>("set_stream_retention", std::move(done), it->second);
+    }
+    void add_stream_partitions(std::string_view,
+                               std::string_view name,
+                               std::int32_t partitions,
+                               callback<void(result<stream_info>)> done) noexcept override
+    {
+        auto it = _streams.find(std::string(name));
+        if (it == _streams.end()) {
+            answer<result<stream_info>>("add_stream_partitions", std::move(done), unsupported());
+            return;
+        }
+        if (partitions <= it->second.partitions) {
+            answer<result<stream_info>>(
+              "add_stream_partitions", std::move(done), status(errc::invalid_argument, "a stream only grows"));
+            return;
+        }
+        it->second.partitions = partitions;
+        answer<result<stream_info>>("add_stream_partitions", std::move(done), it->second);
     }
     void bind(const binding_spec&, callback<void(status)> done) noexcept override
     {
@@ -185,22 +233,38 @@ class fake_kernel final : public kernel
     {
         answer<result<offset>>("offset_for_timestamp", std::move(done), unsupported());
     }
-    void commit_offset(std::string_view,
-                       std::string_view,
-                       std::string_view,
-                       partition_id,
-                       offset,
+    void commit_offset(std::string_view vhost,
+                       std::string_view group,
+                       std::string_view stream,
+                       partition_id partition,
+                       offset committed,
                        callback<void(status)> done) noexcept override
     {
-        answer<status>("commit_offset", std::move(done), unsupported());
+        _offsets[group_offset_key{ std::string(vhost), std::string(group), std::string(stream), partition() }] =
+          committed;
+        answer<status>("commit_offset", std::move(done), status{});
     }
-    void committed_offset(std::string_view,
-                          std::string_view,
-                          std::string_view,
-                          partition_id,
+    void committed_offset(std::string_view vhost,
+                          std::string_view group,
+                          std::string_view stream,
+                          partition_id partition,
                           callback<void(result<std::optional<offset>>)> done) noexcept override
     {
-        answer<result<std::optional<offset>>>("committed_offset", std::move(done), unsupported());
+        std::optional<offset> found;
+        auto it =
+          _offsets.find(group_offset_key{ std::string(vhost), std::string(group), std::string(stream), partition() });
+        if (it != _offsets.end()) {
+            found = it->second;
+        }
+        answer<result<std::optional<offset>>>("committed_offset", std::move(done), found);
+    }
+    void delete_group_offsets(std::string_view vhost,
+                              std::string_view group,
+                              callback<void(result<std::uint64_t>)> done) noexcept override
+    {
+        std::uint64_t n = std::erase_if(
+          _offsets, [&](const auto& entry) { return entry.first.vhost == vhost && entry.first.group == group; });
+        answer<result<std::uint64_t>>("delete_group_offsets", std::move(done), n);
     }
 
     executor& shard() noexcept override { return _exec; }
@@ -422,6 +486,14 @@ class fake_kernel final : public kernel
     std::vector<publish_request> _published;
     std::vector<settle_record> _settles;
     std::map<std::string, status> _failures;
+    struct group_offset_key
+    {
+        std::string vhost, group, stream;
+        std::int32_t partition;
+        auto operator<=>(const group_offset_key&) const = default;
+    };
+    std::map<group_offset_key, offset> _offsets;
+    std::map<std::string, stream_info> _streams;
     std::map<std::string, std::string> _users{ { "guest", "guest" } };
     std::map<std::string, std::deque<message_ptr>> _queues;
     std::vector<fake_subscription*> _subscribers;

@@ -1,0 +1,59 @@
+// The topic and broker configs DescribeConfigs reports and AlterConfigs /
+// IncrementalAlterConfigs change. A topic has what a stream has: retention.ms and
+// retention.bytes, and cleanup.policy, which is always delete (no compaction). Other keys are
+// not reported, and changing them is INVALID_CONFIG. Broker configs are the listener's settings
+// under Kafka's names, read-only.
+#pragma once
+
+#include "gateway_config.h"
+#include "plexus/sdk/kernel.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plexus::protocol::kafka {
+
+/// Kafka's ConfigResource.Type values the gateway answers for.
+constexpr std::int8_t topic_resource = 2;
+constexpr std::int8_t broker_resource = 4;
+
+struct described_config
+{
+    std::string name;
+    std::string value;
+    bool is_default = true;
+    std::int8_t source = 5; ///< Kafka's ConfigSource: 1 topic config, 4 static broker, 5 default
+    std::int8_t type = 0;   ///< Kafka's ConfigType: 2 string, 3 int, 5 long, 7 list, 1 boolean
+    bool read_only = false;
+};
+
+/// A topic's configs, in name order.
+std::vector<described_config> describe_topic_configs(const sdk::stream_info& stream);
+/// This broker's (node 0), in name order.
+std::vector<described_config> describe_broker_configs(const gateway_config& config);
+
+struct topic_retention
+{
+    std::optional<std::int64_t> ms;
+    std::optional<std::int64_t> bytes;
+};
+
+/// IncrementalAlterConfigs' operations (AlterConfigs sets every key it names).
+enum class config_operation : std::int8_t
+{
+    set = 0,
+    remove = 1, ///< Kafka's DELETE: back to the default
+    append = 2,
+    subtract = 3,
+};
+
+/// Applies one change to `retention`; the INVALID_CONFIG message when it cannot be made.
+std::optional<std::string> apply_topic_config(topic_retention& retention,
+                                              std::string_view name,
+                                              config_operation op,
+                                              const std::optional<std::string>& value);
+
+} // namespace plexus::protocol::kafka

@@ -1,0 +1,183 @@
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs: which keys a topic and the broker
+// have, and how changes reach the stream's retention.
+#include "generated/alter_configs.h"
+#include "generated/describe_configs.h"
+#include "generated/incremental_alter_configs.h"
+#include "session_fixture.h"
+#include "topic_configs.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+using namespace plexus::protocol::kafka;
+using namespace plexus::protocol::kafka::testing;
+
+namespace {
+
+using describe_request = generated::describe_configs_request;
+using describe_response = generated::describe_configs_response;
+
+describe_response describe(fixture& f, std::int16_t version, describe_request q)
+{
+    bool flexible = describe_request::flexible(version);
+    auto st = f.feed(request(32, version, 3, flexible, body_of(q, version)));
+    INFO(st.message());
+    REQUIRE(st.ok());
+    auto rs = responses(f.conn.take_written());
+    REQUIRE(rs.size() == 1);
+    return read_response<describe_response>(rs[0], version, flexible, 3);
+}
+
+describe_request::describe_configs_resource resource(std::int8_t type, std::string name)
+{
+    describe_request::describe_configs_resource r;
+    r.resource_type = type;
+    r.resource_name = std::move(name);
+    return r;
+}
+
+std::map<std::string, std::string> values(const describe_response::describe_configs_result& r)
+{
+    std::map<std::string, std::string> out;
+    for (const auto& c : r.configs) {
+        out[c.name] = c.value.value_or("<null>");
+    }
+    return out;
+}
+
+sdk::stream_info topic(std::string name, std::optional<std::int64_t> ms, std::optional<std::int64_t> bytes)
+{
+    sdk::stream_info s;
+    s.name = std::move(name);
+    s.retention_ms = ms;
+    s.retention_bytes = bytes;
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("topic config changes: SET and DELETE of retention and cleanup.policy delete only", "[kafka][configs]")
+{
+    topic_retention r{ 1000, std::nullopt };
+    CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::set, std::string("4096")));
+    CHECK(r.bytes == std::optional<std::int64_t>(4096));
+    CHECK_FALSE(apply_topic_config(r, "retention.ms", config_operation::set, std::string("-1")));
+    CHECK_FALSE(r.ms.has_value());
+    CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::remove, std::nullopt));
+    CHECK_FALSE(r.bytes.has_value());
+    CHECK(apply_topic_config(r, "retention.ms", config_operation::set, std::string("soon")));
+    CHECK(apply_topic_config(r, "retention.ms", config_operation::set, std::string("-2")));
+    CHECK(apply_topic_config(r, "retention.ms", config_operation::append, std::string("5")));
+    CHECK_FALSE(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("delete")));
+    CHECK(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("compact")));
+    CHECK(apply_topic_config(r, "segment.bytes", config_operation::set, std::string("1024")));
+}
+
+TEST_CASE("DescribeConfigs reports a topic's retention and the broker's settings", "[kafka][configs]")
+{
+    fixture f;
+    f.config.default_partitions = 3;
+    f.kernel.add_stream(topic("kept", 3600000, std::nullopt));
+    f.start();
+    for (std::int16_t version : { 0, 1, 4 }) {
+        describe_request q;
+        q.resources = { resource(topic_resource, "kept"),
+                        resource(topic_resource, "absent"),
+                        resource(broker_resource, "0"),
+                        resource(broker_resource, "7"),
+                        resource(32, "a-group") };
+        q.include_synonyms = version >= 1;
+        auto m = describe(f, version, q);
+        REQUIRE(m.results.size() == 5);
+        CHECK(m.results[0].error_code == 0);
+        CHECK(values(m.results[0]) == std::map<std::string, std::string>{ { "cleanup.policy", "delete" },
+                                                                          { "retention.bytes", "-1" },
+                                                                          { "retention.ms", "3600000" } });
+        for (const auto& c : m.results[0].configs) {
+            if (c.name == "retention.ms") {
+                CHECK_FALSE(c.is_default);
+                CHECK(c.config_source == (version >= 1 ? 1 : -1));
+                CHECK(c.synonyms.size() == (version >= 1 ? 1u : 0u));
+            }
+        }
+        CHECK(m.results[1].error_code == 3); // UNKNOWN_TOPIC_OR_PARTITION
+        CHECK(m.results[2].error_code == 0);
+        CHECK(values(m.results[2]).at("num.partitions") == "3");
+        CHECK(values(m.results[2]).at("broker.id") == "0");
+        CHECK(m.results[3].error_code == 42);
+        CHECK(m.results[4].error_code == 42);
+    }
+    describe_request only;
+    auto r = resource(topic_resource, "kept");
+    r.configuration_keys = std::vector<std::string>{ "retention.ms", "no.such.key" };
+    only.resources = { r };
+    auto m = describe(f, 2, only);
+    CHECK(values(m.results[0]) == std::map<std::string, std::string>{ { "retention.ms", "3600000" } });
+}
+
+TEST_CASE("AlterConfigs replaces a topic's config and IncrementalAlterConfigs changes what it names",
+          "[kafka][configs]")
+{
+    fixture f;
+    f.kernel.add_stream(topic("kept", 3600000, 1 << 20));
+    f.start();
+
+    generated::incremental_alter_configs_request inc;
+    inc.resources.resize(1);
+    inc.resources[0].resource_type = topic_resource;
+    inc.resources[0].resource_name = "kept";
+    inc.resources[0].configs = { { "retention.bytes", 1, std::nullopt } };
+    REQUIRE(f.feed(request(44, 1, 5, true, body_of(inc, 1))).ok());
+    auto rs = responses(f.conn.take_written());
+    REQUIRE(rs.size() == 1);
+    auto im = read_response<generated::incremental_alter_configs_response>(rs[0], 1, true, 5);
+    REQUIRE(im.responses.size() == 1);
+    CHECK(im.responses[0].error_code == 0);
+    CHECK(f.kernel.stream("kept")->retention_ms == std::optional<std::int64_t>(3600000));
+    CHECK_FALSE(f.kernel.stream("kept")->retention_bytes.has_value());
+
+    generated::alter_configs_request alter;
+    alter.resources.resize(3);
+    alter.resources[0].resource_type = topic_resource;
+    alter.resources[0].resource_name = "kept";
+    alter.resources[0].configs = { { "retention.bytes", std::string("2048") } };
+    alter.resources[1].resource_type = topic_resource;
+    alter.resources[1].resource_name = "absent";
+    alter.resources[2].resource_type = broker_resource;
+    alter.resources[2].resource_name = "0";
+    REQUIRE(f.feed(request(33, 0, 6, false, body_of(alter, 0))).ok());
+    rs = responses(f.conn.take_written());
+    REQUIRE(rs.size() == 1);
+    auto am = read_response<generated::alter_configs_response>(rs[0], 0, false, 6);
+    REQUIRE(am.responses.size() == 3);
+    CHECK(am.responses[0].error_code == 0);
+    CHECK(am.responses[1].error_code == 3);
+    CHECK(am.responses[2].error_code == 40);                        // INVALID_CONFIG: broker configs are read-only
+    CHECK_FALSE(f.kernel.stream("kept")->retention_ms.has_value()); // not named: the default
+    CHECK(f.kernel.stream("kept")->retention_bytes == std::optional<std::int64_t>(2048));
+
+    SECTION("an invalid change leaves the topic as it was")
+    {
+        alter.resources.resize(1);
+        alter.resources[0].configs = { { "retention.ms", std::string("10") },
+                                       { "cleanup.policy", std::string("compact") } };
+        REQUIRE(f.feed(request(33, 1, 7, false, body_of(alter, 1))).ok());
+        auto bad =
+          read_response<generated::alter_configs_response>(responses(f.conn.take_written()).at(0), 1, false, 7);
+        CHECK(bad.responses.at(0).error_code == 40);
+        CHECK(bad.responses.at(0).error_message->find("cleanup.policy") != std::string::npos);
+        CHECK_FALSE(f.kernel.stream("kept")->retention_ms.has_value());
+    }
+    SECTION("validate_only checks and changes nothing")
+    {
+        alter.resources.resize(1);
+        alter.validate_only = true;
+        alter.resources[0].configs = { { "retention.ms", std::string("10") } };
+        REQUIRE(f.feed(request(33, 2, 8, true, body_of(alter, 2))).ok());
+        auto ok = read_response<generated::alter_configs_response>(responses(f.conn.take_written()).at(0), 2, true, 8);
+        CHECK(ok.responses.at(0).error_code == 0);
+        CHECK_FALSE(f.kernel.stream("kept")->retention_ms.has_value());
+    }
+}
