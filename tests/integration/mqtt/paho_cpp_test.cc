@@ -97,6 +97,7 @@ TEST_CASE("Paho C++: QoS 0 1 and 2, retained messages and a persistent session",
     SECTION("a persistent session gets what was published while it was away")
     {
         for (int version : { MQTTVERSION_3_1_1, MQTTVERSION_5 }) {
+            INFO("MQTT version " << version);
             const std::string id = "paho-cpp-away-" + std::to_string(version);
             const std::string topic = "paho/away/" + std::to_string(version);
             mqtt::client away(uri, id, mqtt::create_options(version));
