@@ -13,6 +13,7 @@ may run in any order on one broker.
 import queue
 import socket
 import struct
+import os
 import sys
 import threading
 import time
@@ -23,32 +24,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-SCENARIOS = {}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import SCENARIOS, scenario, check, eventually, unique  # noqa: E402
+
+
 DEADLINE = 10.0
 MQTT_PORT = 0
 AMQP_PORT = 0
-
-
-def scenario(f):
-    SCENARIOS[f.__name__] = f
-    return f
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eventually(done, what, deadline=DEADLINE):
-    until = time.monotonic() + deadline
-    while not done():
-        if time.monotonic() > until:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.01)
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 class Client:

@@ -10,33 +10,19 @@ Every scenario uses its own destination names, so they may run in any order on o
 """
 
 import socket
+import os
 import sys
 import time
 
 import pika
 import stomp
 
-SCENARIOS = {}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import SCENARIOS, scenario, check, eventually  # noqa: E402
+
+
 DEADLINE = 10.0  # seconds any single wait may take
 VERSIONS = {"1.0": stomp.Connection10, "1.1": stomp.Connection11, "1.2": stomp.Connection12}
-
-
-def scenario(f):
-    SCENARIOS[f.__name__] = f
-    return f
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eventually(done, what, deadline=DEADLINE):
-    until = time.monotonic() + deadline
-    while not done():
-        if time.monotonic() > until:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.01)
 
 
 class Recorder(stomp.ConnectionListener):

@@ -32,31 +32,12 @@ import stomp.protocol
 import stomp.transport
 import websocket
 
-SCENARIOS = {}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import SCENARIOS, scenario, check, eventually, unique  # noqa: E402
+
+
 DEADLINE = 10.0
 STOMP_WS_PORT = STOMP_WS_BINARY_PORT = MQTT_WS_PORT = MQTT_PORT = AMQP_PORT = 0
-
-
-def scenario(f):
-    SCENARIOS[f.__name__] = f
-    return f
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eventually(done, what, deadline=DEADLINE):
-    until = time.monotonic() + deadline
-    while not done():
-        if time.monotonic() > until:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.01)
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 # ---- STOMP over WebSockets with stomp.py -----------------------------------------------------
