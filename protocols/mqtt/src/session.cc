@@ -386,11 +386,12 @@ void session::connected(bool session_present)
     send(ack);
     PLEXUS_LOG(_log,
                debug,
-               "connection {}: client '{}' connected (MQTT {}, session present {})",
+               "connection {}: client '{}' connected (MQTT {}, session present {}, session expiry {})",
                _conn.peer().address,
                _client_id,
                v5() ? "5.0" : "3.1.1",
-               session_present);
+               session_present,
+               _session_expiry == never_expires ? std::string("never") : fmt::format("{} s", _session_expiry));
     start_keep_alive();
     resend_releases();
     for (auto& [from, d] : std::exchange(_before_connack, {})) {
