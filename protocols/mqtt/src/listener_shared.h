@@ -1,28 +1,32 @@
-// What every session of one MQTT listener shares, on every shard: the config, the session
-// registry (takeover, offline persistent sessions) and the retained messages. Owned by the
-// listener, which outlives its sessions.
+// What every session of one MQTT listener uses, on every shard: the listener's config and
+// the state all listeners share (gateway_shared.h). Owned by the listener, which outlives its
+// sessions.
 #pragma once
 
 #include "gateway_config.h"
-#include "retained_store.h"
-#include "session_registry.h"
+#include "gateway_shared.h"
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace plexus::protocol::mqtt {
 
 struct listener_shared
 {
-    explicit listener_shared(gateway_config c)
+    listener_shared(gateway_config c, std::shared_ptr<gateway_shared> g)
       : config(c)
+      , gateway(std::move(g))
+      , sessions(gateway->sessions)
+      , retained(gateway->retained)
+      , assigned_ids(gateway->assigned_ids)
     {
     }
     const gateway_config config;
-    session_registry sessions;
-    retained_store retained;
-    /// Numbers assigned client ids ("plexus-<n>") across shards.
-    std::atomic<std::uint64_t> assigned_ids{ 0 };
+    const std::shared_ptr<gateway_shared> gateway;
+    session_registry& sessions;
+    retained_store& retained;
+    std::atomic<std::uint64_t>& assigned_ids;
 };
 
 } // namespace plexus::protocol::mqtt

@@ -1,5 +1,6 @@
 // The mqtt protocol plugin: one listener per configured listener (holding what its sessions
-// share across shards), one session per accepted connection. A `transport: websocket`
+// share across shards), one session per accepted connection; all listeners share the
+// sessions and retained messages (gateway_shared.h). A `transport: websocket`
 // listener puts each session behind the WebSocket transport (MQTT over WebSockets, §6 of
 // both specs: binary messages, subprotocol `mqtt`).
 #include "gateway_config.h"
@@ -7,8 +8,13 @@
 #include "session.h"
 #include "websocket_session.h"
 
-#include "plexus/sdk/gateway_factory.h"
 #include "plexus/sdk/plugin.h"
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
 
 namespace plexus::protocol::mqtt {
 namespace {
@@ -29,8 +35,8 @@ websocket::session_options websocket_options(const gateway_config& c)
 class listener final : public sdk::protocol_listener
 {
   public:
-    explicit listener(gateway_config config)
-      : _shared(config)
+    listener(gateway_config config, std::shared_ptr<gateway_shared> gateway)
+      : _shared(config, std::move(gateway))
       , _websocket(websocket_options(config))
     {
     }
@@ -65,7 +71,47 @@ class listener final : public sdk::protocol_listener
     const websocket::session_options _websocket;
 };
 
-using factory = sdk::gateway_factory<listener, &parse_gateway_config, 1883>;
+/// sdk::gateway_factory's contract, plus the state every listener of this broker shares.
+class factory final : public sdk::protocol_factory
+{
+  public:
+    sdk::status validate(std::string_view config_json) const noexcept override
+    {
+        return parse_gateway_config(config_json).error();
+    }
+
+    sdk::result<std::unique_ptr<sdk::protocol_listener>> create(const sdk::listener_context&,
+                                                                std::string_view config_json) noexcept override
+    {
+        auto config = parse_gateway_config(config_json);
+        if (!config) {
+            return config.error();
+        }
+        try {
+            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config), shared()));
+        } catch (const std::exception& e) {
+            return sdk::status(sdk::errc::resource_exhausted, std::string("cannot create the listener: ") + e.what());
+        }
+    }
+
+    std::uint16_t default_port() const noexcept override { return 1883; }
+
+  private:
+    /// The live listeners' state, or a new one when none is left (a broker created again).
+    std::shared_ptr<gateway_shared> shared()
+    {
+        std::lock_guard lock(_mutex);
+        auto live = _gateway.lock();
+        if (!live) {
+            live = std::make_shared<gateway_shared>();
+            _gateway = live;
+        }
+        return live;
+    }
+
+    std::mutex _mutex; // listeners are created on the control thread; the lock keeps that assumption out
+    std::weak_ptr<gateway_shared> _gateway;
+};
 
 } // namespace
 } // namespace plexus::protocol::mqtt

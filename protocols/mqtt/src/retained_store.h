@@ -1,10 +1,9 @@
-// Retained messages, one table per vhost, shared by every shard's sessions of a listener.
+// Retained messages, one table per vhost, shared by every shard's sessions of every listener.
 //
 // The table is in memory and, once attach()ed, backed by the broker's plugin store (space
 // "mqtt", keys `retained/<vhost>\0<topic>`, values in the engines' record encoding): loaded
 // on the first session, written through on every change, so retained messages survive a
-// plexusd restart on a durable engine (ARCHITECTURE.md §3). Listeners share the store but
-// each keeps its own table, loaded at its first session. A mutex guards the table because
+// plexusd restart on a durable engine (ARCHITECTURE.md §3). A mutex guards the table because
 // publishers and subscribers on every shard use it; it is held to copy message pointers and
 // to hand a write to the store (so the store sees changes in the table's order), never
 // across a kernel call.

@@ -229,24 +229,28 @@ def stomp_ws_binary():
 class Mqtt:
     """A paho client, over WebSockets or TCP, with what it received in a queue."""
 
-    def __init__(self, ws=True, v5=False, client_id=""):
+    def __init__(self, ws=True, v5=False, client_id="", clean=True):
         kw = {"transport": "websockets"} if ws else {}
         if v5:
             self.c = mqtt.Client(client_id=client_id or unique("ws5"), protocol=mqtt.MQTTv5, **kw)
         else:
-            self.c = mqtt.Client(client_id=client_id or unique("ws"), protocol=mqtt.MQTTv311, **kw)
+            self.c = mqtt.Client(client_id=client_id or unique("ws"), protocol=mqtt.MQTTv311,
+                                 clean_session=clean, **kw)
         if ws:
             self.c.ws_set_options(path="/ws")
         self.v5 = v5
         self.messages = queue.Queue()
         self.connected = threading.Event()
         self.rc = None
+        self.session_present = None
+        self.disconnected = threading.Event()
         self.acked = set()
         self.subacked = set()
         self.c.on_connect = self._on_connect
         self.c.on_message = lambda c, u, m: self.messages.put(m)
         self.c.on_publish = lambda c, u, mid: self.acked.add(mid)
         self.c.on_subscribe = lambda c, u, mid, *rest: self.subacked.add(mid)
+        self.c.on_disconnect = lambda c, u, rc, *rest: self.disconnected.set()
         self.c.connect("127.0.0.1", MQTT_WS_PORT if ws else MQTT_PORT, keepalive=30)
         self.c.loop_start()
         check(self.connected.wait(DEADLINE), "CONNACK")
@@ -254,6 +258,7 @@ class Mqtt:
 
     def _on_connect(self, c, u, flags, rc, properties=None):
         self.rc = rc.value if hasattr(rc, "value") else rc
+        self.session_present = bool(flags.get("session present"))
         self.connected.set()
 
     def subscribe(self, topic, qos):
@@ -296,6 +301,41 @@ def mqtt_ws():
         check(sub.get().payload == big, "a 70 kB payload intact")
         sub.close()
         pub.close()
+
+
+@scenario
+def mqtt_listeners_share():
+    """The TCP and the WebSocket listener serve one broker: a retained message set through one
+    reaches subscribers of the other, a persistent session begun over TCP resumes over
+    WebSockets with what was queued meanwhile, and a connection with the same client id through
+    the other listener takes the session over (the first connection is closed)."""
+    t = unique("share")
+    tcp = Mqtt(ws=False)
+    tcp.c.publish(f"{t}/state", b"retained over tcp", 1, retain=True).wait_for_publish(DEADLINE)
+    ws = Mqtt()
+    ws.subscribe(f"{t}/+", 1)
+    m = ws.get()
+    check((m.topic, m.payload, m.retain) == (f"{t}/state", b"retained over tcp", True),
+          f"the WebSocket subscriber got {m.topic} {m.payload} retain={m.retain}")
+    ws.close()
+
+    client_id = unique("roam")
+    away = Mqtt(ws=False, client_id=client_id, clean=False)
+    away.subscribe(f"{t}/roam", 1)
+    away.close()
+    tcp.publish(f"{t}/roam", b"queued while away", 1)
+    back = Mqtt(ws=True, client_id=client_id, clean=False)
+    check(back.session_present is True, "session present through the other listener")
+    check(back.get().payload == b"queued while away", "the queued message over WebSockets")
+
+    again = Mqtt(ws=False, client_id=client_id, clean=False)
+    check(again.session_present is True, "the takeover resumes the session")
+    check(back.disconnected.wait(DEADLINE), "the WebSocket connection was taken over and closed")
+    back.c.loop_stop()  # paho's loop would reconnect and take the session back
+    again.publish(f"{t}/other", b"still connected", 1)
+    again.close()
+    Mqtt(ws=False, client_id=client_id, clean=True).close()  # a clean session ends it
+    tcp.close()
 
 
 # ---- interop --------------------------------------------------------------------------------

@@ -80,6 +80,13 @@ TEST_CASE("paho-mqtt over WebSockets: QoS 0 and 1 publish and subscribe, 3.1.1 a
     scenarios(b, { "mqtt_ws" });
 }
 
+TEST_CASE("the MQTT TCP and WebSocket listeners share retained messages and sessions", "[integration][websocket]")
+{
+    broker_process b(listeners);
+    start(b);
+    scenarios(b, { "mqtt_listeners_share" });
+}
+
 TEST_CASE("WebSocket clients exchange messages with MQTT and AMQP 0-9-1 clients over TCP", "[integration][websocket]")
 {
     broker_process b(listeners);
