@@ -1,7 +1,8 @@
-// What every MQTT listener of one broker shares: the sessions by client id and the retained
-// messages. A client id names one session whichever listener it connects through (TCP or
-// WebSocket), as in Mosquitto, so a takeover or a resumed persistent session works across
-// listeners, and a retained message set through one listener reaches the subscribers of all.
+// What every MQTT listener of one broker shares: the sessions by client id, the persistent
+// sessions' stored records and the retained messages. A client id names one session
+// whichever listener it connects through (TCP or WebSocket), as in Mosquitto, so a takeover
+// or a resumed persistent session works across listeners, and a retained message set through
+// one listener reaches the subscribers of all.
 //
 // The listeners own it jointly; the plugin's factory keeps only a weak reference, so a
 // broker created again in the same process starts from what its store holds, not from the
@@ -10,19 +11,50 @@
 
 #include "retained_store.h"
 #include "session_registry.h"
+#include "session_store.h"
+
+#include "plexus/sdk/kernel.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
 
 namespace plexus::protocol::mqtt {
 
-struct gateway_shared
+class gateway_shared : public std::enable_shared_from_this<gateway_shared>
 {
+  public:
+    /// On the first connection after a start: loads the retained messages and the persistent
+    /// sessions from the kernel's plugin store, and arms the offline sessions' expiry on
+    /// `shard` (an expired one is removed at once). Later calls do nothing.
+    void attach(sdk::kernel& k, sdk::executor& shard);
+
+    /// Arms the expiry of an offline persistent session on `shard`: when it fires, unless a
+    /// connection took the session since `generation`, the session's queue and record are
+    /// deleted and the registry forgets it. Call with `st->mutex` held; the timer must be
+    /// destroyed on `shard`.
+    std::unique_ptr<sdk::timer> arm_expiry(sdk::kernel& k,
+                                           sdk::executor& shard,
+                                           std::shared_ptr<session_state> st,
+                                           std::uint64_t generation,
+                                           std::string vhost,
+                                           std::chrono::milliseconds after);
+
     // Every session uses the vhost "/" (docs/protocols/mqtt.md): one registry serves them.
     session_registry sessions;
+    session_store session_records;
     retained_store retained;
     /// Numbers assigned client ids ("plexus-<n>") across shards and listeners.
     std::atomic<std::uint64_t> assigned_ids{ 0 };
+
+  private:
+    void restore_sessions(sdk::kernel& k, sdk::executor& shard, std::vector<session_store::stored> stored);
+
+    std::mutex _attach_mutex;
+    bool _attached = false;
 };
 
 } // namespace plexus::protocol::mqtt

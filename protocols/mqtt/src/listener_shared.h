@@ -18,6 +18,7 @@ struct listener_shared
       : config(c)
       , gateway(std::move(g))
       , sessions(gateway->sessions)
+      , session_records(gateway->session_records)
       , retained(gateway->retained)
       , assigned_ids(gateway->assigned_ids)
     {
@@ -25,6 +26,7 @@ struct listener_shared
     const gateway_config config;
     const std::shared_ptr<gateway_shared> gateway;
     session_registry& sessions;
+    session_store& session_records;
     retained_store& retained;
     std::atomic<std::uint64_t>& assigned_ids;
 };

@@ -69,7 +69,8 @@ std::optional<publish_packet> to_publish(const sdk::message& msg, sdk::timestamp
     publish_packet p;
     const auto& mp = msg.properties;
     if (mp.ttl_ms) {
-        // The kernel does not expire messages yet (issue 7), so the gateway does on delivery.
+        // The kernel expires a waiting message from its queue's head (counting from its arrival
+        // there); a message behind one that lives longer, or one in flight, is caught here.
         const std::int64_t left = msg.timestamp() + *mp.ttl_ms - now();
         if (left <= 0) {
             return std::nullopt;

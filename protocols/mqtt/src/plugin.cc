@@ -44,7 +44,7 @@ class listener final : public sdk::protocol_listener
     std::unique_ptr<sdk::protocol_session> new_session(sdk::connection& conn, sdk::kernel& k) noexcept override
     {
         try {
-            _shared.retained.attach(k.plugin_store("mqtt"), k.log("protocol.mqtt")); // loads once
+            _shared.gateway->attach(k, conn.exec()); // loads once
         } catch (const std::exception&) {
             return nullptr; // out of memory loading them: the kernel closes the connection
         }

@@ -298,6 +298,7 @@ void session::on_connect(connect_packet&& c)
     const std::string name = session_queue_name(_client_id);
     if (c.clean_start) {
         // Whatever a previous session left (also one from before a restart) goes.
+        _shared.session_records.remove(_vhost, _client_id);
         _kernel.delete_queue(_vhost, name, false, false, [this, alive = _alive](sdk::result<std::uint64_t>) {
             if (*alive && _state == state::connecting) {
                 open_session(false);
@@ -367,6 +368,7 @@ void session::connected(bool session_present)
 {
     _state = state::connected;
     _connect_timer.reset();
+    persist(); // a persistent session's expiry as this CONNECT set it, and online now
     connack_packet ack;
     ack.session_present = session_present;
     if (v5()) {
@@ -572,6 +574,7 @@ void session::leave_offline()
     }
     if (!persistent) {
         if (!queue.empty()) {
+            _shared.session_records.remove(_vhost, _client_id);
             _kernel.delete_queue(_vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
         }
         return;
@@ -580,6 +583,7 @@ void session::leave_offline()
     if (_session->generation != _generation) {
         return; // a new connection took the session while this one closed
     }
+    persist_locked(now());
     _session->timer_shard = &_conn.exec();
     if (will && will_delay > 0) {
         publish_packet p;
@@ -616,21 +620,22 @@ void session::leave_offline()
                                   });
     }
     if (_session_expiry != never_expires) {
-        _session->expiry_timer =
-          _conn.exec().post_after(std::chrono::seconds(_session_expiry),
-                                  [k = &_kernel, shared = &_shared, st = _session, gen = _generation, vhost = _vhost] {
-                                      std::string q;
-                                      {
-                                          std::lock_guard l(st->mutex);
-                                          if (st->generation != gen) {
-                                              return;
-                                          }
-                                          q = st->queue;
-                                      }
-                                      k->delete_queue(vhost, q, false, false, [](sdk::result<std::uint64_t>) {});
-                                      shared->sessions.expire(st->client_id, st.get());
-                                  });
+        _session->expiry_timer = _shared.gateway->arm_expiry(
+          _kernel, _conn.exec(), _session, _generation, _vhost, std::chrono::seconds(_session_expiry));
     }
+}
+
+void session::persist_locked(sdk::timestamp_ms offline_since)
+{
+    if (_session->persistent && !_session->queue.empty()) {
+        _shared.session_records.save(_vhost, _client_id, record_of(*_session, offline_since()));
+    }
+}
+
+void session::persist()
+{
+    std::lock_guard lock(_session->mutex);
+    persist_locked();
 }
 
 // ---- output and closing ----------------------------------------------------------------------

@@ -129,6 +129,11 @@ class session final : public sdk::protocol_session
     void close_transport(sdk::status why, bool flush_first = true);
     void teardown();
 
+    /// Stores the state of a persistent session (session_store.h); call with the session's
+    /// mutex held. `offline_since` is 0 while a connection holds the session.
+    void persist_locked(sdk::timestamp_ms offline_since = sdk::timestamp_ms{});
+    void persist();
+
     bool v5() const noexcept { return _version == protocol_version::v5; }
     sdk::timestamp_ms now() const noexcept;
 

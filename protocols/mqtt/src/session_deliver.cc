@@ -162,6 +162,7 @@ void session::on_pubrec(const ack_packet& a)
     {
         std::lock_guard lock(_session->mutex);
         _session->outbound_qos2.insert(a.packet_id);
+        persist_locked();
     }
     send(ack_packet{ packet_type::pubrel, a.packet_id, reason_code::success, {} });
 }
@@ -170,7 +171,9 @@ void session::on_pubcomp(const ack_packet& a)
 {
     {
         std::lock_guard lock(_session->mutex);
-        _session->outbound_qos2.erase(a.packet_id);
+        if (_session->outbound_qos2.erase(a.packet_id) > 0) {
+            persist_locked();
+        }
     }
     auto it = _inflight.find(a.packet_id);
     if (it != _inflight.end() && it->second.released) {

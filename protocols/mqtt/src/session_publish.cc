@@ -45,6 +45,7 @@ void session::on_publish(publish_packet&& p)
             send(ack_packet{ packet_type::pubrec, p.packet_id, reason_code::success, {} });
             return;
         }
+        persist_locked();
     }
     ++_inbound_unacked;
     publish_to_kernel(p, _next_serial++);
@@ -111,6 +112,7 @@ void session::send_ready_acks()
         if (a.qos == 2 && failed) {
             std::lock_guard lock(_session->mutex);
             _session->inbound_qos2.erase(a.packet_id); // not published: a resend may try again
+            persist_locked();
         }
         send(ack_packet{ a.qos == 1 ? packet_type::puback : packet_type::pubrec, a.packet_id, a.reason, {} });
     }
@@ -122,6 +124,9 @@ void session::on_pubrel(const ack_packet& a)
     {
         std::lock_guard lock(_session->mutex);
         known = _session->inbound_qos2.erase(a.packet_id) > 0;
+        if (known) {
+            persist_locked();
+        }
     }
     if (known && _inbound_unacked > 0) {
         --_inbound_unacked;

@@ -2,11 +2,11 @@
 // the QoS 2 packet ids in flight in each direction, and whether it outlives the connection.
 //
 // A persistent session (3.1.1 clean session 0, v5 session expiry > 0) keeps this in the
-// listener's session_registry between connections, in memory; its messages wait in a durable
-// kernel queue. After a plexusd restart the queue and its bindings come back but this state
-// does not (the facade has no metadata store for plugins): the session is then "restored",
-// and its queue's messages are delivered at the QoS they were published with until the
-// client subscribes again.
+// session_registry between connections and, written through, in the broker's plugin store
+// (session_store.h), so it comes back after a plexusd restart; its messages wait in a durable
+// kernel queue. A session queue found after a restart without a stored record (one from a
+// version that did not store them) is "restored": its messages are delivered at the QoS they
+// were published with until the client subscribes again.
 //
 // Threading: the connection that owns the session changes shards on takeover, so every field
 // is read and written under `mutex`, never across a kernel call.
@@ -43,7 +43,7 @@ struct session_state
     std::string queue;
     bool persistent = false;
     std::uint32_t expiry_seconds = 0;                        ///< 0xFFFFFFFF: never
-    bool restored = false;                                   ///< queue found after a restart, subscriptions unknown
+    bool restored = false;                                   ///< queue found without a record, subscriptions unknown
     std::map<std::string, subscription_entry> subscriptions; ///< by the filter as subscribed
     std::set<std::uint16_t> inbound_qos2;                    ///< PUBREC sent, PUBREL not yet received
     std::set<std::uint16_t> outbound_qos2;                   ///< PUBREL sent, PUBCOMP not yet received

@@ -94,6 +94,7 @@ void session::on_subscribe(subscribe_packet&& s)
         if (--batch->left > 0) {
             return;
         }
+        persist();
         suback_packet ack;
         ack.packet_id = batch->packet_id;
         ack.reasons = batch->reasons;
@@ -284,6 +285,7 @@ void session::on_unsubscribe(unsubscribe_packet&& u)
             _kernel.unbind(b, [](sdk::status) {});
         }
     }
+    persist();
     send(ack);
 }
 

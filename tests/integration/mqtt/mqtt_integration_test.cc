@@ -115,17 +115,19 @@ TEST_CASE("malformed packets close only their connection, with the v5 reason cod
     scenarios(b, { "qos_v311" }); // plexusd is still there for everyone
 }
 
-TEST_CASE("retained messages and a QoS 1 message for an offline persistent session survive a plexusd restart",
+TEST_CASE("retained messages and persistent sessions with their subscriptions and QoS 2 ids and expiry survive a "
+          "plexusd restart",
           "[integration][mqtt]")
 {
     broker_process b(listeners);
     start(b);
-    scenarios(b, { "persist_before", "retained_before" });
+    scenarios(b, { "persist_before", "retained_before", "session_state_before" });
     INFO(b.log());
     REQUIRE(b.stop() == 0);
     start(b);
-    scenarios(b, { "persist_after", "retained_after" });
+    scenarios(b, { "persist_after", "retained_after", "session_state_after" });
     CHECK(b.log().find("1 retained message(s) restored") != std::string::npos);
+    CHECK(b.log().find("persistent session(s) restored") != std::string::npos);
 }
 
 TEST_CASE("mosquitto_pub and mosquitto_sub, 3.1.1 and 5.0, retained and QoS 2", "[integration][mqtt]")

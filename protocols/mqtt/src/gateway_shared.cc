@@ -1,0 +1,104 @@
+#include "gateway_shared.h"
+
+namespace plexus::protocol::mqtt {
+namespace {
+
+constexpr std::uint32_t never_expires = 0xFFFFFFFF;
+
+std::int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+void gateway_shared::attach(sdk::kernel& k, sdk::executor& shard)
+{
+    // Held through the loading, so a first connection on another shard (or listener) does
+    // not look a client id up before its restored session is in the registry.
+    std::lock_guard lock(_attach_mutex);
+    if (_attached) {
+        return;
+    }
+    auto& store = k.plugin_store("mqtt");
+    auto& log = k.log("protocol.mqtt");
+    retained.attach(store, log);
+    restore_sessions(k, shard, session_records.attach(store, log));
+    _attached = true;
+}
+
+void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std::vector<session_store::stored> stored)
+{
+    const auto now = now_ms();
+    std::size_t restored = 0;
+    std::size_t expired = 0;
+    for (auto& s : stored) {
+        auto& r = s.record;
+        // A session whose client was connected when plexusd stopped went offline then; the
+        // stop time is unknown, so its expiry counts from now.
+        const std::int64_t offline_since = r.offline_since_ms == 0 ? now : r.offline_since_ms;
+        const std::int64_t left_ms =
+          r.expiry_seconds == never_expires ? 1 : offline_since + std::int64_t{ r.expiry_seconds } * 1000 - now;
+        if (r.queue.empty() || left_ms <= 0) {
+            if (!r.queue.empty()) {
+                k.delete_queue(s.vhost, r.queue, false, false, [](sdk::result<std::uint64_t>) {});
+            }
+            session_records.remove(s.vhost, s.client_id);
+            ++expired;
+            continue;
+        }
+        auto st = std::make_shared<session_state>(s.client_id);
+        {
+            std::lock_guard lock(st->mutex);
+            st->queue = r.queue;
+            st->persistent = true;
+            st->expiry_seconds = r.expiry_seconds;
+            st->subscriptions = std::move(r.subscriptions);
+            st->inbound_qos2 = std::move(r.inbound_qos2);
+            st->outbound_qos2 = std::move(r.outbound_qos2);
+            if (r.expiry_seconds != never_expires) {
+                st->timer_shard = &shard;
+                st->expiry_timer =
+                  arm_expiry(k, shard, st, st->generation, s.vhost, std::chrono::milliseconds(left_ms));
+            }
+        }
+        sessions.keep(s.client_id, std::move(st));
+        ++restored;
+    }
+    if (restored + expired > 0) {
+        PLEXUS_LOG(k.log("protocol.mqtt"),
+                   info,
+                   "{} persistent session(s) restored, {} expired while plexusd was down",
+                   restored,
+                   expired);
+    }
+}
+
+std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,
+                                                       sdk::executor& shard,
+                                                       std::shared_ptr<session_state> st,
+                                                       std::uint64_t generation,
+                                                       std::string vhost,
+                                                       std::chrono::milliseconds after)
+{
+    return shard.post_after(after, [k = &k, self = weak_from_this(), st, generation, vhost] {
+        auto gateway = self.lock();
+        if (!gateway) {
+            return; // the broker is going away
+        }
+        std::string queue;
+        {
+            std::lock_guard lock(st->mutex);
+            if (st->generation != generation) {
+                return; // a connection took the session since
+            }
+            queue = st->queue;
+        }
+        k->delete_queue(vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
+        gateway->session_records.remove(vhost, st->client_id);
+        gateway->sessions.expire(st->client_id, st.get());
+    });
+}
+
+} // namespace plexus::protocol::mqtt
