@@ -17,6 +17,7 @@ try {
         return st;
     }
     std::uint64_t connect_ms = static_cast<std::uint64_t>(c.connect_timeout.count());
+    std::uint64_t sys_interval_s = static_cast<std::uint64_t>(c.sys_interval.count());
     auto anonymous = s.boolean("allow_anonymous");
     if (!anonymous) {
         return anonymous.error();
@@ -27,12 +28,14 @@ try {
                      s.read_integer("max_inflight", 1, 65535, c.max_inflight),
                      s.read_integer("topic_alias_maximum", 0, 65535, c.topic_alias_maximum),
                      s.read_integer("connect_timeout_ms", 1, 3600000, connect_ms),
+                     s.read_integer("sys_interval_s", 0, 86400, sys_interval_s),
                      s.finish() }) {
         if (!st.ok()) {
             return st;
         }
     }
     c.connect_timeout = std::chrono::milliseconds(connect_ms);
+    c.sys_interval = std::chrono::seconds(sys_interval_s);
     return c;
 } catch (const std::exception&) {
     return sdk::status(sdk::errc::resource_exhausted, "out of memory reading the mqtt listener config");

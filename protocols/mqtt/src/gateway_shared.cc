@@ -25,6 +25,7 @@ void gateway_shared::attach(sdk::kernel& k, sdk::executor& shard)
     auto& log = k.log("protocol.mqtt");
     retained.attach(store, log);
     restore_sessions(k, shard, session_records.attach(store, log));
+    sys.start(k, shard);
     _attached = true;
 }
 

@@ -12,6 +12,7 @@
 #include "retained_store.h"
 #include "session_registry.h"
 #include "session_store.h"
+#include "sys_topics.h"
 
 #include "plexus/sdk/kernel.h"
 
@@ -27,9 +28,15 @@ namespace plexus::protocol::mqtt {
 class gateway_shared : public std::enable_shared_from_this<gateway_shared>
 {
   public:
+    explicit gateway_shared(std::chrono::seconds sys_interval)
+      : sys(counters, retained, sys_interval)
+    {
+    }
+
     /// On the first connection after a start: loads the retained messages and the persistent
-    /// sessions from the kernel's plugin store, and arms the offline sessions' expiry on
-    /// `shard` (an expired one is removed at once). Later calls do nothing.
+    /// sessions from the kernel's plugin store, arms the offline sessions' expiry on `shard`
+    /// (an expired one is removed at once) and starts the $SYS topics there. Later calls do
+    /// nothing.
     void attach(sdk::kernel& k, sdk::executor& shard);
 
     /// Arms the expiry of an offline persistent session on `shard`: when it fires, unless a
@@ -49,6 +56,8 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
     retained_store retained;
     /// Numbers assigned client ids ("plexus-<n>") across shards and listeners.
     std::atomic<std::uint64_t> assigned_ids{ 0 };
+    sys_counters counters;
+    sys_publisher sys; ///< after what it reads, so it is destroyed first
 
   private:
     void restore_sessions(sdk::kernel& k, sdk::executor& shard, std::vector<session_store::stored> stored);

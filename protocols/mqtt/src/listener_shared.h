@@ -21,6 +21,7 @@ struct listener_shared
       , session_records(gateway->session_records)
       , retained(gateway->retained)
       , assigned_ids(gateway->assigned_ids)
+      , counters(gateway->counters)
     {
     }
     const gateway_config config;
@@ -29,6 +30,7 @@ struct listener_shared
     session_store& session_records;
     retained_store& retained;
     std::atomic<std::uint64_t>& assigned_ids;
+    sys_counters& counters;
 };
 
 } // namespace plexus::protocol::mqtt

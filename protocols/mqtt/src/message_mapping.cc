@@ -31,10 +31,13 @@ std::string as_text(const sdk::header_value& v)
 
 } // namespace
 
-sdk::message_ptr to_message(const publish_packet& p, std::string_view client_id, sdk::timestamp_ms now)
+sdk::message_ptr to_message(const publish_packet& p,
+                            std::string_view client_id,
+                            sdk::timestamp_ms now,
+                            std::string_view exchange)
 {
     auto msg = std::make_shared<sdk::message>();
-    msg->exchange = std::string(topic_exchange);
+    msg->exchange = std::string(exchange);
     msg->routing_key = to_routing_key(p.topic);
     msg->timestamp = now;
     auto& mp = msg->properties;

@@ -25,7 +25,10 @@ inline constexpr std::string_view payload_format_header = "x-plexus-mqtt-payload
 
 /// The message a PUBLISH (its topic resolved from any alias) becomes; `now` stamps it, so
 /// that message expiry can be counted down on delivery.
-sdk::message_ptr to_message(const publish_packet& p, std::string_view client_id, sdk::timestamp_ms now);
+sdk::message_ptr to_message(const publish_packet& p,
+                            std::string_view client_id,
+                            sdk::timestamp_ms now,
+                            std::string_view exchange = topic_exchange);
 
 /// What a delivery of `msg` looks like to an MQTT subscriber, before the session picks QoS,
 /// packet id, RETAIN and subscription ids. nullopt when the message has expired by `now`.

@@ -6,6 +6,7 @@
 #include "gateway_config.h"
 #include "listener_shared.h"
 #include "session.h"
+#include "sys_topics.h"
 #include "websocket_session.h"
 
 #include "plexus/sdk/plugin.h"
@@ -88,7 +89,8 @@ class factory final : public sdk::protocol_factory
             return config.error();
         }
         try {
-            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config), shared()));
+            auto gateway = shared(config->sys_interval);
+            return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config), gateway));
         } catch (const std::exception& e) {
             return sdk::status(sdk::errc::resource_exhausted, std::string("cannot create the listener: ") + e.what());
         }
@@ -97,13 +99,14 @@ class factory final : public sdk::protocol_factory
     std::uint16_t default_port() const noexcept override { return 1883; }
 
   private:
-    /// The live listeners' state, or a new one when none is left (a broker created again).
-    std::shared_ptr<gateway_shared> shared()
+    /// The live listeners' state, or a new one when none is left (a broker created again):
+    /// listeners are created in the config's order, so the first one's $SYS interval counts.
+    std::shared_ptr<gateway_shared> shared(std::chrono::seconds sys_interval)
     {
         std::lock_guard lock(_mutex);
         auto live = _gateway.lock();
         if (!live) {
-            live = std::make_shared<gateway_shared>();
+            live = std::make_shared<gateway_shared>(sys_interval);
             _gateway = live;
         }
         return live;
@@ -116,4 +119,4 @@ class factory final : public sdk::protocol_factory
 } // namespace
 } // namespace plexus::protocol::mqtt
 
-PLEXUS_DECLARE_PLUGIN(protocol, "mqtt", "0.1.0", plexus::protocol::mqtt::factory)
+PLEXUS_DECLARE_PLUGIN(protocol, "mqtt", PLEXUS_MQTT_GATEWAY_VERSION, plexus::protocol::mqtt::factory)

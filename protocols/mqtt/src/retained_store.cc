@@ -60,21 +60,22 @@ void retained_store::load()
     }
 }
 
-void retained_store::set(const std::string& vhost, const std::string& topic, sdk::message_ptr msg)
+void retained_store::set(const std::string& vhost, const std::string& topic, sdk::message_ptr msg, bool write_through)
 {
     std::lock_guard lock(_mutex);
     auto& table = _by_vhost[vhost];
     std::optional<std::string> stored;
+    const bool write = write_through && _store != nullptr;
     if (!msg || msg->body.empty()) {
         table.erase(topic);
     } else {
-        if (_store != nullptr) {
+        if (write) {
             stored.emplace();
             storage::encode_record(*msg, *stored);
         }
         table[topic] = std::move(msg);
     }
-    if (_store == nullptr) {
+    if (!write) {
         return;
     }
     std::vector<sdk::kv_store::write> writes;
@@ -84,6 +85,13 @@ void retained_store::set(const std::string& vhost, const std::string& topic, sdk
             PLEXUS_LOG(*log, warn, "a retained message could not be stored: {}", st.to_string());
         }
     });
+}
+
+std::size_t retained_store::count(const std::string& vhost) const
+{
+    std::lock_guard lock(_mutex);
+    auto it = _by_vhost.find(vhost);
+    return it == _by_vhost.end() ? 0 : it->second.size();
 }
 
 std::vector<std::pair<std::string, sdk::message_ptr>> retained_store::matching(const std::string& vhost,

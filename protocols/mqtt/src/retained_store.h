@@ -28,7 +28,11 @@ class retained_store
     /// what it could not decode); later calls do nothing.
     void attach(sdk::kv_store& store, sdk::logger& log);
     /// Stores `msg` as the topic's retained message; an empty body clears it (spec §3.3.1.3).
-    void set(const std::string& vhost, const std::string& topic, sdk::message_ptr msg);
+    /// Without `write_through` it is kept in memory only (the $SYS values, made anew after a
+    /// restart).
+    void set(const std::string& vhost, const std::string& topic, sdk::message_ptr msg, bool write_through = true);
+    /// How many retained messages the vhost has.
+    std::size_t count(const std::string& vhost) const;
     /// Every retained (topic, message) whose topic matches `filter`.
     std::vector<std::pair<std::string, sdk::message_ptr>> matching(const std::string& vhost,
                                                                    std::string_view filter) const;

@@ -134,6 +134,7 @@ sdk::status session::process(sdk::buffer_chain& in)
             break;
         }
         auto& raw = std::get<raw_packet>(step);
+        sys_counters::bump(_shared.counters.packets_received);
         if (_state == state::awaiting_connect) {
             auto d = decode_connect(raw);
             if (auto* e = std::get_if<decode_error>(&d)) {
@@ -368,6 +369,8 @@ void session::connected(bool session_present)
 {
     _state = state::connected;
     _connect_timer.reset();
+    _shared.counters.clients_connected.fetch_add(1, std::memory_order_relaxed);
+    _counted_connected = true;
     persist(); // a persistent session's expiry as this CONNECT set it, and online now
     connack_packet ack;
     ack.session_present = session_present;
@@ -642,6 +645,10 @@ void session::persist()
 
 void session::send(const packet& p)
 {
+    sys_counters::bump(_shared.counters.packets_sent);
+    if (std::holds_alternative<publish_packet>(p)) {
+        sys_counters::bump(_shared.counters.publishes_sent);
+    }
     _out.append(encode_packet(p, _version));
     schedule_flush();
 }
@@ -716,6 +723,9 @@ void session::on_close(const sdk::status& why) noexcept
     try {
         // Any close but a normal DISCONNECT (or a refused CONNECT) publishes the will.
         const bool was_connected = _state != state::awaiting_connect && _session != nullptr;
+        if (std::exchange(_counted_connected, false)) {
+            _shared.counters.clients_connected.fetch_sub(1, std::memory_order_relaxed);
+        }
         _state = state::closed;
         _keep_alive_timer.reset();
         _connect_timer.reset();

@@ -156,6 +156,7 @@ class session final : public sdk::protocol_session
     std::optional<will_message> _will;
     bool _publish_will = true; ///< false after a normal DISCONNECT (or a refused CONNECT)
     bool _taken_over = false;
+    bool _counted_connected = false; ///< in $SYS/broker/clients/connected
     std::uint32_t _session_expiry = 0;
 
     // client limits from CONNECT

@@ -9,6 +9,7 @@ namespace plexus::protocol::mqtt {
 
 void session::on_publish(publish_packet&& p)
 {
+    sys_counters::bump(_shared.counters.publishes_received);
     if (v5() && p.props.topic_alias) {
         const std::uint16_t alias = *p.props.topic_alias;
         if (alias == 0 || alias > _config.topic_alias_maximum) {

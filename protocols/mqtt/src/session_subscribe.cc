@@ -1,11 +1,12 @@
-// SUBSCRIBE and UNSUBSCRIBE. Every ordinary subscription is a binding of amq.topic to the
-// session's own queue (so overlapping subscriptions deliver a message once: the kernel routes
-// it to the queue once); a shared subscription "$share/<group>/<filter>" is a consumer on the
-// group's queue for that filter, which its members compete for (spec 5.0 §4.8.2). SUBACK
-// goes out when every binding is in place, then the retained messages (spec §3.3.1.3).
+// SUBSCRIBE and UNSUBSCRIBE. Every ordinary subscription is a binding of amq.topic (mqtt.sys
+// for a $SYS filter: sys_topics.h) to the session's own queue (so overlapping subscriptions deliver a message once: the
+// kernel routes it to the queue once); a shared subscription "$share/<group>/<filter>" is a consumer on the group's
+// queue for that filter, which its members compete for (spec 5.0 §4.8.2). SUBACK goes out when every binding is in
+// place, then the retained messages (spec §3.3.1.3).
 #include "errors.h"
 #include "message_mapping.h"
 #include "session.h"
+#include "sys_topics.h"
 
 #include <algorithm>
 
@@ -115,9 +116,11 @@ void session::on_subscribe(subscribe_packet&& s)
             spec.auto_delete = true; // gone with the group's last member
             const auto key = w.key;
             const auto binding = to_binding_key(w.entry.filter);
+            const auto exchange = std::string(exchange_for(w.entry.filter));
             _kernel.declare_queue(
               spec,
-              [this, alive = _alive, queue, key, binding, index = w.index, finish_one](sdk::result<sdk::queue_info> r) {
+              [this, alive = _alive, queue, key, binding, exchange, index = w.index, finish_one](
+                sdk::result<sdk::queue_info> r) {
                   if (!*alive) {
                       return;
                   }
@@ -127,7 +130,7 @@ void session::on_subscribe(subscribe_packet&& s)
                   }
                   sdk::binding_spec b;
                   b.vhost = _vhost;
-                  b.exchange = std::string(topic_exchange);
+                  b.exchange = exchange;
                   b.destination = queue;
                   b.key = binding;
                   _kernel.bind(b, [this, alive = _alive, queue, key, index, finish_one](sdk::status st) {
@@ -153,7 +156,7 @@ void session::on_subscribe(subscribe_packet&& s)
             }
             sdk::binding_spec b;
             b.vhost = _vhost;
-            b.exchange = std::string(topic_exchange);
+            b.exchange = std::string(exchange_for(key));
             b.destination = _own->queue;
             b.key = to_binding_key(key);
             _kernel.bind(b, [index, key, finish_one](sdk::status bst) { finish_one(index, key, bst); });
@@ -279,7 +282,7 @@ void session::on_unsubscribe(unsubscribe_packet&& u)
         } else if (_own) {
             sdk::binding_spec b;
             b.vhost = _vhost;
-            b.exchange = std::string(topic_exchange);
+            b.exchange = std::string(exchange_for(f));
             b.destination = _own->queue;
             b.key = to_binding_key(f);
             _kernel.unbind(b, [](sdk::status) {});

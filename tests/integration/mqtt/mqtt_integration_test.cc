@@ -130,6 +130,21 @@ TEST_CASE("retained messages and persistent sessions with their subscriptions an
     CHECK(b.log().find("persistent session(s) restored") != std::string::npos);
 }
 
+TEST_CASE("the $SYS topics are published every sys_interval_s to $SYS subscribers only", "[integration][mqtt]")
+{
+    broker_process b("listeners: [{ name: mqtt, protocol: mqtt, port: 0, config: { sys_interval_s: 1 } },"
+                     " { name: amqp091, protocol: amqp091, port: 0 }]\n");
+    start(b);
+    scenarios(b, { "sys_topics" });
+    // What a Mosquitto user runs: one round of the retained values, with their topics.
+    auto r = run_process(mosquitto(b, "mosquitto_sub", { "-t", "$SYS/broker/uptime", "-v", "-C", "1", "-W", "10" }),
+                         std::chrono::seconds(20));
+    INFO(r.describe() << "\n" << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("$SYS/broker/uptime ") == 0);
+    CHECK(r.out.find(" seconds\n") != std::string::npos);
+}
+
 TEST_CASE("mosquitto_pub and mosquitto_sub, 3.1.1 and 5.0, retained and QoS 2", "[integration][mqtt]")
 {
     broker_process b(listeners);

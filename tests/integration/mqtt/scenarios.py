@@ -539,6 +539,73 @@ def session_state_after():
 
 
 @scenario
+def sys_topics():
+    """$SYS topics (the broker runs with sys_interval_s: 1): a subscriber to $SYS/# gets every
+    value at once (retained) and again each second, the counts move with the traffic, and a
+    '#' subscriber (MQTT or an AMQP queue bound to amq.topic with '#') never sees them."""
+    import pika
+    everything = Client(unique("all"))
+    everything.subscribe("#", 0)
+    conn = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", AMQP_PORT))
+    ch = conn.channel()
+    amqp_all = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(amqp_all, "amq.topic", routing_key="#")
+
+    def snapshot(c, wanted):
+        got = {}
+        until = time.monotonic() + DEADLINE
+        while not wanted <= got.keys() and time.monotonic() < until:
+            m = c.get()
+            got[m.topic] = (m.payload.decode(), m.retain)
+        check(wanted <= got.keys(), f"$SYS topics seen: {sorted(got)}")
+        return got
+
+    names = {"$SYS/broker/version", "$SYS/broker/uptime", "$SYS/broker/clients/connected",
+             "$SYS/broker/messages/received", "$SYS/broker/messages/sent",
+             "$SYS/broker/publish/messages/received", "$SYS/broker/publish/messages/sent",
+             "$SYS/broker/retained messages/count"}
+    sysc = Client(unique("sys"))
+    sysc.subscribe("$SYS/#", 0)
+    first = snapshot(sysc, names)
+    check(first["$SYS/broker/version"][0].startswith("plexus "), f"version {first['$SYS/broker/version']}")
+    check(first["$SYS/broker/uptime"][0].endswith(" seconds"), f"uptime {first['$SYS/broker/uptime']}")
+    check(all(retain for _, retain in first.values()), "the first values come as retained messages")
+    until = time.monotonic() + DEADLINE
+    connected = first
+    while int(connected["$SYS/broker/clients/connected"][0]) < 2:  # the retained value may predate us
+        check(time.monotonic() < until, f"clients connected stays {connected['$SYS/broker/clients/connected']}")
+        connected = snapshot(sysc, {"$SYS/broker/clients/connected"})
+
+    t = unique("count")
+    for i in range(20):
+        everything.publish(f"{t}/{i}", b"x", 1)
+    before = int(first["$SYS/broker/publish/messages/received"][0])
+    until = time.monotonic() + DEADLINE
+    while True:
+        later = snapshot(sysc, {"$SYS/broker/publish/messages/received"})
+        if int(later["$SYS/broker/publish/messages/received"][0]) >= before + 20:
+            break
+        check(time.monotonic() < until, "the PUBLISH count grew by the 20 publishes")
+    check(not later["$SYS/broker/publish/messages/received"][1], "updates are live messages, not retained copies")
+
+    for _ in range(20):
+        m = everything.get()
+        check(not m.topic.startswith("$"), f"'#' got {m.topic}")
+    everything.nothing(1.2)  # a $SYS round passed meanwhile
+    _, _, body = ch.basic_get(amqp_all, auto_ack=True)
+    while body is not None:
+        check(body == b"x", f"the AMQP '#' queue got {body!r}")
+        _, _, body = ch.basic_get(amqp_all, auto_ack=True)
+    conn.close()
+    now = int(snapshot(sysc, {"$SYS/broker/clients/connected"})["$SYS/broker/clients/connected"][0])
+    everything.close()
+    until = time.monotonic() + DEADLINE
+    while int(snapshot(sysc, {"$SYS/broker/clients/connected"})["$SYS/broker/clients/connected"][0]) != now - 1:
+        check(time.monotonic() < until, "clients connected fell by one when a client left")
+    sysc.close()
+
+
+@scenario
 def retained_before():
     """Half of a restart test: retained messages set, one replaced and one cleared."""
     pub = Client(unique("p"))
