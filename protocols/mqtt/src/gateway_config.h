@@ -23,6 +23,9 @@ struct gateway_config
     std::uint16_t topic_alias_maximum = 64;   ///< aliases a client may set
     /// How long a client may take to send CONNECT (and, on a WebSocket listener, the upgrade).
     std::chrono::milliseconds connect_timeout{ 10000 };
+    /// The longest keep-alive a client may ask for (Mosquitto's max_keepalive); 65535 is no
+    /// limit. A v5 client asking for more, or for none, is given this one in CONNACK.
+    std::uint16_t max_keep_alive = 65535;
     /// How often the $SYS topics are published; 0: not at all. They are broker-wide, so the
     /// first mqtt listener of the config decides (sys_topics.h).
     std::chrono::seconds sys_interval{ 10 };

@@ -211,6 +211,20 @@ void session::on_connect(connect_packet&& c)
 {
     _version = c.version == protocol_version::v5 ? protocol_version::v5 : protocol_version::v311;
     _keep_alive = c.keep_alive;
+    const std::uint16_t max_keep_alive = _config.max_keep_alive;
+    if (max_keep_alive < 0xFFFF && (_keep_alive == 0 || _keep_alive > max_keep_alive)) {
+        if (v5()) {
+            // Spec 5.0 §3.2.2.3.14: the server's keep-alive, sent in CONNACK, is what counts.
+            _keep_alive = max_keep_alive;
+            _server_keep_alive = true;
+        } else if (_keep_alive > max_keep_alive) {
+            // 3.1.1 cannot be told another keep-alive: refused as Mosquitto does.
+            refuse_connect(
+              reason_code::client_identifier_not_valid,
+              fmt::format("keep-alive {} s above the listener's maximum of {} s", c.keep_alive, max_keep_alive));
+            return;
+        }
+    }
     if (v5()) {
         if (c.props.authentication_method) {
             refuse_connect(reason_code::bad_authentication_method,
@@ -383,6 +397,9 @@ void session::connected(bool session_present)
         p.wildcard_subscription_available = 1;
         p.subscription_identifier_available = 1;
         p.shared_subscription_available = 1;
+        if (_server_keep_alive) {
+            p.server_keep_alive = _keep_alive;
+        }
         // Maximum QoS is left out: absent means 2 (the property may only say 0 or 1).
         if (_assigned_id) {
             p.assigned_client_identifier = _client_id;

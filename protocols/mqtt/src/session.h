@@ -161,6 +161,7 @@ class session final : public sdk::protocol_session
 
     // client limits from CONNECT
     std::uint16_t _keep_alive = 0;
+    bool _server_keep_alive = false; ///< v5: the listener's maximum replaced the client's keep-alive
     std::uint16_t _client_receive_maximum = 65535;
     std::uint32_t _client_max_packet_size = max_variable_byte_integer + 5;
     std::unordered_map<std::uint16_t, std::string> _topic_aliases;

@@ -145,6 +145,15 @@ TEST_CASE("the $SYS topics are published every sys_interval_s to $SYS subscriber
     CHECK(r.out.find(" seconds\n") != std::string::npos);
 }
 
+TEST_CASE("max_keep_alive_s caps what clients ask for: v5 hears Server Keep Alive and 3.1.1 is refused",
+          "[integration][mqtt]")
+{
+    broker_process b("listeners: [{ name: mqtt, protocol: mqtt, port: 0, config: { max_keep_alive_s: 2 } },"
+                     " { name: amqp091, protocol: amqp091, port: 0 }]\n");
+    start(b);
+    scenarios(b, { "max_keep_alive" });
+}
+
 TEST_CASE("mosquitto_pub and mosquitto_sub, 3.1.1 and 5.0, retained and QoS 2", "[integration][mqtt]")
 {
     broker_process b(listeners);

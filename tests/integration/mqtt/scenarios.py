@@ -37,8 +37,9 @@ class Client:
     """A paho client on its own network thread, with what it received in a queue."""
 
     def __init__(self, client_id="", v5=False, clean=True, will=None, expiry=None, username=None,
-                 password=None, connect=True, receive_maximum=None):
+                 password=None, connect=True, receive_maximum=None, keepalive=30):
         self.v5 = v5
+        self.keepalive = keepalive
         self.messages = queue.Queue()
         self.connected = threading.Event()
         self.disconnected = threading.Event()
@@ -89,7 +90,7 @@ class Client:
             if self.receive_maximum is not None:
                 props.ReceiveMaximum = self.receive_maximum
             kw = {"clean_start": self.clean, "properties": props}
-        self.c.connect("127.0.0.1", MQTT_PORT, keepalive=30, **kw)
+        self.c.connect("127.0.0.1", MQTT_PORT, keepalive=self.keepalive, **kw)
         self.c.loop_start()
         check(self.connected.wait(DEADLINE), "CONNACK")
         check(self.connack[1] == expect_rc, f"CONNACK code {self.connack[1]}, expected {expect_rc}")
@@ -603,6 +604,35 @@ def sys_topics():
     while int(snapshot(sysc, {"$SYS/broker/clients/connected"})["$SYS/broker/clients/connected"][0]) != now - 1:
         check(time.monotonic() < until, "clients connected fell by one when a client left")
     sysc.close()
+
+
+@scenario
+def max_keep_alive():
+    """The broker runs with max_keep_alive_s: 2. A v5 client asking for more is told 2 in
+    CONNACK (Server Keep Alive); one asking for none too, and a silent one is then closed
+    after 1.5 x 2 s with 0x8D. A 3.1.1 client asking for more is refused (return code 2, as
+    Mosquitto does); one within the limit is served."""
+    c = Client(unique("ka5"), v5=True, keepalive=30)
+    check(c.connack[2].ServerKeepAlive == 2, f"Server Keep Alive {c.connack[2]}")
+    c.close()
+
+    s = raw_socket()
+    s.sendall(raw_connect(True, unique("ka0").encode()).replace(b"\x02\x00\x1e", b"\x02\x00\x00", 1))
+    started = time.monotonic()
+    kind, body = read_packet(s)
+    check(kind == 0x20 and b"\x13\x00\x02" in body, f"CONNACK with Server Keep Alive 2: {body!r}")
+    rest = read_until_closed(s)
+    waited = time.monotonic() - started
+    check(disconnect_reason(rest) == 0x8D, f"DISCONNECT keep alive timeout: {rest!r}")
+    check(2.5 < waited < 6, f"closed after {waited:.1f} s, 1.5 x 2 s expected")
+    s.close()
+
+    refused = Client(unique("ka3"), keepalive=30, connect=False)
+    refused.connect(expect_rc=2)
+    refused.c.loop_stop()
+    ok = Client(unique("ka3ok"), keepalive=2)
+    ok.publish(unique("t"), b"served", 1)
+    ok.close()
 
 
 @scenario
