@@ -1,5 +1,7 @@
 #include "kernel/src/net/connection_impl.h"
 
+#include "kernel/src/net/read_slab_sizer.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
@@ -12,9 +14,8 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr auto nothrow_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t read_slab_bytes = 64u << 10;
 // Small reads are copied out of the slab so that a 100-byte message kept in a queue does not
-// pin 64 KiB; large reads are shared as they are.
+// pin the whole slab; large reads are shared as they are.
 constexpr std::size_t copy_below_bytes = 16u << 10;
 
 } // namespace
@@ -50,10 +51,11 @@ void connection_impl::start(std::unique_ptr<sdk::protocol_session> session)
 
 asio::awaitable<void> connection_impl::read_loop()
 {
-    sdk::bytes slab = sdk::bytes::allocate(read_slab_bytes);
+    read_slab_sizer sizer;
+    sdk::bytes slab = sdk::bytes::allocate(sizer.size());
     while (!_closing) {
-        if (!slab.unique()) {
-            slab = sdk::bytes::allocate(read_slab_bytes);
+        if (!slab.unique() || slab.size() != sizer.size()) {
+            slab = sdk::bytes::allocate(sizer.size());
         }
         auto span = slab.writable();
         auto [ec, n] = co_await _socket.async_read_some(asio::buffer(span.data(), span.size()), nothrow_awaitable);
@@ -66,11 +68,12 @@ asio::awaitable<void> connection_impl::read_loop()
                   false);
             break;
         }
+        sizer.record(n);
         if (n < copy_below_bytes) {
             _inbound.append(sdk::bytes::copy_of(std::span<const std::byte>(span.data(), n)));
         } else {
             _inbound.append(slab.share(0, n));
-            slab = sdk::bytes::allocate(read_slab_bytes);
+            slab = sdk::bytes(); // shared now: the next turn allocates a new one
         }
         if (auto st = _session->on_data(_inbound); !st.ok()) {
             close(st, true);
