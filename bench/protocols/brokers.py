@@ -113,6 +113,9 @@ class plexus_broker:
                 f'plugin_dirs: ["{os.path.join(self.build_dir, "plugins")}"]\n'
                 "log: { level: warn }\n"
                 "admin: { enabled: true, host: 127.0.0.1, port: 0 }\n"
+                # As the embedded default: durable queues in the file engine, transient ones in
+                # memory (as RabbitMQ and Mosquitto keep them).
+                "storage: { default: file, transient: memory, engines: { file: {}, memory: {} } }\n"
                 "listeners:\n" + listeners
             )
         self.log_path = os.path.join(self.work, "plexusd.log")

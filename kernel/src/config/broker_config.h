@@ -44,6 +44,10 @@ struct broker_config
     std::uint16_t admin_port = 15672;
 
     std::string default_storage = "file";
+    /// The engine of non-durable queues that name none; empty: default_storage. Their
+    /// messages go when the queue does (at the latest at a restart), so they need not be
+    /// written to disk (RabbitMQ keeps them in memory too).
+    std::string transient_storage;
     std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
     /// Publishes are refused while data_dir's filesystem has less free space (0: never).
     std::uint64_t disk_free_limit_bytes = 50ull << 20;

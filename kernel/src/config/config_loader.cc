@@ -389,7 +389,7 @@ broker_config convert(const YAML::Node& root)
         }
     }
     if (auto storage = root["storage"]) {
-        only_keys(storage, "storage", { "default", "engines", "disk_free_limit_bytes" });
+        only_keys(storage, "storage", { "default", "transient", "engines", "disk_free_limit_bytes" });
         if (auto n = storage["disk_free_limit_bytes"]) {
             c.disk_free_limit_bytes = static_cast<std::uint64_t>(
               as_int(n, "storage.disk_free_limit_bytes", 0, std::numeric_limits<std::int64_t>::max()));
@@ -402,12 +402,18 @@ broker_config convert(const YAML::Node& root)
         } else if (c.storage_engines.size() == 1) {
             c.default_storage = c.storage_engines.begin()->first; // the only engine there is
         }
+        if (auto n = storage["transient"]) {
+            c.transient_storage = as_string(n, "storage.transient");
+        }
     }
     if (c.storage_engines.empty()) {
         c.storage_engines[c.default_storage] = "{}";
     }
     if (c.storage_engines.count(c.default_storage) == 0) {
         fail("storage.default", fmt::format("'{}' is not one of storage.engines", c.default_storage));
+    }
+    if (!c.transient_storage.empty() && c.storage_engines.count(c.transient_storage) == 0) {
+        fail("storage.transient", fmt::format("'{}' is not one of storage.engines", c.transient_storage));
     }
     if (auto routing = root["routing"]) {
         only_keys(routing, "routing", { "types" });
@@ -465,6 +471,7 @@ log: { level: info }
 admin: { enabled: true, host: 127.0.0.1, port: 15672 }
 storage:
   default: file
+  transient: memory
   engines: { file: {}, memory: {}, rocksdb: {} }
 routing:
   types: { direct: {}, fanout: {}, topic: {}, headers: {} }

@@ -225,13 +225,16 @@ awaitable<void> broker_core::on_every_shard(const std::function<void(unsigned, s
     }
 }
 
-std::string broker_core::resolve_storage(const std::string& requested, const sdk::headers& args) const
+std::string broker_core::resolve_storage(const std::string& requested, const sdk::headers& args, bool durable) const
 {
     if (!requested.empty()) {
         return requested;
     }
     if (auto s = header_string(args, "x-plexus-storage"); !s.empty()) {
         return s;
+    }
+    if (!durable && !_config.transient_storage.empty()) {
+        return _config.transient_storage;
     }
     return _config.default_storage;
 }
@@ -535,7 +538,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         ss.vhost = spec.vhost;
         ss.name = spec.name;
         ss.passive = spec.passive;
-        ss.storage = resolve_storage(spec.storage, spec.arguments);
+        ss.storage = resolve_storage(spec.storage, spec.arguments, true);
         ss.forward_exchange = header_string(spec.arguments, "x-plexus-forward-exchange");
         auto s = co_await declare_stream(ss);
         if (!s) {
@@ -611,7 +614,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     opts.auto_delete = spec.auto_delete;
     opts.owner = spec.owner;
     opts.single_active_consumer = header_bool(spec.arguments, "x-single-active-consumer");
-    opts.storage = resolve_storage(spec.storage, spec.arguments);
+    opts.storage = resolve_storage(spec.storage, spec.arguments, spec.durable);
     opts.arguments = spec.arguments;
     auto policy = parse_queue_policy(spec.arguments, what);
     if (!policy) {
@@ -978,7 +981,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         co_return status(errc::not_found,
                          fmt::format("{} cannot forward to exchange '{}': there is none", what, spec.forward_exchange));
     }
-    spec.storage = resolve_storage(spec.storage, {});
+    spec.storage = resolve_storage(spec.storage, {}, true); // a stream is always durable
     auto* engine = this->engine(spec.storage);
     if (engine == nullptr) {
         co_return status(errc::invalid_argument, fmt::format("unknown storage engine '{}' for {}", spec.storage, what));

@@ -282,7 +282,9 @@ class broker_core
     awaitable<void> remove_delay_store(std::string vhost, std::string name, sdk::destination_id id);
     awaitable<sdk::status> remove_bindings_to(std::string vhost, sdk::destination_id dest);
     sdk::result<std::unique_ptr<sdk::router>> make_router(const sdk::exchange_spec& spec);
-    std::string resolve_storage(const std::string& requested, const sdk::headers& args) const;
+    /// The engine a destination is stored in: the one asked for, else (non-durable queues)
+    /// storage.transient, else storage.default.
+    std::string resolve_storage(const std::string& requested, const sdk::headers& args, bool durable) const;
     /// Applies `writes` to the definitions store and waits until they are durable; a no-op
     /// while restoring (what is being re-created is already stored).
     awaitable<sdk::status> persist(std::vector<sdk::kv_store::write> writes);

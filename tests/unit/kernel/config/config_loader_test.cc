@@ -166,6 +166,19 @@ TEST_CASE("a lone storage engine is the default, among several, storage.default 
     CHECK(picked->default_storage == "memory");
 }
 
+TEST_CASE("storage.transient names the engine of non-durable queues and must be among the engines", "[unit][config]")
+{
+    auto unset = parse_config("storage: { engines: { file: {}, memory: {} }, default: file }\n", "plexus.yaml");
+    REQUIRE(unset.ok());
+    CHECK(unset->transient_storage.empty()); // then the default engine serves them too
+    auto set = parse_config("storage: { engines: { file: {}, memory: {} }, default: file, transient: memory }\n",
+                            "plexus.yaml");
+    REQUIRE(set.ok());
+    CHECK(set->transient_storage == "memory");
+    CHECK(error_of("storage: { engines: { file: {} }, transient: memory }\n") ==
+          "plexus.yaml: storage.transient: 'memory' is not one of storage.engines");
+}
+
 TEST_CASE("users: a password is kept only hashed, and bad entries are refused naming the key", "[unit][config]")
 {
     auto r = parse_config(R"(

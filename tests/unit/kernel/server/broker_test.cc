@@ -1,6 +1,7 @@
 // The kernel through its facade, as a protocol plugin sees it.
 #include "broker_fixture.h"
 
+#include <map>
 #include <set>
 
 using namespace plexus_test;
@@ -597,6 +598,37 @@ TEST_CASE("a raised disk alarm reaches every shard's watchers and refuses publis
         });
     }
     b.stop(1s);
+}
+
+TEST_CASE("non-durable queues use storage.transient unless they name an engine", "[unit][kernel]")
+{
+    plexus::tests::temp_dir dir;
+    auto config = test_config();
+    config.data_dir = dir.path.string();
+    config.storage_engines = { { "file", "{}" }, { "memory", "{}" } };
+    config.default_storage = "file";
+    config.transient_storage = "memory";
+    broker_fixture f(config);
+    sdk::queue_spec transient;
+    transient.name = "transient";
+    sdk::queue_spec durable;
+    durable.name = "durable";
+    durable.durable = true;
+    sdk::queue_spec chosen;
+    chosen.name = "chosen";
+    chosen.storage = "file";
+    for (const auto* spec : { &transient, &durable, &chosen }) {
+        REQUIRE(f.declare(*spec).ok());
+    }
+    auto all = f.b->admin().list_queues("/");
+    REQUIRE(all.ok());
+    std::map<std::string, std::string> engine_of;
+    for (const auto& q : *all) {
+        engine_of[q.name] = q.storage;
+    }
+    CHECK(engine_of["transient"] == "memory");
+    CHECK(engine_of["durable"] == "file");
+    CHECK(engine_of["chosen"] == "file"); // an engine asked for wins
 }
 
 TEST_CASE("acks out of order stay acked across a restart of a durable queue", "[unit][kernel][restart]")
