@@ -217,6 +217,9 @@ run_result run(const options& o, driver& d)
     }
     double client_before = self_cpu_seconds();
     std::atomic<bool> stop_consumers{ false };
+    // --backlog: the watcher below lets consumers read once every producer is done, and notes
+    // when, so that the delivery rate is the rate of draining the backlog.
+    std::atomic<bool> consuming{ !o.backlog };
     const std::uint64_t start_ns = monotonic_ns() + 1'000'000; // every thread begins on this mark
     const std::uint64_t end_ns = o.duration_s > 0 ? start_ns + std::uint64_t(o.duration_s * 1e9) : 0;
 
@@ -224,6 +227,9 @@ run_result run(const options& o, driver& d)
     for (auto& c : consumers) {
         threads.emplace_back([&, c = c.get()] {
             try {
+                while (!consuming.load() && !stop_consumers.load() && !fail.failed()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
                 while (!stop_consumers.load(std::memory_order_relaxed) && !fail.failed()) {
                     c->sub->poll(std::chrono::milliseconds(50), *c);
                 }
@@ -291,6 +297,7 @@ run_result run(const options& o, driver& d)
     };
     std::uint64_t last_received = 0;
     std::uint64_t last_progress_ns = monotonic_ns();
+    std::uint64_t consume_start_ns = start_ns;
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         auto now = monotonic_ns();
@@ -307,6 +314,10 @@ run_result run(const options& o, driver& d)
         if (!all_done()) {
             last_progress_ns = now; // the drain timeout counts from the producers' end
             continue;
+        }
+        if (!consuming.load()) {
+            consume_start_ns = now;
+            consuming.store(true);
         }
         if (consumers.empty() || received >= sent * std::uint64_t(o.destinations())) {
             break;
@@ -365,6 +376,7 @@ run_result run(const options& o, driver& d)
     }
     r.send_s = double(last_send_ns - start_ns) / 1e9;
     r.delivery_s = double(last_delivery_ns - start_ns) / 1e9;
+    r.consume_start_s = double(consume_start_ns - start_ns) / 1e9;
     consumers.clear(); // connections close before the queues go
     producers.clear();
     d.clean_up();
