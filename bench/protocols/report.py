@@ -41,6 +41,8 @@ def summary(records, scenario, broker):
         return s
     s["msg_s"] = median([r["delivery_rate"] for r in ok])
     s["send_s"] = median([r["send_rate"] for r in ok])
+    # Publishes the broker confirmed per second, up to the last confirm (older JSON lines lack it).
+    s["confirm_rate"] = median([r.get("confirm_rate") or None for r in ok])
     s["mb_s"] = median([r["delivery_mb_per_s"] for r in ok])
     for q in ("p50", "p90", "p99", "p999", "max"):
         s[q] = median([r["latency_us"][q] for r in ok])
@@ -167,9 +169,13 @@ def markdown(scenarios, records, info, machine, charts):
             if not PEERS[s.protocol]:
                 if px and "msg_s" in px:
                     # The figures stand alone: what a ratio would have compared.
-                    figures = (f"{fmt(px['msg_s'])} msg/s, {fmt(px['broker_us_msg'], 1)} µs CPU/msg"
-                               if s.kind == "throughput" else
-                               f"p50 {fmt_us(px['p50'])}, p99 {fmt_us(px['p99'])}")
+                    if s.kind == "throughput":
+                        acked = (f", {fmt(px['confirm_rate'])} msg/s acknowledged"
+                                 if px.get("confirm_rate") and "--backlog" not in s.args else "")
+                        figures = (f"{fmt(px['msg_s'])} msg/s delivered{acked}, "
+                                   f"{fmt(px['broker_us_msg'], 1)} µs CPU/msg")
+                    else:
+                        figures = f"p50 {fmt_us(px['p50'])}, p99 {fmt_us(px['p99'])}"
                     w(f"| {PROTOCOL_TITLES[s.protocol]} | {s.title} | {NO_PEER} | — | — | — | — "
                       f"| | Plexus: {figures} |")
                 continue

@@ -127,6 +127,8 @@ TEST_CASE("run: every message of every producer reaches the consumer", "[plexus-
     CHECK(r.deliveries.lost == 0);
     CHECK(r.clean());
     CHECK(r.consume_start_s == 0);
+    CHECK(r.publishes.confirmed == 20000);
+    CHECK(r.confirm_s >= r.send_s);
 }
 
 TEST_CASE("run: with --backlog consumers begin once the producers are done", "[plexus-bench][run]")

@@ -68,7 +68,8 @@ struct producer_state
     std::uint64_t quota = 0; // count mode: messages to send
     std::atomic<std::uint64_t> sent{ 0 };
     std::atomic<bool> done{ false };
-    std::uint64_t done_ns = 0;
+    std::uint64_t done_ns = 0;      // the last publish returned
+    std::uint64_t confirmed_ns = 0; // wait_confirms() returned
     bool confirms_complete = true;
 };
 
@@ -268,6 +269,7 @@ run_result run(const options& o, driver& d)
                 p->done_ns = monotonic_ns();
                 p->confirms_complete = p->pub->wait_confirms(
                   clock::now() + std::chrono::milliseconds(std::int64_t(o.drain_timeout_s * 1000)));
+                p->confirmed_ns = monotonic_ns();
             } catch (const driver_error& e) {
                 fail.set(e.what());
             }
@@ -346,6 +348,7 @@ run_result run(const options& o, driver& d)
 
     std::vector<std::uint64_t> sent(producers.size());
     std::uint64_t last_send_ns = start_ns;
+    std::uint64_t last_confirm_ns = start_ns;
     for (std::size_t i = 0; i < producers.size(); ++i) {
         sent[i] = producers[i]->sent.load();
         r.sent += sent[i];
@@ -354,6 +357,7 @@ run_result run(const options& o, driver& d)
         r.publishes.refused += counts.refused;
         r.confirms_complete = r.confirms_complete && producers[i]->confirms_complete;
         last_send_ns = std::max(last_send_ns, producers[i]->done_ns);
+        last_confirm_ns = std::max(last_confirm_ns, producers[i]->confirmed_ns);
     }
     std::uint64_t last_delivery_ns = start_ns;
     for (int dest = 0; dest < o.destinations(); ++dest) {
@@ -375,6 +379,7 @@ run_result run(const options& o, driver& d)
         last_delivery_ns = std::max(last_delivery_ns, c->last_ns.load());
     }
     r.send_s = double(last_send_ns - start_ns) / 1e9;
+    r.confirm_s = double(last_confirm_ns - start_ns) / 1e9;
     r.delivery_s = double(last_delivery_ns - start_ns) / 1e9;
     r.consume_start_s = double(consume_start_ns - start_ns) / 1e9;
     consumers.clear(); // connections close before the queues go
