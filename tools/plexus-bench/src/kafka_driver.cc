@@ -48,7 +48,8 @@ class kafka_publisher final : public publisher
     }
     ~kafka_publisher() override
     {
-        // Reports for what is still queued would call into a half-destroyed object.
+        // After a failed run records may still be queued; without the purge, destroying the
+        // instance would wait for each to time out (message.timeout.ms).
         rd_kafka_purge(_client.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(_client.get(), 1000);
         rd_kafka_topic_destroy(_topic);
@@ -157,10 +158,10 @@ class kafka_subscriber final : public subscriber
         _client.await_topic(topic, _who, broker_timeout);
         // Errors and records both arrive where rd_kafka_consumer_poll() looks.
         rd_kafka_poll_set_consumer(_client.get());
-        _queue = rd_kafka_queue_get_consumer(_client.get());
         if (!o.backlog) {
             assign(); // fetching from now on, before the first publisher connects
         }
+        _queue = rd_kafka_queue_get_consumer(_client.get()); // last: the destructor frees it
     }
     ~kafka_subscriber() override
     {
