@@ -26,8 +26,9 @@ packages=(
   # tests (Debian's stomp.py 8.0 has no WebSocket transport of its own)
   python3-websocket
   # real Kafka clients for the kafka integration tests: kcat (librdkafka) and kafka-python
-  # (scenarios.py, run with /usr/bin/python3)
-  kcat python3-kafka
+  # (scenarios.py, run with /usr/bin/python3); librdkafka's headers are also plexus-bench's
+  # Kafka driver, run by the bench smoke test
+  kcat python3-kafka librdkafka-dev
 )
 
 missing=()

@@ -60,9 +60,10 @@ class broker_error(Exception):
 
 
 class plexus_broker:
-    """plexusd from the build tree with a generated config: data_dir in `work`, a listener on
-    port 0 for every gateway the build has (AMQP 0-9-1, MQTT, STOMP) and the admin API on port
-    0, the bound ports read back from its ports_file."""
+    """plexusd from the build tree with a generated config: data_dir in `work`, a listener for
+    every gateway the build has (AMQP 0-9-1, MQTT, STOMP on port 0; Kafka on a free port chosen
+    here, see start()) and the admin API on port 0, the bound ports read back from its
+    ports_file."""
 
     name = "plexus"
     title = "Plexus"
@@ -71,6 +72,7 @@ class plexus_broker:
         "amqp": ("amqp091", "libplexus_protocol_amqp091.so"),
         "mqtt": ("mqtt", "libplexus_protocol_mqtt.so"),
         "stomp": ("stomp", "libplexus_protocol_stomp.so"),
+        "kafka": ("kafka", "libplexus_protocol_kafka.so"),
     }
 
     def __init__(self, build_dir, work, protocols):
@@ -103,9 +105,7 @@ class plexus_broker:
         os.makedirs(self.work, exist_ok=True)
         ports_file = os.path.join(self.work, "ports.json")
         config = os.path.join(self.work, "plexus.yaml")
-        listeners = "".join(
-            f"  - {{ name: {self.GATEWAYS[p][0]}, protocol: {self.GATEWAYS[p][0]}, host: 127.0.0.1, port: 0 }}\n"
-            for p in self.protocols)
+        listeners = "".join(self.listener(p) for p in self.protocols)
         with open(config, "w") as f:
             f.write(
                 f'data_dir: "{os.path.join(self.work, "data")}"\n'
@@ -144,6 +144,19 @@ class plexus_broker:
         if missing:
             self.stop()
             raise broker_error(f"plexusd's ports file lacks {', '.join(missing)}: {self.ports}")
+
+    @classmethod
+    def listener(cls, protocol):
+        """One line of the config's listeners. A Kafka client connects to the address the
+        broker advertises in Metadata, not the one it was given, so the Kafka listener gets a
+        free port chosen now as both its port and its advertised_port (port 0 would leave the
+        advertised one at 9092)."""
+        name = cls.GATEWAYS[protocol][0]
+        if protocol == "kafka":
+            port = free_port()
+            return (f"  - {{ name: {name}, protocol: {name}, host: 127.0.0.1, port: {port}, "
+                    f"config: {{ advertised_port: {port} }} }}\n")
+        return f"  - {{ name: {name}, protocol: {name}, host: 127.0.0.1, port: 0 }}\n"
 
     def port(self, protocol):
         return int(self.ports[self.GATEWAYS[protocol][0]])

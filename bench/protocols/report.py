@@ -5,13 +5,16 @@ import shutil
 import statistics
 import subprocess
 
-# The peers of each protocol, in the order their columns appear.
-PEERS = {"amqp": ["rabbitmq"], "mqtt": ["mosquitto", "rabbitmq"], "stomp": ["rabbitmq"]}
-PROTOCOL_TITLES = {"amqp": "AMQP 0-9-1", "mqtt": "MQTT 3.1.1", "stomp": "STOMP 1.2"}
+# The peers of each protocol, in the order their columns appear. Kafka has none: Debian
+# packages no Kafka broker, so its rows are Plexus's alone and say so where ratios would be.
+PEERS = {"amqp": ["rabbitmq"], "mqtt": ["mosquitto", "rabbitmq"], "stomp": ["rabbitmq"], "kafka": []}
+NO_PEER = "no peer (Debian packages no Kafka broker)"
+PROTOCOL_TITLES = {"amqp": "AMQP 0-9-1", "mqtt": "MQTT 3.1.1", "stomp": "STOMP 1.2", "kafka": "Kafka"}
 CLIENTS = {
     "amqp": "plexus-bench's AMQP driver on rabbitmq-c",
     "mqtt": "plexus-bench's MQTT driver on Paho C (MQTTAsync)",
     "stomp": "plexus-bench's STOMP 1.2 driver (its own, on a socket)",
+    "kafka": "plexus-bench's Kafka driver on librdkafka",
 }
 # A client using this much of one core per second of the run is the bottleneck, not the broker
 # (its publishing thread or Paho's library thread is busy all the time).
@@ -38,6 +41,8 @@ def summary(records, scenario, broker):
         return s
     s["msg_s"] = median([r["delivery_rate"] for r in ok])
     s["send_s"] = median([r["send_rate"] for r in ok])
+    # Publishes the broker confirmed per second, up to the last confirm (older JSON lines lack it).
+    s["confirm_rate"] = median([r.get("confirm_rate") or None for r in ok])
     s["mb_s"] = median([r["delivery_mb_per_s"] for r in ok])
     for q in ("p50", "p90", "p99", "p999", "max"):
         s[q] = median([r["latency_us"][q] for r in ok])
@@ -146,7 +151,8 @@ def markdown(scenarios, records, info, machine, charts):
                   f"| {m['clean']}/{m['runs']} |")
         w("")
 
-    if "plexus" in brokers and any(p in brokers for ps in PEERS.values() for p in ps):
+    peerless = [s for s in scenarios if not PEERS[s.protocol]]
+    if "plexus" in brokers and (peerless or any(p in brokers for ps in PEERS.values() for p in ps)):
         w("## Plexus against its peers")
         w("")
         w("Ratios are Plexus / peer: above 1 is more msg/s for Plexus; below 1 is less CPU per message or lower "
@@ -160,6 +166,19 @@ def markdown(scenarios, records, info, machine, charts):
         w("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |")
         for s in scenarios:
             px = summary(records, s.name, "plexus")
+            if not PEERS[s.protocol]:
+                if px and "msg_s" in px:
+                    # The figures stand alone: what a ratio would have compared.
+                    if s.kind == "throughput":
+                        acked = (f", {fmt(px['confirm_rate'])} msg/s acknowledged"
+                                 if px.get("confirm_rate") and "--backlog" not in s.args else "")
+                        figures = (f"{fmt(px['msg_s'])} msg/s delivered{acked}, "
+                                   f"{fmt(px['broker_us_msg'], 1)} µs CPU/msg")
+                    else:
+                        figures = f"p50 {fmt_us(px['p50'])}, p99 {fmt_us(px['p99'])}"
+                    w(f"| {PROTOCOL_TITLES[s.protocol]} | {s.title} | {NO_PEER} | — | — | — | — "
+                      f"| | Plexus: {figures} |")
+                continue
             for peer in PEERS[s.protocol]:
                 pr = summary(records, s.name, peer)
                 if not px or not pr or "msg_s" not in px or "msg_s" not in pr:

@@ -48,6 +48,20 @@ TEST_CASE("options: defaults and the scenario flags", "[plexus-bench][options]")
     CHECK(d.qos == 0);
     CHECK(d.mqtt_version == 4);
     CHECK(parse({ "--mqtt-version", "3.1.1" }).mqtt_version == 4);
+
+    auto k = parse({ "--driver", "kafka", "--acks", "1", "--linger-ms", "0", "--backlog" });
+    CHECK(k.acks == 1);
+    CHECK(k.linger_ms == 0);
+    CHECK(k.backlog);
+    CHECK(parse({ "--driver", "kafka", "--acks", "all" }).acks == -1);
+    CHECK(parse({ "--driver", "kafka", "--acks", "0" }).acks == 0);
+    CHECK(d.acks == -1);
+    CHECK(d.linger_ms == -1);
+    CHECK_FALSE(d.backlog);
+    CHECK(d.kafka_linger_ms() == 5);
+    CHECK(parse({ "--rate", "1000" }).kafka_linger_ms() == 0);
+    CHECK(k.kafka_linger_ms() == 0);
+    CHECK(parse({ "--driver", "kafka", "--linger-ms", "20", "--rate", "10" }).kafka_linger_ms() == 20);
 }
 
 TEST_CASE("options: bad values are refused naming the flag", "[plexus-bench][options]")
@@ -70,6 +84,10 @@ TEST_CASE("options: bad values are refused naming the flag", "[plexus-bench][opt
     CHECK(refused({ "--cpu-pid", "123" }, "NAME=PID"));
     CHECK(refused({ "--qos", "3" }, "--qos"));
     CHECK(refused({ "--mqtt-version", "3.1" }, "--mqtt-version"));
+    CHECK(refused({ "--driver", "kafka", "--acks", "2" }, "--acks"));
+    CHECK(refused({ "--driver", "kafka", "--linger-ms", "-1" }, "--linger-ms"));
+    CHECK(refused({ "--acks", "1" }, "kafka driver"));
+    CHECK(refused({ "--driver", "mqtt", "--linger-ms", "5" }, "kafka driver"));
     CHECK(refused({ "--bogus", "1" }, "--bogus"));
     CHECK(refused({ "--count" }, "needs a value"));
 }

@@ -8,6 +8,9 @@
 #ifdef PLEXUS_BENCH_HAVE_MQTT
 #include "mqtt_driver.h"
 #endif
+#ifdef PLEXUS_BENCH_HAVE_KAFKA
+#include "kafka_driver.h"
+#endif
 #include "stomp_driver.h"
 
 namespace plexus::bench {
@@ -28,6 +31,9 @@ constexpr entry entries[] = {
     { "mqtt", make_mqtt_driver },
 #endif
     { "stomp", make_stomp_driver },
+#ifdef PLEXUS_BENCH_HAVE_KAFKA
+    { "kafka", make_kafka_driver },
+#endif
     { nullptr, nullptr },
 };
 

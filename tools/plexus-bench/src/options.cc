@@ -11,7 +11,8 @@ One load-generating run against a broker; prints one JSON line with the results 
 Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes refused),
 2 the broker could not be reached or failed the run, 64 usage.
 
-  --driver NAME          protocol driver: amqp (default), mqtt or stomp (those this build has)
+  --driver NAME          protocol driver: amqp (default), mqtt, stomp or kafka (those this
+                         build has)
   --host H --port P      broker address (default 127.0.0.1, the protocol's standard port)
   --vhost V --user U --password P    AMQP vhost / STOMP host, and the login of every protocol
                          (default / guest guest)
@@ -34,6 +35,10 @@ Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes re
   --queue-type T         AMQP x-queue-type: classic, quorum or stream
   --qos 0|1|2            MQTT QoS of the publishes and the subscriptions (default 0)
   --mqtt-version 3.1.1|5 MQTT protocol version (default 3.1.1)
+  --acks 0|1|all         Kafka producer acks (default all)
+  --linger-ms MS         Kafka producer linger.ms (default 5, with --rate 0)
+  --backlog              consumers start reading only once every message is sent and
+                         confirmed; the delivery rate is then how fast they drained the backlog
   --label TEXT           copied into the JSON line
   --drain-timeout S      end the run when consumers got nothing for S seconds after the
                          producers finished (default 10); what is missing then is lost
@@ -79,6 +84,7 @@ options parse_options(int argc, const char* const* argv, bool& help)
     options o;
     help = false;
     bool have_count = false;
+    std::string kafka_only; // the first Kafka producer option given, refused with other drivers
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
         if (flag == "-h" || flag == "--help") {
@@ -91,6 +97,10 @@ options parse_options(int argc, const char* const* argv, bool& help)
         }
         if (flag == "--manual-ack") {
             o.manual_ack = true;
+            continue;
+        }
+        if (flag == "--backlog") {
+            o.backlog = true;
             continue;
         }
         if (flag.rfind("--", 0) != 0) {
@@ -150,6 +160,18 @@ options parse_options(int argc, const char* const* argv, bool& help)
             } else {
                 throw usage_error("--mqtt-version: expected 3.1.1 or 5, got '" + v + "'");
             }
+        } else if (flag == "--acks") {
+            if (v == "all" || v == "-1") {
+                o.acks = -1;
+            } else if (v == "0" || v == "1") {
+                o.acks = v == "1" ? 1 : 0;
+            } else {
+                throw usage_error("--acks: expected 0, 1 or all, got '" + v + "'");
+            }
+            kafka_only = kafka_only.empty() ? flag : kafka_only;
+        } else if (flag == "--linger-ms") {
+            o.linger_ms = number<int>(flag, v, 0, 900000); // librdkafka's own limit
+            kafka_only = kafka_only.empty() ? flag : kafka_only;
         } else if (flag == "--label") {
             o.label = v;
         } else if (flag == "--drain-timeout") {
@@ -173,6 +195,9 @@ options parse_options(int argc, const char* const* argv, bool& help)
         } else {
             throw usage_error("unknown option " + flag);
         }
+    }
+    if (!kafka_only.empty() && o.driver != "kafka") {
+        throw usage_error(kafka_only + " is an option of the kafka driver");
     }
     if (have_count && o.duration_s > 0) {
         throw usage_error("--count and --duration exclude each other");

@@ -34,6 +34,9 @@ struct options
     std::string queue_type;      // AMQP x-queue-type (classic, quorum, stream); empty: the broker's default
     int qos = 0;                 // MQTT QoS of publishes and subscriptions
     int mqtt_version = 4;        // MQTT protocol level: 4 (3.1.1) or 5
+    int acks = -1;               // Kafka producer acks: 0, 1 or -1 (all, librdkafka's default)
+    int linger_ms = -1;          // Kafka producer linger.ms; -1: 5 as fast as possible, 0 with --rate
+    bool backlog = false;        // consumers start once every message is sent (and confirmed)
 
     std::string label;                   // copied into the JSON line
     double drain_timeout_s = 10;         // how long consumers may go without a delivery at the end
@@ -48,6 +51,9 @@ struct options
     /// Destinations consumers read from: the fanout's queues, else one.
     int destinations() const noexcept { return fanout > 0 ? fanout : 1; }
     int consumer_count() const noexcept { return consumers >= 0 ? consumers : destinations(); }
+    /// Kafka: batches wait up to 5 ms to fill when throughput is the point; at a fixed rate
+    /// every message goes at once, as latency is.
+    int kafka_linger_ms() const noexcept { return linger_ms >= 0 ? linger_ms : (rate > 0 ? 0 : 5); }
 };
 
 /// Parses argv into options. Throws usage_error naming the bad argument; `help` is set (and

@@ -69,7 +69,9 @@ std::string result_json(const options& o, const run_result& r)
 {
     auto rate = [](double n, double s) { return s > 0 ? n / s : 0.0; };
     const auto& d = r.deliveries;
-    double delivery_rate = rate(double(d.received), r.delivery_s);
+    // With --backlog consumers read only after the producers finished: their rate is the
+    // backlog's drain rate, counted from when they began.
+    double delivery_rate = rate(double(d.received), r.delivery_s - r.consume_start_s);
 
     const auto& h = r.latency_ns;
     auto us = [](std::uint64_t ns) { return num(double(ns) / 1e3, 1); };
@@ -102,7 +104,10 @@ std::string result_json(const options& o, const run_result& r)
       .add("fanout", std::uint64_t(o.fanout))
       .add("queue_type", quoted(o.queue_type))
       .add("qos", std::uint64_t(o.qos))
-      .add("mqtt_version", quoted(o.mqtt_version == 5 ? "5" : "3.1.1"));
+      .add("mqtt_version", quoted(o.mqtt_version == 5 ? "5" : "3.1.1"))
+      .add("acks", o.acks < 0 ? quoted("all") : std::to_string(o.acks))
+      .add("linger_ms", o.driver == "kafka" ? std::to_string(o.kafka_linger_ms()) : std::string("null"))
+      .add("backlog", o.backlog);
 
     char run_id[16];
     std::snprintf(run_id, sizeof run_id, "%08x", r.run_id);
@@ -130,7 +135,10 @@ std::string result_json(const options& o, const run_result& r)
       .add("redelivered", d.redelivered)
       .add("send_s", num(r.send_s, 4))
       .add("delivery_s", num(r.delivery_s, 4))
+      .add("consume_start_s", num(r.consume_start_s, 4))
       .add("send_rate", num(rate(double(r.sent), r.send_s), 1))
+      .add("confirm_s", num(r.confirm_s, 4))
+      .add("confirm_rate", num(rate(double(r.publishes.confirmed), r.confirm_s), 1))
       .add("delivery_rate", num(delivery_rate, 1))
       .add("delivery_mb_per_s", num(delivery_rate * double(o.size) / 1e6, 3))
       .add("latency_us", latency.str())

@@ -68,7 +68,8 @@ struct producer_state
     std::uint64_t quota = 0; // count mode: messages to send
     std::atomic<std::uint64_t> sent{ 0 };
     std::atomic<bool> done{ false };
-    std::uint64_t done_ns = 0;
+    std::uint64_t done_ns = 0;      // the last publish returned
+    std::uint64_t confirmed_ns = 0; // wait_confirms() returned
     bool confirms_complete = true;
 };
 
@@ -217,6 +218,9 @@ run_result run(const options& o, driver& d)
     }
     double client_before = self_cpu_seconds();
     std::atomic<bool> stop_consumers{ false };
+    // --backlog: the watcher below lets consumers read once every producer is done, and notes
+    // when, so that the delivery rate is the rate of draining the backlog.
+    std::atomic<bool> consuming{ !o.backlog };
     const std::uint64_t start_ns = monotonic_ns() + 1'000'000; // every thread begins on this mark
     const std::uint64_t end_ns = o.duration_s > 0 ? start_ns + std::uint64_t(o.duration_s * 1e9) : 0;
 
@@ -224,6 +228,9 @@ run_result run(const options& o, driver& d)
     for (auto& c : consumers) {
         threads.emplace_back([&, c = c.get()] {
             try {
+                while (!consuming.load() && !stop_consumers.load() && !fail.failed()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
                 while (!stop_consumers.load(std::memory_order_relaxed) && !fail.failed()) {
                     c->sub->poll(std::chrono::milliseconds(50), *c);
                 }
@@ -262,6 +269,7 @@ run_result run(const options& o, driver& d)
                 p->done_ns = monotonic_ns();
                 p->confirms_complete = p->pub->wait_confirms(
                   clock::now() + std::chrono::milliseconds(std::int64_t(o.drain_timeout_s * 1000)));
+                p->confirmed_ns = monotonic_ns();
             } catch (const driver_error& e) {
                 fail.set(e.what());
             }
@@ -291,6 +299,7 @@ run_result run(const options& o, driver& d)
     };
     std::uint64_t last_received = 0;
     std::uint64_t last_progress_ns = monotonic_ns();
+    std::uint64_t consume_start_ns = start_ns;
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         auto now = monotonic_ns();
@@ -307,6 +316,10 @@ run_result run(const options& o, driver& d)
         if (!all_done()) {
             last_progress_ns = now; // the drain timeout counts from the producers' end
             continue;
+        }
+        if (!consuming.load()) {
+            consume_start_ns = now;
+            consuming.store(true);
         }
         if (consumers.empty() || received >= sent * std::uint64_t(o.destinations())) {
             break;
@@ -335,6 +348,7 @@ run_result run(const options& o, driver& d)
 
     std::vector<std::uint64_t> sent(producers.size());
     std::uint64_t last_send_ns = start_ns;
+    std::uint64_t last_confirm_ns = start_ns;
     for (std::size_t i = 0; i < producers.size(); ++i) {
         sent[i] = producers[i]->sent.load();
         r.sent += sent[i];
@@ -343,6 +357,7 @@ run_result run(const options& o, driver& d)
         r.publishes.refused += counts.refused;
         r.confirms_complete = r.confirms_complete && producers[i]->confirms_complete;
         last_send_ns = std::max(last_send_ns, producers[i]->done_ns);
+        last_confirm_ns = std::max(last_confirm_ns, producers[i]->confirmed_ns);
     }
     std::uint64_t last_delivery_ns = start_ns;
     for (int dest = 0; dest < o.destinations(); ++dest) {
@@ -364,7 +379,9 @@ run_result run(const options& o, driver& d)
         last_delivery_ns = std::max(last_delivery_ns, c->last_ns.load());
     }
     r.send_s = double(last_send_ns - start_ns) / 1e9;
+    r.confirm_s = double(last_confirm_ns - start_ns) / 1e9;
     r.delivery_s = double(last_delivery_ns - start_ns) / 1e9;
+    r.consume_start_s = double(consume_start_ns - start_ns) / 1e9;
     consumers.clear(); // connections close before the queues go
     producers.clear();
     d.clean_up();

@@ -23,8 +23,10 @@ struct run_result
     delivery_counts deliveries;
     bool checked = false; // deliveries were checked against what was sent (there were consumers)
 
-    double send_s = 0;     // start to the last publish
-    double delivery_s = 0; // start to the last delivery
+    double send_s = 0;          // start to the last publish
+    double confirm_s = 0;       // start to the last confirm (a client library may buffer what it was handed)
+    double delivery_s = 0;      // start to the last delivery
+    double consume_start_s = 0; // start to when consumers began reading (0 but with --backlog)
     double client_cpu_s = 0;
     std::map<std::string, double> cpu_s; // --cpu-pid name -> CPU seconds during the run
     histogram latency_ns;
