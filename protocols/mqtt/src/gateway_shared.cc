@@ -34,6 +34,13 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
     const auto now = now_ms();
     std::size_t restored = 0;
     std::size_t expired = 0;
+    for (const auto& s : stored) {
+        for (const auto& [key, sub] : s.record.subscriptions) {
+            if (sub.shared) {
+                groups.join(shared_queue_name(*sub.shared), s.client_id);
+            }
+        }
+    }
     for (auto& s : stored) {
         auto& r = s.record;
         // A session whose client was connected when plexusd stopped went offline then; the
@@ -46,6 +53,7 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
                 k.delete_queue(s.vhost, r.queue, false, false, [](sdk::result<std::uint64_t>) {});
             }
             session_records.remove(s.vhost, s.client_id);
+            leave_groups(k, s.vhost, s.client_id, r.subscriptions);
             ++expired;
             continue;
         }
@@ -76,6 +84,21 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
     }
 }
 
+void gateway_shared::leave_groups(sdk::kernel& k,
+                                  const std::string& vhost,
+                                  const std::string& client_id,
+                                  const std::map<std::string, subscription_entry>& subs)
+{
+    for (const auto& [key, sub] : subs) {
+        if (sub.shared) {
+            const auto queue = shared_queue_name(*sub.shared);
+            if (groups.leave(queue, client_id)) {
+                k.delete_queue(vhost, queue, true, false, [](sdk::result<std::uint64_t>) {});
+            }
+        }
+    }
+}
+
 std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,
                                                        sdk::executor& shard,
                                                        std::shared_ptr<session_state> st,
@@ -89,15 +112,18 @@ std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,
             return; // the broker is going away
         }
         std::string queue;
+        std::map<std::string, subscription_entry> subs;
         {
             std::lock_guard lock(st->mutex);
             if (st->generation != generation) {
                 return; // a connection took the session since
             }
             queue = st->queue;
+            subs = st->subscriptions;
         }
         k->delete_queue(vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
         gateway->session_records.remove(vhost, st->client_id);
+        gateway->leave_groups(*k, vhost, st->client_id, subs);
         gateway->sessions.expire(st->client_id, st.get());
     });
 }

@@ -12,6 +12,7 @@
 #include "retained_store.h"
 #include "session_registry.h"
 #include "session_store.h"
+#include "shared_groups.h"
 #include "sys_topics.h"
 
 #include "plexus/sdk/kernel.h"
@@ -50,8 +51,16 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
                                            std::string vhost,
                                            std::chrono::milliseconds after);
 
+    /// `client_id`'s session no longer holds the shared subscriptions among `subs`: a group
+    /// queue it was the last member of is deleted (if no consumer is on it by then).
+    void leave_groups(sdk::kernel& k,
+                      const std::string& vhost,
+                      const std::string& client_id,
+                      const std::map<std::string, subscription_entry>& subs);
+
     // Every session uses the vhost "/" (docs/protocols/mqtt.md): one registry serves them.
     session_registry sessions;
+    shared_groups groups;
     session_store session_records;
     retained_store retained;
     /// Numbers assigned client ids ("plexus-<n>") across shards and listeners.

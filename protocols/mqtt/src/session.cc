@@ -284,8 +284,18 @@ void session::on_connect(connect_packet&& c)
                 st->timer_shard = nullptr;
             });
         }
+    }
+    if (existing && (c.clean_start || existing->queue.empty())) {
+        // The session ends here (a clean start, or a clean session another connection still
+        // holds): so do its memberships of shared subscription groups.
+        std::map<std::string, subscription_entry> subs;
+        {
+            std::lock_guard lock(existing->mutex);
+            subs = existing->subscriptions;
+        }
+        _shared.gateway->leave_groups(_kernel, _vhost, _client_id, subs);
         if (existing->queue.empty()) {
-            existing.reset(); // a clean session another connection still holds: nothing to resume
+            existing.reset(); // nothing to resume
         }
     }
     _assigned_id = assigned;
@@ -375,6 +385,9 @@ void session::open_session(bool session_present)
                 return;
             }
             connected(session_present);
+            if (session_present) {
+                rejoin_groups();
+            }
         });
     });
 }
@@ -593,6 +606,12 @@ void session::leave_offline()
         return; // the session is the new connection's now
     }
     if (!persistent) {
+        std::map<std::string, subscription_entry> subs;
+        {
+            std::lock_guard lock(_session->mutex);
+            subs = _session->subscriptions;
+        }
+        _shared.gateway->leave_groups(_kernel, _vhost, _client_id, subs);
         if (!queue.empty()) {
             _shared.session_records.remove(_vhost, _client_id);
             _kernel.delete_queue(_vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});

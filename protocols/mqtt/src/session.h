@@ -108,6 +108,11 @@ class session final : public sdk::protocol_session
     void on_unsubscribe(unsubscribe_packet&& u);
     /// Declares the session's own queue if it has none yet, then calls `then(status)`.
     void ensure_queue(sdk::callback<void(sdk::status)> then);
+    /// Makes this session a member of a shared subscription's group: the group's queue
+    /// (declared when missing), its binding and a consumer on it.
+    void join_group(const subscription_entry& entry, const std::string& key, sdk::callback<void(sdk::status)> then);
+    /// A resumed session consumes its shared subscriptions' group queues again.
+    void rejoin_groups();
     void consume(const std::string& queue, const std::string& shared_key, sdk::callback<void(sdk::status)> then);
     void send_retained(const subscription_entry& sub);
 

@@ -1,7 +1,8 @@
 // SUBSCRIBE and UNSUBSCRIBE. Every ordinary subscription is a binding of amq.topic (mqtt.sys
 // for a $SYS filter: sys_topics.h) to the session's own queue (so overlapping subscriptions deliver a message once: the
 // kernel routes it to the queue once); a shared subscription "$share/<group>/<filter>" is a consumer on the group's
-// queue for that filter, which its members compete for (spec 5.0 §4.8.2). SUBACK goes out when every binding is in
+// queue for that filter, which its members compete for (spec 5.0 §4.8.2; membership in
+// shared_groups.h). SUBACK goes out when every binding is in
 // place, then the retained messages (spec §3.3.1.3).
 #include "errors.h"
 #include "message_mapping.h"
@@ -12,11 +13,6 @@
 
 namespace plexus::protocol::mqtt {
 namespace {
-
-std::string shared_queue_name(const shared_filter& s)
-{
-    return "mqtt-shared." + s.group + "." + to_binding_key(s.filter);
-}
 
 /// One SUBSCRIBE whose bindings are being made.
 struct subscribe_batch
@@ -109,41 +105,9 @@ void session::on_subscribe(subscribe_packet&& s)
 
     for (auto& w : todo) {
         if (w.entry.shared) {
-            const auto queue = shared_queue_name(*w.entry.shared);
-            sdk::queue_spec spec;
-            spec.vhost = _vhost;
-            spec.name = queue;
-            spec.auto_delete = true; // gone with the group's last member
-            const auto key = w.key;
-            const auto binding = to_binding_key(w.entry.filter);
-            const auto exchange = std::string(exchange_for(w.entry.filter));
-            _kernel.declare_queue(
-              spec,
-              [this, alive = _alive, queue, key, binding, exchange, index = w.index, finish_one](
-                sdk::result<sdk::queue_info> r) {
-                  if (!*alive) {
-                      return;
-                  }
-                  if (!r.ok()) {
-                      finish_one(index, key, r.error());
-                      return;
-                  }
-                  sdk::binding_spec b;
-                  b.vhost = _vhost;
-                  b.exchange = exchange;
-                  b.destination = queue;
-                  b.key = binding;
-                  _kernel.bind(b, [this, alive = _alive, queue, key, index, finish_one](sdk::status st) {
-                      if (!*alive) {
-                          return;
-                      }
-                      if (!st.ok() || _shared_consumers.count(key) > 0) {
-                          finish_one(index, key, st);
-                          return;
-                      }
-                      consume(queue, key, [index, key, finish_one](sdk::status cst) { finish_one(index, key, cst); });
-                  });
-              });
+            join_group(w.entry, w.key, [index = w.index, key = w.key, finish_one](sdk::status st) {
+                finish_one(index, key, st);
+            });
             continue;
         }
         ensure_queue([this, alive = _alive, index = w.index, key = w.key, finish_one](sdk::status st) {
@@ -163,6 +127,99 @@ void session::on_subscribe(subscribe_packet&& s)
         });
     }
     finish_one(0, std::string(), sdk::status()); // the +1 above
+}
+
+void session::join_group(const subscription_entry& entry, const std::string& key, sdk::callback<void(sdk::status)> then)
+{
+    struct join
+    {
+        std::string queue;
+        std::string key;
+        subscription_entry entry;
+        sdk::callback<void(sdk::status)> then;
+    };
+    auto j = std::make_shared<join>(join{ shared_queue_name(*entry.shared), key, entry, std::move(then) });
+    _shared.gateway->groups.join(j->queue, _client_id);
+    auto failed = [this, j](sdk::status st) {
+        if (_shared.gateway->groups.leave(j->queue, _client_id)) {
+            _kernel.delete_queue(_vhost, j->queue, true, false, [](sdk::result<std::uint64_t>) {});
+        }
+        j->then(std::move(st));
+    };
+    auto bind_and_consume = [this, alive = _alive, j, failed] {
+        sdk::binding_spec b;
+        b.vhost = _vhost;
+        b.exchange = std::string(exchange_for(j->entry.shared->filter));
+        b.destination = j->queue;
+        b.key = to_binding_key(j->entry.shared->filter);
+        _kernel.bind(b, [this, alive, j, failed](sdk::status st) {
+            if (!*alive) {
+                return;
+            }
+            if (!st.ok()) {
+                failed(st);
+                return;
+            }
+            if (_shared_consumers.count(j->key) > 0) {
+                j->then(sdk::status()); // subscribed again: the consumer is there already
+                return;
+            }
+            consume(j->queue, j->key, std::move(j->then));
+        });
+    };
+    // The group's first member creates the queue: durable when that member's session is
+    // persistent (shared_groups.h). Others find it, whatever it was created as.
+    sdk::queue_spec probe;
+    probe.vhost = _vhost;
+    probe.name = j->queue;
+    probe.passive = true;
+    _kernel.declare_queue(probe, [this, alive = _alive, j, bind_and_consume, failed](sdk::result<sdk::queue_info> r) {
+        if (!*alive) {
+            return;
+        }
+        if (r.ok()) {
+            bind_and_consume();
+            return;
+        }
+        sdk::queue_spec spec;
+        spec.vhost = _vhost;
+        spec.name = j->queue;
+        {
+            std::lock_guard lock(_session->mutex);
+            spec.durable = _session->persistent;
+        }
+        _kernel.declare_queue(spec, [alive, bind_and_consume, failed](sdk::result<sdk::queue_info> created) {
+            if (!*alive) {
+                return;
+            }
+            // Another member may have created it meanwhile, as the other kind: it exists.
+            if (created.ok() || created.error().code() == sdk::errc::precondition_failed) {
+                bind_and_consume();
+                return;
+            }
+            failed(created.error());
+        });
+    });
+}
+
+void session::rejoin_groups()
+{
+    std::vector<std::pair<std::string, subscription_entry>> shared;
+    {
+        std::lock_guard lock(_session->mutex);
+        for (const auto& [key, sub] : _session->subscriptions) {
+            if (sub.shared) {
+                shared.emplace_back(key, sub);
+            }
+        }
+    }
+    for (const auto& [key, sub] : shared) {
+        join_group(sub, key, [this, alive = _alive, key](sdk::status st) {
+            if (*alive && !st.ok()) {
+                PLEXUS_LOG(_log, warn, "client '{}': resuming '{}': {}", _client_id, key, st.to_string());
+            }
+        });
+    }
 }
 
 void session::ensure_queue(sdk::callback<void(sdk::status)> then)
@@ -279,6 +336,8 @@ void session::on_unsubscribe(unsubscribe_packet&& u)
         if (gone->shared) {
             // Its unacked deliveries return to the group's queue for the other members.
             _shared_consumers.erase(f);
+            std::map<std::string, subscription_entry> one{ { f, *gone } };
+            _shared.gateway->leave_groups(_kernel, _vhost, _client_id, one);
         } else if (_own) {
             sdk::binding_spec b;
             b.vhost = _vhost;

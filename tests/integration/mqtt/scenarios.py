@@ -287,6 +287,39 @@ def shared():
         c.close()
 
 
+@scenario
+def shared_persistent():
+    """A shared subscription belongs to each member's session: while the only member left is
+    an offline persistent session, the group's messages wait for it, and it gets them when it
+    resumes; when its session ends the group goes, and nothing is kept for it any more."""
+    t = unique("shp")
+    group = f"$share/keep/{t}"
+    pid = unique("member")
+    member = Client(pid, v5=True, clean=False, expiry=3600)
+    member.subscribe(group, 1)
+    passer = Client(unique("passer"), v5=True)
+    passer.subscribe(group, 1)
+    member.close()
+    passer.close()  # a clean session: it leaves the group
+    pub = Client(unique("p"))
+    for i in range(5):
+        pub.publish(t, f"held {i}".encode(), 1)
+    back = Client(pid, v5=True, clean=False, expiry=3600)
+    check(back.connack[0] == 1, "session present")
+    got = sorted(back.get().payload for _ in range(5))
+    check(got == [f"held {i}".encode() for i in range(5)], f"the group's messages waited: {got}")
+    back.close()
+    Client(pid, v5=True, clean=True).close()  # the session ends, and with it the group
+    pub.publish(t, b"nobody's", 1)
+    late = Client(unique("late"), v5=True)
+    late.subscribe(group, 1)
+    pub.publish(t, b"after", 1)
+    check(late.get().payload == b"after", "a new group starts empty")
+    late.nothing()
+    late.close()
+    pub.close()
+
+
 # ---- retained, will, sessions -------------------------------------------------------------------
 
 
@@ -473,7 +506,8 @@ def session_state_before():
     """Half of a restart test: what a persistent session is beyond its queue. An MQTT 5 session
     subscribes with a QoS cap, a subscription identifier and no local; one with a session
     expiry of 2 s goes away; a raw MQTT 5 publisher leaves a QoS 2 message at PUBREC, its
-    PUBREL not sent, for a persistent subscriber."""
+    PUBREL not sent, for a persistent subscriber; a persistent member of a shared subscription
+    goes away with a message waiting for its group."""
     c = Client("restart-v5", v5=True, clean=False, expiry=3600)
     ids = Properties(PacketTypes.SUBSCRIBE)
     ids.SubscriptionIdentifier = 7
@@ -486,6 +520,12 @@ def session_state_before():
     sub = Client("restart-q2-sub", clean=False)
     sub.subscribe("restart5/q2", 2)
     sub.close()
+    member = Client("restart-shared", v5=True, clean=False, expiry=3600)
+    member.subscribe("$share/rg/restart5/shared", 1)
+    member.close()
+    pub = Client(unique("p"))
+    pub.publish("restart5/shared", b"kept for the group", 1)
+    pub.close()
     s = raw_socket()
     s.sendall(raw_v5_resume(b"restart-q2-pub"))
     check(read_packet(s)[0] == 0x20, "CONNACK")
@@ -531,6 +571,11 @@ def session_state_after():
     check(kind == 0x70 and body[:2] == b"\x00\x07" and body[2:3] in (b"", b"\x00"),
           f"PUBCOMP 7 success (the id was known): {body!r}")
     s.close()
+    member = Client("restart-shared", v5=True, clean=False, expiry=3600)
+    check(member.connack[0] == 1, "the shared member's session present")
+    check(member.get().payload == b"kept for the group", "the group's message kept across the restart")
+    member.close()
+    Client("restart-shared", v5=True, clean=True).close()
     sub = Client("restart-q2-sub", clean=False)
     check(sub.get().payload == b"once", "the QoS 2 message")
     sub.nothing(0.5)  # exactly once: the resend after the restart was not published again
