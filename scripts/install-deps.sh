@@ -9,6 +9,9 @@ packages=(
   # libraries (Boost 1.81 for Asio's C++20 coroutine helpers; Debian's default is 1.74)
   libboost1.81-dev libprotobuf-dev protobuf-compiler libpoco-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev librocksdb-dev libssl-dev
+  # plexusd's allocator: the per-message objects of every gateway made glibc malloc a quarter
+  # of plexusd's instructions (bench/protocols/README.md)
+  libjemalloc-dev
   # the record batch codecs of the kafka gateway (Produce inflates compressed batches)
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   # tests and benchmarks
