@@ -23,6 +23,14 @@ try {
         return anonymous.error();
     }
     c.allow_anonymous = anonymous->value_or(c.allow_anonymous);
+    auto vhost = s.text("vhost");
+    if (!vhost) {
+        return vhost.error();
+    }
+    c.vhost = vhost->value_or(c.vhost);
+    if (c.vhost.empty()) {
+        return sdk::status(sdk::errc::invalid_argument, "mqtt listener config: vhost may not be empty");
+    }
     for (auto st : { s.read_integer("max_packet_size", 64, max_variable_byte_integer + 5, c.max_packet_size),
                      s.read_integer("receive_maximum", 1, 65535, c.receive_maximum),
                      s.read_integer("max_inflight", 1, 65535, c.max_inflight),

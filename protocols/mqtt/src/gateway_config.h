@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace plexus::protocol::mqtt {
@@ -30,6 +31,9 @@ struct gateway_config
     /// first mqtt listener of the config decides (sys_topics.h).
     std::chrono::seconds sys_interval{ 10 };
     websocket::listener_transport transport; ///< `transport`, `websocket_path`
+    /// The vhost the listener's clients work in (RabbitMQ's mqtt.vhost): their sessions,
+    /// retained messages and amq.topic are that vhost's.
+    std::string vhost = "/";
 };
 
 /// Parses and checks the section; errors name the key.

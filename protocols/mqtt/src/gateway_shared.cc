@@ -37,7 +37,7 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
     for (const auto& s : stored) {
         for (const auto& [key, sub] : s.record.subscriptions) {
             if (sub.shared) {
-                groups.join(shared_queue_name(*sub.shared), s.client_id);
+                groups.join(s.vhost, shared_queue_name(*sub.shared), s.client_id);
             }
         }
     }
@@ -72,7 +72,7 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
                   arm_expiry(k, shard, st, st->generation, s.vhost, std::chrono::milliseconds(left_ms));
             }
         }
-        sessions.keep(s.client_id, std::move(st));
+        sessions_of(s.vhost).keep(s.client_id, std::move(st));
         ++restored;
     }
     if (restored + expired > 0) {
@@ -84,6 +84,25 @@ void gateway_shared::restore_sessions(sdk::kernel& k, sdk::executor& shard, std:
     }
 }
 
+session_registry& gateway_shared::sessions_of(const std::string& vhost)
+{
+    std::lock_guard lock(_registries_mutex);
+    return _registries[vhost]; // std::map: the reference stays valid as others are added
+}
+
+void gateway_shared::add_vhost(const std::string& vhost)
+{
+    std::lock_guard lock(_registries_mutex);
+    _registries.try_emplace(vhost);
+    _vhosts.insert(vhost);
+}
+
+std::set<std::string> gateway_shared::vhosts() const
+{
+    std::lock_guard lock(_registries_mutex);
+    return _vhosts;
+}
+
 void gateway_shared::leave_groups(sdk::kernel& k,
                                   const std::string& vhost,
                                   const std::string& client_id,
@@ -92,7 +111,7 @@ void gateway_shared::leave_groups(sdk::kernel& k,
     for (const auto& [key, sub] : subs) {
         if (sub.shared) {
             const auto queue = shared_queue_name(*sub.shared);
-            if (groups.leave(queue, client_id)) {
+            if (groups.leave(vhost, queue, client_id)) {
                 k.delete_queue(vhost, queue, true, false, [](sdk::result<std::uint64_t>) {});
             }
         }
@@ -124,7 +143,7 @@ std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,
         k->delete_queue(vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
         gateway->session_records.remove(vhost, st->client_id);
         gateway->leave_groups(*k, vhost, st->client_id, subs);
-        gateway->sessions.expire(st->client_id, st.get());
+        gateway->sessions_of(vhost).expire(st->client_id, st.get());
     });
 }
 

@@ -21,7 +21,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace plexus::protocol::mqtt {
@@ -30,7 +32,7 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
 {
   public:
     explicit gateway_shared(std::chrono::seconds sys_interval)
-      : sys(counters, retained, sys_interval)
+      : sys(counters, retained, sys_interval, [this] { return vhosts(); })
     {
     }
 
@@ -58,8 +60,12 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
                       const std::string& client_id,
                       const std::map<std::string, subscription_entry>& subs);
 
-    // Every session uses the vhost "/" (docs/protocols/mqtt.md): one registry serves them.
-    session_registry sessions;
+    /// The sessions of one vhost by client id (a client id names one session per vhost).
+    session_registry& sessions_of(const std::string& vhost);
+    /// A listener serves `vhost` (its $SYS topics are published there).
+    void add_vhost(const std::string& vhost);
+    std::set<std::string> vhosts() const;
+
     shared_groups groups;
     session_store session_records;
     retained_store retained;
@@ -73,6 +79,9 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
 
     std::mutex _attach_mutex;
     bool _attached = false;
+    mutable std::mutex _registries_mutex;
+    std::map<std::string, session_registry> _registries;
+    std::set<std::string> _vhosts;
 };
 
 } // namespace plexus::protocol::mqtt

@@ -17,7 +17,7 @@ struct listener_shared
     listener_shared(gateway_config c, std::shared_ptr<gateway_shared> g)
       : config(c)
       , gateway(std::move(g))
-      , sessions(gateway->sessions)
+      , sessions(gateway->sessions_of(config.vhost))
       , session_records(gateway->session_records)
       , retained(gateway->retained)
       , assigned_ids(gateway->assigned_ids)

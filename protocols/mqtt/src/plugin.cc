@@ -90,6 +90,7 @@ class factory final : public sdk::protocol_factory
         }
         try {
             auto gateway = shared(config->sys_interval);
+            gateway->add_vhost(config->vhost);
             return std::unique_ptr<sdk::protocol_listener>(std::make_unique<listener>(std::move(*config), gateway));
         } catch (const std::exception& e) {
             return sdk::status(sdk::errc::resource_exhausted, std::string("cannot create the listener: ") + e.what());

@@ -64,6 +64,7 @@ session::session(sdk::connection& conn, sdk::kernel& k, listener_shared& shared,
   , _log(log)
   , _alive(std::make_shared<bool>(true))
   , _connection_id(k.next_connection_id())
+  , _vhost(shared.config.vhost)
   , _last_received(std::chrono::steady_clock::now())
 {
     _owner = std::make_shared<owner_link>(*this, _alive);
@@ -246,6 +247,19 @@ void session::on_connect(connect_packet&& c)
                    describe(r));
         refuse_connect(r, "login refused");
         return;
+    }
+    if (c.username) {
+        if (auto access = _kernel.check_vhost_access(*c.username, _vhost); !access.ok()) {
+            PLEXUS_LOG(_log,
+                       info,
+                       "connection {}: '{}' may not use vhost '{}': {}",
+                       _conn.peer().address,
+                       *c.username,
+                       _vhost,
+                       access.to_string());
+            refuse_connect(reason_code::not_authorized, "no access to vhost '" + _vhost + "'");
+            return;
+        }
     }
     bool assigned = false;
     if (c.client_id.empty()) {

@@ -153,7 +153,7 @@ class session final : public sdk::protocol_session
     state _state = state::awaiting_connect;
     protocol_version _version = protocol_version::v311;
     std::uint64_t _connection_id = 0;
-    std::string _vhost = "/";
+    const std::string _vhost; ///< the listener's
     std::string _client_id;
     bool _assigned_id = false; ///< the client sent an empty id (v5: returned in CONNACK)
     std::shared_ptr<session_state> _session;

@@ -139,9 +139,9 @@ void session::join_group(const subscription_entry& entry, const std::string& key
         sdk::callback<void(sdk::status)> then;
     };
     auto j = std::make_shared<join>(join{ shared_queue_name(*entry.shared), key, entry, std::move(then) });
-    _shared.gateway->groups.join(j->queue, _client_id);
+    _shared.gateway->groups.join(_vhost, j->queue, _client_id);
     auto failed = [this, j](sdk::status st) {
-        if (_shared.gateway->groups.leave(j->queue, _client_id)) {
+        if (_shared.gateway->groups.leave(_vhost, j->queue, _client_id)) {
             _kernel.delete_queue(_vhost, j->queue, true, false, [](sdk::result<std::uint64_t>) {});
         }
         j->then(std::move(st));

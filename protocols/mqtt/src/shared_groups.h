@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace plexus::protocol::mqtt {
 
@@ -25,14 +26,14 @@ std::string shared_queue_name(const shared_filter& s);
 class shared_groups
 {
   public:
-    void join(const std::string& queue, const std::string& client_id);
+    void join(const std::string& vhost, const std::string& queue, const std::string& client_id);
     /// True when `client_id` was the last member: the caller deletes the queue.
-    bool leave(const std::string& queue, const std::string& client_id);
-    std::size_t members(const std::string& queue) const;
+    bool leave(const std::string& vhost, const std::string& queue, const std::string& client_id);
+    std::size_t members(const std::string& vhost, const std::string& queue) const;
 
   private:
     mutable std::mutex _mutex;
-    std::map<std::string, std::set<std::string>> _members;
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> _members; ///< by (vhost, queue)
 };
 
 } // namespace plexus::protocol::mqtt

@@ -17,7 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,12 +56,16 @@ std::vector<std::pair<std::string, std::string>> sys_values(const sys_counters& 
 class sys_publisher
 {
   public:
-    sys_publisher(sys_counters& counters, retained_store& retained, std::chrono::seconds interval);
+    /// `vhosts` says where the topics go: every vhost an mqtt listener serves.
+    sys_publisher(sys_counters& counters,
+                  retained_store& retained,
+                  std::chrono::seconds interval,
+                  std::function<std::set<std::string>()> vhosts);
     ~sys_publisher() { *_alive = false; }
     sys_publisher(const sys_publisher&) = delete;
     sys_publisher& operator=(const sys_publisher&) = delete;
-    /// Declares the exchange and publishes now and every interval on `shard` (through `k`,
-    /// that shard's facade). Does nothing when the interval is 0.
+    /// Declares the exchange in each vhost and publishes now and every interval on `shard`
+    /// (through `k`, that shard's facade). Does nothing when the interval is 0.
     void start(sdk::kernel& k, sdk::executor& shard);
 
   private:
@@ -68,6 +74,8 @@ class sys_publisher
     sys_counters& _counters;
     retained_store& _retained;
     const std::chrono::seconds _interval;
+    const std::function<std::set<std::string>()> _vhosts_of_listeners;
+    std::set<std::string> _vhosts; ///< where the exchange was declared
     const std::chrono::steady_clock::time_point _started = std::chrono::steady_clock::now();
     sdk::kernel* _kernel = nullptr;
     sdk::executor* _shard = nullptr;
