@@ -4,7 +4,11 @@ Each scenarios.py runs as its own process, so one registry per process is enough
 
 Usage, from a scenarios.py one directory below:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    from scenario_support import SCENARIOS, scenario, check, eventually, unique
+    from scenario_support import scenario, check, eventually, unique, ports_and_names, run
+    ...
+    def main():
+        (port, amqp_port), names = ports_and_names(sys.argv, 2)
+        run(names, port, amqp_port)
 """
 
 import time
