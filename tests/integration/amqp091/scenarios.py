@@ -11,6 +11,7 @@ Scenarios may run in any order on one broker: every one uses its own queue and e
 
 import datetime
 import decimal
+import os
 import socket
 import struct
 import sys
@@ -20,22 +21,8 @@ import pika
 import pika.exceptions
 from pika import frame, spec
 
-SCENARIOS = {}
-DEADLINE = 10.0  # seconds any single wait may take
-
-
-def scenario(f):
-    SCENARIOS[f.__name__] = f
-    return f
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def connect(port, **kw):
-    return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port, **kw))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import DEADLINE, scenario, check, amqp_connection, ports_and_names, run  # noqa: E402
 
 
 def pump_until(conn, done, deadline=DEADLINE):
@@ -71,7 +58,7 @@ def expect_channel_closed(code, text, action):
 def roundtrip(port):
     """Every basic property and every header type comes back as published, through a topic
     exchange; a body larger than frame-max is split and reassembled both ways."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.exchange_declare("rt-x", "topic")
     q = ch.queue_declare("", exclusive=True).method.queue
@@ -127,7 +114,7 @@ def roundtrip(port):
 @scenario
 def confirms(port):
     """Blocking publishes with confirms: every persistent message on a durable queue is acked."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("confirm-q", durable=True)
     ch.queue_purge("confirm-q")
@@ -194,7 +181,7 @@ def confirms_async(port):
 def acks(port):
     """nack with requeue redelivers with the redelivered flag; reject without requeue drops;
     multiple acks settle everything up to the tag; a consumer's connection dying requeues."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("acks-q")
     ch.queue_purge("acks-q")
@@ -216,7 +203,7 @@ def acks(port):
 
     # A consumer whose connection dies: its unacked message goes to the next consumer.
     ch.basic_publish("", "acks-q", b"orphan")
-    other = connect(port)
+    other = amqp_connection(port)
     och = other.channel()
     seen = []
     och.basic_consume("acks-q", lambda _c, m, p, b: seen.append(m))
@@ -234,7 +221,7 @@ def acks(port):
 def ttl(port):
     """x-message-ttl and per-message expiration: expired messages are never delivered, and
     the smaller TTL wins; an expired message is dead-lettered with x-death as RabbitMQ writes it."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("ttl-dead")
     ch.queue_purge("ttl-dead")
@@ -274,7 +261,7 @@ def ttl(port):
 def dead_letters(port):
     """basic.reject and basic.nack without requeue dead-letter to x-dead-letter-exchange with
     x-dead-letter-routing-key; a message rejected twice from one queue counts 2 in x-death."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.exchange_declare("dlx-ex", "direct")
     ch.queue_declare("dlx-dead")
@@ -315,7 +302,7 @@ def dead_letters(port):
 def max_length(port):
     """x-max-length with drop-head (the oldest go, dead-lettered as maxlen), reject-publish
     (confirms nack what does not fit) and x-max-length-bytes."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("maxlen-dead")
     ch.queue_purge("maxlen-dead")
@@ -356,7 +343,7 @@ def max_length(port):
 def queue_arguments(port):
     """Invalid arguments and inequivalent redeclares close the channel with 406, naming the
     argument as RabbitMQ does; x-expires deletes a queue nobody uses."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     expect_channel_closed(406, "invalid arg 'x-message-ttl' for queue 'args-bad'",
                           lambda: ch.queue_declare("args-bad", arguments={"x-message-ttl": -5}))
@@ -379,7 +366,7 @@ def queue_arguments(port):
 def priorities(port):
     """x-max-priority: a backlog goes out highest priority first, FIFO within one priority,
     to a consumer with prefetch 1 (so each delivery is chosen among everything waiting)."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("prio-q", arguments={"x-max-priority": 10})
     ch.queue_purge("prio-q")
@@ -405,7 +392,7 @@ def priorities(port):
 @scenario
 def prefetch(port):
     """basic.qos prefetch_count bounds the unacked deliveries of a consumer."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("prefetch-q")
     ch.queue_purge("prefetch-q")
@@ -432,7 +419,7 @@ def prefetch(port):
 def global_prefetch(port):
     """basic.qos global=true: one window shared by every consumer of the channel, beside the
     per-consumer window; a cancelled consumer's share goes back to its queue."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     for q in ("gqos-a", "gqos-b", "gqos-c", "gqos-d"):
         ch.queue_declare(q)
@@ -491,7 +478,7 @@ def global_prefetch(port):
 def consumer_priorities(port):
     """x-priority: a higher-priority consumer gets messages while it has room; the others get
     what it has no room for."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("cprio-q")
     ch.queue_purge("cprio-q")
@@ -513,7 +500,7 @@ def consumer_priorities(port):
 @scenario
 def get(port):
     """basic.get: get-empty, get-ok with the remaining count, ack and auto-ack."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("get-q")
     ch.queue_purge("get-q")
@@ -532,7 +519,7 @@ def get(port):
 @scenario
 def mandatory(port):
     """A mandatory publish nothing routes comes back as basic.return 312 NO_ROUTE."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     returned = []
     ch.add_on_return_callback(lambda _c, m, p, b: returned.append((m, p, b)))
@@ -562,7 +549,7 @@ def mandatory(port):
 def channel_errors(port):
     """Channel errors close only the channel, with the cause in the reply text; the
     connection and its other channels go on."""
-    c = connect(port)
+    c = amqp_connection(port)
     keep = c.channel()
     keep.queue_declare("errors-q")
     expect_channel_closed(404, "no queue 'missing-q' in vhost '/'",
@@ -594,10 +581,10 @@ def channel_errors(port):
 @scenario
 def exclusive(port):
     """An exclusive queue is locked (405) for other connections and goes with its owner."""
-    owner = connect(port)
+    owner = amqp_connection(port)
     och = owner.channel()
     och.queue_declare("excl-q", exclusive=True)
-    other = connect(port)
+    other = amqp_connection(port)
     expect_channel_closed(405, "exclusive", lambda: other.channel().queue_declare("excl-q"))
     expect_channel_closed(405, "exclusive", lambda: other.channel().basic_consume("excl-q", lambda *a: None))
     expect_channel_closed(405, "exclusive", lambda: other.channel().queue_purge("excl-q"))
@@ -620,7 +607,7 @@ def exclusive(port):
 @scenario
 def broker_cancel(port):
     """Deleting a queue cancels its consumers with a server-sent basic.cancel."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("cancel-q")
     cancelled = []
@@ -635,7 +622,7 @@ def broker_cancel(port):
 @scenario
 def definitions(port):
     """Exchanges of every built-in type, bindings and unbindings, purge and passive declares."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.exchange_declare("defs-fanout", "fanout", auto_delete=False)
     ch.exchange_declare("defs-fanout", "fanout", passive=True)
@@ -671,7 +658,7 @@ def exchange_routing(port):
     """exchange.bind routes on through the bound exchange (exchange.unbind stops it), an
     alternate-exchange takes what its exchange cannot route, and a publish to an internal
     exchange closes the channel with 403."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.exchange_declare("e2e-front", "topic")
     ch.exchange_declare("e2e-orders", "direct")
@@ -710,7 +697,7 @@ def exchange_routing(port):
 def delayed_messages(port):
     """An x-delayed-message exchange (x-delayed-type direct) holds a message with x-delay for
     that long, then routes it; x-delay comes back negated, as the RabbitMQ plugin sends it."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.exchange_declare("delayed-x", "x-delayed-message", arguments={"x-delayed-type": "direct"})
     ch.queue_declare("delayed-q")
@@ -735,7 +722,7 @@ def delayed_messages(port):
 @scenario
 def stream(port):
     """x-queue-type: stream declares a stream; consumers read it from x-stream-offset."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("events-stream", durable=True, arguments={"x-queue-type": "stream"})
     # Through an exchange: the kernel binds queues, not streams, to the default exchange.
@@ -754,7 +741,7 @@ def stream(port):
 @scenario
 def transactions(port):
     """tx.select: publishes and acks take effect at commit, and not at all after rollback."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("tx-q")
     ch.queue_purge("tx-q")
@@ -786,7 +773,7 @@ def transactions(port):
 def persist_before(port):
     """First half of the restart test: a confirmed persistent message on a durable queue, and
     one on a transient queue."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     ch.queue_declare("durable-q", durable=True)
     ch.queue_declare("transient-q")
@@ -800,7 +787,7 @@ def persist_before(port):
 @scenario
 def persist_after(port):
     """Second half: after plexusd restarted on its data dir, the persistent message is back."""
-    c = connect(port)
+    c = amqp_connection(port)
     ch = c.channel()
     m, p, b = ch.basic_get("durable-q", auto_ack=True)
     check(b == b"survivor", f"after restart: {b}")
@@ -867,7 +854,7 @@ def method_frame_bytes(channel, method):
 
 
 def malformed(port, send_bad, code, close_ok=False):
-    witness = connect(port)
+    witness = amqp_connection(port)
     wch = witness.channel()
     wch.queue_declare("witness-q")
     raw = raw_client(port)
@@ -938,7 +925,7 @@ def wrong_protocol_header(port):
 @scenario
 def heartbeats(port):
     """A client asking for 1 s heartbeats stays connected through 3 idle seconds."""
-    c = connect(port, heartbeat=1)
+    c = amqp_connection(port, heartbeat=1)
     pump_for(c, 3.0)
     check(c.is_open, "closed while heartbeating")
     c.channel().queue_declare("", exclusive=True)
@@ -949,7 +936,7 @@ def heartbeats(port):
 def blocked(port):
     """Under the disk alarm (the test sets an impossible free-space limit) a publishing client
     hears connection.blocked, and its confirmed publishes are nacked, not lost silently."""
-    c = connect(port)
+    c = amqp_connection(port)
     reasons = []
     c.add_on_connection_blocked_callback(lambda _c, f: reasons.append(f.method.reason))
     ch = c.channel()
@@ -966,10 +953,8 @@ def blocked(port):
 
 
 def main():
-    port = int(sys.argv[1])
-    for name in sys.argv[2:]:
-        SCENARIOS[name](port)
-        print("ok", name, flush=True)
+    (port,), names = ports_and_names(sys.argv, 1)
+    run(names, port)
 
 
 if __name__ == "__main__":

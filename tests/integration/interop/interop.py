@@ -8,6 +8,7 @@ Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT KAFKA_PORT   (prints "ok" and e
 """
 
 import decimal
+import os
 import queue
 import sys
 import time
@@ -19,13 +20,10 @@ import stomp
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-amqp_port, mqtt_port, stomp_port, kafka_port = (int(a) for a in sys.argv[1:5])
-DEADLINE = 10.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import DEADLINE, check, amqp_connection, ports_and_names  # noqa: E402
 
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+(amqp_port, mqtt_port, stomp_port, kafka_port), _ = ports_and_names(sys.argv, 4)
 
 
 class MqttSubscriber:
@@ -119,7 +117,7 @@ ssub.close()
 # AMQP → MQTT and STOMP at once: amq.topic routing key a.b reaches both.
 msub = MqttSubscriber("interop/amqp")
 ssub = StompSubscriber("/topic/interop.amqp")
-c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+c = amqp_connection(amqp_port)
 ch = c.channel()
 # A decimal header needs the AMQP gateway's type hint (an x-plexus- header) to come back as a
 # decimal; MQTT and STOMP clients must not see such internal headers.
@@ -141,7 +139,7 @@ ssub.close()
 # MQTT → Kafka: a stream bound to amq.topic (here by an AMQP client) is a Kafka topic; an MQTT
 # publish to sensors/… is a record with the MQTT topic's routing key, its payload the value and
 # its user properties the headers.
-c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+c = amqp_connection(amqp_port)
 ch = c.channel()
 ch.queue_declare("interop-sensors", durable=True, arguments={"x-queue-type": "stream"})
 ch.queue_bind("interop-sensors", "amq.topic", "interop.sensors.#")
@@ -172,7 +170,7 @@ check(("unit", b"celsius") in r.headers, f"Kafka headers {r.headers}")
 # with x-plexus-forward-exchange) publishes each produced record with its topic as the routing
 # key, so the Kafka topic interop.kafka reaches MQTT subscribers of interop/kafka and AMQP
 # queues bound with interop.kafka.
-c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+c = amqp_connection(amqp_port)
 ch = c.channel()
 ch.queue_declare("interop.kafka", durable=True,
                  arguments={"x-queue-type": "stream", "x-plexus-forward-exchange": "amq.topic"})

@@ -9,6 +9,7 @@ failed check raises and the exit code is 1. Waits are bounded by deadlines. Scen
 in any order on one broker: each uses its own topic names.
 """
 
+import os
 import socket
 import struct
 import sys
@@ -19,18 +20,8 @@ import kafka
 import pika
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-SCENARIOS = {}
-DEADLINE = 10.0  # seconds any single wait may take
-
-
-def scenario(f):
-    SCENARIOS[f.__name__] = f
-    return f
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import DEADLINE, scenario, check, eventually, amqp_connection, ports_and_names, run  # noqa: E402
 
 
 def producer(port, **kw):
@@ -253,7 +244,7 @@ def kafka_to_amqp(kport, aport):
         p.send("k2a", key=b"key%d" % i, value=b"from-kafka-%d" % i, headers=[("origin", b"kafka")], partition=0)
     p.flush(timeout=DEADLINE)
     p.close()
-    c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", aport))
+    c = amqp_connection(aport)
     ch = c.channel()
     ch.queue_declare("k2a", durable=True, arguments={"x-queue-type": "stream"})
     ch.basic_qos(prefetch_count=10)
@@ -273,7 +264,7 @@ def kafka_to_amqp(kport, aport):
 @scenario
 def amqp_to_kafka(kport, aport):
     """Messages published through AMQP to a stream are fetched by a Kafka consumer."""
-    c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", aport))
+    c = amqp_connection(aport)
     ch = c.channel()
     ch.queue_declare("a2k", durable=True, arguments={"x-queue-type": "stream"})
     ch.queue_bind("a2k", "amq.direct", "a2k")
@@ -351,13 +342,6 @@ class polling:
         self.c.close()  # LeaveGroup
 
 
-def wait_for(done, what, deadline=DEADLINE):
-    until = time.monotonic() + deadline
-    while not done():
-        check(time.monotonic() < until, f"timed out waiting for {what()}")
-        time.sleep(0.02)
-
-
 @scenario
 def group_rebalance(kport, aport):
     """Two members share a three-partition topic; when one leaves the other gets every partition."""
@@ -365,10 +349,10 @@ def group_rebalance(kport, aport):
     p.send("shared", value=b"x").get(timeout=DEADLINE)  # auto-creates it with 3 partitions
     p.close()
     a = polling(group_consumer(kport, "sharing", "shared"))
-    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone: {a.parts}")
+    eventually(lambda: a.parts == {0, 1, 2}, lambda: f"a alone: {a.parts}", interval=0.02)
     b = polling(group_consumer(kport, "sharing", "shared"))
-    wait_for(lambda: a.parts and b.parts and a.parts | b.parts == {0, 1, 2} and not a.parts & b.parts,
-             lambda: f"a and b sharing: {a.parts} {b.parts}")
+    eventually(lambda: a.parts and b.parts and a.parts | b.parts == {0, 1, 2} and not a.parts & b.parts,
+               lambda: f"a and b sharing: {a.parts} {b.parts}", interval=0.02)
     from kafka.admin import KafkaAdminClient
     admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
     check(("sharing", "consumer") in admin.list_consumer_groups(), f"groups {admin.list_consumer_groups()}")
@@ -377,7 +361,7 @@ def group_rebalance(kport, aport):
     check(all(m.client_host.startswith("127.0.0.1") for m in described.members), f"members {described.members}")
     admin.close()
     b.close()
-    wait_for(lambda: a.parts == {0, 1, 2}, lambda: f"a alone again: {a.parts}")
+    eventually(lambda: a.parts == {0, 1, 2}, lambda: f"a alone again: {a.parts}", interval=0.02)
     a.close()
 
 
@@ -775,10 +759,8 @@ def idempotent_producer(kport, aport):
 
 
 def main(argv):
-    kport, aport = int(argv[1]), int(argv[2])
-    for name in argv[3:]:
-        SCENARIOS[name](kport, aport)
-        print(f"ok {name}", flush=True)
+    (kport, aport), names = ports_and_names(argv, 2)
+    run(names, kport, aport)
     return 0
 
 

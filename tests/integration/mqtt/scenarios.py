@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import time
-import uuid
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -25,10 +24,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from scenario_support import SCENARIOS, scenario, check, eventually, unique  # noqa: E402
+from scenario_support import (DEADLINE, scenario, check, eventually, unique, amqp_connection,  # noqa: E402
+                              ports_and_names, run)
 
 
-DEADLINE = 10.0
 MQTT_PORT = 0
 AMQP_PORT = 0
 
@@ -589,10 +588,9 @@ def sys_topics():
     """$SYS topics (the broker runs with sys_interval_s: 1): a subscriber to $SYS/# gets every
     value at once (retained) and again each second, the counts move with the traffic, and a
     '#' subscriber (MQTT or an AMQP queue bound to amq.topic with '#') never sees them."""
-    import pika
     everything = Client(unique("all"))
     everything.subscribe("#", 0)
-    conn = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", AMQP_PORT))
+    conn = amqp_connection(AMQP_PORT)
     ch = conn.channel()
     amqp_all = ch.queue_declare("", exclusive=True).method.queue
     ch.queue_bind(amqp_all, "amq.topic", routing_key="#")
@@ -793,9 +791,8 @@ def auth():
 @scenario
 def mqtt_to_amqp():
     """An MQTT publish reaches an AMQP queue bound to amq.topic, properties mapped."""
-    import pika
     t = unique("i")
-    conn = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", AMQP_PORT))
+    conn = amqp_connection(AMQP_PORT)
     ch = conn.channel()
     q = ch.queue_declare("", exclusive=True).method.queue
     ch.queue_bind(q, "amq.topic", f"{t}.sensors.*")
@@ -831,7 +828,7 @@ def amqp_to_mqtt():
     t = unique("j")
     s = Client(unique("s"), v5=True)
     s.subscribe(f"{t}/+/events", 1)
-    conn = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", AMQP_PORT))
+    conn = amqp_connection(AMQP_PORT)
     ch = conn.channel()
     ch.basic_publish("amq.topic", f"{t}.orders.events", b"from amqp",
                      pika.BasicProperties(content_type="application/json", correlation_id="c-1",
@@ -982,11 +979,8 @@ def malformed_connect():
 
 def main():
     global MQTT_PORT, AMQP_PORT
-    MQTT_PORT = int(sys.argv[1])
-    AMQP_PORT = int(sys.argv[2])
-    for name in sys.argv[3:]:
-        SCENARIOS[name]()
-        print("ok " + name, flush=True)
+    (MQTT_PORT, AMQP_PORT), names = ports_and_names(sys.argv, 2)
+    run(names)
 
 
 if __name__ == "__main__":

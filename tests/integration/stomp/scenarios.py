@@ -18,10 +18,9 @@ import pika
 import stomp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from scenario_support import SCENARIOS, scenario, check, eventually  # noqa: E402
+from scenario_support import DEADLINE, scenario, check, eventually, amqp_connection, ports_and_names, run  # noqa: E402
 
 
-DEADLINE = 10.0  # seconds any single wait may take
 VERSIONS = {"1.0": stomp.Connection10, "1.1": stomp.Connection11, "1.2": stomp.Connection12}
 
 
@@ -202,10 +201,6 @@ class Raw:
             return True
 
 
-def amqp(port):
-    return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
-
-
 # ---- versions, frames, bodies --------------------------------------------------------------
 
 
@@ -348,7 +343,7 @@ def queue_arguments(port, amqp_port):
     requeue dead-lettering, an invalid value refused with an ERROR, and a stream read from
     x-stream-offset:first."""
     c = Client(port)
-    a = amqp(amqp_port)
+    a = amqp_connection(amqp_port)
     ch = a.channel()
     ch.queue_declare("stomp-args-dead")
     ch.queue_purge("stomp-args-dead")
@@ -473,7 +468,7 @@ def destinations(port, amqp_port):
     check(b.quiet(0.2), "no weather for b")
     check(a.rec.messages[0].headers["destination"] == "/topic/dest.news.sport", "topic destination header")
 
-    ch = amqp(amqp_port).channel()
+    ch = amqp_connection(amqp_port).channel()
     ch.exchange_declare("dest-x", "direct")
     ch.queue_declare("dest-existing", durable=True)
     a.subscribe("/exchange/dest-x/k1", "x")
@@ -542,7 +537,7 @@ def durable_topic(port, amqp_port):
     c.unsubscribe("dsub", durable="true")
     c.close()
     p.send("/topic/durable.t", "after the end")
-    ch = amqp(amqp_port).channel()
+    ch = amqp_connection(amqp_port).channel()
     try:
         ch.queue_declare("stomp-subscription-dsub", passive=True)
         raise AssertionError("the durable subscription's queue is still there")
@@ -557,7 +552,7 @@ def durable_topic(port, amqp_port):
 @scenario
 def interop(port, amqp_port):
     """STOMP → AMQP and AMQP → STOMP with every mapped property and custom headers."""
-    conn = amqp(amqp_port)
+    conn = amqp_connection(amqp_port)
     ch = conn.channel()
     ch.queue_declare("interop-to-amqp", durable=True)  # as /queue/ declares it
     c = Client(port)
@@ -735,10 +730,8 @@ def persist_after(port, amqp_port):
 
 
 def main():
-    port, amqp_port = int(sys.argv[1]), int(sys.argv[2])
-    for name in sys.argv[3:]:
-        SCENARIOS[name](port, amqp_port)
-        print("ok " + name, flush=True)
+    (port, amqp_port), names = ports_and_names(sys.argv, 2)
+    run(names, port, amqp_port)
 
 
 if __name__ == "__main__":

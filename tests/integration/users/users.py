@@ -7,6 +7,7 @@ plexusd runs with users app/s3cret (vhost "/") and limited/pw (vhost "other" onl
 default guest does not exist. Prints "ok" and exits 0, or raises on the first failed check.
 """
 
+import os
 import sys
 import time
 
@@ -15,17 +16,14 @@ import pika
 import pika.exceptions
 import stomp
 
-amqp_port, mqtt_port, stomp_port = (int(a) for a in sys.argv[1:4])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from scenario_support import check, amqp_connection, ports_and_names  # noqa: E402
 
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+(amqp_port, mqtt_port, stomp_port), _ = ports_and_names(sys.argv, 3)
 
 
 def amqp(user, password, vhost="/"):
-    creds = pika.PlainCredentials(user, password)
-    return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port, vhost, creds))
+    return amqp_connection(amqp_port, virtual_host=vhost, credentials=pika.PlainCredentials(user, password))
 
 
 def amqp_refused(user, password, vhost, expected):

@@ -21,10 +21,8 @@ import struct
 import sys
 import threading
 import time
-import uuid
 
 import paho.mqtt.client as mqtt
-import pika
 import stomp
 import stomp.connect
 import stomp.exception
@@ -33,10 +31,10 @@ import stomp.transport
 import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from scenario_support import SCENARIOS, scenario, check, eventually, unique  # noqa: E402
+from scenario_support import (DEADLINE, scenario, check, eventually, unique, amqp_connection,  # noqa: E402
+                              ports_and_names, run)
 
 
-DEADLINE = 10.0
 STOMP_WS_PORT = STOMP_WS_BINARY_PORT = MQTT_WS_PORT = MQTT_PORT = AMQP_PORT = 0
 
 
@@ -354,7 +352,7 @@ def interop():
     m = tcp_sub.get()
     check((m.topic, m.payload) == (f"{t}/from-stomp", b"hello mqtt"), f"MQTT got {m.topic} {m.payload}")
 
-    amqp = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", AMQP_PORT))
+    amqp = amqp_connection(AMQP_PORT)
     ch = amqp.channel()
     q = ch.queue_declare("", exclusive=True).method.queue
     ch.queue_bind(q, "amq.topic", routing_key=f"{t}.from-mqtt")
@@ -524,10 +522,8 @@ def raw_errors():
 
 def main():
     global STOMP_WS_PORT, STOMP_WS_BINARY_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT
-    STOMP_WS_PORT, STOMP_WS_BINARY_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT = (int(a) for a in sys.argv[1:6])
-    for name in sys.argv[6:]:
-        SCENARIOS[name]()
-        print("ok " + name, flush=True)
+    (STOMP_WS_PORT, STOMP_WS_BINARY_PORT, MQTT_WS_PORT, MQTT_PORT, AMQP_PORT), names = ports_and_names(sys.argv, 5)
+    run(names)
 
 
 if __name__ == "__main__":
