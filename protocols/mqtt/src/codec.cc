@@ -597,6 +597,11 @@ sdk::buffer_chain encode_packet(const packet& p, protocol_version version)
     return std::visit(encoder{ version }, p);
 }
 
+sdk::buffer_chain encode_packet(const publish_packet& p, protocol_version version)
+{
+    return encoder{ version }(p);
+}
+
 std::size_t publish_wire_size(const publish_packet& p, protocol_version version)
 {
     std::size_t body = 2 + p.topic.size() + (p.qos > 0 ? 2 : 0) + p.payload.size();

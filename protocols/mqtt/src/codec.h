@@ -28,6 +28,8 @@ decoded decode_connect(const raw_packet& raw);
 /// PINGRESP, DISCONNECT). PUBLISH payloads are shared, not copied. Clients' packets encode
 /// too, for the tests.
 sdk::buffer_chain encode_packet(const packet& p, protocol_version version);
+/// The same for a PUBLISH, without first copying it into a `packet` (every delivery).
+sdk::buffer_chain encode_packet(const publish_packet& p, protocol_version version);
 
 /// The size encode_packet() would produce for a PUBLISH (to honour the client's maximum
 /// packet size without encoding first).

@@ -695,11 +695,24 @@ void session::persist()
 
 void session::send(const packet& p)
 {
-    sys_counters::bump(_shared.counters.packets_sent);
-    if (std::holds_alternative<publish_packet>(p)) {
-        sys_counters::bump(_shared.counters.publishes_sent);
+    if (const auto* publish = std::get_if<publish_packet>(&p)) {
+        send(*publish);
+        return;
     }
-    _out.append(encode_packet(p, _version));
+    sys_counters::bump(_shared.counters.packets_sent);
+    queue_output(encode_packet(p, _version));
+}
+
+void session::send(const publish_packet& p)
+{
+    sys_counters::bump(_shared.counters.packets_sent);
+    sys_counters::bump(_shared.counters.publishes_sent);
+    queue_output(encode_packet(p, _version));
+}
+
+void session::queue_output(sdk::buffer_chain bytes)
+{
+    _out.append(std::move(bytes));
     schedule_flush();
 }
 

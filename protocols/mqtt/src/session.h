@@ -129,6 +129,8 @@ class session final : public sdk::protocol_session
 
     // output and closing
     void send(const packet& p);
+    void send(const publish_packet& p); ///< a delivery: encoded without a copy into a `packet`
+    void queue_output(sdk::buffer_chain bytes);
     void schedule_flush();
     void flush();
     void close_transport(sdk::status why, bool flush_first = true);
