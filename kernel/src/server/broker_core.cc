@@ -186,6 +186,21 @@ sdk::storage_engine* broker_core::engine(std::string_view name) noexcept
     return it == _engines.end() ? nullptr : it->second.get();
 }
 
+sdk::stream_info broker_core::stream_info_of(const sdk::stream_spec& spec) noexcept
+{
+    sdk::stream_info info;
+    info.name = spec.name;
+    info.partitions = spec.partitions;
+    info.retention_ms = spec.retention_ms;
+    info.retention_bytes = spec.retention_bytes;
+    info.storage = spec.storage;
+    info.forward_exchange = spec.forward_exchange;
+    if (auto* e = engine(spec.storage); e != nullptr) {
+        info.segment_bytes = e->caps().segment_bytes;
+    }
+    return info;
+}
+
 std::vector<std::pair<std::string, sdk::storage_engine*>> broker_core::engines()
 {
     std::vector<std::pair<std::string, sdk::storage_engine*>> out;
@@ -963,7 +978,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     }
     if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
         const auto& known = it->second.spec;
-        co_return sdk::stream_info{ spec.name, known.partitions, known.retention_ms, known.retention_bytes };
+        co_return stream_info_of(known);
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -1008,7 +1023,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         (co_await delete_stream(spec.vhost, spec.name)).ignore();
         co_return st;
     }
-    co_return sdk::stream_info{ spec.name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sdk::stream_spec& spec,
@@ -1088,7 +1103,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std:
     };
     co_await on_every_shard(for_each_shard);
     const auto& spec = def.spec;
-    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,
@@ -1121,7 +1136,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::
         };
         co_await on_shard(owner_shard(pid), owner_work);
     }
-    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)

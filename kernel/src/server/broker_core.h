@@ -167,6 +167,8 @@ class broker_core
     sdk::status create_engines();
     sdk::storage_engine* engine(std::string_view name) noexcept;
     std::vector<std::pair<std::string, sdk::storage_engine*>> engines();
+    /// What declare_stream() and the other stream calls answer about a stream of this spec.
+    sdk::stream_info stream_info_of(const sdk::stream_spec& spec) noexcept;
     sdk::blocking_pool& blocking() noexcept;
     /// Plugins' key-value spaces in the default engine's metadata (after create_engines()).
     sdk::kv_store& plugin_store(std::string_view space) { return _plugin_stores->space(space); }
