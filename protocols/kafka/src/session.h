@@ -130,14 +130,19 @@ class session final : public sdk::protocol_session
     /// defaults (the request is the whole config) or from the topic's current config.
     template<class Request, class Response>
     sdk::status alter_configs(const request_context& ctx, std::string_view body, bool incremental);
-    /// Looks the topic up, applies `change` to its retention and, unless `validate_only`,
+    /// Looks the topic up, applies `change` to its retention (given the topic as it is) and, unless `validate_only`,
     /// sets the result; `done(Kafka error code, message)`.
-    void alter_topic_retention(const std::string& topic,
-                               std::function<std::optional<std::string>(topic_retention&)> change,
-                               bool validate_only,
-                               sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
+    void alter_topic_retention(
+      const std::string& topic,
+      std::function<std::optional<std::string>(topic_retention&, const sdk::stream_info&)> change,
+      bool validate_only,
+      sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
+    /// CreateTopics' validate_only: INVALID_CONFIG in `out` when the topic's forward exchange
+    /// is not there; then `finish`. `out` is an element of the response's topics.
+    template<class TopicResult>
+    void check_forward_exchange(const sdk::stream_spec& spec, TopicResult* out, std::function<void()> finish);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
     sdk::status on_create_partitions(const request_context& ctx, std::string_view body);
     /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only

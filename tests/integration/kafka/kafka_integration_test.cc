@@ -181,6 +181,13 @@ TEST_CASE("kafka-python admin client: describe and alter topic configs", "[integ
     scenarios(k, { "topic_config" });
 }
 
+TEST_CASE("kafka-python admin client: topics choose their storage engine and forward exchange and report segment.bytes",
+          "[integration][kafka]")
+{
+    kafka_broker k(1, "", "storage: { default: file, engines: { file: { segment_bytes: 1048576 }, memory: {} } }\n");
+    scenarios(k, { "topic_storage" });
+}
+
 TEST_CASE("kafka-python admin client: add partitions to a topic", "[integration][kafka]")
 {
     kafka_broker k;

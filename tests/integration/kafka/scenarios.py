@@ -641,7 +641,9 @@ def topic_config(kport, aport):
     admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
     admin.create_topics([NewTopic("configured", 1, 1, topic_configs={"retention.ms": "3600000"})])
     configs = topic_configs(admin, "configured")
-    check(configs == {"cleanup.policy": "delete", "retention.bytes": "-1", "retention.ms": "3600000"}, f"{configs}")
+    check(configs == {"cleanup.policy": "delete", "plexus.forward.exchange": "", "plexus.storage": "file",
+                      "retention.bytes": "-1", "retention.ms": "3600000", "segment.bytes": "67108864"},
+          f"{configs} (segment.bytes: the file engine's default)")
     (broker,) = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")])
     ((error, _m, _t, _n, entries),) = broker.resources
     broker_configs = {e[0]: e[1] for e in entries}
@@ -669,6 +671,73 @@ def topic_config(kport, aport):
     configs = topic_configs(admin, "configured")
     check(configs["retention.ms"] == "60000" and configs["retention.bytes"] == "1048576",
           f"after IncrementalAlterConfigs {configs}")
+    admin.close()
+
+
+def create_error(admin, topic, configs, validate_only=False):
+    """The error kafka-python raises for a CreateTopics of `topic` with `configs`, or None."""
+    from kafka.admin import NewTopic
+    from kafka import errors
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1, topic_configs=configs)], validate_only=validate_only)
+    except errors.KafkaError as e:
+        return e
+    return None
+
+
+@scenario
+def topic_storage(kport, aport):
+    """CreateTopics' plexus.storage picks the engine of the topic's stream and
+    plexus.forward.exchange the exchange it also publishes to; describe_configs reports both;
+    an engine or exchange that is not there is INVALID_CONFIG naming it. segment.bytes is the
+    file engine's segment_bytes, not settable per topic. Needs a broker with the memory and file
+    (segment_bytes 1048576) engines, file the default."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("in-memory", 2, 1, topic_configs={"plexus.storage": "memory"}),
+                         NewTopic("on-file", 1, 1),
+                         NewTopic("forwarding", 1, 1, topic_configs={"plexus.forward.exchange": "amq.topic"})])
+    memory, on_file, forwarding = (topic_configs(admin, t) for t in ("in-memory", "on-file", "forwarding"))
+    check(memory["plexus.storage"] == "memory" and memory["plexus.forward.exchange"] == "", f"in-memory {memory}")
+    check("segment.bytes" not in memory, f"the memory engine has no segments: {memory}")
+    check(on_file["plexus.storage"] == "file", f"the default engine: {on_file}")
+    check(on_file["segment.bytes"] == "1048576", f"the file engine's configured segment_bytes: {on_file}")
+    check(forwarding["plexus.forward.exchange"] == "amq.topic", f"forwarding {forwarding}")
+    p = producer(kport, acks=1)
+    p.send("in-memory", value=b"volatile", partition=1).get(timeout=DEADLINE)
+    p.close()
+    check([r.value for r in read_from_start(kport, "in-memory", [1], 1)] == [b"volatile"], "read back")
+
+    e = create_error(admin, "on-tape", {"plexus.storage": "tape"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "tape" in str(e), f"an unknown engine: {e!r}")
+    e = create_error(admin, "nowhere", {"plexus.forward.exchange": "no-such-exchange"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "no-such-exchange" in str(e), f"no exchange: {e!r}")
+    e = create_error(admin, "nowhere", {"plexus.forward.exchange": "no-such-exchange"}, validate_only=True)
+    check(isinstance(e, errors.InvalidConfigurationError), f"validate_only, no exchange: {e!r}")
+    check(create_error(admin, "checked", {"plexus.forward.exchange": "amq.topic"}, validate_only=True) is None,
+          "validate_only with an exchange that is there")
+    e = create_error(admin, "segmented", {"segment.bytes": "4096"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "segment" in str(e), f"segment.bytes: {e!r}")
+    listed = admin.list_topics()
+    check(not {"on-tape", "nowhere", "checked", "segmented"} & set(listed),
+          f"refused or validated topics were made: {listed}")
+
+    # Fixed configs: sent back as described they change nothing, another value is INVALID_CONFIG.
+    same = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "on-file", configs={
+        "segment.bytes": "1048576", "plexus.storage": "file", "retention.ms": "60000"})])
+    check([r[0] for r in same.resources] == [0], f"alter_configs with the fixed values {same.resources}")
+    check(topic_configs(admin, "on-file")["retention.ms"] == "60000", "the retention was not changed")
+    for key, value in (("segment.bytes", "4096"), ("plexus.storage", "memory"), ("plexus.forward.exchange", "amq.topic")):
+        refused = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "on-file", configs={key: value})])
+        check([r[0] for r in refused.resources] == [40] and key in (refused.resources[0][1] or ""),
+              f"alter_configs {key}={value}: {refused.resources}")
+    check(topic_configs(admin, "on-file")["retention.ms"] == "60000", "a refused alter changed the topic")
+    s = raw_connect(kport)
+    s.sendall(incremental_alter_v0("on-file", [("segment.bytes", 0, "2048")]))
+    _corr, _throttle, count, error = struct.unpack_from(">iiih", read_response(s), 0)
+    check(count == 1 and error == 40, f"IncrementalAlterConfigs segment.bytes: error {error}")
+    s.close()
     admin.close()
 
 
