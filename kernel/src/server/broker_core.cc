@@ -280,20 +280,24 @@ awaitable<status> broker_core::persist(std::vector<kv_write> writes)
     if (_restoring || writes.empty()) {
         co_return status{};
     }
-    auto* store = &engine(_config.default_storage)->metadata();
-    auto* home = &_shards.context(0);
-    auto initiation = [store, home, &writes](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store->apply(std::move(writes), [shared, home](status st) {
-            boost::asio::post(*home, [shared, st]() mutable { std::move (*shared)(st); });
-        });
-    };
-    auto st = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(status)>(
-      initiation, boost::asio::use_awaitable);
+    auto st = co_await apply_and_wait(engine(_config.default_storage)->metadata(), std::move(writes));
     if (!st.ok()) {
         PLEXUS_LOG(_log, error, "cannot store definitions: {}", st.to_string());
     }
     co_return st;
+}
+
+awaitable<status> broker_core::apply_and_wait(sdk::kv_store& store, std::vector<kv_write> writes)
+{
+    auto* home = &_shards.context(0);
+    auto initiation = [&store, home, &writes](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        store.apply(std::move(writes), [shared, home](status st) {
+            boost::asio::post(*home, [shared, st]() mutable { std::move (*shared)(st); });
+        });
+    };
+    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(status)>(
+      initiation, boost::asio::use_awaitable);
 }
 
 awaitable<status> broker_core::persist_one(std::string key, std::optional<std::string> value)
@@ -1331,6 +1335,9 @@ awaitable<status> broker_core::restore_definitions()
         if (auto st = co_await bind(b); !st.ok()) {
             co_return refused(fmt::format("binding {} -> {} in vhost '{}'", b.exchange, b.destination, b.vhost), st);
         }
+    }
+    if (auto st = co_await migrate_group_offsets(); !st.ok()) {
+        co_return st;
     }
     remove_stray_logs();
     PLEXUS_LOG(_log,

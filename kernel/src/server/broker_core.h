@@ -294,6 +294,11 @@ class broker_core
     /// ends durable, as in AMQP).
     bool binding_is_durable(const vhost_def& vh, const sdk::binding_spec& spec) const;
     void remove_stray_logs();
+    /// Rewrites the committed offsets stored under legacy keys (group_offset_keys.h) in every
+    /// engine, after the streams are restored (group_offset_migration.cc).
+    awaitable<sdk::status> migrate_group_offsets();
+    /// Applies `writes` to `store` and waits until they are durable (back on shard 0).
+    awaitable<sdk::status> apply_and_wait(sdk::kv_store& store, std::vector<sdk::kv_store::write> writes);
 
     broker_config _config;
     plugin_registry& _plugins;
