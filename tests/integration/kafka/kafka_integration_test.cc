@@ -135,6 +135,18 @@ TEST_CASE("idempotent producers: InitProducerId, a retried batch stored once, a 
     CHECK(consumed.out == "one\ntwo\nthree\n");
 }
 
+TEST_CASE("idempotent producers across a restart: a retried batch stored once and producer ids not reused",
+          "[integration][kafka]")
+{
+    kafka_broker k; // the file engine: the plugin store is durable
+    scenarios(k, { "idempotent_restart_before" });
+    // A crash, not a clean stop: what a client was answered must already be stored.
+    k.b.kill();
+    INFO(k.b.log());
+    REQUIRE(k.b.start());
+    scenarios(k, { "idempotent_restart_after" });
+}
+
 TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
 {
     kafka_broker k;
