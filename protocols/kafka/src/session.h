@@ -63,6 +63,8 @@ class session final : public sdk::protocol_session
     session& operator=(const session&) = delete;
 
     sdk::status on_data(sdk::buffer_chain& in) noexcept override;
+    /// Handles the requests held while the outbound queue was above its high watermark.
+    void on_writable() noexcept override;
     void on_close(const sdk::status& why) noexcept override;
 
   private:
@@ -75,6 +77,10 @@ class session final : public sdk::protocol_session
     sdk::status malformed(std::string_view what);
     /// Closes the connection from a callback (where no status can be returned), with a log line.
     void fail_connection(std::string_view what) noexcept;
+    /// Handles a whole request frame now, or holds it (in order) while the client is not
+    /// reading its responses.
+    sdk::status take_frame(std::string frame);
+    sdk::status handle_frame(std::string frame);
 
     // SASL (session_sasl.cc)
     /// Whether a request of API `key` may be handled now; false closes the connection (Kafka
@@ -188,6 +194,10 @@ class session final : public sdk::protocol_session
     };
     std::deque<slot> _slots;
     std::uint64_t _first_slot = 0;
+    /// Requests read while the outbound queue was above the high watermark, not yet handled
+    /// (as Kafka mutes a connection whose responses are not read); on_writable() goes on.
+    std::deque<std::string> _held;
+    std::size_t _held_bytes = 0;
     /// Long-poll timers of pending Fetch requests, by slot; destroying one cancels it.
     std::map<std::uint64_t, std::unique_ptr<sdk::timer>> _poll_timers;
 };

@@ -147,6 +147,22 @@ TEST_CASE("idempotent producers across a restart: a retried batch stored once an
     scenarios(k, { "idempotent_restart_after" });
 }
 
+TEST_CASE("a client that sends large fetches without reading gets every response in order", "[integration][kafka]")
+{
+    kafka_broker k(1, "", "log: { components: { protocol.kafka: debug } }\n");
+    std::filesystem::path input = k.b.dir() / "large.txt";
+    {
+        std::ofstream out(input);
+        for (int i = 0; i < 40; ++i) {
+            out << std::string(100 * 1024, static_cast<char>('a' + i % 26)) << "\n";
+        }
+    }
+    kcat(k, { "-P", "-t", "slow-reader", "-p", "0", "-l", input.string() });
+    scenarios(k, { "slow_reader" });
+    INFO(k.b.log());
+    CHECK(k.b.log().find("reads no responses: its requests wait") != std::string::npos);
+}
+
 TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
 {
     kafka_broker k;

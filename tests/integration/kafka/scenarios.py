@@ -158,13 +158,13 @@ def read_response(s):
     return exactly(size)
 
 
-def fetch_v4(topic, partition, offset, max_wait_ms):
+def fetch_v4(topic, partition, offset, max_wait_ms, correlation=7):
     """Fetch v4 (classic encoding): replica -1, max wait, min bytes 1, one partition."""
     name = topic.encode()
     body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
     body += struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
     body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, 1 << 20)
-    return request(1, 4, 7, body)
+    return request(1, 4, correlation, body)
 
 
 def fetch_records_bytes(response):
@@ -203,6 +203,29 @@ def long_poll(kport, aport):
     check(waited < 4.0, f"the fetch waited {waited:.2f} s after a record arrived")
     s.close()
     p.close()
+
+
+FETCHES = 24  # about 24 MiB of responses: more than loopback's socket buffers hold
+
+
+@scenario
+def slow_reader(kport, aport):
+    """Fetches of about 1 MiB each, sent back to back by a client that reads nothing until it
+    has sent them all: the gateway holds what arrives while its responses are not read
+    (the outbound queue above its high watermark) and handles it once they are, so every
+    response arrives, whole and in order. The topic "slow-reader" holds 4 MB (kcat made it)."""
+    s = raw_connect(kport)
+    # One at a time, so that later ones arrive after the earlier responses filled the socket
+    # buffers (a few MB on loopback) and the broker's queue behind them.
+    for c in range(FETCHES):
+        s.sendall(fetch_v4("slow-reader", 0, 0, 100, correlation=c))
+        time.sleep(0.02)
+    for c in range(FETCHES):
+        r = read_response(s)
+        (corr,) = struct.unpack_from(">i", r, 0)
+        check(corr == c, f"response {c} has correlation id {corr}")
+        check(fetch_records_bytes(r) > 512 << 10, f"response {c} holds {fetch_records_bytes(r)} bytes of records")
+    s.close()
 
 
 def expect_closed(s):
