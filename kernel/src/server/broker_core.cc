@@ -186,6 +186,21 @@ sdk::storage_engine* broker_core::engine(std::string_view name) noexcept
     return it == _engines.end() ? nullptr : it->second.get();
 }
 
+sdk::stream_info broker_core::stream_info_of(const sdk::stream_spec& spec) noexcept
+{
+    sdk::stream_info info;
+    info.name = spec.name;
+    info.partitions = spec.partitions;
+    info.retention_ms = spec.retention_ms;
+    info.retention_bytes = spec.retention_bytes;
+    info.storage = spec.storage;
+    info.forward_exchange = spec.forward_exchange;
+    if (auto* e = engine(spec.storage); e != nullptr) {
+        info.segment_bytes = e->caps().segment_bytes;
+    }
+    return info;
+}
+
 std::vector<std::pair<std::string, sdk::storage_engine*>> broker_core::engines()
 {
     std::vector<std::pair<std::string, sdk::storage_engine*>> out;
@@ -268,20 +283,24 @@ awaitable<status> broker_core::persist(std::vector<kv_write> writes)
     if (_restoring || writes.empty()) {
         co_return status{};
     }
-    auto* store = &engine(_config.default_storage)->metadata();
-    auto* home = &_shards.context(0);
-    auto initiation = [store, home, &writes](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store->apply(std::move(writes), [shared, home](status st) {
-            boost::asio::post(*home, [shared, st]() mutable { std::move (*shared)(st); });
-        });
-    };
-    auto st = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(status)>(
-      initiation, boost::asio::use_awaitable);
+    auto st = co_await apply_and_wait(engine(_config.default_storage)->metadata(), std::move(writes));
     if (!st.ok()) {
         PLEXUS_LOG(_log, error, "cannot store definitions: {}", st.to_string());
     }
     co_return st;
+}
+
+awaitable<status> broker_core::apply_and_wait(sdk::kv_store& store, std::vector<kv_write> writes)
+{
+    auto* home = &_shards.context(0);
+    auto initiation = [&store, home, &writes](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        store.apply(std::move(writes), [shared, home](status st) {
+            boost::asio::post(*home, [shared, st]() mutable { std::move (*shared)(st); });
+        });
+    };
+    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(status)>(
+      initiation, boost::asio::use_awaitable);
 }
 
 awaitable<status> broker_core::persist_one(std::string key, std::optional<std::string> value)
@@ -966,7 +985,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
     }
     if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
         const auto& known = it->second.spec;
-        co_return sdk::stream_info{ spec.name, known.partitions, known.retention_ms, known.retention_bytes };
+        co_return stream_info_of(known);
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
@@ -1011,7 +1030,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         (co_await delete_stream(spec.vhost, spec.name)).ignore();
         co_return st;
     }
-    co_return sdk::stream_info{ spec.name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sdk::stream_spec& spec,
@@ -1091,7 +1110,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std:
     };
     co_await on_every_shard(for_each_shard);
     const auto& spec = def.spec;
-    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,
@@ -1124,7 +1143,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::
         };
         co_await on_shard(owner_shard(pid), owner_work);
     }
-    co_return sdk::stream_info{ name, spec.partitions, spec.retention_ms, spec.retention_bytes };
+    co_return stream_info_of(spec);
 }
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)
@@ -1319,6 +1338,9 @@ awaitable<status> broker_core::restore_definitions()
         if (auto st = co_await bind(b); !st.ok()) {
             co_return refused(fmt::format("binding {} -> {} in vhost '{}'", b.exchange, b.destination, b.vhost), st);
         }
+    }
+    if (auto st = co_await migrate_group_offsets(); !st.ok()) {
+        co_return st;
     }
     remove_stray_logs();
     PLEXUS_LOG(_log,

@@ -167,6 +167,8 @@ class broker_core
     sdk::status create_engines();
     sdk::storage_engine* engine(std::string_view name) noexcept;
     std::vector<std::pair<std::string, sdk::storage_engine*>> engines();
+    /// What declare_stream() and the other stream calls answer about a stream of this spec.
+    sdk::stream_info stream_info_of(const sdk::stream_spec& spec) noexcept;
     sdk::blocking_pool& blocking() noexcept;
     /// Plugins' key-value spaces in the default engine's metadata (after create_engines()).
     sdk::kv_store& plugin_store(std::string_view space) { return _plugin_stores->space(space); }
@@ -294,6 +296,11 @@ class broker_core
     /// ends durable, as in AMQP).
     bool binding_is_durable(const vhost_def& vh, const sdk::binding_spec& spec) const;
     void remove_stray_logs();
+    /// Rewrites the committed offsets stored under legacy keys (group_offset_keys.h) in every
+    /// engine, after the streams are restored (group_offset_migration.cc).
+    awaitable<sdk::status> migrate_group_offsets();
+    /// Applies `writes` to `store` and waits until they are durable (back on shard 0).
+    awaitable<sdk::status> apply_and_wait(sdk::kv_store& store, std::vector<sdk::kv_store::write> writes);
 
     broker_config _config;
     plugin_registry& _plugins;

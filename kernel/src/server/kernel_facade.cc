@@ -1,6 +1,7 @@
 #include "kernel/src/server/kernel_facade.h"
 
 #include "kernel/src/server/exchange_routing.h"
+#include "kernel/src/server/group_offset_keys.h"
 
 #include <fmt/format.h>
 
@@ -795,16 +796,6 @@ void kernel_facade::offset_for_timestamp(std::string_view vhost,
     });
 }
 
-namespace {
-std::string group_key(std::string_view vhost,
-                      std::string_view group,
-                      std::string_view stream,
-                      sdk::partition_id partition)
-{
-    return fmt::format("grp/{}/{}/{}/{}", vhost, group, stream, partition());
-}
-} // namespace
-
 void kernel_facade::commit_offset(std::string_view vhost,
                                   std::string_view group,
                                   std::string_view stream,
@@ -824,7 +815,7 @@ void kernel_facade::commit_offset(std::string_view vhost,
     auto* engine = _core.engine(it->second.storage);
     auto shared_done = std::make_shared<sdk::callback<void(status)>>(std::move(done));
     std::vector<sdk::kv_store::write> writes;
-    writes.push_back({ group_key(vhost, group, stream, partition), std::to_string(committed()) });
+    writes.push_back({ group_offset_key(vhost, group, stream, partition), std::to_string(committed()) });
     engine->metadata().apply(std::move(writes), [home = &_exec, shared_done](status st) {
         home->post([shared_done, st] {
             if (*shared_done) {
@@ -849,7 +840,7 @@ void kernel_facade::committed_offset(std::string_view vhost,
                              status(errc::not_found, fmt::format("no stream '{}' in vhost '{}'", stream, vhost)));
         return;
     }
-    auto value = _core.engine(it->second.storage)->metadata().get(group_key(vhost, group, stream, partition));
+    auto value = _core.engine(it->second.storage)->metadata().get(group_offset_key(vhost, group, stream, partition));
     if (!value) {
         reply<offset_result>(std::move(done), value.error());
         return;
@@ -871,12 +862,9 @@ void kernel_facade::delete_group_offsets(std::string_view vhost,
         reply<count_result>(std::move(done), status(errc::not_found, fmt::format("no vhost '{}'", vhost)));
         return;
     }
-    // A group's offsets live in the engine of each stream they are for, under
-    // grp/<vhost>/<group>/<stream>/<partition>. A key under the prefix belongs to this group
-    // only if what follows it is a stream of the vhost on that engine and a partition number,
-    // so group "a" leaves group "a/b"'s offsets alone unless a stream "b/<name>" exists too:
-    // then the two keys are the same one, which only another key layout can tell apart.
-    const std::string prefix = fmt::format("grp/{}/{}/", vhost, group);
+    // A group's offsets live in the engine of each stream they are for, under one prefix
+    // (group_offset_keys.h). Only those of streams that exist count.
+    const std::string prefix = group_offsets_prefix(vhost, group);
     std::map<std::string, std::vector<sdk::kv_store::write>> per_engine;
     for (const auto& [stream, replica] : vh->second.streams) {
         per_engine.try_emplace(replica.storage);
@@ -892,13 +880,11 @@ void kernel_facade::delete_group_offsets(std::string_view vhost,
             return;
         }
         for (const auto& entry : *found) {
-            std::string_view rest = std::string_view(entry.first).substr(prefix.size());
-            auto slash = rest.rfind('/');
-            if (slash == std::string_view::npos || slash + 1 == rest.size() ||
-                rest.find_first_not_of("0123456789", slash + 1) != std::string_view::npos) {
+            auto target = group_offset_target_of(std::string_view(entry.first).substr(prefix.size()));
+            if (!target) {
                 continue;
             }
-            auto stream = vh->second.streams.find(rest.substr(0, slash));
+            auto stream = vh->second.streams.find(target->stream);
             if (stream != vh->second.streams.end() && stream->second.storage == storage) {
                 writes.push_back({ entry.first, std::nullopt });
             }

@@ -25,6 +25,8 @@ class listener final : public sdk::protocol_listener
     std::unique_ptr<sdk::protocol_session> new_session(sdk::connection& conn, sdk::kernel& k) noexcept override
     {
         try {
+            // The first session loads the idempotent producers' state; later ones find it loaded.
+            _producers.attach(k.plugin_store("kafka"), _config.vhost, k.log("protocol.kafka"), now_ms());
             return std::make_unique<session>(conn, k, _config, _topics, _groups, _producers, k.log("protocol.kafka"));
         } catch (const std::exception&) {
             return nullptr; // the kernel closes the connection
@@ -35,12 +37,16 @@ class listener final : public sdk::protocol_listener
     const gateway_config _config; // sessions keep references; the listener outlives them
     topic_registry _topics;
     group_coordinator _groups;
-    /// Seeded with the clock so that producer ids differ across restarts (the sequence state
-    /// is not persisted).
-    producer_sequences _producers{ std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count()
-                                   << 10 };
+    static std::int64_t now_ms()
+    {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    }
+
+    /// Seeded with the clock for a store that holds no ids yet (a first start, or one after
+    /// a broker that did not keep them), so that ids still differ from that broker's.
+    producer_sequences _producers{ now_ms() << 10 };
 };
 
 using factory = sdk::gateway_factory<listener, &parse_gateway_config, 9092>;

@@ -3,31 +3,53 @@
 // acknowledged with its first offset instead of being appended twice, and a gap in the
 // sequence is refused with OUT_OF_ORDER_SEQUENCE_NUMBER.
 //
-// The state is in memory: after a restart a producer's first batch per partition is accepted
-// whatever its sequence (as Kafka accepts one whose state has expired). Threading: a producer
-// reconnects to any shard, so this is shared by a listener's sessions and takes a lock
-// (docs/adr/0012); one lookup per produced batch of an idempotent producer.
+// Once attach()ed to the broker's plugin store the state survives a restart
+// (producer_state_codec.h): ids are reserved there in blocks before they are handed out, so
+// none is ever handed out twice, and each partition's state is written after every append
+// that changed it, in the order of the changes. A partition state not written for a day
+// (Kafka's producer.id.expiration.ms) is dropped when the store is loaded. A kill between a
+// batch's append and its state's write can still let a retry of that batch in once more: the
+// records and the state are not one atomic write.
+//
+// Threading: a producer reconnects to any shard, so this is shared by a listener's sessions
+// and takes a lock (docs/adr/0012); one lookup per produced batch of an idempotent producer.
+// The lock is held to hand a write to the store (so the store sees them in order), never
+// across a kernel call.
 #pragma once
 
+#include "producer_ids.h"
+#include "producer_state_codec.h"
+
+#include "plexus/sdk/callback.h"
+#include "plexus/sdk/log.h"
+#include "plexus/sdk/result.h"
+#include "plexus/sdk/storage.h"
+
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace plexus::protocol::kafka {
 
 class producer_sequences
 {
   public:
-    /// `first_id` seeds the ids (the listener passes the clock, so ids differ across restarts).
-    explicit producer_sequences(std::int64_t first_id) noexcept
-      : _next_id(first_id)
-    {
-    }
+    /// `first_id` seeds the ids while the store holds none (the listener passes the clock, so
+    /// ids differ from those of a broker that kept no state).
+    explicit producer_sequences(std::int64_t first_id);
 
-    std::int64_t new_producer_id();
+    /// Backs the state with `store` for `vhost`'s topics: the first call loads what the store
+    /// holds (dropping what expired before `now_ms`, logging what it cannot decode); later
+    /// calls do nothing.
+    void attach(sdk::kv_store& store, std::string vhost, sdk::logger& log, std::int64_t now_ms);
+
+    /// A producer id never handed out before, or why none can be. `done` runs before this
+    /// returns, or later on a thread of the store's (callers post to their shard).
+    void new_producer_id(sdk::callback<void(sdk::result<std::int64_t>)> done);
 
     struct batch_key
     {
@@ -51,27 +73,25 @@ class producer_sequences
     };
     check_result check(const std::string& topic, std::int32_t partition, const batch_key& batch);
     /// The append of a batch check() admitted finished: at `offset`, or (offset < 0) failed,
-    /// in which case the batch may be sent again.
-    void appended(const std::string& topic, std::int32_t partition, const batch_key& batch, std::int64_t offset);
+    /// in which case the batch may be sent again. `now_ms` stamps the stored state.
+    void appended(const std::string& topic,
+                  std::int32_t partition,
+                  const batch_key& batch,
+                  std::int64_t offset,
+                  std::int64_t now_ms = 0);
 
   private:
-    struct recent_batch
-    {
-        std::int32_t first_sequence;
-        std::int32_t count;
-        std::int64_t offset; ///< -1 while the append is in flight
-    };
-    struct partition_state
-    {
-        std::int16_t epoch = 0;
-        std::int32_t next_sequence = 0;
-        std::deque<recent_batch> recent; ///< the last few, as Kafka keeps five
-    };
     using key = std::tuple<std::int64_t, std::string, std::int32_t>;
 
+    /// Hands the state of `k` (nullopt: deleted) to the store; called with the lock held.
+    void store_locked(const key& k, const stored_partition_state* state);
+
     std::mutex _mutex;
-    std::int64_t _next_id;
-    std::map<key, partition_state> _states;
+    std::map<key, stored_partition_state> _states;
+    std::shared_ptr<producer_ids> _ids; ///< shared with the store's pending completions
+    sdk::kv_store* _store = nullptr;
+    sdk::logger* _log = nullptr;
+    std::string _vhost;
 };
 
 } // namespace plexus::protocol::kafka

@@ -36,6 +36,9 @@ namespace {
 constexpr std::int16_t api_versions_key = 18;
 /// Kafka's sasl.server.max.receive.size: what a connection may send before it has logged in.
 constexpr std::uint32_t max_unauthenticated_bytes = 512u << 10;
+/// Requests a connection may have waiting while its client reads no responses (the kernel's
+/// limit on input a session leaves unconsumed, net_limits::max_inbound_bytes, is the same).
+constexpr std::size_t max_held_bytes = 16u << 20;
 
 } // namespace
 
@@ -116,8 +119,7 @@ sdk::status session::process(sdk::buffer_chain& in)
         std::string frame(static_cast<std::size_t>(size), '\0');
         in.copy_out(4, std::as_writable_bytes(std::span<char>(frame.data(), frame.size())));
         in.trim_front(4 + static_cast<std::size_t>(size));
-        auto st = _sasl == sasl_step::raw_token ? on_raw_sasl_token(std::move(frame)) : dispatch(std::move(frame));
-        if (!st.ok()) {
+        if (auto st = take_frame(std::move(frame)); !st.ok()) {
             return st;
         }
         if (_closing) { // a response that closes the connection is on its way
@@ -126,6 +128,55 @@ sdk::status session::process(sdk::buffer_chain& in)
         }
     }
     return {};
+}
+
+sdk::status session::take_frame(std::string frame)
+{
+    // Once the client stops reading, nothing more is handled for it (Fetch responses can be
+    // large), and what arrives behind a held request waits too, so requests keep their order.
+    // A held frame is handled as what it is when its turn comes (a raw SASL token after a
+    // SaslHandshake v0 included); its size was checked when it arrived.
+    if (_held.empty() && !_conn.above_high_watermark()) {
+        return handle_frame(std::move(frame));
+    }
+    if (!_held.empty() && _held_bytes + frame.size() > max_held_bytes) {
+        return malformed(
+          fmt::format("{} bytes of requests wait for a client that reads no responses", _held_bytes + frame.size()));
+    }
+    if (_held.empty()) {
+        PLEXUS_LOG(_log, debug, "kafka: {} reads no responses: its requests wait", _conn.peer().address);
+    }
+    _held_bytes += frame.size();
+    _held.push_back(std::move(frame));
+    return {};
+}
+
+sdk::status session::handle_frame(std::string frame)
+{
+    return _sasl == sasl_step::raw_token ? on_raw_sasl_token(std::move(frame)) : dispatch(std::move(frame));
+}
+
+void session::on_writable() noexcept
+{
+    sdk::status st;
+    try {
+        while (st.ok() && !_closing && !_held.empty() && !_conn.above_high_watermark()) {
+            auto frame = std::move(_held.front());
+            _held.pop_front();
+            _held_bytes -= frame.size();
+            st = handle_frame(std::move(frame));
+        }
+    } catch (const std::exception&) {
+        st = malformed("out of memory handling a request");
+    }
+    if (!st.ok()) {
+        // Posted: the kernel destroys the session inside close().
+        _conn.exec().post([conn = &_conn, alive = _alive, st] {
+            if (*alive) {
+                conn->close(st);
+            }
+        });
+    }
 }
 
 sdk::status session::dispatch(std::string frame)

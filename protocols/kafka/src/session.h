@@ -63,6 +63,8 @@ class session final : public sdk::protocol_session
     session& operator=(const session&) = delete;
 
     sdk::status on_data(sdk::buffer_chain& in) noexcept override;
+    /// Handles the requests held while the outbound queue was above its high watermark.
+    void on_writable() noexcept override;
     void on_close(const sdk::status& why) noexcept override;
 
   private:
@@ -75,6 +77,10 @@ class session final : public sdk::protocol_session
     sdk::status malformed(std::string_view what);
     /// Closes the connection from a callback (where no status can be returned), with a log line.
     void fail_connection(std::string_view what) noexcept;
+    /// Handles a whole request frame now, or holds it (in order) while the client is not
+    /// reading its responses.
+    sdk::status take_frame(std::string frame);
+    sdk::status handle_frame(std::string frame);
 
     // SASL (session_sasl.cc)
     /// Whether a request of API `key` may be handled now; false closes the connection (Kafka
@@ -130,14 +136,19 @@ class session final : public sdk::protocol_session
     /// defaults (the request is the whole config) or from the topic's current config.
     template<class Request, class Response>
     sdk::status alter_configs(const request_context& ctx, std::string_view body, bool incremental);
-    /// Looks the topic up, applies `change` to its retention and, unless `validate_only`,
+    /// Looks the topic up, applies `change` to its retention (given the topic as it is) and, unless `validate_only`,
     /// sets the result; `done(Kafka error code, message)`.
-    void alter_topic_retention(const std::string& topic,
-                               std::function<std::optional<std::string>(topic_retention&)> change,
-                               bool validate_only,
-                               sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
+    void alter_topic_retention(
+      const std::string& topic,
+      std::function<std::optional<std::string>(topic_retention&, const sdk::stream_info&)> change,
+      bool validate_only,
+      sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
     // topics (session_admin.cc)
     sdk::status on_create_topics(const request_context& ctx, std::string_view body);
+    /// CreateTopics' validate_only: INVALID_CONFIG in `out` when the topic's forward exchange
+    /// is not there; then `finish`. `out` is an element of the response's topics.
+    template<class TopicResult>
+    void check_forward_exchange(const sdk::stream_spec& spec, TopicResult* out, std::function<void()> finish);
     sdk::status on_delete_topics(const request_context& ctx, std::string_view body);
     sdk::status on_create_partitions(const request_context& ctx, std::string_view body);
     /// While a JoinGroup or SyncGroup waits, this shard ticks the coordinator (its clock only
@@ -183,6 +194,10 @@ class session final : public sdk::protocol_session
     };
     std::deque<slot> _slots;
     std::uint64_t _first_slot = 0;
+    /// Requests read while the outbound queue was above the high watermark, not yet handled
+    /// (as Kafka mutes a connection whose responses are not read); on_writable() goes on.
+    std::deque<std::string> _held;
+    std::size_t _held_bytes = 0;
     /// Long-poll timers of pending Fetch requests, by slot; destroying one cancels it.
     std::map<std::uint64_t, std::unique_ptr<sdk::timer>> _poll_timers;
 };

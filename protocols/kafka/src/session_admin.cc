@@ -1,14 +1,15 @@
 // CreateTopics, DeleteTopics and CreatePartitions: topics are kernel streams, so these are
 // declare_stream, delete_stream and add_stream_partitions. Topic configs that a stream has (retention.ms,
-// retention.bytes) are applied; cleanup.policy=delete is the default and accepted; anything else is INVALID_CONFIG
-// rather than silently ignored. One broker: a replication factor above 1 cannot be met.
+// retention.bytes, plexus.storage, plexus.forward.exchange) are applied; cleanup.policy=delete is the default and
+// accepted; anything else is INVALID_CONFIG rather than silently ignored (topic_configs.h). One broker: a replication
+// factor above 1 cannot be met.
 #include "error_code.h"
 #include "generated/create_partitions.h"
 #include "generated/create_topics.h"
 #include "generated/delete_topics.h"
 #include "session.h"
+#include "topic_configs.h"
 
-#include <charconv>
 #include <set>
 
 namespace plexus::protocol::kafka {
@@ -19,16 +20,6 @@ struct topic_problem
     error_code code = error_code::none;
     std::string message;
 };
-
-std::optional<std::int64_t> parse_long(std::string_view text)
-{
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 /// Fills `spec` from a CreateTopics entry, or says what is wrong with it.
 topic_problem to_stream_spec(const generated::create_topics_request::creatable_topic& t,
@@ -47,25 +38,49 @@ topic_problem to_stream_spec(const generated::create_topics_request::creatable_t
         return { error_code::invalid_replica_assignment, "manual replica assignments are not supported" };
     }
     for (const auto& c : t.configs) {
-        std::string_view value = c.value ? std::string_view(*c.value) : std::string_view();
-        if (c.name == "retention.ms" || c.name == "retention.bytes") {
-            auto v = parse_long(value);
-            if (!v) {
-                return { error_code::invalid_config, c.name + " must be an integer" };
-            }
-            if (*v >= 0) { // -1: unlimited, the stream's default
-                (c.name == "retention.ms" ? spec.retention_ms : spec.retention_bytes) = *v;
-            }
-        } else if (c.name == "cleanup.policy" && value == "delete") {
-            continue;
-        } else {
-            return { error_code::invalid_config, "topic config " + c.name + " is not supported" };
+        if (auto problem = apply_creation_config(spec, c.name, c.value)) {
+            return { error_code::invalid_config, std::move(*problem) };
         }
     }
     return {};
 }
 
+/// The error a failed declare of `spec` gets: what the topic's configs named (an engine or an
+/// exchange that is not there) is INVALID_CONFIG, as Kafka answers a config it cannot apply.
+topic_problem declare_failure(const sdk::stream_spec& spec, const sdk::status& st)
+{
+    bool bad_config = (st.code() == sdk::errc::invalid_argument && !spec.storage.empty()) ||
+                      (st.code() == sdk::errc::not_found && !spec.forward_exchange.empty());
+    return { bad_config ? error_code::invalid_config : to_error_code(st), std::string(st.message()) };
+}
+
 } // namespace
+
+template<class TopicResult>
+void session::check_forward_exchange(const sdk::stream_spec& spec, TopicResult* out, std::function<void()> finish)
+{
+    // validate_only: the exchange can be looked up without creating anything; the engine
+    // cannot (the SDK does not list engines), so a wrong plexus.storage shows only on creation.
+    if (spec.forward_exchange.empty()) {
+        finish();
+        return;
+    }
+    sdk::exchange_spec exchange;
+    exchange.vhost = spec.vhost;
+    exchange.name = spec.forward_exchange;
+    exchange.passive = true;
+    _kernel.declare_exchange(exchange, [alive = _alive, out, spec, finish](sdk::status st) mutable {
+        if (!*alive) {
+            return;
+        }
+        if (!st.ok()) {
+            auto problem = declare_failure(spec, st);
+            out->error_code = wire(problem.code);
+            out->error_message = std::move(problem.message);
+        }
+        finish();
+    });
+}
 
 sdk::status session::on_create_topics(const request_context& ctx, std::string_view body)
 {
@@ -117,20 +132,28 @@ sdk::status session::on_create_topics(const request_context& ctx, std::string_vi
                   return;
               }
               if (validate_only) {
-                  finish();
+                  check_forward_exchange(spec, out, std::move(finish));
                   return;
               }
               _kernel.declare_stream(
-                spec, [this, alive, out, name = spec.name, finish](sdk::result<sdk::stream_info> made) mutable {
+                spec, [this, alive, out, spec, finish](sdk::result<sdk::stream_info> made) mutable {
                     if (!*alive) {
                         return;
                     }
                     if (made) {
-                        _topics.add(name);
-                        PLEXUS_LOG(_log, info, "kafka: created topic '{}' with {} partitions", name, made->partitions);
+                        _topics.add(spec.name);
+                        PLEXUS_LOG(_log,
+                                   info,
+                                   "kafka: created topic '{}' with {} partitions in engine '{}'{}",
+                                   spec.name,
+                                   made->partitions,
+                                   made->storage,
+                                   made->forward_exchange.empty() ? std::string()
+                                                                  : ", forwarding to '" + made->forward_exchange + "'");
                     } else {
-                        out->error_code = wire(to_error_code(made.error()));
-                        out->error_message = std::string(made.error().message());
+                        auto problem = declare_failure(spec, made.error());
+                        out->error_code = wire(problem.code);
+                        out->error_message = std::move(problem.message);
                     }
                     finish();
                 });

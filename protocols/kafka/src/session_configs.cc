@@ -112,10 +112,11 @@ sdk::status session::on_describe_configs(const request_context& ctx, std::string
     return {};
 }
 
-void session::alter_topic_retention(const std::string& topic,
-                                    std::function<std::optional<std::string>(topic_retention&)> change,
-                                    bool validate_only,
-                                    sdk::callback<void(std::int16_t, std::optional<std::string>)> done)
+void session::alter_topic_retention(
+  const std::string& topic,
+  std::function<std::optional<std::string>(topic_retention&, const sdk::stream_info&)> change,
+  bool validate_only,
+  sdk::callback<void(std::int16_t, std::optional<std::string>)> done)
 {
     sdk::stream_spec spec;
     spec.vhost = _config.vhost;
@@ -134,7 +135,7 @@ void session::alter_topic_retention(const std::string& topic,
               return;
           }
           topic_retention retention{ found->retention_ms, found->retention_bytes };
-          if (auto problem = change(retention)) {
+          if (auto problem = change(retention, *found)) {
               (*shared_done)(wire(error_code::invalid_config), std::move(problem));
               return;
           }
@@ -206,7 +207,8 @@ sdk::status session::alter_configs(const request_context& ctx, std::string_view 
             changes.emplace_back(c.name, op, c.value);
         }
         // AlterConfigs replaces the topic's whole config: what it does not name is the default.
-        auto change = [changes = std::move(changes), incremental](topic_retention& r) -> std::optional<std::string> {
+        auto change = [changes = std::move(changes),
+                       incremental](topic_retention& r, const sdk::stream_info& current) -> std::optional<std::string> {
             if (!incremental) {
                 r = {};
             }
@@ -214,7 +216,7 @@ sdk::status session::alter_configs(const request_context& ctx, std::string_view 
                 if (op < config_operation::set || op > config_operation::subtract) {
                     return "unknown config operation " + std::to_string(static_cast<int>(op));
                 }
-                if (auto problem = apply_topic_config(r, name, op, value)) {
+                if (auto problem = apply_topic_config(r, current, name, op, value)) {
                     return problem;
                 }
             }

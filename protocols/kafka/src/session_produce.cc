@@ -31,6 +31,7 @@ sdk::status session::on_init_producer_id(const request_context& ctx, std::string
         return malformed("an InitProducerId request is truncated or malformed");
     }
     generated::init_producer_id_response response;
+    const bool flexible = generated::init_producer_id_request::flexible(ctx.api_version);
     if (request.transactional_id) {
         response.error_code = wire(error_code::coordinator_not_available); // no transactions
         response.producer_id = -1;
@@ -40,10 +41,29 @@ sdk::status session::on_init_producer_id(const request_context& ctx, std::string
         response.producer_id = request.producer_id;
         response.producer_epoch = static_cast<std::int16_t>(request.producer_epoch + 1);
     } else {
-        response.producer_id = _producers.new_producer_id();
-        response.producer_epoch = 0;
+        // A new id is reserved in the plugin store first; the answer comes back on this shard.
+        _producers.new_producer_id(
+          [this, alive = _alive, ctx, flexible, home = &_kernel.shard()](sdk::result<std::int64_t> id) mutable {
+              home->post([this, alive, ctx, flexible, id = std::move(id)]() mutable {
+                  if (!*alive) {
+                      return;
+                  }
+                  generated::init_producer_id_response answer;
+                  if (id) {
+                      answer.producer_id = *id;
+                      answer.producer_epoch = 0;
+                  } else {
+                      PLEXUS_LOG(_log, warn, "kafka: no producer id could be reserved: {}", id.error().to_string());
+                      answer.error_code = wire(error_code::kafka_storage_error);
+                      answer.producer_id = -1;
+                      answer.producer_epoch = -1;
+                  }
+                  respond(ctx, answer, flexible);
+              });
+          });
+        return {};
     }
-    respond(ctx, response, generated::init_producer_id_request::flexible(ctx.api_version));
+    respond(ctx, response, flexible);
     return {};
 }
 
@@ -141,7 +161,8 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
                       producers->appended(name,
                                           response->responses[t].partition_responses[p].index,
                                           idempotent,
-                                          appended ? appended->first() : -1);
+                                          appended ? appended->first() : -1,
+                                          now_ms()());
                   }
                   if (!*alive) {
                       return;

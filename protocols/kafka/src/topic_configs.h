@@ -1,8 +1,11 @@
-// The topic and broker configs DescribeConfigs reports and AlterConfigs /
+// The topic and broker configs CreateTopics takes, DescribeConfigs reports and AlterConfigs /
 // IncrementalAlterConfigs change. A topic has what a stream has: retention.ms and
-// retention.bytes, and cleanup.policy, which is always delete (no compaction). Other keys are
-// not reported, and changing them is INVALID_CONFIG. Broker configs are the listener's settings
-// under Kafka's names, read-only.
+// retention.bytes (changeable), cleanup.policy, which is always delete (no compaction), and,
+// fixed when the topic is created, plexus.storage (its engine) and plexus.forward.exchange (the
+// exchange it also publishes to); and segment.bytes, the engine's segment size (only for an
+// engine that keeps segments), which no topic can set. Other keys are not reported, and
+// setting them is INVALID_CONFIG.
+// Broker configs are the listener's settings under Kafka's names, read-only.
 #pragma once
 
 #include "gateway_config.h"
@@ -50,10 +53,19 @@ enum class config_operation : std::int8_t
     subtract = 3,
 };
 
-/// Applies one change to `retention`; the INVALID_CONFIG message when it cannot be made.
+/// Applies one change to `retention`, for a topic that is `current`; the INVALID_CONFIG message
+/// when it cannot be made. A fixed key may only be SET to the value it has (a no-op, so that a
+/// client can send back what it described).
 std::optional<std::string> apply_topic_config(topic_retention& retention,
+                                              const sdk::stream_info& current,
                                               std::string_view name,
                                               config_operation op,
                                               const std::optional<std::string>& value);
+
+/// Applies one CreateTopics config to `spec`; the INVALID_CONFIG message when it cannot be.
+/// Whether a named engine or exchange exists is the kernel's to say, when it declares the stream.
+std::optional<std::string> apply_creation_config(sdk::stream_spec& spec,
+                                                 std::string_view name,
+                                                 const std::optional<std::string>& value);
 
 } // namespace plexus::protocol::kafka

@@ -40,7 +40,14 @@ class file_engine final : public sdk::storage_engine
     sdk::status remove_log(std::string_view name) noexcept override;
     sdk::result<std::vector<std::string>> list_logs() noexcept override;
     sdk::kv_store& metadata() noexcept override { return *_meta; }
-    sdk::storage_caps caps() const noexcept override { return { true, true }; }
+    sdk::storage_caps caps() const noexcept override
+    {
+        sdk::storage_caps c;
+        c.durable = true;
+        c.timestamp_index = true;
+        c.segment_bytes = _config.segment_bytes;
+        return c;
+    }
     sdk::status close() noexcept override;
 
   private:

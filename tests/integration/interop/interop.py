@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """One message, four protocols: STOMP ⇄ MQTT ⇄ AMQP 0-9-1 through amq.topic, MQTT → Kafka
 through a stream bound to amq.topic, and Kafka → MQTT and AMQP through a stream that forwards to
-amq.topic, with the properties docs/interop.md maps, driven by stomp.py, paho-mqtt, pika and
-kafka-python.
+amq.topic (declared through AMQP, and created through Kafka with the topic config
+plexus.forward.exchange), with the properties docs/interop.md maps, driven by stomp.py,
+paho-mqtt, pika and kafka-python.
 
 Usage: interop.py AMQP_PORT MQTT_PORT STOMP_PORT KAFKA_PORT   (prints "ok" and exits 0, or raises)
 """
@@ -14,6 +15,7 @@ import sys
 import time
 
 import kafka
+from kafka.admin import KafkaAdminClient, NewTopic
 import paho.mqtt.client as mqtt
 import pika
 import stomp
@@ -192,5 +194,27 @@ while method is None and time.monotonic() < until:
 check(body == b"from kafka" and method.exchange == "amq.topic", f"AMQP got {body!r}")
 check(props.headers.get("origin") == "kafka", f"AMQP headers {props.headers}")
 check(not any(k.startswith("x-plexus-") for k in props.headers), f"internal headers shown to AMQP: {props.headers}")
+c.close()
+
+# Kafka → AMQP without an AMQP declare: a topic the Kafka admin client creates with the topic
+# config plexus.forward.exchange=amq.topic forwards its records there as well.
+admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kafka_port}", api_version=(2, 5, 0))
+admin.create_topics([NewTopic("interop.kafka-made", 1, 1, topic_configs={"plexus.forward.exchange": "amq.topic"})])
+admin.close()
+c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqp_port))
+ch = c.channel()
+q = ch.queue_declare("", exclusive=True).method.queue
+ch.queue_bind(q, "amq.topic", "interop.kafka-made")
+producer = kafka.KafkaProducer(bootstrap_servers=f"127.0.0.1:{kafka_port}", api_version=(2, 5, 0))
+producer.send("interop.kafka-made", value=b"made by kafka", headers=[("origin", b"kafka")]).get(timeout=DEADLINE)
+producer.close()
+until = time.monotonic() + DEADLINE
+method, props, body = ch.basic_get(q, auto_ack=True)
+while method is None and time.monotonic() < until:
+    time.sleep(0.05)
+    method, props, body = ch.basic_get(q, auto_ack=True)
+check(method is not None, "AMQP got nothing from the topic created through Kafka")
+check(body == b"made by kafka" and method.routing_key == "interop.kafka-made", f"AMQP got {body!r} {method}")
+check(props.headers.get("origin") == "kafka", f"AMQP headers {props.headers}")
 c.close()
 print("ok")

@@ -135,6 +135,34 @@ TEST_CASE("idempotent producers: InitProducerId, a retried batch stored once, a 
     CHECK(consumed.out == "one\ntwo\nthree\n");
 }
 
+TEST_CASE("idempotent producers across a restart: a retried batch stored once and producer ids not reused",
+          "[integration][kafka]")
+{
+    kafka_broker k; // the file engine: the plugin store is durable
+    scenarios(k, { "idempotent_restart_before" });
+    // A crash, not a clean stop: what a client was answered must already be stored.
+    k.b.kill();
+    INFO(k.b.log());
+    REQUIRE(k.b.start());
+    scenarios(k, { "idempotent_restart_after" });
+}
+
+TEST_CASE("a client that sends large fetches without reading gets every response in order", "[integration][kafka]")
+{
+    kafka_broker k(1, "", "log: { components: { protocol.kafka: debug } }\n");
+    std::filesystem::path input = k.b.dir() / "large.txt";
+    {
+        std::ofstream out(input);
+        for (int i = 0; i < 40; ++i) {
+            out << std::string(100 * 1024, static_cast<char>('a' + i % 26)) << "\n";
+        }
+    }
+    kcat(k, { "-P", "-t", "slow-reader", "-p", "0", "-l", input.string() });
+    scenarios(k, { "slow_reader" });
+    INFO(k.b.log());
+    CHECK(k.b.log().find("reads no responses: its requests wait") != std::string::npos);
+}
+
 TEST_CASE("kafka-python admin client: create, list and delete topics", "[integration][kafka]")
 {
     kafka_broker k;
@@ -179,6 +207,13 @@ TEST_CASE("kafka-python admin client: describe and alter topic configs", "[integ
 {
     kafka_broker k;
     scenarios(k, { "topic_config" });
+}
+
+TEST_CASE("kafka-python admin client: topics choose their storage engine and forward exchange and report segment.bytes",
+          "[integration][kafka]")
+{
+    kafka_broker k(1, "", "storage: { default: file, engines: { file: { segment_bytes: 1048576 }, memory: {} } }\n");
+    scenarios(k, { "topic_storage" });
 }
 
 TEST_CASE("kafka-python admin client: add partitions to a topic", "[integration][kafka]")

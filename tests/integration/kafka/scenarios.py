@@ -149,13 +149,13 @@ def read_response(s):
     return exactly(size)
 
 
-def fetch_v4(topic, partition, offset, max_wait_ms):
+def fetch_v4(topic, partition, offset, max_wait_ms, correlation=7):
     """Fetch v4 (classic encoding): replica -1, max wait, min bytes 1, one partition."""
     name = topic.encode()
     body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
     body += struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
     body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, 1 << 20)
-    return request(1, 4, 7, body)
+    return request(1, 4, correlation, body)
 
 
 def fetch_records_bytes(response):
@@ -194,6 +194,29 @@ def long_poll(kport, aport):
     check(waited < 4.0, f"the fetch waited {waited:.2f} s after a record arrived")
     s.close()
     p.close()
+
+
+FETCHES = 24  # about 24 MiB of responses: more than loopback's socket buffers hold
+
+
+@scenario
+def slow_reader(kport, aport):
+    """Fetches of about 1 MiB each, sent back to back by a client that reads nothing until it
+    has sent them all: the gateway holds what arrives while its responses are not read
+    (the outbound queue above its high watermark) and handles it once they are, so every
+    response arrives, whole and in order. The topic "slow-reader" holds 4 MB (kcat made it)."""
+    s = raw_connect(kport)
+    # One at a time, so that later ones arrive after the earlier responses filled the socket
+    # buffers (a few MB on loopback) and the broker's queue behind them.
+    for c in range(FETCHES):
+        s.sendall(fetch_v4("slow-reader", 0, 0, 100, correlation=c))
+        time.sleep(0.02)
+    for c in range(FETCHES):
+        r = read_response(s)
+        (corr,) = struct.unpack_from(">i", r, 0)
+        check(corr == c, f"response {c} has correlation id {corr}")
+        check(fetch_records_bytes(r) > 512 << 10, f"response {c} holds {fetch_records_bytes(r)} bytes of records")
+    s.close()
 
 
 def expect_closed(s):
@@ -625,7 +648,9 @@ def topic_config(kport, aport):
     admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
     admin.create_topics([NewTopic("configured", 1, 1, topic_configs={"retention.ms": "3600000"})])
     configs = topic_configs(admin, "configured")
-    check(configs == {"cleanup.policy": "delete", "retention.bytes": "-1", "retention.ms": "3600000"}, f"{configs}")
+    check(configs == {"cleanup.policy": "delete", "plexus.forward.exchange": "", "plexus.storage": "file",
+                      "retention.bytes": "-1", "retention.ms": "3600000", "segment.bytes": "67108864"},
+          f"{configs} (segment.bytes: the file engine's default)")
     (broker,) = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")])
     ((error, _m, _t, _n, entries),) = broker.resources
     broker_configs = {e[0]: e[1] for e in entries}
@@ -653,6 +678,73 @@ def topic_config(kport, aport):
     configs = topic_configs(admin, "configured")
     check(configs["retention.ms"] == "60000" and configs["retention.bytes"] == "1048576",
           f"after IncrementalAlterConfigs {configs}")
+    admin.close()
+
+
+def create_error(admin, topic, configs, validate_only=False):
+    """The error kafka-python raises for a CreateTopics of `topic` with `configs`, or None."""
+    from kafka.admin import NewTopic
+    from kafka import errors
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1, topic_configs=configs)], validate_only=validate_only)
+    except errors.KafkaError as e:
+        return e
+    return None
+
+
+@scenario
+def topic_storage(kport, aport):
+    """CreateTopics' plexus.storage picks the engine of the topic's stream and
+    plexus.forward.exchange the exchange it also publishes to; describe_configs reports both;
+    an engine or exchange that is not there is INVALID_CONFIG naming it. segment.bytes is the
+    file engine's segment_bytes, not settable per topic. Needs a broker with the memory and file
+    (segment_bytes 1048576) engines, file the default."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+    from kafka import errors
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("in-memory", 2, 1, topic_configs={"plexus.storage": "memory"}),
+                         NewTopic("on-file", 1, 1),
+                         NewTopic("forwarding", 1, 1, topic_configs={"plexus.forward.exchange": "amq.topic"})])
+    memory, on_file, forwarding = (topic_configs(admin, t) for t in ("in-memory", "on-file", "forwarding"))
+    check(memory["plexus.storage"] == "memory" and memory["plexus.forward.exchange"] == "", f"in-memory {memory}")
+    check("segment.bytes" not in memory, f"the memory engine has no segments: {memory}")
+    check(on_file["plexus.storage"] == "file", f"the default engine: {on_file}")
+    check(on_file["segment.bytes"] == "1048576", f"the file engine's configured segment_bytes: {on_file}")
+    check(forwarding["plexus.forward.exchange"] == "amq.topic", f"forwarding {forwarding}")
+    p = producer(kport, acks=1)
+    p.send("in-memory", value=b"volatile", partition=1).get(timeout=DEADLINE)
+    p.close()
+    check([r.value for r in read_from_start(kport, "in-memory", [1], 1)] == [b"volatile"], "read back")
+
+    e = create_error(admin, "on-tape", {"plexus.storage": "tape"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "tape" in str(e), f"an unknown engine: {e!r}")
+    e = create_error(admin, "nowhere", {"plexus.forward.exchange": "no-such-exchange"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "no-such-exchange" in str(e), f"no exchange: {e!r}")
+    e = create_error(admin, "nowhere", {"plexus.forward.exchange": "no-such-exchange"}, validate_only=True)
+    check(isinstance(e, errors.InvalidConfigurationError), f"validate_only, no exchange: {e!r}")
+    check(create_error(admin, "checked", {"plexus.forward.exchange": "amq.topic"}, validate_only=True) is None,
+          "validate_only with an exchange that is there")
+    e = create_error(admin, "segmented", {"segment.bytes": "4096"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "segment" in str(e), f"segment.bytes: {e!r}")
+    listed = admin.list_topics()
+    check(not {"on-tape", "nowhere", "checked", "segmented"} & set(listed),
+          f"refused or validated topics were made: {listed}")
+
+    # Fixed configs: sent back as described they change nothing, another value is INVALID_CONFIG.
+    same = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "on-file", configs={
+        "segment.bytes": "1048576", "plexus.storage": "file", "retention.ms": "60000"})])
+    check([r[0] for r in same.resources] == [0], f"alter_configs with the fixed values {same.resources}")
+    check(topic_configs(admin, "on-file")["retention.ms"] == "60000", "the retention was not changed")
+    for key, value in (("segment.bytes", "4096"), ("plexus.storage", "memory"), ("plexus.forward.exchange", "amq.topic")):
+        refused = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "on-file", configs={key: value})])
+        check([r[0] for r in refused.resources] == [40] and key in (refused.resources[0][1] or ""),
+              f"alter_configs {key}={value}: {refused.resources}")
+    check(topic_configs(admin, "on-file")["retention.ms"] == "60000", "a refused alter changed the topic")
+    s = raw_connect(kport)
+    s.sendall(incremental_alter_v0("on-file", [("segment.bytes", 0, "2048")]))
+    _corr, _throttle, count, error = struct.unpack_from(">iiih", read_response(s), 0)
+    check(count == 1 and error == 40, f"IncrementalAlterConfigs segment.bytes: error {error}")
+    s.close()
     admin.close()
 
 
@@ -754,6 +846,52 @@ def idempotent_producer(kport, aport):
     check([r.value for r in got] == [b"create", b"a", b"b", b"c"], f"stored once each: {[r.value for r in got]}")
     c = consumer(kport)
     tp = TopicPartition("idempotent", 0)
+    check(c.end_offsets([tp])[tp] == 4, "nothing appended twice")
+    c.close()
+
+
+def init_producer_id(s, correlation):
+    s.sendall(request(22, 0, correlation, struct.pack(">hi", -1, 60000)))
+    _, _, error, pid, epoch = struct.unpack_from(">iihqh", read_response(s))
+    check(error == 0 and pid >= 0 and epoch == 0, f"InitProducerId: error {error} id {pid} epoch {epoch}")
+    return pid
+
+
+# A restart between a batch and its retry, in two halves that kafka_integration_test runs on
+# either side of restarting plexusd. The batches are hand-made Produce requests: neither
+# kafka-python nor librdkafka can be made to resend a batch it already had answered, on cue,
+# after the broker came back. The first half leaves the producer id as the topic's first record.
+@scenario
+def idempotent_restart_before(kport, aport):
+    s = raw_connect(kport)
+    pid = init_producer_id(s, 1)
+    p = producer(kport, acks="all")
+    p.send("idem-restart", value=b"pid=%d" % pid, partition=0).get(timeout=DEADLINE)  # offset 0
+    p.close()
+    s.sendall(produce_v3("idem-restart", 0, record_batch([b"a", b"b"], pid, 0, 0), 2))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
+    s.close()
+
+
+@scenario
+def idempotent_restart_after(kport, aport):
+    note = read_from_start(kport, "idem-restart", [0], 1)[0].value
+    pid = int(note.split(b"=")[1])
+    s = raw_connect(kport)
+    s.sendall(produce_v3("idem-restart", 0, record_batch([b"a", b"b"], pid, 0, 0), 1))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the batch retried after the restart: its first offset")
+    s.sendall(produce_v3("idem-restart", 0, record_batch([b"z"], pid, 0, 5), 2))
+    error, _ = produce_v3_result(read_response(s))
+    check(error == 45, f"a gap after the restart: error {error}")
+    s.sendall(produce_v3("idem-restart", 0, record_batch([b"c"], pid, 0, 2), 3))
+    check(produce_v3_result(read_response(s)) == (0, 3), "the next batch")
+    other = init_producer_id(s, 4)
+    check(other > pid, f"a producer id after the restart ({other}) repeats or precedes {pid}")
+    s.close()
+    got = read_from_start(kport, "idem-restart", [0], 4)
+    check([r.value for r in got][1:] == [b"a", b"b", b"c"], f"stored once each: {[r.value for r in got]}")
+    c = consumer(kport)
+    tp = TopicPartition("idem-restart", 0)
     check(c.end_offsets([tp])[tp] == 4, "nothing appended twice")
     c.close()
 

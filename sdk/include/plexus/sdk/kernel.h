@@ -92,6 +92,9 @@ struct stream_info
     std::int32_t partitions = 1;
     std::optional<std::int64_t> retention_ms; ///< as declared or last set; none: kept forever
     std::optional<std::int64_t> retention_bytes;
+    std::string storage;             ///< the engine that keeps it (the configured default when none was named)
+    std::string forward_exchange;    ///< as declared; "" none
+    std::uint64_t segment_bytes = 0; ///< its engine's storage_caps::segment_bytes (0: not segmented)
 };
 
 /// A binding from an exchange to a queue, a stream or another exchange, by name.

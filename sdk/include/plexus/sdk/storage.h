@@ -48,6 +48,9 @@ struct storage_caps
 {
     bool durable = false;         ///< data survives a restart
     bool timestamp_index = false; ///< offset_for_timestamp() is cheaper than a scan
+    /// The size at which a log rolls to a new segment file (the file engine's segment_bytes);
+    /// 0 when logs are not kept in segments. Reported to clients (Kafka's segment.bytes).
+    std::uint64_t segment_bytes = 0;
 };
 
 class log

@@ -102,7 +102,10 @@ struct fake_admin final : kernel::admin_api
     {
         calls.push_back("declare_stream " + spec.name + " " + std::to_string(spec.partitions) + " " +
                         std::to_string(spec.retention_ms.value_or(-1)));
-        return sdk::stream_info{ spec.name, spec.partitions };
+        sdk::stream_info info;
+        info.name = spec.name;
+        info.partitions = spec.partitions;
+        return info;
     }
     sdk::status delete_stream(const std::string&, const std::string&) override { return take_failure(); }
     sdk::status bind(const sdk::binding_spec& spec) override

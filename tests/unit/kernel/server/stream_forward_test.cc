@@ -94,3 +94,42 @@ TEST_CASE_METHOD(broker_fixture, "a stream cannot forward to an exchange that do
     CHECK(r.error().code() == errc::not_found);
     CHECK(r.error().message().find("no-such-exchange") != std::string_view::npos);
 }
+
+TEST_CASE_METHOD(broker_fixture,
+                 "a stream's info names its engine, forward exchange and segment size",
+                 "[unit][kernel][stream]")
+{
+    auto made = declare_stream(forwarding("described", "amq.topic"));
+    REQUIRE(made.ok());
+    CHECK(made->storage == "memory"); // none named: the configured default
+    CHECK(made->forward_exchange == "amq.topic");
+    CHECK(made->segment_bytes == 0); // the memory engine keeps no segments
+    auto spec = forwarding("described", "");
+    spec.passive = true;
+    auto found = declare_stream(spec);
+    REQUIRE(found.ok());
+    CHECK(found->storage == "memory");
+    CHECK(found->forward_exchange == "amq.topic");
+    auto elsewhere = forwarding("on-tape", "");
+    elsewhere.storage = "tape";
+    auto refused = declare_stream(elsewhere);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == errc::invalid_argument);
+    CHECK(std::string(refused.error().message()).find("tape") != std::string::npos);
+}
+
+TEST_CASE("a stream on the file engine reports the engine's segment size", "[unit][kernel][stream]")
+{
+    plexus::tests::temp_dir dir;
+    auto config = test_config();
+    config.data_dir = dir.path.string();
+    config.storage_engines = { { "memory", "{}" }, { "file", R"({"segment_bytes": 1048576})" } };
+    broker_fixture f(config);
+    sdk::stream_spec spec;
+    spec.name = "segmented";
+    spec.storage = "file";
+    auto made = f.declare_stream(spec);
+    REQUIRE(made.ok());
+    CHECK(made->storage == "file");
+    CHECK(made->segment_bytes == 1048576);
+}

@@ -8,10 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
 using namespace plexus::protocol::kafka;
+namespace kafka = plexus::protocol::kafka;
 using namespace plexus::protocol::kafka::testing;
 
 namespace {
@@ -53,6 +55,7 @@ sdk::stream_info topic(std::string name, std::optional<std::int64_t> ms, std::op
     s.name = std::move(name);
     s.retention_ms = ms;
     s.retention_bytes = bytes;
+    s.storage = "memory";
     return s;
 }
 
@@ -60,6 +63,13 @@ sdk::stream_info topic(std::string name, std::optional<std::int64_t> ms, std::op
 
 TEST_CASE("topic config changes: SET and DELETE of retention and cleanup.policy delete only", "[kafka][configs]")
 {
+    const auto current = topic("t", 1000, std::nullopt);
+    auto apply_topic_config = [&current](topic_retention& r,
+                                         std::string_view name,
+                                         config_operation op,
+                                         const std::optional<std::string>& value) {
+        return kafka::apply_topic_config(r, current, name, op, value);
+    };
     topic_retention r{ 1000, std::nullopt };
     CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::set, std::string("4096")));
     CHECK(r.bytes == std::optional<std::int64_t>(4096));
@@ -73,6 +83,85 @@ TEST_CASE("topic config changes: SET and DELETE of retention and cleanup.policy 
     CHECK_FALSE(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("delete")));
     CHECK(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("compact")));
     CHECK(apply_topic_config(r, "segment.bytes", config_operation::set, std::string("1024")));
+}
+
+TEST_CASE("topic configs fixed at creation can only be SET to the value they have", "[kafka][configs]")
+{
+    auto current = topic("t", std::nullopt, std::nullopt);
+    current.storage = "file";
+    current.forward_exchange = "amq.topic";
+    topic_retention r;
+    CHECK_FALSE(apply_topic_config(r, current, "plexus.storage", config_operation::set, std::string("file")));
+    CHECK_FALSE(
+      apply_topic_config(r, current, "plexus.forward.exchange", config_operation::set, std::string("amq.topic")));
+    auto moved = apply_topic_config(r, current, "plexus.storage", config_operation::set, std::string("rocksdb"));
+    REQUIRE(moved);
+    CHECK(moved->find("fixed when the topic is created") != std::string::npos);
+    CHECK(moved->find("'file'") != std::string::npos);
+    CHECK(apply_topic_config(r, current, "plexus.storage", config_operation::remove, std::nullopt));
+    CHECK(apply_topic_config(r, current, "plexus.forward.exchange", config_operation::set, std::string("")));
+    CHECK(apply_topic_config(r, current, "plexus.forward.exchange", config_operation::append, std::string("x")));
+    current.forward_exchange.clear();
+    CHECK_FALSE(apply_topic_config(r, current, "plexus.forward.exchange", config_operation::set, std::nullopt));
+}
+
+TEST_CASE("segment.bytes is the engine's: reported and only SET to the value it has", "[kafka][configs]")
+{
+    auto on_file = topic("t", std::nullopt, std::nullopt);
+    on_file.storage = "file";
+    on_file.segment_bytes = 1 << 20;
+    auto configs = describe_topic_configs(on_file);
+    auto segment =
+      std::find_if(configs.begin(), configs.end(), [](const auto& c) { return c.name == "segment.bytes"; });
+    REQUIRE(segment != configs.end());
+    CHECK(segment->value == "1048576");
+    CHECK(segment->read_only);
+    CHECK(segment->source == 4); // STATIC_BROKER_CONFIG
+    CHECK(std::is_sorted(configs.begin(), configs.end(), [](const auto& a, const auto& b) { return a.name < b.name; }));
+
+    topic_retention r;
+    CHECK_FALSE(apply_topic_config(r, on_file, "segment.bytes", config_operation::set, std::string("1048576")));
+    auto other = apply_topic_config(r, on_file, "segment.bytes", config_operation::set, std::string("4096"));
+    REQUIRE(other);
+    CHECK(other->find("storage.engines.file.segment_bytes") != std::string::npos);
+    CHECK(apply_topic_config(r, on_file, "segment.bytes", config_operation::remove, std::nullopt));
+
+    auto in_memory = topic("m", std::nullopt, std::nullopt); // segment_bytes 0: no segments
+    auto none = describe_topic_configs(in_memory);
+    CHECK(std::none_of(none.begin(), none.end(), [](const auto& c) { return c.name == "segment.bytes"; }));
+    auto refused = apply_topic_config(r, in_memory, "segment.bytes", config_operation::set, std::string("0"));
+    REQUIRE(refused);
+    CHECK(refused->find("keeps no segments") != std::string::npos);
+
+    sdk::stream_spec spec;
+    auto at_creation = apply_creation_config(spec, "segment.bytes", std::string("1048576"));
+    REQUIRE(at_creation);
+    CHECK(at_creation->find("not a topic's") != std::string::npos);
+}
+
+TEST_CASE("CreateTopics configs fill the stream spec or say what is wrong", "[kafka][configs]")
+{
+    sdk::stream_spec spec;
+    CHECK_FALSE(apply_creation_config(spec, "plexus.storage", std::string("rocksdb")));
+    CHECK(spec.storage == "rocksdb");
+    CHECK_FALSE(apply_creation_config(spec, "plexus.forward.exchange", std::string("amq.topic")));
+    CHECK(spec.forward_exchange == "amq.topic");
+    CHECK_FALSE(apply_creation_config(spec, "retention.ms", std::string("60000")));
+    CHECK(spec.retention_ms == std::optional<std::int64_t>(60000));
+    CHECK_FALSE(apply_creation_config(spec, "retention.bytes", std::string("-1")));
+    CHECK_FALSE(spec.retention_bytes.has_value());
+    CHECK_FALSE(apply_creation_config(spec, "cleanup.policy", std::string("delete")));
+    CHECK(apply_creation_config(spec, "cleanup.policy", std::string("compact")));
+    CHECK(apply_creation_config(spec, "retention.ms", std::string("-2")));
+    CHECK(apply_creation_config(spec, "retention.ms", std::nullopt));
+    auto unknown = apply_creation_config(spec, "max.message.bytes", std::string("1"));
+    REQUIRE(unknown);
+    CHECK(unknown->find("max.message.bytes") != std::string::npos);
+    // A null or empty engine or exchange is the default: the configured engine, no forwarding.
+    CHECK_FALSE(apply_creation_config(spec, "plexus.storage", std::nullopt));
+    CHECK(spec.storage.empty());
+    CHECK_FALSE(apply_creation_config(spec, "plexus.forward.exchange", std::string()));
+    CHECK(spec.forward_exchange.empty());
 }
 
 TEST_CASE("DescribeConfigs reports a topic's retention and the broker's settings", "[kafka][configs]")
@@ -93,13 +182,22 @@ TEST_CASE("DescribeConfigs reports a topic's retention and the broker's settings
         REQUIRE(m.results.size() == 5);
         CHECK(m.results[0].error_code == 0);
         CHECK(values(m.results[0]) == std::map<std::string, std::string>{ { "cleanup.policy", "delete" },
+                                                                          { "plexus.forward.exchange", "" },
+                                                                          { "plexus.storage", "memory" },
                                                                           { "retention.bytes", "-1" },
                                                                           { "retention.ms", "3600000" } });
         for (const auto& c : m.results[0].configs) {
             if (c.name == "retention.ms") {
                 CHECK_FALSE(c.is_default);
+                CHECK_FALSE(c.read_only);
                 CHECK(c.config_source == (version >= 1 ? 1 : -1));
                 CHECK(c.synonyms.size() == (version >= 1 ? 1u : 0u));
+            }
+            if (c.name == "plexus.storage" || c.name == "plexus.forward.exchange") {
+                CHECK(c.read_only);
+                // No forward exchange is the default; v1+ says so by the source alone.
+                bool is_default = version == 0 ? c.is_default : c.config_source == 5;
+                CHECK(is_default == (c.name == "plexus.forward.exchange"));
             }
         }
         CHECK(m.results[1].error_code == 3); // UNKNOWN_TOPIC_OR_PARTITION
@@ -169,6 +267,25 @@ TEST_CASE("AlterConfigs replaces a topic's config and IncrementalAlterConfigs ch
         CHECK(bad.responses.at(0).error_code == 40);
         CHECK(bad.responses.at(0).error_message->find("cleanup.policy") != std::string::npos);
         CHECK_FALSE(f.kernel.stream("kept")->retention_ms.has_value());
+    }
+    SECTION("a fixed config sent back unchanged is accepted and another value refused")
+    {
+        alter.resources.resize(1);
+        alter.resources[0].configs = { { "retention.ms", std::string("10") },
+                                       { "plexus.storage", std::string("memory") } };
+        REQUIRE(f.feed(request(33, 1, 7, false, body_of(alter, 1))).ok());
+        auto ok = read_response<generated::alter_configs_response>(responses(f.conn.take_written()).at(0), 1, false, 7);
+        CHECK(ok.responses.at(0).error_code == 0);
+        CHECK(f.kernel.stream("kept")->retention_ms == std::optional<std::int64_t>(10));
+
+        inc.resources[0].configs = { { "retention.ms", 0, std::string("20") },
+                                     { "plexus.storage", 0, std::string("file") } };
+        REQUIRE(f.feed(request(44, 1, 8, true, body_of(inc, 1))).ok());
+        auto bad = read_response<generated::incremental_alter_configs_response>(
+          responses(f.conn.take_written()).at(0), 1, true, 8);
+        CHECK(bad.responses.at(0).error_code == 40);
+        CHECK(bad.responses.at(0).error_message->find("plexus.storage") != std::string::npos);
+        CHECK(f.kernel.stream("kept")->retention_ms == std::optional<std::int64_t>(10));
     }
     SECTION("validate_only checks and changes nothing")
     {

@@ -4,15 +4,82 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <optional>
+
 using namespace plexus::protocol::kafka;
 using verdict = producer_sequences::verdict;
+
+namespace {
+
+namespace sdk = plexus::sdk;
+
+/// A producer id as new_producer_id() answers it (inline, for the stores below).
+sdk::result<std::int64_t> next_id(producer_sequences& s)
+{
+    std::optional<sdk::result<std::int64_t>> got;
+    s.new_producer_id([&got](sdk::result<std::int64_t> id) { got = std::move(id); });
+    REQUIRE(got);
+    return *got;
+}
+
+/// The broker's plugin store as a map, completing inline; `fail` makes every write fail.
+class map_store final : public sdk::kv_store
+{
+  public:
+    std::map<std::string, std::string> rows;
+    bool fail = false;
+    std::size_t writes = 0;
+
+    sdk::result<std::optional<std::string>> get(std::string_view key) noexcept override
+    {
+        auto it = rows.find(std::string(key));
+        return it == rows.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+    }
+    sdk::result<std::vector<std::pair<std::string, std::string>>> scan(std::string_view prefix) noexcept override
+    {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& [k, v] : rows) {
+            if (k.starts_with(prefix)) {
+                out.emplace_back(k, v);
+            }
+        }
+        return out;
+    }
+    void apply(std::vector<write> ws, sdk::callback<void(sdk::status)> done) noexcept override
+    {
+        if (fail) {
+            done(sdk::status(sdk::errc::io_error, "the disk is gone"));
+            return;
+        }
+        for (auto& w : ws) {
+            ++writes;
+            if (w.value) {
+                rows[w.key] = *w.value;
+            } else {
+                rows.erase(w.key);
+            }
+        }
+        done(sdk::status{});
+    }
+};
+
+struct quiet_logger final : sdk::logger
+{
+    bool enabled(sdk::log_level) const noexcept override { return false; }
+    void write(sdk::log_level, std::string_view) noexcept override {}
+};
+
+constexpr std::int64_t now = 1'700'000'000'000;
+
+} // namespace
 
 TEST_CASE("sequence numbers admit each batch once and in order", "[kafka][idempotence]")
 {
     producer_sequences s(100);
-    auto id = s.new_producer_id();
+    auto id = *next_id(s);
     CHECK(id == 100);
-    CHECK(s.new_producer_id() == 101);
+    CHECK(*next_id(s) == 101);
     producer_sequences::batch_key first{ id, 0, 0, 3 };
     REQUIRE(s.check("t", 0, first).v == verdict::append);
     CHECK(s.check("t", 0, first).v == verdict::in_flight); // retried before the append finished
@@ -34,4 +101,155 @@ TEST_CASE("a failed append lets the batch be sent again", "[kafka][idempotence]"
     REQUIRE(s.check("t", 0, b).v == verdict::append);
     s.appended("t", 0, b, -1);
     CHECK(s.check("t", 0, b).v == verdict::append);
+}
+
+TEST_CASE("producer ids are reserved in the store and never handed out again after a restart", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    std::int64_t last = 0;
+    {
+        producer_sequences before(5000);
+        before.attach(store, "/", log, now);
+        for (int i = 0; i < 3; ++i) {
+            auto id = next_id(before);
+            REQUIRE(id.ok());
+            CHECK(*id >= 5000);
+            CHECK(*id > last);
+            last = *id;
+        }
+        CHECK(store.writes == 1); // one block reserved for the three
+    }
+    // A broker whose clock went back: the store, not the seed, decides.
+    producer_sequences after(1);
+    after.attach(store, "/", log, now);
+    auto id = next_id(after);
+    REQUIRE(id.ok());
+    CHECK(*id > last);
+    // Another vhost's listener has its own reservation.
+    producer_sequences elsewhere(1);
+    elsewhere.attach(store, "/other", log, now);
+    CHECK(*next_id(elsewhere) == 1);
+}
+
+TEST_CASE("no producer id is handed out when its reservation cannot be stored", "[kafka][idempotence]")
+{
+    map_store store;
+    store.fail = true;
+    quiet_logger log;
+    producer_sequences s(1);
+    s.attach(store, "/", log, now);
+    auto refused = next_id(s);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == sdk::errc::io_error);
+    store.fail = false;
+    CHECK(next_id(s).ok());
+}
+
+TEST_CASE("sequence state survives a restart: a retried batch is not appended twice", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    producer_sequences::batch_key first{ 7, 2, 0, 3 };
+    producer_sequences::batch_key second{ 7, 2, 3, 2 };
+    producer_sequences::batch_key in_flight{ 7, 2, 5, 1 };
+    {
+        producer_sequences before(1);
+        before.attach(store, "/", log, now);
+        REQUIRE(before.check("orders", 1, first).v == verdict::append);
+        before.appended("orders", 1, first, 100, now);
+        REQUIRE(before.check("orders", 1, second).v == verdict::append);
+        before.appended("orders", 1, second, 103, now);
+        REQUIRE(before.check("orders", 1, in_flight).v == verdict::append); // never completes
+    }
+    producer_sequences after(1);
+    after.attach(store, "/", log, now + 1000);
+    auto dup = after.check("orders", 1, second);
+    CHECK(dup.v == verdict::duplicate);
+    CHECK(dup.offset == 103);
+    CHECK(after.check("orders", 1, first).offset == 100);
+    CHECK(after.check("orders", 1, { 7, 2, 9, 1 }).v == verdict::out_of_order);
+    CHECK(after.check("orders", 1, { 7, 1, 5, 1 }).v == verdict::fenced);
+    // The batch in flight at the restart was not stored as appended: its retry is new.
+    CHECK(after.check("orders", 1, in_flight).v == verdict::append);
+    // Another partition, another vhost: no state.
+    CHECK(after.check("orders", 0, second).v == verdict::append);
+    producer_sequences other_vhost(1);
+    other_vhost.attach(store, "/other", log, now);
+    CHECK(other_vhost.check("orders", 1, second).v == verdict::append);
+}
+
+TEST_CASE("stored sequence state expires after a day and an undecodable one is skipped", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    producer_sequences::batch_key b{ 9, 0, 0, 1 };
+    {
+        producer_sequences before(1);
+        before.attach(store, "/", log, now);
+        REQUIRE(before.check("t", 0, b).v == verdict::append);
+        before.appended("t", 0, b, 5, now);
+        REQUIRE(before.check("u", 0, b).v == verdict::append);
+        before.appended("u", 0, b, 6, now + 2 * 86'400'000);
+    }
+    store.rows[producer_state_key("/", { .producer_id = 9, .topic = "v", .partition = 0 })] = "garbage";
+    producer_sequences after(1);
+    after.attach(store, "/", log, now + 2 * 86'400'000);
+    CHECK(after.check("t", 0, b).v == verdict::append);    // expired: forgotten
+    CHECK(after.check("u", 0, b).v == verdict::duplicate); // fresh enough
+    CHECK(after.check("v", 0, b).v == verdict::append);    // skipped
+    CHECK(store.rows.count(producer_state_key("/", { .producer_id = 9, .topic = "t", .partition = 0 })) == 0);
+}
+
+TEST_CASE("a failed append forgets the stored state too", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    producer_sequences::batch_key b{ 3, 0, 0, 1 };
+    producer_sequences::batch_key next{ 3, 0, 1, 1 };
+    {
+        producer_sequences before(1);
+        before.attach(store, "/", log, now);
+        REQUIRE(before.check("t", 0, b).v == verdict::append);
+        before.appended("t", 0, b, 0, now);
+        REQUIRE(before.check("t", 0, next).v == verdict::append);
+        before.appended("t", 0, next, -1, now);
+    }
+    producer_sequences after(1);
+    after.attach(store, "/", log, now);
+    CHECK(after.check("t", 0, b).v == verdict::append);
+}
+
+TEST_CASE("producer state keys and values decode to what was encoded and refuse garbage", "[kafka][idempotence]")
+{
+    producer_partition which{ .producer_id = 123456789012, .topic = "a/b.c", .partition = 17 };
+    auto k = producer_state_key("/", which);
+    auto prefix = producer_states_prefix("/");
+    REQUIRE(k.starts_with(prefix));
+    auto back = decode_producer_state_key(std::string_view(k).substr(prefix.size()));
+    REQUIRE(back);
+    CHECK(back->producer_id == which.producer_id);
+    CHECK(back->topic == which.topic);
+    CHECK(back->partition == 17);
+    CHECK_FALSE(decode_producer_state_key(std::string_view(k).substr(prefix.size(), 3)));
+    CHECK_FALSE(producer_state_key("/a", which).starts_with(prefix));
+
+    stored_partition_state st;
+    st.epoch = 4;
+    st.next_sequence = 12;
+    st.updated_ms = now;
+    st.recent = { { 0, 5, 40 }, { 5, 7, 45 } };
+    auto v = encode_partition_state(st);
+    auto decoded = decode_partition_state(v);
+    REQUIRE(decoded);
+    CHECK(decoded->epoch == 4);
+    CHECK(decoded->next_sequence == 12);
+    CHECK(decoded->updated_ms == now);
+    REQUIRE(decoded->recent.size() == 2);
+    CHECK(decoded->recent[1].offset == 45);
+    CHECK_FALSE(decode_partition_state(v.substr(0, v.size() - 1)));
+    CHECK_FALSE(decode_partition_state(v + "x"));
+    CHECK_FALSE(decode_partition_state(""));
+    CHECK(decode_producer_id(encode_producer_id(1'000'000'000'000)) == std::optional<std::int64_t>(1'000'000'000'000));
+    CHECK_FALSE(decode_producer_id("\x02\x02"));
 }

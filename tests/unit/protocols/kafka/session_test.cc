@@ -127,3 +127,79 @@ TEST_CASE("a partial request waits for the rest", "[kafka][session]")
     REQUIRE(f.feed(q.substr(5)).ok());
     CHECK(responses(f.conn.written()).size() == 1);
 }
+
+TEST_CASE("while the client reads no responses its requests wait, in order", "[kafka][session][backpressure]")
+{
+    fixture f;
+    f.start();
+    f.conn.set_above_high_watermark(true);
+    REQUIRE(f.feed(request(18, 0, 1, false, "") + request(18, 0, 2, false, "")).ok());
+    CHECK(f.conn.written().empty());
+    // Below the watermark again, but before on_writable(): a new request queues behind them.
+    f.conn.set_above_high_watermark(false);
+    REQUIRE(f.feed(request(18, 0, 3, false, "")).ok());
+    CHECK(f.conn.written().empty());
+    f.s->on_writable();
+    f.exec.run_all();
+    auto rs = responses(f.conn.take_written());
+    REQUIRE(rs.size() == 3);
+    for (std::int32_t i = 0; i < 3; ++i) {
+        std::int32_t corr = 0;
+        read_api_versions(rs[static_cast<std::size_t>(i)], 0, corr);
+        CHECK(corr == i + 1);
+    }
+    // Nothing held: requests are handled as they come.
+    REQUIRE(f.feed(request(18, 0, 4, false, "")).ok());
+    CHECK(responses(f.conn.take_written()).size() == 1);
+    CHECK_FALSE(f.conn.closed());
+}
+
+TEST_CASE("on_writable stops again when the queue fills up once more", "[kafka][session][backpressure]")
+{
+    fixture f;
+    f.start();
+    f.conn.set_above_high_watermark(true);
+    REQUIRE(f.feed(request(18, 0, 1, false, "") + request(18, 0, 2, false, "")).ok());
+    // The fake's watermark stays where a test puts it: high, on_writable() handles nothing.
+    f.s->on_writable();
+    CHECK(f.conn.written().empty());
+    f.conn.set_above_high_watermark(false);
+    f.s->on_writable();
+    CHECK(responses(f.conn.written()).size() == 2);
+}
+
+TEST_CASE("a held request that cannot be served closes the connection when its turn comes",
+          "[kafka][session][backpressure]")
+{
+    fixture f;
+    f.start();
+    f.conn.set_above_high_watermark(true);
+    REQUIRE(f.feed(request(18, 0, 1, false, "") + request(999, 0, 2, false, "")).ok());
+    CHECK_FALSE(f.conn.closed());
+    f.conn.set_above_high_watermark(false);
+    f.s->on_writable();
+    f.exec.run_all();
+    CHECK(responses(f.conn.written()).size() == 1); // the request before it is answered
+    REQUIRE(f.conn.closed());
+    CHECK(f.conn.closed()->code() == sdk::errc::protocol_error);
+}
+
+TEST_CASE("more than 16 MiB of waiting requests close the connection", "[kafka][session][backpressure]")
+{
+    fixture f;
+    f.start();
+    f.conn.set_above_high_watermark(true);
+    // Held frames are not decoded until their turn: any 4000 bytes make one.
+    const auto one = frame(std::string(4000, '\0'));
+    std::size_t fed = 0;
+    sdk::status st;
+    while (st.ok() && fed < 5000) {
+        st = f.feed(one);
+        ++fed;
+    }
+    REQUIRE_FALSE(st.ok());
+    CHECK(fed * 4000 > (16u << 20));
+    CHECK(fed * 4000 < (16u << 20) + 8000);
+    CHECK(std::string(st.message()).find("reads no responses") != std::string::npos);
+    CHECK(f.conn.written().empty());
+}
