@@ -2,6 +2,7 @@
 
 #include "record_codec.h"
 #include "topic.h"
+#include "vhost_key.h"
 
 #include <fmt/format.h>
 
@@ -11,15 +12,6 @@ namespace plexus::protocol::mqtt {
 namespace {
 
 constexpr std::string_view key_prefix = "retained/";
-
-std::string key_of(const std::string& vhost, const std::string& topic)
-{
-    std::string key(key_prefix);
-    key += vhost;
-    key += '\0'; // a vhost name may hold '/', never NUL
-    key += topic;
-    return key;
-}
 
 } // namespace
 
@@ -43,16 +35,14 @@ void retained_store::load()
     }
     std::size_t loaded = 0;
     for (const auto& [key, value] : *rows) {
-        const auto nul = key.find('\0', key_prefix.size());
+        auto names = split_vhost_key(key_prefix, key);
         std::vector<sdk::message_ptr> decoded;
         const auto bytes = sdk::bytes::copy_of(value);
-        if (nul == std::string::npos || !storage::decode_records(bytes, 0, bytes.size(), 1, decoded).ok() ||
-            decoded.size() != 1) {
+        if (!names || !storage::decode_records(bytes, 0, bytes.size(), 1, decoded).ok() || decoded.size() != 1) {
             PLEXUS_LOG(*_log, warn, "a stored retained message could not be decoded and is skipped");
             continue;
         }
-        _by_vhost[key.substr(key_prefix.size(), nul - key_prefix.size())][key.substr(nul + 1)] =
-          std::move(decoded.front());
+        _by_vhost[names->first][names->second] = std::move(decoded.front());
         ++loaded;
     }
     if (loaded > 0) {
@@ -79,7 +69,7 @@ void retained_store::set(const std::string& vhost, const std::string& topic, sdk
         return;
     }
     std::vector<sdk::kv_store::write> writes;
-    writes.push_back({ key_of(vhost, topic), std::move(stored) });
+    writes.push_back({ vhost_key(key_prefix, vhost, topic), std::move(stored) });
     _store->apply(std::move(writes), [log = _log](sdk::status st) {
         if (!st.ok()) {
             PLEXUS_LOG(*log, warn, "a retained message could not be stored: {}", st.to_string());

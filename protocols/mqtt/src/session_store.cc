@@ -1,18 +1,11 @@
 #include "session_store.h"
 
+#include "vhost_key.h"
+
 namespace plexus::protocol::mqtt {
 namespace {
 
 constexpr std::string_view key_prefix = "session/";
-
-std::string key_of(const std::string& vhost, const std::string& client_id)
-{
-    std::string key(key_prefix);
-    key += vhost;
-    key += '\0'; // a vhost name may hold '/', never NUL
-    key += client_id;
-    return key;
-}
 
 } // namespace
 
@@ -28,26 +21,25 @@ std::vector<session_store::stored> session_store::attach(sdk::kv_store& store, s
         return out;
     }
     for (const auto& [key, value] : *rows) {
-        const auto nul = key.find('\0', key_prefix.size());
+        auto names = split_vhost_key(key_prefix, key);
         auto record = decode_session_record(value);
-        if (nul == std::string::npos || !record) {
+        if (!names || !record) {
             PLEXUS_LOG(log, warn, "a stored session could not be decoded and is skipped");
             continue;
         }
-        out.push_back(
-          stored{ key.substr(key_prefix.size(), nul - key_prefix.size()), key.substr(nul + 1), std::move(*record) });
+        out.push_back(stored{ std::move(names->first), std::move(names->second), std::move(*record) });
     }
     return out;
 }
 
 void session_store::save(const std::string& vhost, const std::string& client_id, const session_record& r)
 {
-    write(key_of(vhost, client_id), encode_session_record(r));
+    write(vhost_key(key_prefix, vhost, client_id), encode_session_record(r));
 }
 
 void session_store::remove(const std::string& vhost, const std::string& client_id)
 {
-    write(key_of(vhost, client_id), std::nullopt);
+    write(vhost_key(key_prefix, vhost, client_id), std::nullopt);
 }
 
 void session_store::write(std::string key, std::optional<std::string> value)

@@ -76,7 +76,8 @@ TEST_CASE("paho: QoS 0, 1 and 2 over 3.1.1 and 5.0, wildcards, shared subscripti
 {
     broker_process b(listeners);
     start(b);
-    scenarios(b, { "qos_v311", "qos_v5", "qos2_many", "wildcards", "unsubscribe", "no_local", "shared", "shared_persistent" });
+    scenarios(
+      b, { "qos_v311", "qos_v5", "qos2_many", "wildcards", "unsubscribe", "no_local", "shared", "shared_persistent" });
 }
 
 TEST_CASE("paho: retained messages, wills, takeover and persistent sessions", "[integration][mqtt]")

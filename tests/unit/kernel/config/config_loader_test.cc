@@ -171,8 +171,8 @@ TEST_CASE("storage.transient names the engine of non-durable queues and must be 
     auto unset = parse_config("storage: { engines: { file: {}, memory: {} }, default: file }\n", "plexus.yaml");
     REQUIRE(unset.ok());
     CHECK(unset->transient_storage.empty()); // then the default engine serves them too
-    auto set = parse_config("storage: { engines: { file: {}, memory: {} }, default: file, transient: memory }\n",
-                            "plexus.yaml");
+    auto set =
+      parse_config("storage: { engines: { file: {}, memory: {} }, default: file, transient: memory }\n", "plexus.yaml");
     REQUIRE(set.ok());
     CHECK(set->transient_storage == "memory");
     CHECK(error_of("storage: { engines: { file: {} }, transient: memory }\n") ==
