@@ -79,7 +79,12 @@ sdk::status session::on_data(sdk::buffer_chain& in) noexcept
         return {};
     }
     try {
-        return process(in);
+        // All input moves into the session (the slabs are shared, not copied): a request may be
+        // larger than the kernel's bound on unconsumed input (16 MiB), and max_request_bytes,
+        // checked from the size prefix before a body is buffered, is the bound here.
+        _input.append(in);
+        in.trim_front(in.size());
+        return process(_input);
     } catch (const std::exception&) {
         return malformed("out of memory handling a request");
     }

@@ -198,6 +198,7 @@ class session final : public sdk::protocol_session
     /// (as Kafka mutes a connection whose responses are not read); on_writable() goes on.
     std::deque<std::string> _held;
     std::size_t _held_bytes = 0;
+    sdk::buffer_chain _input; ///< what arrived and is not a whole request yet
     /// Long-poll timers of pending Fetch requests, by slot; destroying one cancels it.
     std::map<std::uint64_t, std::unique_ptr<sdk::timer>> _poll_timers;
 };

@@ -101,7 +101,7 @@ TEST_CASE("kafka-python: produce and fetch with keys, headers and timestamps, ac
           "[integration][kafka]")
 {
     kafka_broker k;
-    scenarios(k, { "roundtrip", "acks_all", "list_offsets", "long_poll" });
+    scenarios(k, { "roundtrip", "acks_all", "list_offsets", "long_poll", "large_request" });
 }
 
 TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-key order", "[integration][kafka]")

@@ -73,6 +73,24 @@ def roundtrip(kport, aport):
 
 
 @scenario
+def large_request(kport, aport):
+    """A 20 MiB record (a Produce request larger than the kernel's 16 MiB bound on unconsumed
+    input, within max_request_bytes) is stored and fetched back whole."""
+    big = os.urandom(20 << 20)
+    p = producer(kport, acks=1, max_request_size=24 << 20, buffer_memory=64 << 20)
+    md = p.send("large-topic", value=big, partition=0).get(timeout=DEADLINE)
+    p.close()
+    check(md.offset == 0, f"offset {md.offset}")
+    c = consumer(kport, fetch_max_bytes=64 << 20, max_partition_fetch_bytes=64 << 20)
+    tp = TopicPartition("large-topic", 0)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    got = consume(c, 1)
+    c.close()
+    check(len(got[0].value) == len(big) and got[0].value == big, f"{len(got[0].value)} bytes came back")
+
+
+@scenario
 def acks_all(kport, aport):
     """acks=all is answered once the records are durable, with their offsets."""
     p = producer(kport, acks="all", linger_ms=5)
