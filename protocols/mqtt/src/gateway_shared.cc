@@ -118,6 +118,16 @@ void gateway_shared::leave_groups(sdk::kernel& k,
     }
 }
 
+void gateway_shared::leave_groups(sdk::kernel& k, const std::string& vhost, session_state& st)
+{
+    std::map<std::string, subscription_entry> subs;
+    {
+        std::lock_guard lock(st.mutex);
+        subs = st.subscriptions;
+    }
+    leave_groups(k, vhost, st.client_id, subs);
+}
+
 std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,
                                                        sdk::executor& shard,
                                                        std::shared_ptr<session_state> st,

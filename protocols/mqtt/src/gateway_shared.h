@@ -59,6 +59,8 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
                       const std::string& vhost,
                       const std::string& client_id,
                       const std::map<std::string, subscription_entry>& subs);
+    /// The same for every shared subscription `st` holds now (read under its mutex).
+    void leave_groups(sdk::kernel& k, const std::string& vhost, session_state& st);
 
     /// The sessions of one vhost by client id (a client id names one session per vhost).
     session_registry& sessions_of(const std::string& vhost);

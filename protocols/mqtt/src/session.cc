@@ -302,12 +302,7 @@ void session::on_connect(connect_packet&& c)
     if (existing && (c.clean_start || existing->queue.empty())) {
         // The session ends here (a clean start, or a clean session another connection still
         // holds): so do its memberships of shared subscription groups.
-        std::map<std::string, subscription_entry> subs;
-        {
-            std::lock_guard lock(existing->mutex);
-            subs = existing->subscriptions;
-        }
-        _shared.gateway->leave_groups(_kernel, _vhost, _client_id, subs);
+        _shared.gateway->leave_groups(_kernel, _vhost, *existing);
         if (existing->queue.empty()) {
             existing.reset(); // nothing to resume
         }
@@ -620,12 +615,7 @@ void session::leave_offline()
         return; // the session is the new connection's now
     }
     if (!persistent) {
-        std::map<std::string, subscription_entry> subs;
-        {
-            std::lock_guard lock(_session->mutex);
-            subs = _session->subscriptions;
-        }
-        _shared.gateway->leave_groups(_kernel, _vhost, _client_id, subs);
+        _shared.gateway->leave_groups(_kernel, _vhost, *_session);
         if (!queue.empty()) {
             _shared.session_records.remove(_vhost, _client_id);
             _kernel.delete_queue(_vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
