@@ -53,6 +53,7 @@ AMQP_SCENARIOS = [
     scenario("amqp-c-fanout", "(c) fanout to 4 queues, transient, auto-ack, 1 → 4", "throughput", ["--fanout", "4"]),
     scenario("amqp-latency-a", "(a) at a fixed 1 000 msg/s", "latency", ["--rate", "1000"]),
     scenario("amqp-latency-b", "(b) at a fixed 1 000 msg/s", "latency", DURABLE + ["--rate", "1000"]),
+    scenario("amqp-latency-c", "(c) at a fixed 1 000 msg/s, 1 → 4", "latency", ["--fanout", "4", "--rate", "1000"]),
 ]
 
 # MQTT 3.1.1 (RabbitMQ 3.10's plugin has no MQTT 5), clean sessions; issue 6 §3. QoS 1
@@ -98,6 +99,8 @@ KAFKA_SCENARIOS = [
              ["--acks", "1", "--backlog"], "kafka", length=["--count", "2000000"]),
     scenario("kafka-latency", "acks=1 at a fixed 1 000 msg/s, linger.ms 0, 1 → 1", "latency",
              ["--acks", "1", "--rate", "1000"], "kafka"),
+    scenario("kafka-latency-acksall", "acks=all at a fixed 1 000 msg/s, linger.ms 0, 1 → 1", "latency",
+             ["--acks", "all", "--rate", "1000"], "kafka"),
 ]
 
 SCENARIOS = AMQP_SCENARIOS + MQTT_SCENARIOS + STOMP_SCENARIOS + KAFKA_SCENARIOS

@@ -785,6 +785,19 @@ void kernel_facade::stream_offsets(std::string_view vhost,
       vhost, stream, partition, std::move(done), [](stream_partition& p, auto answer) { answer(p.offsets()); });
 }
 
+void kernel_facade::wait_for_records(std::string_view vhost,
+                                     std::string_view stream,
+                                     sdk::partition_id partition,
+                                     sdk::offset from,
+                                     std::chrono::milliseconds max_wait,
+                                     sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept
+{
+    on_partition<sdk::log_offsets>(
+      vhost, stream, partition, std::move(done), [from, max_wait](stream_partition& p, auto answer) {
+          p.wait_for_records(from, max_wait, std::move(answer));
+      });
+}
+
 void kernel_facade::offset_for_timestamp(std::string_view vhost,
                                          std::string_view stream,
                                          sdk::partition_id partition,

@@ -81,6 +81,12 @@ class kernel_facade final : public sdk::kernel
                         std::string_view stream,
                         sdk::partition_id partition,
                         sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept override;
+    void wait_for_records(std::string_view vhost,
+                          std::string_view stream,
+                          sdk::partition_id partition,
+                          sdk::offset from,
+                          std::chrono::milliseconds max_wait,
+                          sdk::callback<void(sdk::result<sdk::log_offsets>)> done) noexcept override;
     void offset_for_timestamp(std::string_view vhost,
                               std::string_view stream,
                               sdk::partition_id partition,

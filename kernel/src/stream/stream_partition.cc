@@ -44,6 +44,7 @@ void stream_partition::append(sdk::record_batch batch,
     _size_marks.emplace_back(r->first, _bytes_appended);
     _bytes_appended += bytes;
     schedule();
+    wake_waiters();
     if (level != sdk::ack_level::durable) {
         done(*r);
         return;
@@ -67,6 +68,56 @@ void stream_partition::fetch(sdk::offset from,
 void stream_partition::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done)
 {
     _log->offset_for_timestamp(ts, std::move(done));
+}
+
+void stream_partition::wait_for_records(sdk::offset from,
+                                        std::chrono::milliseconds max_wait,
+                                        sdk::callback<void(sdk::result<sdk::log_offsets>)> done)
+{
+    if (_shut_down) {
+        done(sdk::status(sdk::errc::not_found, "stream '" + _options.name + "' was deleted"));
+        return;
+    }
+    if (_log->offsets().next > from || max_wait.count() <= 0) {
+        done(_log->offsets());
+        return;
+    }
+    const std::uint64_t id = _next_waiter++;
+    auto timer = _exec.post_after(max_wait, [weak = weak_from_this(), id] {
+        auto self = weak.lock();
+        if (!self) {
+            return;
+        }
+        auto it = std::find_if(
+          self->_waiters.begin(), self->_waiters.end(), [id](const record_waiter& w) { return w.id == id; });
+        if (it == self->_waiters.end()) {
+            return;
+        }
+        auto answer = std::move(it->done);
+        self->_waiters.erase(it); // destroys this timer: asio keeps the firing wait alive
+        answer(self->_log->offsets());
+    });
+    _waiters.push_back(record_waiter{ id, from, std::move(done), std::move(timer) });
+}
+
+void stream_partition::wake_waiters()
+{
+    if (_waiters.empty()) {
+        return;
+    }
+    const auto offs = _log->offsets();
+    // Collected first: an answer may come back with another wait before this loop is done.
+    std::vector<sdk::callback<void(sdk::result<sdk::log_offsets>)>> ready;
+    std::erase_if(_waiters, [&](record_waiter& w) {
+        if (offs.next <= w.from) {
+            return false;
+        }
+        ready.push_back(std::move(w.done));
+        return true;
+    });
+    for (auto& answer : ready) {
+        answer(offs);
+    }
 }
 
 std::uint64_t stream_partition::add_subscriber(const sdk::stream_start& start,
@@ -250,6 +301,11 @@ void stream_partition::shutdown(const sdk::status& why)
     }
     _subscribers.clear();
     _shut_down = true;
+    auto waiting = std::move(_waiters);
+    _waiters.clear();
+    for (auto& w : waiting) {
+        w.done(why);
+    }
 }
 
 } // namespace plexus::kernel

@@ -10,6 +10,7 @@
 #include "plexus/sdk/kernel.h"
 #include "plexus/sdk/storage.h"
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,6 +54,11 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     sdk::log_offsets offsets() const noexcept { return _log->offsets(); }
     std::uint64_t size_bytes() const noexcept { return _log->size_bytes(); }
     void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done);
+    /// Answers the offsets once a record at `from` exists or `max_wait` has passed
+    /// (sdk::kernel::wait_for_records), or with shutdown()'s reason if that comes first.
+    void wait_for_records(sdk::offset from,
+                          std::chrono::milliseconds max_wait,
+                          sdk::callback<void(sdk::result<sdk::log_offsets>)> done);
 
     /// Pushes records from `start` to the subscriber, `prefetch` unacked at most (0: 256 per
     /// turn). Acks only return credit: streams are not consumed destructively.
@@ -84,6 +90,15 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
         std::uint64_t next_tag = 1;
         bool reading = false;
     };
+    /// A long-polling fetch waiting for the record at `from`.
+    struct record_waiter
+    {
+        std::uint64_t id;
+        sdk::offset from;
+        sdk::callback<void(sdk::result<sdk::log_offsets>)> done;
+        std::unique_ptr<sdk::timer> timer; ///< answers with the offsets as they are at max_wait
+    };
+    void wake_waiters();
     void schedule();
     void dispatch();
     void pump(subscriber& s);
@@ -93,6 +108,8 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     sdk::executor& _exec;
     std::vector<std::unique_ptr<subscriber>> _subscribers;
     std::uint64_t _next_subscriber = 1;
+    std::vector<record_waiter> _waiters;
+    std::uint64_t _next_waiter = 1;
     bool _scheduled = false;
     bool _shut_down = false;
     // (first offset of an appended batch, bytes appended before it): for size retention

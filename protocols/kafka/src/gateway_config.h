@@ -34,9 +34,9 @@ struct gateway_config
     std::int32_t advertised_port = 9092;
     /// The vhost whose streams are the topics.
     std::string vhost = "/";
-    /// How often a long-polling Fetch looks for new records (the SDK has no append
-    /// notification for streams).
-    std::chrono::milliseconds fetch_poll_interval{ 10 };
+    /// The longest a waiting Fetch waits in the kernel at a time: an append wakes it at once,
+    /// but the wait of a connection that closed stays out this long.
+    std::chrono::milliseconds fetch_poll_interval{ 500 };
     /// Optional by default: an unauthenticated connection is served as guest / guest, which
     /// the broker accepts only from loopback and only while no `users` replace it, as the
     /// MQTT and STOMP gateways treat a client that gives no login.

@@ -68,7 +68,6 @@ session::~session()
 void session::on_close(const sdk::status&) noexcept
 {
     *_alive = false;
-    _poll_timers.clear();
     _group_ticker.reset();
 }
 

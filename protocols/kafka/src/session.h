@@ -113,6 +113,7 @@ class session final : public sdk::protocol_session
     sdk::status on_init_producer_id(const request_context& ctx, std::string_view body);
     sdk::status on_fetch(const request_context& ctx, std::string_view body);
     void fetch_round(std::shared_ptr<fetch_state> st);
+    void fetch_wait(const std::shared_ptr<fetch_state>& st);
     void fetch_finish(const std::shared_ptr<fetch_state>& st);
     sdk::status on_list_offsets(const request_context& ctx, std::string_view body);
     // consumer groups (session_groups.cc) and their offsets (session_offsets.cc)
@@ -199,8 +200,6 @@ class session final : public sdk::protocol_session
     std::deque<std::string> _held;
     std::size_t _held_bytes = 0;
     sdk::buffer_chain _input; ///< what arrived and is not a whole request yet
-    /// Long-poll timers of pending Fetch requests, by slot; destroying one cancels it.
-    std::map<std::uint64_t, std::unique_ptr<sdk::timer>> _poll_timers;
 };
 
 } // namespace plexus::protocol::kafka

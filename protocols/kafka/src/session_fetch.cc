@@ -1,13 +1,18 @@
 // Fetch: records from each requested partition from its fetch offset, re-encoded as one
 // RecordBatch v2 per partition. When fewer than min_bytes are available the request waits up
-// to max_wait_ms, looking again every fetch_poll_interval (the SDK has no append notification
-// for streams). Without transactions read_committed and read_uncommitted see the same records.
+// to max_wait_ms: each partition waits in the kernel for a record past the high watermark it
+// was last seen at (wait_for_records), and the first append to any of them, or the deadline,
+// starts another round. A wait lasts at most fetch_poll_interval at a time, since a wait of a
+// connection that closed cannot be withdrawn. Without transactions read_committed and
+// read_uncommitted see the same records.
 #include "error_code.h"
 #include "generated/fetch.h"
 #include "record_batch_v2.h"
 #include "session.h"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace plexus::protocol::kafka {
 
@@ -21,13 +26,16 @@ struct session::fetch_state
         std::int64_t high_watermark = -1;
         std::int64_t log_start = -1;
         std::string records;
+        bool waiting = false; ///< a kernel wait for a record at high_watermark is out
     };
 
     request_context ctx;
     generated::fetch_request request;
     std::chrono::steady_clock::time_point deadline;
     std::vector<partition> partitions;
-    std::size_t left = 0; ///< kernel calls of the current round still out
+    std::size_t left = 0;  ///< kernel calls of the current round still out
+    bool woken = false;    ///< an append arrived while a round was out: look again at once
+    bool finished = false; ///< answered; waits still out are ignored when they come back
 };
 
 sdk::status session::on_fetch(const request_context& ctx, std::string_view body)
@@ -71,15 +79,11 @@ void session::fetch_round(std::shared_ptr<fetch_state> st)
             fetch_finish(st);
             return;
         }
-        auto wait = std::min<std::chrono::steady_clock::duration>(_config.fetch_poll_interval,
-                                                                  st->deadline - std::chrono::steady_clock::now());
-        _poll_timers[st->ctx.slot] = _conn.exec().post_after(
-          std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(1),
-          [this, alive = _alive, st] {
-              if (*alive) {
-                  fetch_round(st);
-              }
-          });
+        if (std::exchange(st->woken, false)) {
+            fetch_round(st);
+            return;
+        }
+        fetch_wait(st);
     };
     for (auto& part : st->partitions) {
         part.records.clear();
@@ -138,9 +142,38 @@ void session::fetch_round(std::shared_ptr<fetch_state> st)
     }
 }
 
+void session::fetch_wait(const std::shared_ptr<fetch_state>& st)
+{
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(st->deadline - std::chrono::steady_clock::now());
+    const auto wait = std::clamp(left, std::chrono::milliseconds(1), _config.fetch_poll_interval);
+    for (auto& part : st->partitions) {
+        if (part.waiting) {
+            continue; // an earlier round's wait is still out; it wakes this round as well
+        }
+        part.waiting = true;
+        const auto& topic = st->request.topics[part.topic];
+        _kernel.wait_for_records(_config.vhost,
+                                 topic.topic,
+                                 sdk::partition_id(topic.partitions[part.index].partition),
+                                 sdk::offset(part.high_watermark),
+                                 wait,
+                                 [this, alive = _alive, st, &part](sdk::result<sdk::log_offsets>) {
+                                     part.waiting = false;
+                                     if (!*alive || st->finished) {
+                                         return;
+                                     }
+                                     if (st->left > 0) {
+                                         st->woken = true; // a round is out: it looks again when done
+                                         return;
+                                     }
+                                     fetch_round(st); // an error or the deadline: the round finds it
+                                 });
+    }
+}
+
 void session::fetch_finish(const std::shared_ptr<fetch_state>& st)
 {
-    _poll_timers.erase(st->ctx.slot);
+    st->finished = true;
     generated::fetch_response response;
     response.responses.resize(st->request.topics.size());
     for (std::size_t t = 0; t < st->request.topics.size(); ++t) {

@@ -33,6 +33,8 @@
 
 #include "plexus/sdk/storage.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -117,7 +119,8 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::offset _sync_target{ 0 }; ///< next when the running sync started
     std::vector<flush_waiter> _waiting;
 
-    batch_encoder _encoder; ///< reused encode buffers
+    batch_encoder _encoder;     ///< reused encode buffers
+    rocksdb::WriteBatch _batch; ///< reused by every append (cleared first)
 };
 
 /// The sdk::log handle: forwards to the core and gives the slot back when it closes.

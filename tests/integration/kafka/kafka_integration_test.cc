@@ -110,6 +110,13 @@ TEST_CASE("kafka-python: an auto-created topic with three partitions keeps per-k
     scenarios(k, { "partitions" });
 }
 
+TEST_CASE("long poll: a record on any awaited partition or the topic's deletion ends a Fetch's wait",
+          "[integration][kafka]")
+{
+    kafka_broker k(3);
+    scenarios(k, { "long_poll_wakeups" });
+}
+
 TEST_CASE("kafka-python consumer groups: commits, a rebalance on join and leave, a session timeout, list and describe",
           "[integration][kafka]")
 {

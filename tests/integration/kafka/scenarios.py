@@ -214,6 +214,72 @@ def long_poll(kport, aport):
     p.close()
 
 
+def fetch_v4_many(topic, partitions, max_wait_ms, correlation=8):
+    """Fetch v4 of several partitions of one topic; partitions are (index, offset)."""
+    name = topic.encode()
+    body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
+    body += struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">i", len(partitions))
+    for index, offset in partitions:
+        body += struct.pack(">iqi", index, offset, 1 << 20)
+    return request(1, 4, correlation, body)
+
+
+def fetch_v4_partitions(response):
+    """{partition index: (error code, records bytes)} of a Fetch v4 response's first topic."""
+    pos = 4 + 4 + 4  # correlation id, throttle time, topic count
+    (n,) = struct.unpack_from(">h", response, pos)
+    pos += 2 + n
+    (count,) = struct.unpack_from(">i", response, pos)
+    pos += 4
+    out = {}
+    for _ in range(count):
+        index, error = struct.unpack_from(">ih", response, pos)
+        pos += 4 + 2 + 8 + 8  # index, error, high watermark, last stable offset
+        (aborted,) = struct.unpack_from(">i", response, pos)
+        pos += 4 + max(aborted, 0) * 16
+        (size,) = struct.unpack_from(">i", response, pos)
+        pos += 4 + max(size, 0)
+        out[index] = (error, size)
+    return out
+
+
+@scenario
+def long_poll_wakeups(kport, aport):
+    """A Fetch waiting on several partitions is answered by a record produced to any one of
+    them, and a Fetch waiting on a topic that is deleted is answered with the error, both long
+    before their max wait."""
+    from kafka.admin import KafkaAdminClient
+    p = producer(kport, acks=1)
+    p.send("wake-topic", value=b"first", partition=0).get(timeout=DEADLINE)  # 3 partitions
+    s = raw_connect(kport)
+    timer = threading.Timer(0.3, lambda: p.send("wake-topic", value=b"late", partition=2).get(timeout=DEADLINE))
+    start = time.monotonic()
+    timer.start()
+    s.sendall(fetch_v4_many("wake-topic", [(0, 1), (1, 0), (2, 0)], 20000))
+    parts = fetch_v4_partitions(read_response(s))
+    waited = time.monotonic() - start
+    timer.join()
+    check(waited < 10.0, f"a record on partition 2 left the fetch waiting {waited:.2f} s")
+    check(parts.get(2, (None, 0))[0] == 0 and parts[2][1] > 0, f"partition 2's record is missing: {parts}")
+    check(parts.get(0, (None, 1))[1] <= 0 and parts.get(1, (None, 1))[1] <= 0, f"records where there were none: {parts}")
+
+    p.send("doomed-topic", value=b"only", partition=0).get(timeout=DEADLINE)
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    timer = threading.Timer(0.3, lambda: admin.delete_topics(["doomed-topic"]))
+    start = time.monotonic()
+    timer.start()
+    s.sendall(fetch_v4_many("doomed-topic", [(0, 1)], 20000, correlation=9))
+    parts = fetch_v4_partitions(read_response(s))
+    waited = time.monotonic() - start
+    timer.join()
+    check(waited < 10.0, f"the deletion left the fetch waiting {waited:.2f} s")
+    check(parts.get(0, (0, 0))[0] == 3, f"not UNKNOWN_TOPIC_OR_PARTITION after the deletion: {parts}")
+    admin.close()
+    s.close()
+    p.close()
+
+
 FETCHES = 24  # about 24 MiB of responses: more than loopback's socket buffers hold
 
 

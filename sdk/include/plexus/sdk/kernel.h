@@ -15,6 +15,7 @@
 #include "plexus/sdk/status.h"
 #include "plexus/sdk/storage.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -314,6 +315,18 @@ class kernel
                                 std::string_view stream,
                                 partition_id partition,
                                 callback<void(result<log_offsets>)> done) noexcept = 0;
+    /// Answers the partition's offsets as soon as a record at `from` can be fetched (its next
+    /// offset passed `from`), or once `max_wait` has passed, whatever the offsets are then:
+    /// a long-polling fetch waits on this instead of polling. not_found for an unknown
+    /// partition and for a wait outstanding when its stream is deleted; unavailable when the
+    /// broker stops. A wait cannot be withdrawn: a caller that went away ignores the answer,
+    /// so keep `max_wait` short (a caller that must wait longer waits again).
+    virtual void wait_for_records(std::string_view vhost,
+                                  std::string_view stream,
+                                  partition_id partition,
+                                  offset from,
+                                  std::chrono::milliseconds max_wait,
+                                  callback<void(result<log_offsets>)> done) noexcept = 0;
     virtual void offset_for_timestamp(std::string_view vhost,
                                       std::string_view stream,
                                       partition_id partition,

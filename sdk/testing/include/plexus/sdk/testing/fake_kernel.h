@@ -225,6 +225,15 @@ class fake_kernel final : public kernel
     {
         answer<result<log_offsets>>("stream_offsets", std::move(done), unsupported());
     }
+    void wait_for_records(std::string_view,
+                          std::string_view,
+                          partition_id,
+                          offset,
+                          std::chrono::milliseconds,
+                          callback<void(result<log_offsets>)> done) noexcept override
+    {
+        answer<result<log_offsets>>("wait_for_records", std::move(done), unsupported());
+    }
     void offset_for_timestamp(std::string_view,
                               std::string_view,
                               partition_id,
