@@ -21,16 +21,6 @@ enum property_flags : std::uint8_t
     flag_has_ttl = 2,
 };
 
-constexpr std::size_t text_property_count = 8;
-
-/// True when none of the eight text properties is set, as for most records from MQTT and
-/// Kafka: each is then a single zero length byte, written in one go.
-bool no_text_properties(const sdk::message_properties& p) noexcept
-{
-    return (p.content_type.size() | p.content_encoding.size() | p.correlation_id.size() | p.reply_to.size() |
-            p.message_id.size() | p.type.size() | p.user_id.size() | p.app_id.size()) == 0;
-}
-
 /// Walks a record's fields in their stored order, handing each to `w`: one description of
 /// the format serves both measuring a record and writing it.
 template<class Writer>
@@ -42,19 +32,15 @@ void visit_fields(const sdk::message& m, std::string_view headers, Writer& w)
     w.string(m.routing_key);
     w.string(m.key);
     const auto& p = m.properties;
-    if (no_text_properties(p)) {
-        w.zeros(text_property_count);
-    } else {
-        for (const std::string* s : { &p.content_type,
-                                      &p.content_encoding,
-                                      &p.correlation_id,
-                                      &p.reply_to,
-                                      &p.message_id,
-                                      &p.type,
-                                      &p.user_id,
-                                      &p.app_id }) {
-            w.string(*s);
-        }
+    for (const std::string* s : { &p.content_type,
+                                  &p.content_encoding,
+                                  &p.correlation_id,
+                                  &p.reply_to,
+                                  &p.message_id,
+                                  &p.type,
+                                  &p.user_id,
+                                  &p.app_id }) {
+        w.string(*s);
     }
     w.byte((p.persistent ? flag_persistent : 0) | (p.ttl_ms ? flag_has_ttl : 0));
     if (p.ttl_ms) {
@@ -84,7 +70,6 @@ struct size_counter
     void varint(std::uint64_t v) noexcept { n += varint_size(v); }
     void string(std::string_view s) noexcept { n += varint_size(s.size()) + s.size(); }
     void raw(std::string_view s) noexcept { n += s.size(); }
-    void zeros(std::size_t count) noexcept { n += count; }
 };
 
 /// Writes a record into space already sized for it.
@@ -111,11 +96,6 @@ struct pointer_writer
             std::memcpy(p, s.data(), s.size());
             p += s.size();
         }
-    }
-    void zeros(std::size_t count) noexcept
-    {
-        std::memset(p, 0, count);
-        p += count;
     }
 };
 

@@ -22,8 +22,6 @@ constexpr std::int64_t point_delete_limit = 64;
 /// each): a read of one record loads its whole stored batch, and RocksDB keeps a value whole
 /// in one block, so values stay far below a memtable yet hold hundreds of small records.
 constexpr std::size_t max_stored_batch_bytes = 256u << 10;
-/// The largest write batch buffer a log keeps between appends.
-constexpr std::size_t kept_batch_bytes = 4u << 20;
 
 /// Posts `task` to the owner shard. Should the task not fit in memory it runs here instead:
 /// under memory exhaustion a completion on the wrong thread beats one that never comes.
@@ -94,10 +92,11 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
             }
         }
         // Stage everything in locals and the batch; the log changes only once RocksDB took it.
-        // The batch is the log's own, cleared: its buffer keeps its capacity from the last
-        // append (a fresh buffer of a batch's size costs page faults on every append).
-        _batch.Clear();
-        auto& wb = _batch;
+        std::uint64_t estimate = 0;
+        for (const auto& m : records) {
+            estimate += m->size_bytes(); // body and keys + 64: above the encoding's overhead
+        }
+        rocksdb::WriteBatch wb(static_cast<std::size_t>(estimate));
         const std::uint64_t interval = _db->config().time_index_interval_bytes;
         std::uint64_t since_index = _bytes_since_index;
         auto max_ts = _max_timestamp;
@@ -136,12 +135,8 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
             _encoder.start(_encoder.end_bytes());
         }
         const std::uint64_t bytes = _encoder.end_bytes();
-        auto written = _db->write(wb, "appending to log", _name);
-        if (wb.GetDataSize() > kept_batch_bytes) {
-            _batch = rocksdb::WriteBatch(); // an outsized append does not pin its buffer
-        }
-        if (!written.ok()) {
-            return written; // disk full is resource_exhausted; nothing was applied
+        if (auto st = _db->write(wb, "appending to log", _name); !st.ok()) {
+            return st; // disk full is resource_exhausted; nothing was applied
         }
         const sdk::offset first = _next;
         _next = o;

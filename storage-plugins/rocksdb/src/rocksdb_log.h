@@ -33,8 +33,6 @@
 
 #include "plexus/sdk/storage.h"
 
-#include <rocksdb/write_batch.h>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -119,8 +117,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::offset _sync_target{ 0 }; ///< next when the running sync started
     std::vector<flush_waiter> _waiting;
 
-    batch_encoder _encoder;     ///< reused encode buffers
-    rocksdb::WriteBatch _batch; ///< reused by every append (cleared first)
+    batch_encoder _encoder; ///< reused encode buffers
 };
 
 /// The sdk::log handle: forwards to the core and gives the slot back when it closes.

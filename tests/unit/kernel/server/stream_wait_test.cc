@@ -19,10 +19,9 @@ std::future<sdk::result<sdk::log_offsets>> start_wait(sdk::kernel& k,
     auto p = std::make_shared<std::promise<sdk::result<sdk::log_offsets>>>();
     auto f = p->get_future();
     k.shard().post([&k, p, stream = std::move(stream), from, max_wait] {
-        k.wait_for_records(
-          "/", stream, sdk::partition_id(0), from, max_wait, [p](sdk::result<sdk::log_offsets> r) {
-              p->set_value(std::move(r));
-          });
+        k.wait_for_records("/", stream, sdk::partition_id(0), from, max_wait, [p](sdk::result<sdk::log_offsets> r) {
+            p->set_value(std::move(r));
+        });
     });
     return f;
 }
@@ -71,7 +70,9 @@ TEST_CASE_METHOD(broker_fixture, "an append from another shard wakes a wait for 
     CHECK(r->next == sdk::offset(2));
 }
 
-TEST_CASE_METHOD(broker_fixture, "a wait nothing answers ends at its max_wait with the offsets", "[unit][kernel][stream]")
+TEST_CASE_METHOD(broker_fixture,
+                 "a wait nothing answers ends at its max_wait with the offsets",
+                 "[unit][kernel][stream]")
 {
     REQUIRE(declare_stream(named("quiet")).ok());
     const auto began = std::chrono::steady_clock::now();
@@ -89,8 +90,8 @@ TEST_CASE_METHOD(broker_fixture, "deleting a stream answers its waits with not_f
     REQUIRE(declare_stream(named("doomed")).ok());
     auto f = start_wait(k(), "doomed", sdk::offset(0), std::chrono::minutes(1));
     CHECK(f.wait_for(100ms) == std::future_status::timeout);
-    REQUIRE(call<sdk::status>(k(), [](sdk::kernel& k, auto done) { k.delete_stream("/", "doomed", std::move(done)); })
-              .ok());
+    REQUIRE(
+      call<sdk::status>(k(), [](sdk::kernel& k, auto done) { k.delete_stream("/", "doomed", std::move(done)); }).ok());
     REQUIRE(f.wait_for(5s) == std::future_status::ready);
     CHECK(f.get().error().code() == errc::not_found);
 }
