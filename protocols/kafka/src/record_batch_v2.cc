@@ -18,9 +18,6 @@ constexpr std::size_t batch_length_end = 12; // baseOffset int64 + batchLength i
 constexpr std::size_t crc_at = 17;
 constexpr std::size_t crc_covered_from = 21; // attributes .. end
 constexpr std::size_t header_bytes = 61;
-/// Above a header-less record's framing: length, attributes, two deltas, key and value lengths
-/// and the header count, each a varint of at most 5 bytes here.
-constexpr std::size_t record_framing_estimate = 32;
 constexpr std::int8_t magic_v2 = 2;
 constexpr std::int16_t codec_mask = 0x07;
 constexpr std::int16_t log_append_time_bit = 0x08;
@@ -32,18 +29,6 @@ constexpr std::size_t max_inflation = 256;
 std::uint32_t crc_of(std::string_view covered)
 {
     return storage::crc32c(std::as_bytes(std::span<const char>(covered.data(), covered.size())));
-}
-
-/// Bytes of `v` as a zigzag varint (wire_writer::varint).
-std::int64_t varint_size(std::int64_t v) noexcept
-{
-    auto u = (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-    std::int64_t n = 1;
-    while (u >= 0x80) {
-        u >>= 7;
-        ++n;
-    }
-    return n;
 }
 
 decoded_records failed(error_code e, std::string detail)
@@ -220,13 +205,7 @@ std::string encode_record_batch(const sdk::record_batch& batch)
     for (const auto& m : batch.records) {
         max_ts = std::max(max_ts, m->timestamp());
     }
-    // Records' own bytes plus a generous bound on their framing: one allocation per batch.
-    std::size_t estimate = header_bytes;
-    for (const auto& m : batch.records) {
-        estimate += m->body.size() + m->key.size() + record_framing_estimate;
-    }
     wire_writer w;
-    w.reserve(estimate);
     w.int64(batch.base_offset());
     w.int32(0); // batch length, patched below
     w.int32(0); // partition leader epoch: one broker, epoch 0
@@ -240,38 +219,22 @@ std::string encode_record_batch(const sdk::record_batch& batch)
     w.int16(-1);
     w.int32(-1);
     w.int32(static_cast<std::int32_t>(batch.records.size()));
-    wire_writer rec; // a record with headers, whose length is known once it is written
+    wire_writer rec;
     std::int32_t delta = 0;
-    auto record_start = [](wire_writer& out, const sdk::message& m, std::int64_t ts_delta, std::int32_t offset_delta) {
-        out.int8(0);
-        out.varint(ts_delta);
-        out.varint(offset_delta);
-        if (m.key.empty()) {
-            out.varint(-1);
-        } else {
-            out.varint(static_cast<std::int64_t>(m.key.size()));
-            out.raw(m.key);
-        }
-        out.varint(static_cast<std::int64_t>(m.body.size()));
-        m.body.for_each_fragment([&](const sdk::bytes& b) { out.raw(b.as_string_view()); });
-        out.varint(static_cast<std::int64_t>(m.headers_.size()));
-    };
     for (const auto& m : batch.records) {
-        const std::int64_t ts_delta = m->timestamp() - base_ts;
-        const std::int32_t offset_delta = delta++;
-        if (m->headers_.empty()) {
-            // The length is counted, so the record goes straight into the batch.
-            const auto key = static_cast<std::int64_t>(m->key.size());
-            const auto value = static_cast<std::int64_t>(m->body.size());
-            const std::int64_t length = 1 + varint_size(ts_delta) + varint_size(offset_delta) +
-                                        (key == 0 ? varint_size(-1) : varint_size(key) + key) + varint_size(value) +
-                                        value + varint_size(0);
-            w.varint(length);
-            record_start(w, *m, ts_delta, offset_delta);
-            continue;
+        rec.clear(); // one buffer for every record
+        rec.int8(0);
+        rec.varint(m->timestamp() - base_ts);
+        rec.varint(delta++);
+        if (m->key.empty()) {
+            rec.varint(-1);
+        } else {
+            rec.varint(static_cast<std::int64_t>(m->key.size()));
+            rec.raw(m->key);
         }
-        rec.clear(); // one buffer for every record: no allocation per record
-        record_start(rec, *m, ts_delta, offset_delta);
+        rec.varint(static_cast<std::int64_t>(m->body.size()));
+        m->body.for_each_fragment([&](const sdk::bytes& b) { rec.raw(b.as_string_view()); });
+        rec.varint(static_cast<std::int64_t>(m->headers_.size()));
         for (const auto& h : m->headers_) {
             rec.varint(static_cast<std::int64_t>(h.key.size()));
             rec.raw(h.key);

@@ -22,7 +22,6 @@ class wire_writer
     std::size_t size() const noexcept { return _out.size(); }
     /// Empties the buffer and keeps its capacity, for a writer reused record after record.
     void clear() noexcept { _out.clear(); }
-    void reserve(std::size_t n) { _out.reserve(n); }
 
     void boolean(bool v) { int8(v ? 1 : 0); }
     void int8(std::int8_t v) { fixed(static_cast<std::uint8_t>(v), 1); }

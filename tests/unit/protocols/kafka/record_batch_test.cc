@@ -81,8 +81,8 @@ TEST_CASE("an empty batch encodes to nothing", "[kafka][records]")
 
 TEST_CASE("records without headers, with long values and far timestamps, decode as encoded", "[kafka][records]")
 {
-    // A header-less record's length is counted rather than measured after writing it: values
-    // and deltas whose varints take one, two and three bytes check the count.
+    // Values, keys and deltas whose varints take one, two and three bytes, records with and
+    // without headers: each record's length prefix must cover exactly its bytes.
     sdk::record_batch b;
     b.base_offset = sdk::offset(7);
     const std::size_t sizes[] = { 0, 1, 127, 128, 16383, 16384, 70000 };
