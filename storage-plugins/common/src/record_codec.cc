@@ -2,6 +2,7 @@
 
 #include "plexus/sdk/field_codec.h"
 
+#include <array>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -21,6 +22,25 @@ enum property_flags : std::uint8_t
     flag_has_ttl = 2,
 };
 
+/// The eight text properties, in their stored order.
+constexpr std::array<std::string sdk::message_properties::*, 8> text_properties = {
+    &sdk::message_properties::content_type,   &sdk::message_properties::content_encoding,
+    &sdk::message_properties::correlation_id, &sdk::message_properties::reply_to,
+    &sdk::message_properties::message_id,     &sdk::message_properties::type,
+    &sdk::message_properties::user_id,        &sdk::message_properties::app_id,
+};
+
+/// True when none of the text properties is set, as for most records from MQTT and Kafka:
+/// each is then a single zero length byte, and they are written in one go.
+bool no_text_properties(const sdk::message_properties& p) noexcept
+{
+    std::size_t any = 0;
+    for (auto field : text_properties) {
+        any |= (p.*field).size();
+    }
+    return any == 0;
+}
+
 /// Walks a record's fields in their stored order, handing each to `w`: one description of
 /// the format serves both measuring a record and writing it.
 template<class Writer>
@@ -32,15 +52,12 @@ void visit_fields(const sdk::message& m, std::string_view headers, Writer& w)
     w.string(m.routing_key);
     w.string(m.key);
     const auto& p = m.properties;
-    for (const std::string* s : { &p.content_type,
-                                  &p.content_encoding,
-                                  &p.correlation_id,
-                                  &p.reply_to,
-                                  &p.message_id,
-                                  &p.type,
-                                  &p.user_id,
-                                  &p.app_id }) {
-        w.string(*s);
+    if (no_text_properties(p)) {
+        w.zeros(text_properties.size());
+    } else {
+        for (auto field : text_properties) {
+            w.string(p.*field);
+        }
     }
     w.byte((p.persistent ? flag_persistent : 0) | (p.ttl_ms ? flag_has_ttl : 0));
     if (p.ttl_ms) {
@@ -70,6 +87,7 @@ struct size_counter
     void varint(std::uint64_t v) noexcept { n += varint_size(v); }
     void string(std::string_view s) noexcept { n += varint_size(s.size()) + s.size(); }
     void raw(std::string_view s) noexcept { n += s.size(); }
+    void zeros(std::size_t count) noexcept { n += count; }
 };
 
 /// Writes a record into space already sized for it.
@@ -96,6 +114,11 @@ struct pointer_writer
             std::memcpy(p, s.data(), s.size());
             p += s.size();
         }
+    }
+    void zeros(std::size_t count) noexcept
+    {
+        std::memset(p, 0, count);
+        p += count;
     }
 };
 
@@ -128,15 +151,8 @@ bool decode_fields(record_reader& r, sdk::message& m)
     m.routing_key = r.string();
     m.key = r.string();
     auto& p = m.properties;
-    for (std::string* s : { &p.content_type,
-                            &p.content_encoding,
-                            &p.correlation_id,
-                            &p.reply_to,
-                            &p.message_id,
-                            &p.type,
-                            &p.user_id,
-                            &p.app_id }) {
-        *s = r.string();
+    for (auto field : text_properties) {
+        p.*field = r.string();
     }
     const std::uint8_t flags = r.u8();
     p.persistent = (flags & flag_persistent) != 0;
