@@ -17,12 +17,17 @@ stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::
 
 stream_partition::~stream_partition() = default;
 
+sdk::status stream_partition::deleted() const
+{
+    return sdk::status(sdk::errc::not_found, "stream '" + _options.name + "' was deleted");
+}
+
 void stream_partition::append(sdk::record_batch batch,
                               sdk::ack_level level,
                               sdk::callback<void(sdk::result<sdk::offset_range>)> done)
 {
     if (_shut_down) {
-        done(sdk::status(sdk::errc::not_found, "stream '" + _options.name + "' was deleted"));
+        done(deleted());
         return;
     }
     std::uint64_t bytes = 0;
@@ -75,7 +80,7 @@ void stream_partition::wait_for_records(sdk::offset from,
                                         sdk::callback<void(sdk::result<sdk::log_offsets>)> done)
 {
     if (_shut_down) {
-        done(sdk::status(sdk::errc::not_found, "stream '" + _options.name + "' was deleted"));
+        done(deleted());
         return;
     }
     if (_log->offsets().next > from || max_wait.count() <= 0) {

@@ -98,6 +98,8 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
         sdk::callback<void(sdk::result<sdk::log_offsets>)> done;
         std::unique_ptr<sdk::timer> timer; ///< answers with the offsets as they are at max_wait
     };
+    /// What calls made after shutdown() answer.
+    sdk::status deleted() const;
     void wake_waiters();
     void schedule();
     void dispatch();
