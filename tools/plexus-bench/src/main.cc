@@ -6,6 +6,8 @@
 #include "result_json.h"
 #include "run.h"
 
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +17,10 @@ int main(int argc, char** argv)
 {
     using namespace plexus::bench;
     std::signal(SIGPIPE, SIG_IGN); // a broker closing the socket is an error to report, not a death
+    // Latency is measured from each message's scheduled send time, so the producer's sleep
+    // must end on time: Linux lets a sleep overrun by the thread's timer slack (50 us by
+    // default), which would be counted against every broker alike. Threads inherit it.
+    ::prctl(PR_SET_TIMERSLACK, 1UL);
     if (argc == 2 && std::string_view(argv[1]) == "--list-drivers") {
         for (const auto& name : driver_names()) {
             std::cout << name << "\n"; // what bench/protocols/run.py asks before choosing scenarios
