@@ -145,11 +145,34 @@ def dd_mb_per_s(directory, mib=256, flag="oflag=direct"):
     return nbytes / secs / 1e6
 
 
-def measure(directory, quick=False):
+def relay_latency_us(bench, seconds=3, runs=3):
+    """p50 and p99 (medians of `runs`) of 100-byte messages at a fixed 1 000 msg/s through
+    plexus-bench's zero-work relay: the floor no broker's fixed-rate 1 -> 1 latency can go
+    below on this machine right now (two loopback TCP hops, three thread wake-ups, the same
+    pacing and histogram as the broker runs). None without a plexus-bench that has the relay."""
+    if not bench or not os.access(bench, os.X_OK):
+        return None
+    p50s, p99s = [], []
+    for _ in range(runs):
+        out = subprocess.run([bench, "--driver", "relay", "--rate", "1000", "--duration", str(seconds),
+                              "--size", "100", "--progress", "never"],
+                             capture_output=True, text=True, timeout=seconds * 3 + 30)
+        if out.returncode != 0:
+            return None
+        lat = json.loads(out.stdout.strip().splitlines()[-1])["latency_us"]
+        p50s.append(lat["p50"])
+        p99s.append(lat["p99"])
+    return {"p50": statistics.median(p50s), "p99": statistics.median(p99s)}
+
+
+def measure(directory, quick=False, bench=None):
     """Every limit once; `quick` shortens each (figures then are rough)."""
     t = 1 if quick else 3
     gbit, how = loopback_tcp_gbit(t)
+    relay = relay_latency_us(bench, 1 if quick else 3, 1 if quick else 3)
     return {
+        "relay_p50_us": relay["p50"] if relay else None,
+        "relay_p99_us": relay["p99"] if relay else None,
         "loopback_gbit_s": gbit,
         "loopback_tool": how,
         "loopback_rtt_us": loopback_round_trip_us(0.3 if quick else 1.0),

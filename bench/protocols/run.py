@@ -270,7 +270,7 @@ def main(argv):
     try:
         if not args.no_limits:
             say("machine limits (before)")
-            machine["before"] = limits.measure(work)
+            machine["before"] = limits.measure(work, bench=bench)
         for name in candidates:
             if name == "plexus":
                 b = brokers.plexus_broker(build, work, needed)
@@ -309,7 +309,7 @@ def main(argv):
                     records.append(run_bench(bench, b, s, rep, args))
         if not args.no_limits:
             say("machine limits (after)")
-            machine["after"] = limits.measure(work)
+            machine["after"] = limits.measure(work, bench=bench)
     finally:
         for b in reversed(running):
             code = b.stop()

@@ -1,5 +1,5 @@
 // The drivers this build has: each is compiled in when CMake found its client library (STOMP
-// needs none).
+// and the relay, which measures the machine's floor, need none).
 #include "driver.h"
 
 #ifdef PLEXUS_BENCH_HAVE_AMQP
@@ -11,6 +11,7 @@
 #ifdef PLEXUS_BENCH_HAVE_KAFKA
 #include "kafka_driver.h"
 #endif
+#include "relay_driver.h"
 #include "stomp_driver.h"
 
 namespace plexus::bench {
@@ -34,7 +35,7 @@ constexpr entry entries[] = {
 #ifdef PLEXUS_BENCH_HAVE_KAFKA
     { "kafka", make_kafka_driver },
 #endif
-    { nullptr, nullptr },
+    { "relay", make_relay_driver }, { nullptr, nullptr },
 };
 
 } // namespace

@@ -12,7 +12,8 @@ Exit codes: 0 ok, 1 messages were lost, duplicated or corrupted (or publishes re
 2 the broker could not be reached or failed the run, 64 usage.
 
   --driver NAME          protocol driver: amqp (default), mqtt, stomp or kafka (those this
-                         build has)
+                         build has); relay: no broker, a zero-work relay in this process that
+                         measures the machine's floor (two loopback TCP hops)
   --host H --port P      broker address (default 127.0.0.1, the protocol's standard port)
   --vhost V --user U --password P    AMQP vhost / STOMP host, and the login of every protocol
                          (default / guest guest)

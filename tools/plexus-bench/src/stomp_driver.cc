@@ -1,11 +1,8 @@
 #include "stomp_driver.h"
 
 #include "stomp_frame.h"
+#include "tcp_socket.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,30 +36,7 @@ class connection
     connection(const options& o, std::string role)
       : _role(std::move(role))
     {
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        addrinfo* found = nullptr;
-        auto port = std::to_string(o.port);
-        int rc = ::getaddrinfo(o.host.c_str(), port.c_str(), &hints, &found);
-        if (rc != 0) {
-            throw driver_error(_role + ": cannot resolve " + o.host + ": " + ::gai_strerror(rc));
-        }
-        int err = 0;
-        for (auto* a = found; a != nullptr && _fd < 0; a = a->ai_next) {
-            _fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-            if (_fd >= 0 && ::connect(_fd, a->ai_addr, a->ai_addrlen) != 0) {
-                err = errno;
-                ::close(_fd);
-                _fd = -1;
-            }
-        }
-        ::freeaddrinfo(found);
-        if (_fd < 0) {
-            throw driver_error(_role + ": cannot connect to " + o.host + ":" + port + ": " + std::strerror(err));
-        }
-        int one = 1;
-        ::setsockopt(_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // latency runs send one frame at a time
+        _fd = connect_tcp(o.host, o.port, _role);
 
         std::string out;
         write_stomp_frame(out,
@@ -100,16 +74,10 @@ class connection
 
     void send(std::string_view bytes)
     {
-        while (!bytes.empty()) {
-            auto n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                int err = errno;
-                throw driver_error(_role + ": send: " + std::strerror(err) + broker_said());
-            }
-            bytes.remove_prefix(std::size_t(n));
+        try {
+            send_all(_fd, bytes, _role);
+        } catch (const driver_error& e) {
+            throw driver_error(e.what() + broker_said());
         }
     }
 
@@ -143,15 +111,8 @@ class connection
     /// Reads what has arrived, waiting up to `wait_ms` for something; false when nothing came.
     bool receive(int wait_ms)
     {
-        if (wait_ms > 0) {
-            pollfd p{ _fd, POLLIN, 0 };
-            int r = ::poll(&p, 1, wait_ms);
-            if (r < 0 && errno != EINTR) {
-                throw driver_error(_role + ": poll: " + std::strerror(errno));
-            }
-            if (r <= 0) {
-                return false;
-            }
+        if (wait_ms > 0 && !wait_readable(_fd, wait_ms, _role)) {
+            return false;
         }
         auto room = _reader.room(read_chunk);
         auto n = ::recv(_fd, room.data(), room.size(), MSG_DONTWAIT);
