@@ -24,11 +24,13 @@ connection_impl::connection_impl(asio::ip::tcp::socket socket,
                                  shard_executor& exec,
                                  std::uint64_t id,
                                  const net_limits& limits,
+                                 sdk::logger& log,
                                  std::function<void(connection_impl*)> on_gone)
   : _socket(std::move(socket))
   , _exec(exec)
   , _id(id)
   , _limits(limits)
+  , _log(log)
   , _on_gone(std::move(on_gone))
 {
     boost::system::error_code ec;
@@ -80,6 +82,17 @@ asio::awaitable<void> connection_impl::read_loop()
             break;
         }
         if (_inbound.size() > _limits.max_inbound_bytes) {
+            // The gateways enforce their protocols' frame limits with their own error codes;
+            // this is the kernel's backstop against a session that keeps buffering, so the
+            // kernel says why it closed.
+            PLEXUS_LOG(_log,
+                       warn,
+                       "connection {} from {} closed: {} bytes of input the session has not consumed, above the "
+                       "kernel's limit of {}",
+                       _id,
+                       _peer.address,
+                       _inbound.size(),
+                       _limits.max_inbound_bytes);
             close(sdk::status(sdk::errc::resource_exhausted, "frame too large"), false);
             break;
         }

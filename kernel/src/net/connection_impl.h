@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernel/src/net/listener_set.h"
+#include "plexus/sdk/log.h"
 #include "plexus/sdk/protocol.h"
 
 #include <boost/asio/awaitable.hpp>
@@ -24,6 +25,7 @@ class connection_impl final
                     shard_executor& exec,
                     std::uint64_t id,
                     const net_limits& limits,
+                    sdk::logger& log,
                     std::function<void(connection_impl*)> on_gone);
     ~connection_impl();
 
@@ -46,6 +48,7 @@ class connection_impl final
     shard_executor& _exec;
     std::uint64_t _id;
     net_limits _limits;
+    sdk::logger& _log; // the listeners' (kernel.net): closes the kernel itself decides on
     std::function<void(connection_impl*)> _on_gone;
     sdk::peer_info _peer;
     std::unique_ptr<sdk::protocol_session> _session;

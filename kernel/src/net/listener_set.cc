@@ -118,9 +118,10 @@ void listener_set::start()
             auto& exec = _shards.at(i);
             auto& k = _kernel_of(i);
             auto limits = _limits;
+            auto& log = _log;
             asio::co_spawn(
               _shards.context(i),
-              [acceptor, protocol, conns, count, &exec, &k, limits]() -> asio::awaitable<void> {
+              [acceptor, protocol, conns, count, &exec, &k, limits, &log]() -> asio::awaitable<void> {
                   for (;;) {
                       auto [ec, socket] = co_await acceptor->async_accept(nothrow_awaitable);
                       if (ec) {
@@ -130,7 +131,7 @@ void listener_set::start()
                           continue; // e.g. EMFILE: keep serving the others
                       }
                       auto conn = std::make_shared<connection_impl>(
-                        std::move(socket), exec, k.next_connection_id(), limits, [conns, count](connection_impl* gone) {
+                        std::move(socket), exec, k.next_connection_id(), limits, log, [conns, count](connection_impl* gone) {
                             // Deferred: the connection may be inside its own call stack.
                             auto it = conns->live.find(gone);
                             if (it != conns->live.end()) {

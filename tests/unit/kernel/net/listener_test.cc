@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 using namespace plexus;
@@ -31,6 +32,20 @@ class client
     }
     ~client() { ::close(_fd); }
     void send(const std::string& s) { REQUIRE(::write(_fd, s.data(), s.size()) == static_cast<ssize_t>(s.size())); }
+    /// Sends `n` bytes of `c` in chunks until done or the peer stops taking them; the bytes sent.
+    std::size_t send_until_refused(std::size_t n, char c)
+    {
+        std::string chunk(64u << 10, c);
+        std::size_t sent = 0;
+        while (sent < n) {
+            auto k = ::send(_fd, chunk.data(), std::min(chunk.size(), n - sent), MSG_NOSIGNAL);
+            if (k <= 0) {
+                break;
+            }
+            sent += static_cast<std::size_t>(k);
+        }
+        return sent;
+    }
     /// Reads one line; empty with `closed` set when the peer closed first.
     std::string line(std::chrono::milliseconds deadline = 5s)
     {
@@ -163,6 +178,22 @@ TEST_CASE_METHOD(net_fixture, "a protocol error closes only that connection", "[
     CHECK(bad.line() == "ERR bad command");
     CHECK(bad.line().empty());
     CHECK(bad.closed);
+    good.send("PING\n");
+    CHECK(good.line() == "PONG");
+}
+
+TEST_CASE_METHOD(net_fixture,
+                 "input a session never consumes is cut off at the kernel's limit on that connection only",
+                 "[unit][net]")
+{
+    client good(port());
+    client hoarder(port());
+    // One line longer than the kernel's 16 MiB inbound limit: the line protocol waits for its
+    // newline and consumes nothing.
+    constexpr std::size_t beyond_limit = (16u << 20) + (1u << 20);
+    hoarder.send_until_refused(beyond_limit, 'x');
+    CHECK(hoarder.line(10s).empty());
+    CHECK(hoarder.closed);
     good.send("PING\n");
     CHECK(good.line() == "PONG");
 }
