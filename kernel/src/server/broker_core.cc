@@ -370,18 +370,40 @@ awaitable<status> broker_core::declare_vhost(std::string name)
     co_return status{};
 }
 
+sdk::result<vhost_def*> broker_core::find_vhost(const std::string& vhost)
+{
+    auto it = _catalog.find(vhost);
+    if (it == _catalog.end()) {
+        return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    }
+    return &it->second;
+}
+
+sdk::result<stream_def*> broker_core::find_stream(const std::string& vhost, const std::string& name)
+{
+    auto found = find_vhost(vhost);
+    if (!found) {
+        return found.error();
+    }
+    auto it = (*found)->streams.find(name);
+    if (it == (*found)->streams.end()) {
+        return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
+    }
+    return &it->second;
+}
+
 awaitable<status> broker_core::delete_vhost(std::string name)
 {
-    auto it = _catalog.find(name);
-    if (it == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", name));
+    auto found = find_vhost(name);
+    if (!found) {
+        co_return found.error();
     }
     std::vector<std::string> queues;
     std::vector<std::string> streams;
-    for (const auto& [q, d] : it->second.queues) {
+    for (const auto& [q, d] : (*found)->queues) {
         queues.push_back(q);
     }
-    for (const auto& [s, d] : it->second.streams) {
+    for (const auto& [s, d] : (*found)->streams) {
         streams.push_back(s);
     }
     for (const auto& q : queues) {
@@ -415,13 +437,14 @@ awaitable<status> broker_core::delete_vhost(std::string name)
 
 awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
 {
-    auto vh = _catalog.find(spec.vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    auto found = find_vhost(spec.vhost);
+    if (!found) {
+        co_return found.error();
     }
+    vhost_def& vh = **found;
     auto what = quoted("exchange", spec.name, spec.vhost);
-    auto existing = vh->second.exchanges.find(spec.name);
-    if (existing != vh->second.exchanges.end()) {
+    auto existing = vh.exchanges.find(spec.name);
+    if (existing != vh.exchanges.end()) {
         if (spec.passive) {
             co_return status{};
         }
@@ -473,7 +496,7 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
             co_return st;
         }
     }
-    vh->second.exchanges[spec.name] = exchange_def{ spec, false, id };
+    vh.exchanges[spec.name] = exchange_def{ spec, false, id };
     const std::function<void(unsigned, shard_state&)> for_each_shard_4 = [&](unsigned i, shard_state& s) {
         auto& vr = s.vhosts[spec.vhost];
         auto& replica = vr.exchanges[spec.name];
@@ -490,12 +513,13 @@ awaitable<status> broker_core::declare_exchange(sdk::exchange_spec spec)
 
 awaitable<status> broker_core::delete_exchange(std::string vhost, std::string name, bool if_unused)
 {
-    auto vh = _catalog.find(vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    auto found = find_vhost(vhost);
+    if (!found) {
+        co_return found.error();
     }
-    auto it = vh->second.exchanges.find(name);
-    if (it == vh->second.exchanges.end()) {
+    vhost_def& vh = **found;
+    auto it = vh.exchanges.find(name);
+    if (it == vh.exchanges.end()) {
         co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", name, vhost)));
     }
     if (it->second.builtin) {
@@ -503,7 +527,7 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
           errc::forbidden,
           fmt::format("operation not permitted on {}", quoted("exchange", name.empty() ? "amq.default" : name, vhost)));
     }
-    auto& bindings = vh->second.bindings;
+    auto& bindings = vh.bindings;
     bool used =
       std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) { return b.spec.exchange == name; });
     if (if_unused && used) {
@@ -530,7 +554,7 @@ awaitable<status> broker_core::delete_exchange(std::string vhost, std::string na
     }
     std::erase_if(bindings, involved);
     const bool delayed = it->second.spec.type == delayed_type;
-    vh->second.exchanges.erase(it);
+    vh.exchanges.erase(it);
     if (delayed) {
         co_await remove_delay_store(vhost, name, id);
     }
@@ -567,10 +591,11 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
         info.name = s->name;
         co_return info;
     }
-    auto vh = _catalog.find(spec.vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    auto found = find_vhost(spec.vhost);
+    if (!found) {
+        co_return found.error();
     }
+    vhost_def& vh = **found;
     if (spec.name.empty()) {
         static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
         std::random_device rd;
@@ -580,11 +605,11 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
             for (int i = 0; i < 22; ++i) {
                 spec.name += alphabet[rng() % (sizeof(alphabet) - 1)];
             }
-        } while (vh->second.queues.count(spec.name) != 0);
+        } while (vh.queues.count(spec.name) != 0);
     }
     auto what = quoted("queue", spec.name, spec.vhost);
-    auto existing = vh->second.queues.find(spec.name);
-    if (existing != vh->second.queues.end()) {
+    auto existing = vh.queues.find(spec.name);
+    if (existing != vh.queues.end()) {
         const auto& cur = existing->second.options;
         if (cur.exclusive && cur.owner != spec.owner) {
             co_return status(errc::locked, fmt::format("cannot obtain exclusive access to locked {}", what));
@@ -622,7 +647,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
     }
-    if (vh->second.streams.count(spec.name) != 0) {
+    if (vh.streams.count(spec.name) != 0) {
         co_return status(errc::precondition_failed, fmt::format("{} is a stream", what));
     }
     queue_options opts;
@@ -679,7 +704,7 @@ awaitable<sdk::result<sdk::queue_info>> broker_core::declare_queue(sdk::queue_sp
     if (!created.ok()) {
         co_return created;
     }
-    vh->second.queues[spec.name] = queue_def{ opts };
+    vh.queues[spec.name] = queue_def{ opts };
     const std::function<void(unsigned, shard_state&)> for_each_shard_8 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         replica.queues[spec.name] = opts.id;
@@ -783,13 +808,14 @@ awaitable<sdk::result<std::uint64_t>> broker_core::delete_queue(std::string vhos
                                                                 bool if_unused,
                                                                 bool if_empty)
 {
-    auto vh = _catalog.find(vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    auto found = find_vhost(vhost);
+    if (!found) {
+        co_return found.error();
     }
-    auto it = vh->second.queues.find(name);
-    if (it == vh->second.queues.end()) {
-        if (vh->second.streams.count(name) != 0) {
+    vhost_def& vh = **found;
+    auto it = vh.queues.find(name);
+    if (it == vh.queues.end()) {
+        if (vh.streams.count(name) != 0) {
             auto st = co_await delete_stream(vhost, name);
             if (!st.ok()) {
                 co_return st;
@@ -975,28 +1001,29 @@ awaitable<void> broker_core::release_connection(std::uint64_t connection)
 
 awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream_spec spec)
 {
-    auto vh = _catalog.find(spec.vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    auto found = find_vhost(spec.vhost);
+    if (!found) {
+        co_return found.error();
     }
+    vhost_def& vh = **found;
     auto what = quoted("stream", spec.name, spec.vhost);
     if (spec.name.empty()) {
         co_return status(errc::invalid_argument, "a stream needs a name");
     }
-    if (auto it = vh->second.streams.find(spec.name); it != vh->second.streams.end()) {
+    if (auto it = vh.streams.find(spec.name); it != vh.streams.end()) {
         const auto& known = it->second.spec;
         co_return stream_info_of(known);
     }
     if (spec.passive) {
         co_return status(errc::not_found, fmt::format("no {}", what));
     }
-    if (vh->second.queues.count(spec.name) != 0) {
+    if (vh.queues.count(spec.name) != 0) {
         co_return status(errc::precondition_failed, fmt::format("{} is a queue", what));
     }
     if (spec.partitions < 1 || spec.partitions > 100000) {
         co_return status(errc::invalid_argument, fmt::format("{}: partitions must be 1..100000", what));
     }
-    if (!spec.forward_exchange.empty() && vh->second.exchanges.count(spec.forward_exchange) == 0) {
+    if (!spec.forward_exchange.empty() && vh.exchanges.count(spec.forward_exchange) == 0) {
         co_return status(errc::not_found,
                          fmt::format("{} cannot forward to exchange '{}': there is none", what, spec.forward_exchange));
     }
@@ -1015,7 +1042,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::declare_stream(sdk::stream
         }
         def.partitions.push_back(*pid);
     }
-    vh->second.streams[spec.name] = def;
+    vh.streams[spec.name] = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard_16 = [&](unsigned, shard_state& s) {
         auto& replica = s.vhosts[spec.vhost];
         replica.streams[spec.name] = stream_replica{ def.id, spec.storage };
@@ -1072,16 +1099,13 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std:
                                                                             std::string name,
                                                                             std::int32_t partitions)
 {
-    auto vh = _catalog.find(vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
-    }
     auto what = quoted("stream", name, vhost);
-    auto it = vh->second.streams.find(name);
-    if (it == vh->second.streams.end()) {
-        co_return status(errc::not_found, fmt::format("no {}", what));
+    auto found = find_stream(vhost, name);
+    if (!found) {
+        co_return found.error();
     }
-    stream_def def = it->second;
+    stream_def& stream = **found;
+    stream_def def = stream;
     if (partitions <= def.spec.partitions || partitions > 100000) {
         co_return status(errc::invalid_argument,
                          fmt::format("{} has {} partitions: it can grow to at most 100000, not shrink or stay",
@@ -1104,7 +1128,7 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std:
     if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(def.spec)); !st.ok()) {
         co_return st;
     }
-    it->second = def;
+    stream = def;
     const std::function<void(unsigned, shard_state&)> for_each_shard = [&](unsigned, shard_state& s) {
         s.stream_partitions[def.id()] = def.partitions;
     };
@@ -1118,23 +1142,20 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::
                                                                            std::optional<std::int64_t> retention_ms,
                                                                            std::optional<std::int64_t> retention_bytes)
 {
-    auto vh = _catalog.find(vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    auto found = find_stream(vhost, name);
+    if (!found) {
+        co_return found.error();
     }
-    auto it = vh->second.streams.find(name);
-    if (it == vh->second.streams.end()) {
-        co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
-    }
-    sdk::stream_spec spec = it->second.spec;
+    stream_def& stream = **found;
+    sdk::stream_spec spec = stream.spec;
     spec.retention_ms = retention_ms;
     spec.retention_bytes = retention_bytes;
     // Stored first: a restart must not bring back the limits a client was told are gone.
     if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(spec)); !st.ok()) {
         co_return st;
     }
-    it->second.spec = spec;
-    for (auto pid : it->second.partitions) {
+    stream.spec = spec;
+    for (auto pid : stream.partitions) {
         auto owner_work = [this, pid, retention_ms, retention_bytes] {
             auto& ps = _states[owner_shard(pid)]->partitions;
             if (auto p = ps.find(pid()); p != ps.end()) {
@@ -1148,15 +1169,12 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::
 
 awaitable<status> broker_core::delete_stream(std::string vhost, std::string name)
 {
-    auto vh = _catalog.find(vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", vhost));
+    auto found = find_stream(vhost, name);
+    if (!found) {
+        co_return found.error();
     }
-    auto it = vh->second.streams.find(name);
-    if (it == vh->second.streams.end()) {
-        co_return status(errc::not_found, fmt::format("no {}", quoted("stream", name, vhost)));
-    }
-    stream_def def = it->second;
+    stream_def& stream = **found;
+    stream_def def = stream;
     if (auto st = co_await remove_bindings_to(vhost, def.id); !st.ok()) {
         co_return st;
     }
@@ -1188,7 +1206,9 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
             e->remove_log(partition_log_name(vhost, name, p)).ignore();
         }
     }
-    vh->second.streams.erase(it);
+    if (auto vh = find_vhost(vhost)) {
+        (*vh)->streams.erase(name);
+    }
     co_return status{};
 }
 
@@ -1196,37 +1216,38 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
 
 awaitable<status> broker_core::bind(sdk::binding_spec spec)
 {
-    auto vh = _catalog.find(spec.vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    auto found = find_vhost(spec.vhost);
+    if (!found) {
+        co_return found.error();
     }
+    vhost_def& vh = **found;
     if (spec.exchange.empty()) {
         co_return status(errc::forbidden, fmt::format("operation not permitted on the default exchange"));
     }
-    if (vh->second.exchanges.count(spec.exchange) == 0) {
+    if (vh.exchanges.count(spec.exchange) == 0) {
         co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", spec.exchange, spec.vhost)));
     }
     sdk::destination_id dest;
     if (spec.destination_is_exchange) {
-        auto to = vh->second.exchanges.find(spec.destination);
+        auto to = vh.exchanges.find(spec.destination);
         if (spec.destination.empty()) {
             co_return status(errc::forbidden, "operation not permitted on the default exchange");
         }
-        if (to == vh->second.exchanges.end()) {
+        if (to == vh.exchanges.end()) {
             co_return status(errc::not_found, fmt::format("no {}", quoted("exchange", spec.destination, spec.vhost)));
         }
         dest = to->second.id;
-    } else if (!spec.destination_is_stream && vh->second.queues.count(spec.destination) != 0) {
-        dest = vh->second.queues[spec.destination].options.id;
-    } else if (vh->second.streams.count(spec.destination) != 0) {
-        dest = vh->second.streams[spec.destination].id;
+    } else if (!spec.destination_is_stream && vh.queues.count(spec.destination) != 0) {
+        dest = vh.queues[spec.destination].options.id;
+    } else if (vh.streams.count(spec.destination) != 0) {
+        dest = vh.streams[spec.destination].id;
         spec.destination_is_stream = true;
     } else {
         co_return status(
           errc::not_found,
           fmt::format("no {}", quoted(spec.destination_is_stream ? "stream" : "queue", spec.destination, spec.vhost)));
     }
-    auto& bindings = vh->second.bindings;
+    auto& bindings = vh.bindings;
     bool exists = std::any_of(bindings.begin(), bindings.end(), [&](const binding_def& b) {
         return b.destination == dest && b.spec.exchange == spec.exchange && b.spec.key == spec.key &&
                b.spec.arguments == spec.arguments;
@@ -1234,7 +1255,7 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     if (exists) {
         co_return status{};
     }
-    if (binding_is_durable(vh->second, spec)) {
+    if (binding_is_durable(vh, spec)) {
         if (auto st = co_await persist_one(definition_keys::binding(spec), encode_binding(spec)); !st.ok()) {
             co_return st;
         }
@@ -1248,7 +1269,7 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
     };
     co_await on_every_shard(for_each_shard_19);
     if (!failed.ok()) {
-        if (binding_is_durable(vh->second, spec)) {
+        if (binding_is_durable(vh, spec)) {
             (co_await persist_one(definition_keys::binding(spec), std::nullopt)).ignore();
         }
         co_return failed;
@@ -1259,11 +1280,12 @@ awaitable<status> broker_core::bind(sdk::binding_spec spec)
 
 awaitable<status> broker_core::unbind(sdk::binding_spec spec)
 {
-    auto vh = _catalog.find(spec.vhost);
-    if (vh == _catalog.end()) {
-        co_return status(errc::not_found, fmt::format("no vhost '{}'", spec.vhost));
+    auto found = find_vhost(spec.vhost);
+    if (!found) {
+        co_return found.error();
     }
-    auto& bindings = vh->second.bindings;
+    vhost_def& vh = **found;
+    auto& bindings = vh.bindings;
     auto it = std::find_if(bindings.begin(), bindings.end(), [&](const binding_def& b) {
         return b.spec.exchange == spec.exchange && b.spec.destination == spec.destination &&
                b.spec.destination_is_exchange == spec.destination_is_exchange && b.spec.key == spec.key &&
@@ -1276,7 +1298,7 @@ awaitable<status> broker_core::unbind(sdk::binding_spec spec)
             "no binding {} -> {} with key '{}' in vhost '{}'", spec.exchange, spec.destination, spec.key, spec.vhost));
     }
     binding_def gone = *it;
-    if (binding_is_durable(vh->second, gone.spec)) {
+    if (binding_is_durable(vh, gone.spec)) {
         if (auto st = co_await persist_one(definition_keys::binding(gone.spec), std::nullopt); !st.ok()) {
             co_return st;
         }

@@ -263,6 +263,11 @@ class broker_core
   private:
     struct control_runner;
 
+    /// The definitions of `vhost`, or not_found naming it. Control plane only.
+    sdk::result<vhost_def*> find_vhost(const std::string& vhost);
+    /// The definition of stream `name` in `vhost`, or not_found naming the vhost or the stream.
+    sdk::result<stream_def*> find_stream(const std::string& vhost, const std::string& name);
+
     awaitable<sdk::status> remove_queue(std::string vhost, std::string name);
     /// Removes the queue when `still_true` holds for it on its shard (auto-delete, x-expires:
     /// the queue may have been used again since it asked).
