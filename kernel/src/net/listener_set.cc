@@ -130,22 +130,18 @@ void listener_set::start()
                           }
                           continue; // e.g. EMFILE: keep serving the others
                       }
-                      auto conn = std::make_shared<connection_impl>(std::move(socket),
-                                                                    exec,
-                                                                    k.next_connection_id(),
-                                                                    limits,
-                                                                    log,
-                                                                    [conns, count](connection_impl* gone) {
-                                                                        // Deferred: the connection may be inside its
-                                                                        // own call stack.
-                                                                        auto it = conns->live.find(gone);
-                                                                        if (it != conns->live.end()) {
-                                                                            auto keep = std::move(it->second);
-                                                                            conns->live.erase(it);
-                                                                            count->fetch_sub(1);
-                                                                            gone->exec().post([keep] {});
-                                                                        }
-                                                                    });
+                      auto forget = [conns, count](connection_impl* gone) {
+                          // Deferred: the connection may be inside its own call stack.
+                          auto it = conns->live.find(gone);
+                          if (it != conns->live.end()) {
+                              auto keep = std::move(it->second);
+                              conns->live.erase(it);
+                              count->fetch_sub(1);
+                              gone->exec().post([keep] {});
+                          }
+                      };
+                      auto conn = std::make_shared<connection_impl>(
+                        std::move(socket), exec, k.next_connection_id(), limits, log, std::move(forget));
                       conns->live.emplace(conn.get(), conn);
                       count->fetch_add(1);
                       auto session = protocol->new_session(*conn, k);
