@@ -147,15 +147,10 @@ class plexus_broker:
 
     @classmethod
     def listener(cls, protocol):
-        """One line of the config's listeners. A Kafka client connects to the address the
-        broker advertises in Metadata, not the one it was given, so the Kafka listener gets a
-        free port chosen now as both its port and its advertised_port (port 0 would leave the
-        advertised one at 9092)."""
+        """One line of the config's listeners, each on port 0 (the bound ports are read back
+        from the ports file). The Kafka listener names no advertised address: it tells each
+        client the address and port the client connected to."""
         name = cls.GATEWAYS[protocol][0]
-        if protocol == "kafka":
-            port = free_port()
-            return (f"  - {{ name: {name}, protocol: {name}, host: 127.0.0.1, port: {port}, "
-                    f"config: {{ advertised_port: {port} }} }}\n")
         return f"  - {{ name: {name}, protocol: {name}, host: 127.0.0.1, port: 0 }}\n"
 
     def port(self, protocol):

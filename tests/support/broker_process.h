@@ -26,10 +26,6 @@ struct temp_dir
     temp_dir& operator=(const temp_dir&) = delete;
 };
 
-/// A loopback port nothing listens on right now (the kernel's pick, closed again at once): for
-/// a listener that must know its own port up front, as Kafka's advertised port.
-std::uint16_t free_loopback_port();
-
 /// Polls `done` until it holds or the deadline passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline = std::chrono::seconds(10));
 

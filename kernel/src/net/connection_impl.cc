@@ -40,6 +40,10 @@ connection_impl::connection_impl(asio::ip::tcp::socket socket,
         _peer.address = fmt::format("{}:{}", ep.address().to_string(), ep.port());
         _peer.loopback = ep.address().is_loopback();
     }
+    if (auto local = _socket.local_endpoint(ec); !ec) {
+        _peer.local_host = local.address().to_string();
+        _peer.local_port = local.port();
+    }
 }
 
 connection_impl::~connection_impl() = default;

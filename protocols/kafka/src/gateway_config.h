@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,11 +28,12 @@ struct gateway_config
     bool auto_create_topics = true;
     /// Partitions of an auto-created topic (Kafka's num.partitions).
     std::int32_t default_partitions = 1;
-    /// Where clients are told the broker is (Metadata, FindCoordinator). The SDK tells a
-    /// gateway neither its listener's bound port nor a connection's local address, so this is
-    /// configuration, as Kafka's advertised.listeners is.
-    std::string advertised_host = "127.0.0.1";
-    std::int32_t advertised_port = 9092;
+    /// Where clients are told the broker is (Metadata, FindCoordinator, DescribeCluster), as
+    /// Kafka's advertised.listeners. Unset, each connection is told the address it connected
+    /// to (its local end), which is right for a listener on 0.0.0.0 or on port 0; set them
+    /// when clients reach the broker through an address it does not see (NAT, a proxy).
+    std::optional<std::string> advertised_host;
+    std::optional<std::int32_t> advertised_port;
     /// The vhost whose streams are the topics.
     std::string vhost = "/";
     /// The longest a waiting Fetch waits in the kernel at a time: an append wakes it at once,

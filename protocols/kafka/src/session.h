@@ -160,6 +160,10 @@ class session final : public sdk::protocol_session
     /// Finds a topic (a stream in the configured vhost), creating it with the default
     /// partition count when `create` allows; `done(error code, partitions)`.
     void resolve_topic(const std::string& name, bool create, partitions_callback done);
+    /// Where this client is told the broker is: the configured advertised address, else the
+    /// address and port it connected to.
+    std::string advertised_host() const;
+    std::int32_t advertised_port() const noexcept;
 
     sdk::connection& _conn;
     sdk::kernel& _kernel;

@@ -42,8 +42,8 @@ sdk::status session::on_find_coordinator(const request_context& ctx, std::string
         response.port = -1;
     } else {
         response.node_id = 0;
-        response.host = _config.advertised_host;
-        response.port = _config.advertised_port;
+        response.host = advertised_host();
+        response.port = advertised_port();
     }
     respond(ctx, response, generated::find_coordinator_request::flexible(ctx.api_version));
     return {};

@@ -93,7 +93,7 @@ sdk::status session::on_metadata(const request_context& ctx, std::string_view bo
     bool create = !all && _config.auto_create_topics && (ctx.api_version < 4 || request.allow_auto_topic_creation);
 
     auto response = std::make_shared<generated::metadata_response>();
-    response->brokers.push_back({ node_id, _config.advertised_host, _config.advertised_port, std::nullopt });
+    response->brokers.push_back({ node_id, advertised_host(), advertised_port(), std::nullopt });
     response->cluster_id = std::string(cluster_id);
     response->controller_id = node_id;
     response->topics.resize(names.size());

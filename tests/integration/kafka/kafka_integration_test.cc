@@ -1,7 +1,8 @@
 // The kafka gateway in a real plexusd, used by the clients Kafka users have: kafka-python (the
 // scenarios in scenarios.py, each asserting what an application would observe) and kcat
-// (librdkafka). Kafka clients connect to the address Metadata advertises, so the test picks a
-// free port and gives it to the listener as both its port and its advertised_port.
+// (librdkafka). The listener binds port 0 with no advertised address: Kafka clients connect to
+// the address Metadata advertises, so every scenario also shows that a client is told the
+// address and port it connected to.
 #include "support/broker_process.h"
 
 #include <catch2/catch.hpp>
@@ -21,8 +22,8 @@ constexpr const char* python = "/usr/bin/python3"; // Debian's, with python3-kaf
 
 struct kafka_broker
 {
-    std::uint16_t port = plexus::tests::free_loopback_port();
     broker_process b;
+    std::uint16_t port = 0; // the one the listener bound
 
     /// `listener_extra`: more keys of the kafka listener's config; `top_level`: more of the
     /// broker's config (users).
@@ -30,16 +31,16 @@ struct kafka_broker
                           const std::string& listener_extra = "",
                           const std::string& top_level = "")
       : b("listeners:\n"
-          "  - { name: kafka, protocol: kafka, host: 127.0.0.1, port: " +
-          std::to_string(port) + ", config: { advertised_port: " + std::to_string(port) +
-          ", default_partitions: " + std::to_string(default_partitions) + listener_extra +
+          "  - { name: kafka, protocol: kafka, host: 127.0.0.1, port: 0, config: { default_partitions: " +
+          std::to_string(default_partitions) + listener_extra +
           " } }\n"
           "  - { name: amqp091, protocol: amqp091, port: 0 }\n" +
           top_level)
     {
         INFO(b.log());
         REQUIRE(b.start());
-        REQUIRE(b.port("kafka") == port);
+        port = b.port("kafka");
+        REQUIRE(port != 0);
     }
     std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
 };
@@ -151,6 +152,7 @@ TEST_CASE("idempotent producers across a restart: a retried batch stored once an
     k.b.kill();
     INFO(k.b.log());
     REQUIRE(k.b.start());
+    k.port = k.b.port("kafka"); // port 0 again: another one
     scenarios(k, { "idempotent_restart_after" });
 }
 

@@ -29,6 +29,11 @@ struct peer_info
 {
     std::string address; ///< "127.0.0.1:53122"
     bool loopback = false;
+    /// The broker's end of the connection, as the client addressed it: the address a gateway
+    /// advertises when its config names none (Kafka's Metadata), which reaches the broker
+    /// from wherever this client is, also on a listener bound to 0.0.0.0 or to port 0.
+    std::string local_host; ///< "127.0.0.1", "10.0.0.5", "::1"
+    std::uint16_t local_port = 0;
 };
 
 /// A user the broker knows (config `users`), as authenticate() found it.

@@ -27,8 +27,8 @@ TEST_CASE("password hashes are RabbitMQ's salted SHA-256", "[unit][auth]")
 TEST_CASE("no users configured: guest / guest from loopback only, on every vhost", "[unit][auth]")
 {
     user_store users({});
-    sdk::peer_info local{ "127.0.0.1:1", true };
-    sdk::peer_info remote{ "10.0.0.1:1", false };
+    sdk::peer_info local{ "127.0.0.1:1", true, {}, 0 };
+    sdk::peer_info remote{ "10.0.0.1:1", false, {}, 0 };
     auto ok = users.authenticate("guest", "guest", local);
     REQUIRE(ok);
     CHECK(ok->name == "guest");
@@ -46,11 +46,12 @@ TEST_CASE("configured users: passwords, loopback and vhost access", "[unit][auth
     user_config app{ "app", kernel::hash_password("s3cret"), { "monitoring" }, { "/", "orders" }, false };
     user_config local_only{ "ops", kernel::hash_password("ops"), {}, { "*" }, true };
     user_store users({ app, local_only });
-    sdk::peer_info remote{ "10.0.0.1:1", false };
+    sdk::peer_info remote{ "10.0.0.1:1", false, {}, 0 };
     auto who = users.authenticate("app", "s3cret", remote);
     REQUIRE(who);
     CHECK(who->tags == std::vector<std::string>{ "monitoring" });
-    CHECK(users.authenticate("guest", "guest", { "127.0.0.1:1", true }).error().code() == errc::unauthenticated);
+    CHECK(users.authenticate("guest", "guest", sdk::peer_info{ "127.0.0.1:1", true, {}, 0 }).error().code() ==
+          errc::unauthenticated);
     CHECK(users.authenticate("ops", "ops", remote).error().code() == errc::forbidden);
     CHECK(users.check_vhost_access("app", "orders").ok());
     auto refused = users.check_vhost_access("app", "billing");

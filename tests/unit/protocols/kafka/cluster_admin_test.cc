@@ -62,6 +62,36 @@ TEST_CASE("DescribeCluster names the one broker at the advertised address as the
     CHECK_FALSE(f.conn.closed());
 }
 
+TEST_CASE("without an advertised address a client is told the address it connected to", "[kafka][admin]")
+{
+    // A listener on 0.0.0.0 or on port 0: the connection's local end is what reaches the broker
+    // from this client; Metadata, FindCoordinator and DescribeCluster all give it.
+    fixture f;
+    f.conn.set_local_end("10.1.2.3", 40123);
+    f.start();
+    auto m = describe_cluster(f, 1, 1);
+    REQUIRE(m.brokers.size() == 1);
+    CHECK(m.brokers[0].host == "10.1.2.3");
+    CHECK(m.brokers[0].port == 40123);
+    f.conn.set_local_end("::1", 9093); // read for each request, not kept from the first
+    auto again = describe_cluster(f, 1, 1);
+    REQUIRE(again.brokers.size() == 1);
+    CHECK(again.brokers[0].host == "::1");
+    CHECK(again.brokers[0].port == 9093);
+}
+
+TEST_CASE("an advertised port alone keeps the connection's host", "[kafka][admin]")
+{
+    fixture f;
+    f.config.advertised_port = 19092;
+    f.conn.set_local_end("10.1.2.3", 40123);
+    f.start();
+    auto m = describe_cluster(f, 1, 1);
+    REQUIRE(m.brokers.size() == 1);
+    CHECK(m.brokers[0].host == "10.1.2.3");
+    CHECK(m.brokers[0].port == 19092);
+}
+
 TEST_CASE("DeleteGroups deletes an empty group's offsets and refuses unknown and active groups", "[kafka][admin]")
 {
     fixture f;

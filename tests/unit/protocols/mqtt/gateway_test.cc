@@ -99,8 +99,8 @@ TEST_CASE("logins are the broker's users, and anonymous connects from loopback o
     plexus::sdk::testing::fake_kernel kernel(exec); // guest/guest from loopback, and app/s3cret
     kernel.add_user("app", "s3cret");
     gateway_config config;
-    plexus::sdk::peer_info local{ "127.0.0.1:1", true };
-    plexus::sdk::peer_info remote{ "10.0.0.1:1", false };
+    plexus::sdk::peer_info local{ "127.0.0.1:1", true, {}, 0 };
+    plexus::sdk::peer_info remote{ "10.0.0.1:1", false, {}, 0 };
     CHECK(authenticate(kernel, std::nullopt, std::nullopt, local, config) == reason_code::success);
     CHECK(authenticate(kernel, std::nullopt, std::nullopt, remote, config) == reason_code::not_authorized);
     CHECK(authenticate(kernel, std::string("app"), std::string("s3cret"), remote, config) == reason_code::success);

@@ -186,8 +186,8 @@ TEST_CASE("logins are the broker's users, and no login means guest", "[stomp][ma
     sdk::testing::fake_executor exec;
     sdk::testing::fake_kernel kernel(exec); // guest/guest from loopback, and app/s3cret
     kernel.add_user("app", "s3cret");
-    sdk::peer_info local{ "127.0.0.1:1", true };
-    sdk::peer_info remote{ "10.0.0.1:1", false };
+    sdk::peer_info local{ "127.0.0.1:1", true, {}, 0 };
+    sdk::peer_info remote{ "10.0.0.1:1", false, {}, 0 };
     const std::string guest = "guest";
     const std::string wrong = "nope";
     const std::string app = "app";

@@ -19,6 +19,13 @@ class fake_connection final : public connection
     {
         _peer.address = std::move(address);
         _peer.loopback = _peer.address.rfind("127.", 0) == 0;
+        set_local_end("127.0.0.1", 9092);
+    }
+    /// The broker's end as the client addressed it (peer_info::local_host / local_port).
+    void set_local_end(std::string host, std::uint16_t port)
+    {
+        _peer.local_host = std::move(host);
+        _peer.local_port = port;
     }
 
     void write(buffer_chain data) noexcept override
