@@ -51,15 +51,29 @@ connection_impl::~connection_impl() = default;
 void connection_impl::start(std::unique_ptr<sdk::protocol_session> session)
 {
     _session = std::move(session);
+    start_reading();
+}
+
+void connection_impl::start_reading()
+{
+    _reading = true;
     asio::co_spawn(
       _socket.get_executor(), [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
+}
+
+void connection_impl::resume_reading() noexcept
+{
+    _read_paused = false;
+    if (!_reading && !_closing && _session) {
+        start_reading();
+    }
 }
 
 asio::awaitable<void> connection_impl::read_loop()
 {
     read_slab_sizer sizer;
     sdk::bytes slab = sdk::bytes::allocate(sizer.size());
-    while (!_closing) {
+    while (!_closing && !_read_paused) {
         if (!slab.unique() || slab.size() != sizer.size()) {
             slab = sdk::bytes::allocate(sizer.size());
         }
@@ -101,6 +115,7 @@ asio::awaitable<void> connection_impl::read_loop()
             break;
         }
     }
+    _reading = false;
 }
 
 void connection_impl::write(sdk::buffer_chain data) noexcept

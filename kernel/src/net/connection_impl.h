@@ -35,11 +35,14 @@ class connection_impl final
     void write(sdk::buffer_chain data) noexcept override;
     void close(const sdk::status& why, bool flush = true) noexcept override;
     bool above_high_watermark() const noexcept override { return _queued_bytes > _limits.high_watermark; }
+    void pause_reading() noexcept override { _read_paused = true; }
+    void resume_reading() noexcept override;
     const sdk::peer_info& peer() const noexcept override { return _peer; }
     std::uint64_t id() const noexcept override { return _id; }
     sdk::executor& exec() noexcept override { return _exec; }
 
   private:
+    void start_reading();
     boost::asio::awaitable<void> read_loop();
     boost::asio::awaitable<void> write_loop();
     void finish(const sdk::status& why);
@@ -56,6 +59,8 @@ class connection_impl final
     std::deque<sdk::buffer_chain> _outq;
     std::size_t _queued_bytes = 0;
     bool _writing = false;
+    bool _reading = false;       // read_loop() runs (it ends when paused, and is started again on resume)
+    bool _read_paused = false;   // pause_reading(): no further reads
     bool _writable_owed = false; ///< the queue went above the high watermark; on_writable() is due
     bool _closing = false;       // no more input is processed
     bool _finished = false;      // on_close ran

@@ -138,8 +138,11 @@ sdk::status session::take_frame(std::string frame)
 {
     // Once the client stops reading, nothing more is handled for it (Fetch responses can be
     // large), and what arrives behind a held request waits too, so requests keep their order.
-    // A held frame is handled as what it is when its turn comes (a raw SASL token after a
-    // SaslHandshake v0 included); its size was checked when it arrived.
+    // The kernel stops reading from the socket meanwhile, so the client is slowed by TCP
+    // instead of filling the broker's memory (as a Kafka broker mutes the channel); what was
+    // read already is held, within max_held_bytes. A held frame is handled as what it is when
+    // its turn comes (a raw SASL token after a SaslHandshake v0 included); its size was checked
+    // when it arrived.
     if (_held.empty() && !_conn.above_high_watermark()) {
         return handle_frame(std::move(frame));
     }
@@ -149,6 +152,7 @@ sdk::status session::take_frame(std::string frame)
     }
     if (_held.empty()) {
         PLEXUS_LOG(_log, debug, "kafka: {} reads no responses: its requests wait", _conn.peer().address);
+        _conn.pause_reading();
     }
     _held_bytes += frame.size();
     _held.push_back(std::move(frame));
@@ -169,6 +173,9 @@ void session::on_writable() noexcept
             _held.pop_front();
             _held_bytes -= frame.size();
             st = handle_frame(std::move(frame));
+        }
+        if (st.ok() && !_closing && _held.empty()) {
+            _conn.resume_reading();
         }
     } catch (const std::exception&) {
         st = malformed("out of memory handling a request");

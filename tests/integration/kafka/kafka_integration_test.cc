@@ -156,7 +156,8 @@ TEST_CASE("idempotent producers across a restart: a retried batch stored once an
     scenarios(k, { "idempotent_restart_after" });
 }
 
-TEST_CASE("a client that sends large fetches without reading gets every response in order", "[integration][kafka]")
+TEST_CASE("a client that sends large fetches without reading gets every response in order and is pushed back by TCP",
+          "[integration][kafka]")
 {
     kafka_broker k(1, "", "log: { components: { protocol.kafka: debug } }\n");
     std::filesystem::path input = k.b.dir() / "large.txt";
@@ -167,7 +168,7 @@ TEST_CASE("a client that sends large fetches without reading gets every response
         }
     }
     kcat(k, { "-P", "-t", "slow-reader", "-p", "0", "-l", input.string() });
-    scenarios(k, { "slow_reader" });
+    scenarios(k, { "slow_reader", "pushed_back" });
     INFO(k.b.log());
     CHECK(k.b.log().find("reads no responses: its requests wait") != std::string::npos);
 }

@@ -10,6 +10,7 @@ in any order on one broker: each uses its own topic names.
 """
 
 import os
+import select
 import socket
 import struct
 import sys
@@ -149,8 +150,8 @@ def raw_connect(port):
     return s
 
 
-def request(api_key, version, correlation, body):
-    header = struct.pack(">hhih", api_key, version, correlation, 3) + b"raw"
+def request(api_key, version, correlation, body, client=b"raw"):
+    header = struct.pack(">hhih", api_key, version, correlation, len(client)) + client
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
 
@@ -167,13 +168,13 @@ def read_response(s):
     return exactly(size)
 
 
-def fetch_v4(topic, partition, offset, max_wait_ms, correlation=7):
+def fetch_v4(topic, partition, offset, max_wait_ms, correlation=7, client=b"raw"):
     """Fetch v4 (classic encoding): replica -1, max wait, min bytes 1, one partition."""
     name = topic.encode()
     body = struct.pack(">iiiib", -1, max_wait_ms, 1, 1 << 20, 0)
     body += struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
     body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, 1 << 20)
-    return request(1, 4, correlation, body)
+    return request(1, 4, correlation, body, client)
 
 
 def fetch_records_bytes(response):
@@ -300,6 +301,51 @@ def slow_reader(kport, aport):
         (corr,) = struct.unpack_from(">i", r, 0)
         check(corr == c, f"response {c} has correlation id {corr}")
         check(fetch_records_bytes(r) > 512 << 10, f"response {c} holds {fetch_records_bytes(r)} bytes of records")
+    s.close()
+
+
+@scenario
+def pushed_back(kport, aport):
+    """A client that keeps sending Fetch requests and reads none of the responses is slowed
+    down by TCP, not disconnected: once its responses back up, the gateway holds its requests
+    and the broker stops reading its socket, so the client's sends block long before the
+    broker would have held 16 MiB of requests (where it closes the connection). Reading again,
+    the client gets every response, in order. Requests carry a 30 kB client id, so that a few
+    hundred fill the socket buffers; the topic "slow-reader" holds 4 MB (kcat made it)."""
+    s = raw_connect(kport)
+    client = b"c" * 30000
+    s.setblocking(False)
+    sent = 0          # requests sent whole
+    pending = b""     # the rest of the one being sent
+    total = 0
+    blocked = False
+    while total < (64 << 20):
+        if not pending:
+            pending = fetch_v4("slow-reader", 0, 39, 0, correlation=sent, client=client)
+        try:
+            n = s.send(pending)
+        except BlockingIOError:
+            # Full for now; pushed back only when the broker takes nothing for a second.
+            if not select.select([], [s], [], 1.0)[1]:
+                blocked = True
+                break
+            continue
+        total += n
+        pending = pending[n:]
+        if not pending:
+            sent += 1
+    check(blocked, f"the broker read {total} bytes of requests from a client that read no responses")
+    check(total < (16 << 20) + (12 << 20), f"{total} bytes were taken before the client was pushed back")
+    s.setblocking(True)
+    s.settimeout(DEADLINE)
+    for c in range(sent):
+        r = read_response(s)
+        (corr,) = struct.unpack_from(">i", r, 0)
+        check(corr == c, f"response {c} has correlation id {corr}")
+        check(fetch_records_bytes(r) > 0, f"response {c} holds no records")
+    s.sendall(pending)
+    r = read_response(s)
+    check(struct.unpack_from(">i", r, 0)[0] == sent, "the last request's response is not last")
     s.close()
 
 

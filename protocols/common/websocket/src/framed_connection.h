@@ -30,6 +30,8 @@ class framed_connection final : public sdk::connection
     /// connection, which may destroy the session and this object before it returns.
     void close(const sdk::status& why, bool flush = true) noexcept override;
     bool above_high_watermark() const noexcept override { return _conn.above_high_watermark(); }
+    void pause_reading() noexcept override { _conn.pause_reading(); }
+    void resume_reading() noexcept override { _conn.resume_reading(); }
     const sdk::peer_info& peer() const noexcept override { return _conn.peer(); }
     std::uint64_t id() const noexcept override { return _conn.id(); }
     sdk::executor& exec() noexcept override { return _conn.exec(); }

@@ -31,6 +31,14 @@ class connection
     /// Outbound bytes queued above the high watermark: stop producing until
     /// protocol_session::on_writable() is called.
     virtual bool above_high_watermark() const noexcept = 0;
+    /// Stops reading from the socket: what the client sends next waits in the system's socket
+    /// buffers, and TCP makes it wait (a session that holds requests while its responses are
+    /// not read pushes back instead of buffering or disconnecting). At most the read already
+    /// under way still reaches on_data(). Nothing is offered again on resume: a session that
+    /// pauses keeps whatever it was given. Both calls on the connection's shard; idempotent.
+    virtual void pause_reading() noexcept = 0;
+    /// Reads again after pause_reading().
+    virtual void resume_reading() noexcept = 0;
     virtual const peer_info& peer() const noexcept = 0;
     virtual std::uint64_t id() const noexcept = 0;
     virtual executor& exec() noexcept = 0;

@@ -183,6 +183,26 @@ TEST_CASE_METHOD(net_fixture, "a protocol error closes only that connection", "[
 }
 
 TEST_CASE_METHOD(net_fixture,
+                 "a paused connection reads nothing until it resumes and then everything in order",
+                 "[unit][net]")
+{
+    client c(port());
+    client other(port());
+    c.send("PAUSE 400\n");
+    CHECK(c.line() == "PAUSED");
+    // Sent while the connection does not read: it waits in the socket buffers, unanswered.
+    c.send("PING\nSHARD\n");
+    CHECK(c.line(150ms) == "<timeout>");
+    // The other connections are served meanwhile.
+    other.send("PING\n");
+    CHECK(other.line() == "PONG");
+    CHECK(c.line() == "RESUMED");
+    CHECK(c.line() == "PONG");
+    CHECK(c.line().rfind("SHARD ", 0) == 0);
+    CHECK_FALSE(c.closed);
+}
+
+TEST_CASE_METHOD(net_fixture,
                  "input a session never consumes is cut off at the kernel's limit on that connection only",
                  "[unit][net]")
 {

@@ -132,15 +132,19 @@ TEST_CASE("while the client reads no responses its requests wait, in order", "[k
 {
     fixture f;
     f.start();
+    CHECK_FALSE(f.conn.reading_paused());
     f.conn.set_above_high_watermark(true);
     REQUIRE(f.feed(request(18, 0, 1, false, "") + request(18, 0, 2, false, "")).ok());
     CHECK(f.conn.written().empty());
+    // The kernel stops reading: TCP slows the client down instead of the broker buffering.
+    CHECK(f.conn.reading_paused());
     // Below the watermark again, but before on_writable(): a new request queues behind them.
     f.conn.set_above_high_watermark(false);
     REQUIRE(f.feed(request(18, 0, 3, false, "")).ok());
     CHECK(f.conn.written().empty());
     f.s->on_writable();
     f.exec.run_all();
+    CHECK_FALSE(f.conn.reading_paused()); // nothing held any more: reading again
     auto rs = responses(f.conn.take_written());
     REQUIRE(rs.size() == 3);
     for (std::int32_t i = 0; i < 3; ++i) {
@@ -163,9 +167,11 @@ TEST_CASE("on_writable stops again when the queue fills up once more", "[kafka][
     // The fake's watermark stays where a test puts it: high, on_writable() handles nothing.
     f.s->on_writable();
     CHECK(f.conn.written().empty());
+    CHECK(f.conn.reading_paused()); // still holding: still not reading
     f.conn.set_above_high_watermark(false);
     f.s->on_writable();
     CHECK(responses(f.conn.written()).size() == 2);
+    CHECK_FALSE(f.conn.reading_paused());
 }
 
 TEST_CASE("a held request that cannot be served closes the connection when its turn comes",

@@ -42,6 +42,8 @@ class fake_connection final : public connection
         }
     }
     bool above_high_watermark() const noexcept override { return _high; }
+    void pause_reading() noexcept override { _reading_paused = true; }
+    void resume_reading() noexcept override { _reading_paused = false; }
     const peer_info& peer() const noexcept override { return _peer; }
     std::uint64_t id() const noexcept override { return _id; }
     executor& exec() noexcept override { return _exec; }
@@ -53,6 +55,8 @@ class fake_connection final : public connection
     const std::optional<status>& closed() const noexcept { return _closed; }
     bool flushed_on_close() const noexcept { return _flushed_on_close; }
     void set_above_high_watermark(bool high) noexcept { _high = high; }
+    /// Whether the session asked the kernel to stop reading (pause_reading()).
+    bool reading_paused() const noexcept { return _reading_paused; }
 
   private:
     fake_executor& _exec;
@@ -60,6 +64,7 @@ class fake_connection final : public connection
     peer_info _peer;
     std::string _written;
     std::optional<status> _closed;
+    bool _reading_paused = false;
     bool _flushed_on_close = false;
     bool _high = false;
 };
