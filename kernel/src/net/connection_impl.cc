@@ -18,6 +18,17 @@ constexpr auto nothrow_awaitable = asio::experimental::as_tuple(asio::use_awaita
 // pin the whole slab; large reads are shared as they are.
 constexpr std::size_t copy_below_bytes = 16u << 10;
 
+/// An IPv4 client of a dual-stack listener ("::") shows as ::ffff:a.b.c.d: reported as the
+/// IPv4 address it is, so that 127.0.0.1 counts as loopback and a gateway advertises an
+/// address every client can parse.
+asio::ip::address unmapped(const asio::ip::address& a)
+{
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    }
+    return a;
+}
+
 } // namespace
 
 connection_impl::connection_impl(asio::ip::tcp::socket socket,
@@ -35,13 +46,13 @@ connection_impl::connection_impl(asio::ip::tcp::socket socket,
 {
     boost::system::error_code ec;
     _socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto ep = _socket.remote_endpoint(ec);
-    if (!ec) {
-        _peer.address = fmt::format("{}:{}", ep.address().to_string(), ep.port());
-        _peer.loopback = ep.address().is_loopback();
+    if (auto remote = _socket.remote_endpoint(ec); !ec) {
+        const auto address = unmapped(remote.address());
+        _peer.address = fmt::format("{}:{}", address.to_string(), remote.port());
+        _peer.loopback = address.is_loopback();
     }
     if (auto local = _socket.local_endpoint(ec); !ec) {
-        _peer.local_host = local.address().to_string();
+        _peer.local_host = unmapped(local.address()).to_string();
         _peer.local_port = local.port();
     }
 }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
 
 using namespace plexus;
 using namespace std::chrono_literals;
@@ -87,7 +88,7 @@ struct net_fixture
     std::unique_ptr<kernel::plugin_registry> plugins;
     std::unique_ptr<kernel::broker> b;
 
-    net_fixture()
+    explicit net_fixture(std::string host = "127.0.0.1")
     {
         config.shards = 2;
         config.admin_enabled = false;
@@ -95,7 +96,7 @@ struct net_fixture
         config.storage_engines = { { "memory", "{}" } };
         config.default_storage = "memory";
         config.routing_types = { { "direct", "{}" } };
-        config.listeners.push_back({ "line", "test_line", "127.0.0.1", 0, "{}" });
+        config.listeners.push_back({ "line", "test_line", std::move(host), 0, "{}" });
         plugins = std::make_unique<kernel::plugin_registry>(config.plugin_dirs);
         REQUIRE(plugins->load_configured(config).ok());
         auto created = kernel::broker::create(config, *plugins, logs);
@@ -200,6 +201,21 @@ TEST_CASE_METHOD(net_fixture,
     CHECK(c.line() == "PONG");
     CHECK(c.line().rfind("SHARD ", 0) == 0);
     CHECK_FALSE(c.closed);
+}
+
+TEST_CASE("a connection knows both of its ends, an IPv4 client of a dual-stack listener as IPv4", "[unit][net]")
+{
+    // On "::" an IPv4 client's addresses are IPv4-mapped IPv6 (::ffff:127.0.0.1): reported as
+    // the IPv4 addresses they are, so loopback counts as loopback.
+    for (const char* host : { "127.0.0.1", "::" }) {
+        INFO("listener on " << host);
+        net_fixture f(host);
+        client c(f.port());
+        c.send("PEER\n");
+        auto line = c.line();
+        CHECK(line.rfind("PEER 127.0.0.1:", 0) == 0);
+        CHECK(line.ends_with(" 1 127.0.0.1 " + std::to_string(f.port())));
+    }
 }
 
 TEST_CASE_METHOD(net_fixture,
