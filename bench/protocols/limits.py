@@ -145,17 +145,19 @@ def dd_mb_per_s(directory, mib=256, flag="oflag=direct"):
     return nbytes / secs / 1e6
 
 
-def relay_latency_us(bench, seconds=3, runs=3):
+def relay_latency_us(bench, seconds=3, runs=3, fanout=0):
     """p50 and p99 (medians of `runs`) of 100-byte messages at a fixed 1 000 msg/s through
-    plexus-bench's zero-work relay: the floor no broker's fixed-rate 1 -> 1 latency can go
-    below on this machine right now (two loopback TCP hops, three thread wake-ups, the same
-    pacing and histogram as the broker runs). None without a plexus-bench that has the relay."""
+    plexus-bench's zero-work relay, 1 -> 1 or (with `fanout`) 1 -> N: the floor no broker's
+    fixed-rate latency of that shape can go below on this machine right now (loopback TCP
+    hops and thread wake-ups, the same pacing and histogram as the broker runs). None without
+    a plexus-bench that has the relay."""
     if not bench or not os.access(bench, os.X_OK):
         return None
     p50s, p99s = [], []
+    shape = ["--fanout", str(fanout)] if fanout else []
     for _ in range(runs):
         out = subprocess.run([bench, "--driver", "relay", "--rate", "1000", "--duration", str(seconds),
-                              "--size", "100", "--progress", "never"],
+                              "--size", "100", "--progress", "never"] + shape,
                              capture_output=True, text=True, timeout=seconds * 3 + 30)
         if out.returncode != 0:
             return None
@@ -170,9 +172,11 @@ def measure(directory, quick=False, bench=None):
     t = 1 if quick else 3
     gbit, how = loopback_tcp_gbit(t)
     relay = relay_latency_us(bench, 1 if quick else 3, 1 if quick else 3)
+    relay4 = relay_latency_us(bench, 1 if quick else 3, 1 if quick else 3, fanout=4)
     return {
         "relay_p50_us": relay["p50"] if relay else None,
         "relay_p99_us": relay["p99"] if relay else None,
+        "relay_fanout4_p99_us": relay4["p99"] if relay4 else None,
         "loopback_gbit_s": gbit,
         "loopback_tool": how,
         "loopback_rtt_us": loopback_round_trip_us(0.3 if quick else 1.0),

@@ -78,13 +78,17 @@ def ratio(a, b):
 
 
 def relay_floor_ratio(machine, s, peer_summary):
-    """For a 1 -> 1 fixed-rate scenario: the zero-work relay's p99 (the lower of the before
-    and after measurements) over the peer's, the best p99 ratio any broker could reach in
-    this run; None for other shapes or without the measurement."""
-    if "--fanout" in s.args or "--producers" in s.args:
+    """For a fixed-rate scenario of a shape the limits measured (1 -> 1, 1 -> 4): the
+    zero-work relay's p99 for it (the lower of the before and after measurements) over the
+    peer's, the best p99 ratio any broker could reach in this run; None for other shapes or
+    without the measurement."""
+    if "--producers" in s.args:
         return None
-    floors = [m["relay_p99_us"] for m in (machine.get("before"), machine.get("after"))
-              if m and m.get("relay_p99_us") is not None]
+    key = "relay_p99_us"
+    if "--fanout" in s.args:
+        key = f"relay_fanout{s.args[s.args.index('--fanout') + 1]}_p99_us"
+    floors = [m[key] for m in (machine.get("before"), machine.get("after"))
+              if m and m.get(key) is not None]
     if not floors:
         return None
     return ratio(min(floors), peer_summary["p99"])
@@ -232,6 +236,7 @@ def markdown(scenarios, records, info, machine, charts):
             ("loopback TCP round trip, 100 B, median (Python echo)", "loopback_rtt_us", lambda v: f"{v:.0f} µs"),
             ("zero-work relay, 100 B at 1 000 msg/s, p50 (plexus-bench --driver relay)", "relay_p50_us", fmt_us),
             ("zero-work relay, 100 B at 1 000 msg/s, p99 (plexus-bench --driver relay)", "relay_p99_us", fmt_us),
+            ("zero-work relay, 1 → 4, p99 (plexus-bench --driver relay --fanout 4)", "relay_fanout4_p99_us", fmt_us),
             ("fdatasync after a 100 B append, one writer", "fdatasync_per_s", lambda v: f"{v:,.0f}/s".replace(",", " ")),
             ("dd sequential write, 1 MiB blocks, O_DIRECT", "dd_direct_mb_s", lambda v: f"{v:,.0f} MB/s".replace(",", " ")),
             ("dd sequential write, buffered + one fdatasync", "dd_fdatasync_mb_s",
@@ -245,9 +250,9 @@ def markdown(scenarios, records, info, machine, charts):
         w("")
         w("The zero-work relay stands where a broker would: plexus-bench's publisher, a relay thread that only "
           "copies bytes, and its subscriber, paced and timed as every broker run is. No broker's fixed-rate "
-          "1 → 1 latency can be lower on this machine; in the ratio table, \"the machine's floor\" is the "
-          "relay's p99 (the lower of the two measurements) over the peer's, the best ratio any broker could "
-          "reach in this run.")
+          "latency of the same shape (1 → 1, 1 → 4) can be lower on this machine; in the ratio table, \"the "
+          "machine's floor\" is the relay's p99 for the row's shape (the lower of the two measurements) over the "
+          "peer's, the best ratio any broker could reach in this run.")
         w("")
 
     if charts:
