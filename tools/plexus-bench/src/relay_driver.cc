@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -138,15 +137,27 @@ class relay
             bytes.remove_prefix(1);
             if (r == role::subscriber) {
                 _subscribers.push_back(fd);
-                send_all(fd, std::string_view(&registered, 1), "relay");
+                try {
+                    send_all(fd, std::string_view(&registered, 1), "relay");
+                } catch (const driver_error&) {
+                    forget(fd);
+                }
                 return;
             }
         }
         if (r != role::publisher) {
             return;
         }
+        std::vector<int> gone;
         for (int s : _subscribers) {
-            send_all(s, bytes, "relay"); // blocking: a slow subscriber slows the publisher, as TCP would
+            try {
+                send_all(s, bytes, "relay"); // blocking: a slow subscriber slows the publisher, as TCP would
+            } catch (const driver_error&) {
+                gone.push_back(s); // it went away (the run is ending): not the relay thread's end
+            }
+        }
+        for (int s : gone) {
+            forget(s);
         }
     }
 
