@@ -24,31 +24,15 @@ try {
         }
         return {};
     };
-    auto text = [&](std::string_view key, std::string& target) -> sdk::status {
+    // `target` is a std::string (keeps its default when the key is absent) or a
+    // std::optional<std::string> (stays unset).
+    auto text = [&](std::string_view key, auto& target) -> sdk::status {
         auto v = s.text(key);
         if (!v) {
             return v.error();
         }
         if (v->has_value()) {
             target = **v;
-        }
-        return {};
-    };
-    auto advertised_host = [&]() -> sdk::status {
-        auto v = s.text("advertised_host");
-        if (!v) {
-            return v.error();
-        }
-        c.advertised_host = std::move(*v);
-        return {};
-    };
-    auto advertised_port = [&]() -> sdk::status {
-        auto v = s.integer_in("advertised_port", 1, 65535);
-        if (!v) {
-            return v.error();
-        }
-        if (v->has_value()) {
-            c.advertised_port = static_cast<std::int32_t>(**v);
         }
         return {};
     };
@@ -77,8 +61,8 @@ try {
     for (auto st : { s.read_integer("max_request_bytes", 1024, 1u << 30, c.max_request_bytes),
                      flag("auto_create_topics", c.auto_create_topics),
                      s.read_integer("default_partitions", 1, 10000, c.default_partitions),
-                     advertised_host(),
-                     advertised_port(),
+                     text("advertised_host", c.advertised_host),
+                     s.read_integer("advertised_port", 1, 65535, c.advertised_port),
                      text("vhost", c.vhost),
                      s.read_integer("fetch_poll_interval_ms", 1, 1000, poll_ms),
                      sasl(),

@@ -1,4 +1,5 @@
 // DescribeCluster, DeleteGroups and CreatePartitions against the SDK fakes.
+#include "gateway_config.h"
 #include "generated/create_partitions.h"
 #include "generated/delete_groups.h"
 #include "generated/describe_cluster.h"
@@ -81,6 +82,24 @@ TEST_CASE("without an advertised address a client is told the address it connect
     CHECK(advertised_broker(f) == std::pair<std::string, std::int32_t>("10.1.2.3", 40123));
     f.conn.set_local_end("::1", 9093); // read for each request, not kept from the first
     CHECK(advertised_broker(f) == std::pair<std::string, std::int32_t>("::1", 9093));
+}
+
+TEST_CASE("the advertised keys are unset by default and checked when given", "[kafka][admin]")
+{
+    auto d = parse_gateway_config("{}");
+    REQUIRE(d);
+    CHECK_FALSE(d->advertised_host);
+    CHECK_FALSE(d->advertised_port);
+    auto set = parse_gateway_config(R"({"advertised_host": "broker.example", "advertised_port": 19092})");
+    REQUIRE(set);
+    CHECK(set->advertised_host == std::optional<std::string>("broker.example"));
+    CHECK(set->advertised_port == std::optional<std::int32_t>(19092));
+    auto zero = parse_gateway_config(R"({"advertised_port": 0})");
+    REQUIRE_FALSE(zero);
+    CHECK(zero.error().message().find("advertised_port") != std::string_view::npos);
+    auto empty = parse_gateway_config(R"({"advertised_host": ""})");
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().message().find("advertised_host") != std::string_view::npos);
 }
 
 TEST_CASE("an advertised port alone keeps the connection's host", "[kafka][admin]")
