@@ -102,6 +102,19 @@ sdk::router_factory* plugin_registry::routing(const std::string& name) const noe
     return static_cast<sdk::router_factory*>(factory(PLEXUS_KIND_ROUTING, name));
 }
 
+std::vector<const sdk::record_format*> plugin_registry::record_formats() const
+{
+    std::vector<const sdk::record_format*> out;
+    for (const auto& key : _load_order) {
+        if (key.first == PLEXUS_KIND_PROTOCOL) {
+            for (const auto* f : static_cast<sdk::protocol_factory*>(_plugins.at(key).factory)->record_formats()) {
+                out.push_back(f);
+            }
+        }
+    }
+    return out;
+}
+
 std::vector<const loaded_plugin*> plugin_registry::loaded() const
 {
     std::vector<const loaded_plugin*> out;

@@ -36,6 +36,8 @@ class plugin_registry
     sdk::router_factory* routing(const std::string& name) const noexcept;
 
     std::vector<const loaded_plugin*> loaded() const;
+    /// The record formats of every loaded protocol plugin (protocol_factory::record_formats()).
+    std::vector<const sdk::record_format*> record_formats() const;
     const std::vector<std::string>& dirs() const noexcept { return _dirs; }
 
   private:

@@ -116,6 +116,7 @@ broker_core::broker_core(const broker_config& config, plugin_registry& plugins, 
   , _log(logs.get("kernel"))
   , _shards(config.shards)
   , _metrics(_shards.size())
+  , _formats(plugins.record_formats())
   , _control(std::make_unique<control_runner>())
   , _disk_alarm(config.data_dir, config.disk_free_limit_bytes)
   , _users(config.users)
@@ -1074,6 +1075,7 @@ awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sd
     so.storage = spec.storage;
     so.retention_ms = spec.retention_ms;
     so.retention_bytes = spec.retention_bytes;
+    so.formats = &_formats;
     if (!spec.forward_exchange.empty()) {
         so.forward = forwarder(owner, spec.vhost, spec.name, spec.forward_exchange);
     }

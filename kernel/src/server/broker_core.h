@@ -316,6 +316,8 @@ class broker_core
     std::map<std::string, std::unique_ptr<sdk::storage_engine>> _engines;
     shard_set _shards;
     metrics_registry _metrics;
+    /// Decoders of the encoded batches protocol plugins append to streams (ADR 0019).
+    record_format_set _formats;
     std::vector<std::unique_ptr<shard_state>> _states;
     std::map<std::string, vhost_def> _catalog;
     std::uint64_t _next_destination = 1;

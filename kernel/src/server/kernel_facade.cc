@@ -768,11 +768,12 @@ void kernel_facade::fetch(std::string_view vhost,
                           sdk::partition_id partition,
                           sdk::offset from,
                           std::size_t max_bytes,
+                          sdk::batch_form form,
                           sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept
 {
     on_partition<sdk::record_batch>(
-      vhost, stream, partition, std::move(done), [from, max_bytes](stream_partition& p, auto answer) {
-          p.fetch(from, max_bytes, std::move(answer));
+      vhost, stream, partition, std::move(done), [from, max_bytes, form](stream_partition& p, auto answer) {
+          p.fetch(from, max_bytes, form, std::move(answer));
       });
 }
 

@@ -76,6 +76,7 @@ class kernel_facade final : public sdk::kernel
                sdk::partition_id partition,
                sdk::offset from,
                std::size_t max_bytes,
+               sdk::batch_form form,
                sdk::callback<void(sdk::result<sdk::record_batch>)> done) noexcept override;
     void stream_offsets(std::string_view vhost,
                         std::string_view stream,

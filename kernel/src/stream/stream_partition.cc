@@ -30,12 +30,20 @@ void stream_partition::append(sdk::record_batch batch,
         done(deleted());
         return;
     }
-    std::uint64_t bytes = 0;
-    for (const auto& m : batch.records) {
-        bytes += m->size_bytes();
-    }
+    const std::uint64_t bytes = batch.size_bytes();
     std::vector<sdk::message_ptr> to_forward;
-    if (_options.forward) {
+    if (batch.encoded) {
+        // Decoded before the append, so that what cannot be decoded is never stored: every
+        // reader of messages would fail on it.
+        auto messages = decoded(*batch.encoded);
+        if (!messages) {
+            done(messages.error());
+            return;
+        }
+        if (_options.forward) {
+            to_forward = std::move(*messages);
+        }
+    } else if (_options.forward) {
         to_forward = batch.records; // pointers: the log keeps the batch
     }
     auto r = _log->append(std::move(batch));
@@ -63,11 +71,37 @@ void stream_partition::append(sdk::record_batch batch,
     });
 }
 
+sdk::result<std::vector<sdk::message_ptr>> stream_partition::decoded(const sdk::encoded_records& e) const noexcept
+{
+    if (_options.formats == nullptr) {
+        return sdk::status(sdk::errc::not_supported,
+                           "stream '" + _options.name + "' takes no records in format '" + e.format + "'");
+    }
+    return _options.formats->decode(e, _options.name);
+}
+
 void stream_partition::fetch(sdk::offset from,
                              std::size_t max_bytes,
+                             sdk::batch_form form,
                              sdk::callback<void(sdk::result<sdk::record_batch>)> done)
 {
-    _log->read(from, max_bytes, std::move(done));
+    if (form == sdk::batch_form::as_stored) {
+        _log->read(from, max_bytes, std::move(done));
+        return;
+    }
+    _log->read(from,
+               max_bytes,
+               [self = shared_from_this(), from, done = std::move(done)](sdk::result<sdk::record_batch> r) mutable {
+                   if (!r || !r->encoded) {
+                       done(std::move(r));
+                       return;
+                   }
+                   if (self->_options.formats == nullptr) {
+                       done(self->decoded(*r->encoded).error());
+                       return;
+                   }
+                   done(self->_options.formats->as_messages(std::move(*r), from, self->_options.name));
+               });
 }
 
 void stream_partition::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done)
@@ -234,6 +268,21 @@ void stream_partition::pump(subscriber& s)
                 sub->position = std::max(sub->position, self->_log->offsets().start);
                 self->schedule();
                 return;
+            }
+            if (r->encoded) {
+                auto messages = self->decoded(*r->encoded);
+                if (!messages) {
+                    // Never skipped silently: the consumer learns why it stops.
+                    sub->link->home->post([link = sub->link, why = messages.error()] {
+                        if (link->alive) {
+                            link->sink->cancelled(why);
+                        }
+                    });
+                    self->remove_subscriber(id);
+                    return;
+                }
+                r->records = std::move(*messages);
+                r->encoded.reset();
             }
             std::vector<sdk::delivery> batch;
             sdk::offset o = r->base_offset;

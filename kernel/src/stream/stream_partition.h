@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/src/queue/queue.h"
+#include "kernel/src/stream/record_format_set.h"
 #include "plexus/sdk/kernel.h"
 #include "plexus/sdk/storage.h"
 
@@ -36,6 +37,8 @@ struct stream_options
     std::optional<std::int64_t> retention_bytes;
     /// Called with each record once appended, when the stream forwards to an exchange.
     std::function<void(const sdk::message_ptr&)> forward;
+    /// Decodes encoded batches for readers of messages; none: encoded appends are refused.
+    const record_format_set* formats = nullptr;
 };
 
 class stream_partition : public std::enable_shared_from_this<stream_partition>
@@ -50,7 +53,11 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void append(sdk::record_batch batch,
                 sdk::ack_level level,
                 sdk::callback<void(sdk::result<sdk::offset_range>)> done);
-    void fetch(sdk::offset from, std::size_t max_bytes, sdk::callback<void(sdk::result<sdk::record_batch>)> done);
+    /// Records from `from` in the form asked for (sdk::kernel::fetch).
+    void fetch(sdk::offset from,
+               std::size_t max_bytes,
+               sdk::batch_form form,
+               sdk::callback<void(sdk::result<sdk::record_batch>)> done);
     sdk::log_offsets offsets() const noexcept { return _log->offsets(); }
     std::uint64_t size_bytes() const noexcept { return _log->size_bytes(); }
     void offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done);
@@ -104,6 +111,8 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void schedule();
     void dispatch();
     void pump(subscriber& s);
+    /// Messages of an encoded batch for a reader that needs them.
+    sdk::result<std::vector<sdk::message_ptr>> decoded(const sdk::encoded_records& e) const noexcept;
 
     stream_options _options;
     std::unique_ptr<sdk::log> _log;

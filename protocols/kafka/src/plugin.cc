@@ -2,6 +2,7 @@
 // connection.
 #include "gateway_config.h"
 #include "group_coordinator.h"
+#include "kafka_record_format.h"
 #include "producer_sequences.h"
 #include "session.h"
 #include "topic_registry.h"
@@ -49,7 +50,7 @@ class listener final : public sdk::protocol_listener
     producer_sequences _producers{ now_ms() << 10 };
 };
 
-using factory = sdk::gateway_factory<listener, &parse_gateway_config, 9092>;
+using factory = sdk::gateway_factory<listener, &parse_gateway_config, 9092, &kafka_record_formats>;
 
 } // namespace
 } // namespace plexus::protocol::kafka

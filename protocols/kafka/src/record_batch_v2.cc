@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <optional>
+#include <utility>
 #include <memory>
 #include <span>
 
@@ -16,6 +19,8 @@ namespace {
 // Byte positions in a batch (the protocol guide's RecordBatch layout).
 constexpr std::size_t batch_length_end = 12; // baseOffset int64 + batchLength int32
 constexpr std::size_t crc_at = 17;
+constexpr std::size_t attributes_at = 21;
+constexpr std::size_t max_timestamp_at = 35;
 constexpr std::size_t crc_covered_from = 21; // attributes .. end
 constexpr std::size_t header_bytes = 61;
 constexpr std::int8_t magic_v2 = 2;
@@ -43,8 +48,7 @@ decoded_records failed(error_code e, std::string detail)
 bool read_records(wire_reader& r,
                   std::int32_t count,
                   std::int64_t base_ts,
-                  bool broker_time,
-                  sdk::timestamp_ms now,
+                  std::optional<sdk::timestamp_ms> batch_time,
                   std::string_view routing_key,
                   std::vector<sdk::message_ptr>& out)
 {
@@ -56,7 +60,7 @@ bool read_records(wire_reader& r,
         wire_reader rec(r.raw(static_cast<std::size_t>(length)));
         rec.int8(); // record attributes: unused by the protocol
         std::int64_t ts_delta = rec.varlong();
-        rec.varint(); // offset delta: the kernel assigns dense offsets itself
+        rec.varint(); // offset delta: checked dense when the batch was produced
         auto msg = std::make_shared<sdk::message>();
         std::int32_t key_length = rec.varint();
         if (key_length > 0) {
@@ -86,11 +90,118 @@ bool read_records(wire_reader& r,
         if (!rec.ok() || rec.remaining() != 0) {
             return false;
         }
-        msg->timestamp = broker_time || base_ts < 0 ? now : sdk::timestamp_ms(base_ts + ts_delta);
+        msg->timestamp = batch_time ? *batch_time : sdk::timestamp_ms(base_ts + ts_delta);
         msg->routing_key = std::string(routing_key);
         out.push_back(std::move(msg));
     }
     return true;
+}
+
+/// Checks that `count` records fill the (inflated) records section exactly, each with the
+/// offset delta of its place, without decoding them.
+bool records_are_dense(std::string_view records, std::int32_t count)
+{
+    wire_reader r(records);
+    for (std::int32_t i = 0; i < count; ++i) {
+        std::int32_t length = r.varint();
+        if (!r.ok() || length < 0 || static_cast<std::size_t>(length) > r.remaining()) {
+            return false;
+        }
+        wire_reader rec(r.raw(static_cast<std::size_t>(length)));
+        rec.int8();
+        rec.varlong();
+        if (rec.varint() != i || !rec.ok()) {
+            return false;
+        }
+    }
+    return r.ok() && r.remaining() == 0;
+}
+
+/// One batch's header fields, read and checked by next_batch().
+struct batch_view
+{
+    std::string_view whole; ///< the batch, from its baseOffset to its last record
+    std::int16_t attributes = 0;
+    std::int32_t last_offset_delta = 0;
+    std::int64_t base_ts = 0;
+    std::int64_t max_ts = 0;
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+    std::int32_t count = 0;
+
+    bool control() const noexcept { return (attributes & control_bit) != 0; }
+    bool log_append_time() const noexcept { return (attributes & log_append_time_bit) != 0; }
+    compression_codec codec() const noexcept { return static_cast<compression_codec>(attributes & codec_mask); }
+};
+
+struct batch_failure
+{
+    error_code error;
+    std::string detail;
+};
+
+/// Takes the batch at the front of `bytes`: its length, magic, CRC and header checked.
+std::optional<batch_failure> next_batch(std::string_view& bytes, batch_view& out)
+{
+    wire_reader head(bytes);
+    head.int64(); // base offset: the client's is meaningless to the broker
+    std::int32_t length = head.int32();
+    if (!head.ok() || length < static_cast<std::int32_t>(header_bytes - batch_length_end) ||
+        static_cast<std::size_t>(length) > bytes.size() - batch_length_end) {
+        return batch_failure{ error_code::corrupt_message, "a record batch is truncated or has a bad length" };
+    }
+    out.whole = bytes.substr(0, batch_length_end + static_cast<std::size_t>(length));
+    bytes.remove_prefix(out.whole.size());
+    wire_reader r(out.whole.substr(batch_length_end));
+    r.int32(); // partition leader epoch
+    if (r.int8() != magic_v2) {
+        return batch_failure{ error_code::unsupported_for_message_format, "only RecordBatch v2 (magic 2) is accepted" };
+    }
+    auto crc = static_cast<std::uint32_t>(r.int32());
+    if (crc != crc_of(out.whole.substr(crc_covered_from))) {
+        return batch_failure{ error_code::corrupt_message, "a record batch fails its CRC32C check" };
+    }
+    out.attributes = r.int16();
+    out.last_offset_delta = r.int32();
+    out.base_ts = r.int64();
+    out.max_ts = r.int64();
+    out.producer_id = r.int64();
+    out.producer_epoch = r.int16();
+    out.base_sequence = r.int32();
+    out.count = r.int32();
+    if (!r.ok() || out.count < 0) {
+        return batch_failure{ error_code::corrupt_message, "a record batch header is malformed" };
+    }
+    return std::nullopt;
+}
+
+/// The records section of `b`, inflated into `inflated` when the batch is compressed.
+std::optional<batch_failure> records_of(const batch_view& b, std::string& inflated, std::string_view& records)
+{
+    records = b.whole.substr(header_bytes);
+    if (b.codec() == compression_codec::none) {
+        return std::nullopt;
+    }
+    auto plain = decompress(b.codec(), records, std::max<std::size_t>(records.size() * max_inflation, 1u << 20));
+    if (!plain) {
+        return batch_failure{ plain.error().code() == sdk::errc::not_supported
+                                ? error_code::unsupported_compression_type
+                                : error_code::corrupt_message,
+                              std::string(plain.error().message()) };
+    }
+    inflated = std::move(*plain);
+    records = inflated;
+    return std::nullopt;
+}
+
+template<class Out>
+Out failed_with(batch_failure f)
+{
+    Out out;
+    out.error = f.error;
+    out.detail = std::move(f.detail);
+    return out;
 }
 
 } // namespace
@@ -99,67 +210,104 @@ decoded_records decode_record_batches(std::string_view bytes, sdk::timestamp_ms 
 try {
     decoded_records out;
     while (!bytes.empty()) {
-        wire_reader head(bytes);
-        head.int64(); // base offset: the client's is meaningless to the broker
-        std::int32_t length = head.int32();
-        if (!head.ok() || length < static_cast<std::int32_t>(header_bytes - batch_length_end) ||
-            static_cast<std::size_t>(length) > bytes.size() - batch_length_end) {
-            return failed(error_code::corrupt_message, "a record batch is truncated or has a bad length");
+        batch_view b;
+        if (auto f = next_batch(bytes, b)) {
+            return failed_with<decoded_records>(std::move(*f));
         }
-        std::string_view batch = bytes.substr(0, batch_length_end + static_cast<std::size_t>(length));
-        bytes.remove_prefix(batch.size());
-        wire_reader r(batch.substr(batch_length_end));
-        r.int32(); // partition leader epoch
-        if (r.int8() != magic_v2) {
-            return failed(error_code::unsupported_for_message_format, "only RecordBatch v2 (magic 2) is accepted");
-        }
-        auto crc = static_cast<std::uint32_t>(r.int32());
-        if (crc != crc_of(batch.substr(crc_covered_from))) {
-            return failed(error_code::corrupt_message, "a record batch fails its CRC32C check");
-        }
-        std::int16_t attributes = r.int16();
-        r.int32(); // last offset delta
-        std::int64_t base_ts = r.int64();
-        r.int64(); // max timestamp
-        std::int64_t producer_id = r.int64();
-        std::int16_t producer_epoch = r.int16();
-        std::int32_t base_sequence = r.int32();
-        std::int32_t count = r.int32();
         if (out.records.empty() && out.producer_id < 0) {
-            out.producer_id = producer_id;
-            out.producer_epoch = producer_epoch;
-            out.base_sequence = base_sequence;
+            out.producer_id = b.producer_id;
+            out.producer_epoch = b.producer_epoch;
+            out.base_sequence = b.base_sequence;
         }
-        if (!r.ok() || count < 0) {
-            return failed(error_code::corrupt_message, "a record batch header is malformed");
-        }
-        if (attributes & control_bit) {
+        if (b.control()) {
             continue; // transaction markers: transactions are not served, nothing to store
         }
-        auto codec = static_cast<compression_codec>(attributes & codec_mask);
         std::string inflated;
-        std::string_view records = batch.substr(header_bytes);
-        if (codec != compression_codec::none) {
-            auto plain = decompress(codec, records, std::max<std::size_t>(records.size() * max_inflation, 1u << 20));
-            if (!plain) {
-                return failed(plain.error().code() == sdk::errc::not_supported
-                                ? error_code::unsupported_compression_type
-                                : error_code::corrupt_message,
-                              std::string(plain.error().message()));
-            }
-            inflated = std::move(*plain);
-            records = inflated;
+        std::string_view records;
+        if (auto f = records_of(b, inflated, records)) {
+            return failed_with<decoded_records>(std::move(*f));
+        }
+        // LogAppendTime: every record has the time the broker stored the batch at (its max
+        // timestamp once stored); a batch without times gets `now`.
+        std::optional<sdk::timestamp_ms> batch_time;
+        if (b.base_ts < 0) {
+            batch_time = now;
+        } else if (b.log_append_time()) {
+            batch_time = b.max_ts >= 0 ? sdk::timestamp_ms(b.max_ts) : now;
         }
         wire_reader rr(records);
-        if (static_cast<std::size_t>(count) > records.size() ||
-            !read_records(rr, count, base_ts, attributes & log_append_time_bit, now, routing_key, out.records) ||
-            rr.remaining() != 0) {
-            return failed(error_code::corrupt_message, "a record in a batch is malformed");
+        if (static_cast<std::size_t>(b.count) > records.size() ||
+            !read_records(rr, b.count, b.base_ts, batch_time, routing_key, out.records) || rr.remaining() != 0) {
+            return failed_with<decoded_records>({ error_code::corrupt_message, "a record in a batch is malformed" });
         }
     }
     return out;
 } catch (const std::bad_alloc&) {
     return failed(error_code::kafka_storage_error, "out of memory decoding a record batch");
+}
+
+staged_records stage_record_batches(std::string_view bytes, sdk::timestamp_ms now)
+try {
+    staged_records out;
+    sdk::encoded_records& e = out.encoded;
+    e.format = std::string(kafka_v2_format_name);
+    e.max_timestamp = sdk::timestamp_ms(std::numeric_limits<std::int64_t>::min());
+    std::string kept;
+    kept.reserve(bytes.size());
+    bool first = true;
+    while (!bytes.empty()) {
+        batch_view b;
+        if (auto f = next_batch(bytes, b)) {
+            return failed_with<staged_records>(std::move(*f));
+        }
+        if (std::exchange(first, false)) {
+            out.producer_id = b.producer_id;
+            out.producer_epoch = b.producer_epoch;
+            out.base_sequence = b.base_sequence;
+        }
+        if (b.control() || b.count == 0) {
+            continue; // transaction markers: transactions are not served, nothing to store
+        }
+        if (b.last_offset_delta != b.count - 1) {
+            return failed_with<staged_records>(
+              { error_code::corrupt_message, "a record batch's last offset delta does not match its record count" });
+        }
+        std::string inflated;
+        std::string_view records;
+        if (auto f = records_of(b, inflated, records)) {
+            return failed_with<staged_records>(std::move(*f));
+        }
+        if (static_cast<std::size_t>(b.count) > records.size() || !records_are_dense(records, b.count)) {
+            return failed_with<staged_records>(
+              { error_code::corrupt_message, "a record in a batch is malformed or out of offset order" });
+        }
+        const std::size_t at = kept.size();
+        kept += b.whole;
+        std::int64_t max_ts = b.max_ts;
+        if (b.log_append_time() || b.base_ts < 0) {
+            // The broker's time, as a Kafka broker writes it: into the max timestamp, under a
+            // new CRC.
+            max_ts = now();
+            for (int i = 0; i < 8; ++i) {
+                kept[at + max_timestamp_at + static_cast<std::size_t>(i)] =
+                  static_cast<char>((static_cast<std::uint64_t>(max_ts) >> (56 - 8 * i)) & 0xff);
+            }
+            if (b.base_ts < 0) {
+                kept[at + attributes_at + 1] = static_cast<char>(kept[at + attributes_at + 1] | log_append_time_bit);
+            }
+            const auto crc = crc_of(std::string_view(kept).substr(at + crc_covered_from));
+            for (int i = 0; i < 4; ++i) {
+                kept[at + crc_at + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xff);
+            }
+        }
+        e.offset_slots.push_back({ static_cast<std::uint32_t>(at), e.count });
+        e.count += static_cast<std::uint32_t>(b.count);
+        e.max_timestamp = std::max(e.max_timestamp, sdk::timestamp_ms(max_ts));
+    }
+    e.bytes = sdk::buffer_chain::copy_of(kept);
+    return out;
+} catch (const std::bad_alloc&) {
+    return failed_with<staged_records>({ error_code::kafka_storage_error, "out of memory reading a record batch" });
 }
 
 namespace {

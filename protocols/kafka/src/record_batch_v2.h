@@ -1,11 +1,13 @@
-// Kafka's RecordBatch v2 (magic 2), the only record format Produce v3+ and Fetch v4+ carry,
-// to and from the kernel's messages: key ⇄ message::key, value ⇄ body, headers ⇄ headers_
-// (bytes as strings), timestamp ⇄ message::timestamp.
+// Kafka's RecordBatch v2 (magic 2), the only record format Produce v3+ and Fetch v4+ carry.
 //
-// Produce decodes the client's batches (CRC32C checked, compressed ones inflated) into one
-// message per record; Fetch encodes what the kernel returns as one uncompressed batch. Stored
-// batches are not kept in Kafka's format (the SDK's record_batch is a vector of messages), so
-// this re-encodes both ways; see docs/protocols/kafka.md.
+// Produce stores the client's batches as they came (ADR 0019): stage_record_batches() checks
+// each one (CRC32C, header, records dense; compressed ones inflated once to check them) and
+// hands them on as encoded_records of format "kafka.v2", still compressed. Fetch serves
+// such stored batches back byte for byte. Readers that need messages get them from
+// decode_record_batches() (the plugin registers it as the format's decoder): key ⇄
+// message::key, value ⇄ body, headers ⇄ headers_ (bytes as strings), timestamp ⇄
+// message::timestamp. Records stored as messages (published through another protocol) are
+// encoded for Fetch by encode_record_batch(); see docs/protocols/kafka.md.
 #pragma once
 
 #include "error_code.h"
@@ -29,8 +31,32 @@ struct decoded_records
     std::int32_t base_sequence = -1;
 };
 
-/// Every batch in a Produce partition's `records` bytes. Records whose batch asks for the
-/// broker's time (LogAppendTime) or carries none get `now`; `routing_key` is set on each
+/// The name of the format stored Kafka batches have (sdk::encoded_records::format).
+inline constexpr std::string_view kafka_v2_format_name = "kafka.v2";
+
+/// A Produce partition's batches, checked and ready to append as they are.
+struct staged_records
+{
+    error_code error = error_code::none;
+    std::string detail; ///< what was wrong, for the log
+    /// The batches other than transaction markers, with an offset slot for each one's
+    /// baseOffset; count 0 when there are none.
+    sdk::encoded_records encoded;
+    /// The idempotent producer of the first batch (-1 when it has none) and the sequence
+    /// number of its first record.
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+};
+
+/// Checks every batch in a Produce partition's `records` bytes without decoding its records.
+/// A batch that asks for the broker's time (LogAppendTime) or has none gets `now` as its max
+/// timestamp, under a new CRC, as a Kafka broker writes it.
+staged_records stage_record_batches(std::string_view bytes, sdk::timestamp_ms now);
+
+/// The messages of every batch in `bytes`, stored ones included. Records whose batch asks
+/// for the broker's time (LogAppendTime) get its max timestamp, those of a batch without
+/// times `now`; `routing_key` is set on each
 /// message (the topic, so AMQP consumers see where it was produced).
 decoded_records decode_record_batches(std::string_view bytes, sdk::timestamp_ms now, std::string_view routing_key);
 

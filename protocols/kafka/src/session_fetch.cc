@@ -1,10 +1,10 @@
-// Fetch: records from each requested partition from its fetch offset, re-encoded as one
-// RecordBatch v2 per partition. When fewer than min_bytes are available the request waits up
-// to max_wait_ms: each partition waits in the kernel for a record past the high watermark it
-// was last seen at (wait_for_records), and the first append to any of them, or the deadline,
-// starts another round. A wait lasts at most fetch_poll_interval at a time, since a wait of a
-// connection that closed cannot be withdrawn. Without transactions read_committed and
-// read_uncommitted see the same records.
+// Fetch: records from each requested partition from its fetch offset: the batches Produce
+// stored, byte for byte (the first may begin below the fetch offset; clients skip what they
+// did not ask for), or records stored by other protocols encoded as one RecordBatch v2. When fewer than min_bytes are
+// available the request waits up to max_wait_ms: each partition waits in the kernel for a record past the high
+// watermark it was last seen at (wait_for_records), and the first append to any of them, or the deadline, starts
+// another round. A wait lasts at most fetch_poll_interval at a time, since a wait of a connection that closed cannot be
+// withdrawn. Without transactions read_committed and read_uncommitted see the same records.
 #include "error_code.h"
 #include "generated/fetch.h"
 #include "record_batch_v2.h"
@@ -12,9 +12,22 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <utility>
 
 namespace plexus::protocol::kafka {
+namespace {
+
+/// The bytes of batches Produce stored; another format is a bug, answered as an error.
+std::string stored_batches(const sdk::encoded_records& e)
+{
+    if (e.format != kafka_v2_format_name) {
+        throw std::runtime_error("records in format '" + e.format + "' in a Kafka topic");
+    }
+    return e.bytes.to_string();
+}
+
+} // namespace
 
 struct session::fetch_state
 {
@@ -121,6 +134,7 @@ void session::fetch_round(std::shared_ptr<fetch_state> st)
                             sdk::partition_id(want.partition),
                             sdk::offset(want.fetch_offset),
                             static_cast<std::size_t>(std::max(1, want.partition_max_bytes)),
+                            sdk::batch_form::as_stored,
                             [alive, &part, one_done](sdk::result<sdk::record_batch> batch) mutable {
                                 if (!*alive) {
                                     return;
@@ -131,7 +145,8 @@ void session::fetch_round(std::shared_ptr<fetch_state> st)
                                                         : to_error_code(batch.error()));
                                 } else {
                                     try {
-                                        part.records = encode_record_batch(*batch);
+                                        part.records = batch->encoded ? stored_batches(*batch->encoded)
+                                                                      : encode_record_batch(*batch);
                                     } catch (const std::exception&) { // no exception into the kernel
                                         part.error = wire(error_code::unknown_server_error);
                                     }

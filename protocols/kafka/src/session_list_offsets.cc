@@ -6,6 +6,8 @@
 #include "generated/list_offsets.h"
 #include "session.h"
 
+#include <limits>
+
 namespace plexus::protocol::kafka {
 namespace {
 
@@ -42,29 +44,39 @@ sdk::status session::on_list_offsets(const request_context& ctx, std::string_vie
             out->partition_index = want.partition_index;
             ++*left;
             auto partition = sdk::partition_id(want.partition_index);
-            // Reads the record at `at` to answer with its timestamp (offset -1: none).
-            auto answer_with_record =
-              [this, alive = _alive, out, finish, name = topic.name, partition](std::int64_t at) mutable {
-                  if (at < 0) {
-                      finish();
-                      return;
-                  }
-                  _kernel.fetch(_config.vhost,
-                                name,
-                                partition,
-                                sdk::offset(at),
-                                1,
-                                [alive, out, finish, at](sdk::result<sdk::record_batch> batch) mutable {
-                                    if (!*alive) {
-                                        return;
-                                    }
-                                    if (batch && !batch->empty()) {
-                                        out->offset = at;
-                                        out->timestamp = batch->records.front()->timestamp();
-                                    }
-                                    finish();
-                                });
-              };
+            // Reads from `at` to answer with the first record there whose timestamp is at
+            // least `min_ts` (offset -1: none). A Kafka batch stored whole is found by its max
+            // timestamp: the record is then among the batch's records from `at` on.
+            auto answer_with_record = [this, alive = _alive, out, finish, name = topic.name, partition](
+                                        std::int64_t at, std::int64_t min_ts) mutable {
+                if (at < 0) {
+                    finish();
+                    return;
+                }
+                _kernel.fetch(_config.vhost,
+                              name,
+                              partition,
+                              sdk::offset(at),
+                              1,
+                              sdk::batch_form::messages,
+                              [alive, out, finish, min_ts](sdk::result<sdk::record_batch> batch) mutable {
+                                  if (!*alive) {
+                                      return;
+                                  }
+                                  if (batch) {
+                                      auto o = batch->base_offset;
+                                      for (const auto& m : batch->records) {
+                                          if (m->timestamp() >= min_ts) {
+                                              out->offset = o();
+                                              out->timestamp = m->timestamp();
+                                              break;
+                                          }
+                                          ++o;
+                                      }
+                                  }
+                                  finish();
+                              });
+            };
             _kernel.stream_offsets(
               _config.vhost,
               topic.name,
@@ -87,7 +99,8 @@ sdk::status session::on_list_offsets(const request_context& ctx, std::string_vie
                       return;
                   }
                   if (want.timestamp == max_timestamp) {
-                      answer_with_record(offsets->next() > offsets->start() ? offsets->next() - 1 : -1);
+                      answer_with_record(offsets->next() > offsets->start() ? offsets->next() - 1 : -1,
+                                         std::numeric_limits<std::int64_t>::min());
                       return;
                   }
                   if (want.timestamp < 0) {
@@ -95,22 +108,23 @@ sdk::status session::on_list_offsets(const request_context& ctx, std::string_vie
                       finish();
                       return;
                   }
-                  _kernel.offset_for_timestamp(_config.vhost,
-                                               name,
-                                               partition,
-                                               sdk::timestamp_ms(want.timestamp),
-                                               [alive, out, finish, answer_with_record, next = offsets->next()](
-                                                 sdk::result<sdk::offset> found) mutable {
-                                                   if (!*alive) {
-                                                       return;
-                                                   }
-                                                   if (!found) {
-                                                       out->error_code = wire(to_error_code(found.error()));
-                                                       finish();
-                                                       return;
-                                                   }
-                                                   answer_with_record((*found)() < next ? (*found)() : -1);
-                                               });
+                  _kernel.offset_for_timestamp(
+                    _config.vhost,
+                    name,
+                    partition,
+                    sdk::timestamp_ms(want.timestamp),
+                    [alive, out, finish, answer_with_record, next = offsets->next(), ts = want.timestamp](
+                      sdk::result<sdk::offset> found) mutable {
+                        if (!*alive) {
+                            return;
+                        }
+                        if (!found) {
+                            out->error_code = wire(to_error_code(found.error()));
+                            finish();
+                            return;
+                        }
+                        answer_with_record((*found)() < next ? (*found)() : -1, ts);
+                    });
               });
         }
     }

@@ -113,25 +113,25 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
                 res.error_code = wire(!acks_valid ? error_code::invalid_required_acks : error_code::invalid_request);
                 continue;
             }
-            auto decoded = decode_record_batches(part.records.value_or(std::string()), now, topic.name);
-            if (decoded.error != error_code::none) {
+            auto staged = stage_record_batches(part.records.value_or(std::string()), now);
+            if (staged.error != error_code::none) {
                 PLEXUS_LOG(_log,
                            info,
                            "kafka: produce to {}[{}] from {} refused: {}",
                            topic.name,
                            part.index,
                            _conn.peer().address,
-                           decoded.detail);
-                res.error_code = wire(decoded.error);
+                           staged.detail);
+                res.error_code = wire(staged.error);
                 continue;
             }
-            if (decoded.records.empty()) {
+            if (staged.encoded.count == 0) {
                 continue; // only transaction markers: nothing to append
             }
-            producer_sequences::batch_key idempotent{ decoded.producer_id,
-                                                      decoded.producer_epoch,
-                                                      decoded.base_sequence,
-                                                      static_cast<std::int32_t>(decoded.records.size()) };
+            producer_sequences::batch_key idempotent{ staged.producer_id,
+                                                      staged.producer_epoch,
+                                                      staged.base_sequence,
+                                                      static_cast<std::int32_t>(staged.encoded.count) };
             if (idempotent.producer_id >= 0) {
                 auto seen = _producers.check(topic.name, part.index, idempotent);
                 using verdict = producer_sequences::verdict;
@@ -147,7 +147,7 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
                 }
             }
             sdk::record_batch batch;
-            batch.records = std::move(decoded.records);
+            batch.encoded = std::move(staged.encoded); // stored as sent: Fetch serves these bytes
             ++*left;
             _kernel.append(
               _config.vhost,

@@ -1,6 +1,7 @@
 #include "batch_frame.h"
 
 #include "crc32c.h"
+#include "encoded_batch.h"
 
 #include <cstring>
 
@@ -75,6 +76,11 @@ std::optional<frame_header> parse_frame_header(std::span<const std::byte> bytes)
         if (h.count == 0) {
             return std::nullopt;
         }
+    } else if (kind == static_cast<std::uint8_t>(frame_kind::encoded)) {
+        h.kind = frame_kind::encoded;
+        if (h.count == 0 || h.length < frame_header_size + 2) {
+            return std::nullopt;
+        }
     } else if (kind == static_cast<std::uint8_t>(frame_kind::start_marker)) {
         h.kind = frame_kind::start_marker;
         if (h.count != 0 || h.length != frame_header_size) {
@@ -84,6 +90,31 @@ std::optional<frame_header> parse_frame_header(std::span<const std::byte> bytes)
         return std::nullopt;
     }
     return h;
+}
+
+void append_encoded_payload(std::string& buf, const sdk::encoded_records& e, sdk::offset base)
+{
+    buf.push_back(static_cast<char>(e.format.size())); // check_encoded(): 1..255 bytes
+    buf += e.format;
+    append_rebased(e, base, buf);
+}
+
+std::optional<sdk::encoded_records> parse_encoded_frame(const frame_header& header, const sdk::bytes& frame)
+{
+    const std::size_t name_at = frame_header_size + 1;
+    if (frame.size() < name_at) {
+        return std::nullopt;
+    }
+    const auto name_length = static_cast<std::size_t>(frame.data()[frame_header_size]);
+    if (name_length == 0 || frame.size() < name_at + name_length) {
+        return std::nullopt;
+    }
+    sdk::encoded_records e;
+    e.format = std::string(frame.as_string_view().substr(name_at, name_length));
+    e.bytes = sdk::buffer_chain(frame.share(name_at + name_length, frame.size() - name_at - name_length));
+    e.count = header.count;
+    e.max_timestamp = sdk::timestamp_ms(header.max_timestamp);
+    return e;
 }
 
 bool frame_crc_ok(const frame_header& header, std::span<const std::byte> frame) noexcept

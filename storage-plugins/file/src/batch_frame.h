@@ -11,9 +11,13 @@
 //  29  u8  format version (1)
 //  30  u16 reserved, 0
 // A start marker records a truncate_prefix() in the segment being written, so that recovery
-// after a crash does not bring acked or expired records back.
+// after a crash does not bring acked or expired records back. An encoded frame holds one
+// batch in a protocol's own form (ADR 0019): its payload is a u8 format-name length, the
+// name, then the batch's bytes with their offset slots set; the CRC covers it as any payload.
 #pragma once
 
+#include "plexus/sdk/bytes.h"
+#include "plexus/sdk/message.h"
 #include "plexus/sdk/strong_types.h"
 
 #include <cstddef>
@@ -32,7 +36,14 @@ enum class frame_kind : std::uint8_t
 {
     records = 1,
     start_marker = 2,
+    encoded = 3,
 };
+
+/// Whether a frame of this kind holds records (and offsets): records or encoded.
+constexpr bool holds_records(frame_kind k) noexcept
+{
+    return k == frame_kind::records || k == frame_kind::encoded;
+}
 
 struct frame_header
 {
@@ -60,6 +71,12 @@ void finish_frame(std::string& buf,
 /// The header at the start of `bytes` when it is plausible (known kind and version, a length
 /// that fits `max_frame_bytes`); does not check the CRC.
 std::optional<frame_header> parse_frame_header(std::span<const std::byte> bytes) noexcept;
+/// Appends the payload of an encoded frame for `e` stored at `base` to `buf`.
+void append_encoded_payload(std::string& buf, const sdk::encoded_records& e, sdk::offset base);
+/// The batch an encoded frame (exactly header.length bytes, CRC checked) holds; its bytes
+/// share `frame`. nullopt when the payload is malformed.
+std::optional<sdk::encoded_records> parse_encoded_frame(const frame_header& header, const sdk::bytes& frame);
+
 /// True when `frame` (exactly header.length bytes) matches its CRC.
 bool frame_crc_ok(const frame_header& header, std::span<const std::byte> frame) noexcept;
 

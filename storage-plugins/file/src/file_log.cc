@@ -1,5 +1,6 @@
 #include "file_log.h"
 
+#include "encoded_batch.h"
 #include "record_codec.h"
 
 #include <fmt/format.h>
@@ -157,6 +158,14 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
     if (!_failed.ok()) {
         return _failed;
     }
+    if (batch.encoded) {
+        if (auto st = check_encoded(*batch.encoded); !st.ok()) {
+            return st;
+        }
+        if (!batch.records.empty()) {
+            return sdk::status(sdk::errc::invalid_argument, "a record batch holds both messages and encoded records");
+        }
+    }
     if (batch.empty()) {
         return sdk::offset_range{ _next, _next - 1 };
     }
@@ -164,6 +173,12 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
         _frame.clear();
         const std::size_t at = begin_frame(_frame);
         std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
+        frame_kind kind = frame_kind::records;
+        if (batch.encoded) {
+            kind = frame_kind::encoded;
+            append_encoded_payload(_frame, *batch.encoded, _next);
+            max_ts = batch.encoded->max_timestamp();
+        }
         for (const auto& m : batch.records) {
             if (!m) {
                 return sdk::status(sdk::errc::invalid_argument, "a record batch holds a null message");
@@ -177,7 +192,7 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
               fmt::format("a batch of {} bytes is over the limit of {}", _frame.size(), max_frame_bytes));
         }
         const auto count = static_cast<std::uint32_t>(batch.size());
-        finish_frame(_frame, at, frame_kind::records, _next(), max_ts, count);
+        finish_frame(_frame, at, kind, _next(), max_ts, count);
 
         const bool too_big = active().size() + _frame.size() > _env.config.segment_bytes;
         const bool too_old = std::chrono::steady_clock::now() - _active_since > _env.config.segment_age;

@@ -125,7 +125,7 @@ void segment::reset_state()
 
 void segment::note_frame(std::uint64_t position, const frame_header& h)
 {
-    if (h.kind != frame_kind::records) {
+    if (!holds_records(h.kind)) {
         return;
     }
     if (_index.empty() || position - _last_indexed >= _index_interval) {
@@ -245,7 +245,7 @@ sdk::result<segment_recovery> segment::recover()
         if (!h || h->length > all.size() - pos) {
             return std::nullopt;
         }
-        if (h->kind == frame_kind::records && h->base_offset < min_offset) {
+        if (holds_records(h->kind) && h->base_offset < min_offset) {
             return std::nullopt;
         }
         if (!frame_crc_ok(*h, all.subspan(pos, h->length))) {

@@ -1,5 +1,6 @@
 #include "segment_reader.h"
 
+#include "encoded_batch.h"
 #include "record_codec.h"
 
 #include <algorithm>
@@ -27,7 +28,7 @@ class frame_walker
     {
     }
 
-    /// The next record frame, or nullopt after the last.
+    /// The next frame that holds records (of messages or encoded), or nullopt after the last.
     sdk::result<std::optional<stored_frame>> next()
     {
         while (_span < _spans.size()) {
@@ -48,7 +49,7 @@ class frame_walker
                 return frame.error();
             }
             _pos += frame->header.length;
-            if (frame->header.kind == frame_kind::records) {
+            if (holds_records(frame->header.kind)) {
                 return std::optional<stored_frame>(std::move(*frame));
             }
         }
@@ -116,6 +117,38 @@ sdk::status decode(const stored_frame& f, std::vector<sdk::message_ptr>& out)
     return decode_records(f.bytes, frame_header_size, f.bytes.size(), f.header.count, out);
 }
 
+sdk::status corrupt_frame(const frame_header& h)
+{
+    return sdk::status(sdk::errc::corruption,
+                       "the encoded batch at offset " + std::to_string(h.base_offset) + " has a malformed payload");
+}
+
+/// Adds an encoded frame to a read: the first one whole, later ones while they follow on, are
+/// of the same format and fit `max_bytes`. False when the read is complete without it (a read
+/// is all messages or all encoded).
+sdk::result<bool> take_encoded(const stored_frame& f, sdk::record_batch& out, std::size_t& used, std::size_t max_bytes)
+{
+    if (f.header.kind != frame_kind::encoded || !out.records.empty()) {
+        return false;
+    }
+    auto e = parse_encoded_frame(f.header, f.bytes);
+    if (!e) {
+        return corrupt_frame(f.header);
+    }
+    if (!out.encoded) {
+        out.base_offset = sdk::offset{ f.header.base_offset };
+        out.encoded = std::move(*e);
+        used = out.encoded->bytes.size();
+        return used < max_bytes;
+    }
+    if (f.header.base_offset != (out.last_offset() + 1)() || used + e->bytes.size() > max_bytes ||
+        !join_encoded(*out.encoded, *e)) {
+        return false;
+    }
+    used += e->bytes.size();
+    return used < max_bytes;
+}
+
 } // namespace
 
 sdk::result<sdk::record_batch> read_records(const std::vector<segment_span>& spans,
@@ -137,6 +170,16 @@ sdk::result<sdk::record_batch> read_records(const std::vector<segment_span>& spa
         }
         const auto& h = (*f)->header;
         if (h.end_offset() <= from) {
+            continue;
+        }
+        if (h.kind == frame_kind::encoded || out.encoded) {
+            auto more = take_encoded(**f, out, used, max_bytes);
+            if (!more) {
+                return more.error();
+            }
+            if (!*more) {
+                return out;
+            }
             continue;
         }
         // A batch is contiguous: a frame after a cut-out range starts the next read.
@@ -187,6 +230,10 @@ sdk::result<std::optional<sdk::offset>> find_timestamp(const std::vector<segment
         const auto& h = (*f)->header;
         if (h.end_offset() <= from || h.max_timestamp < ts) {
             continue;
+        }
+        if (h.kind == frame_kind::encoded) {
+            // Its records' times are the protocol's business: the batch is found by its max.
+            return std::optional<sdk::offset>(sdk::offset{ std::max(h.base_offset, from()) });
         }
         records.clear();
         if (auto st = decode(**f, records); !st.ok()) {

@@ -1,5 +1,7 @@
 #include "memory_log.h"
 
+#include "encoded_batch.h"
+
 #include <algorithm>
 #include <string>
 
@@ -19,6 +21,9 @@ constexpr std::size_t packed_segment_records = 256;
 
 sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcept
 {
+    if (batch.encoded) {
+        return append_encoded(std::move(*batch.encoded));
+    }
     auto& records = batch.records;
     const std::size_t n = records.size();
     if (n == 0) {
@@ -51,7 +56,8 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
         if (n >= adopt_min_records) {
             _segments.push_back(segment{ base, std::move(records), max_ts });
         } else {
-            if (_segments.empty() || _segments.back().records.capacity() - _segments.back().records.size() < n) {
+            if (_segments.empty() || _segments.back().encoded ||
+                _segments.back().records.capacity() - _segments.back().records.size() < n) {
                 segment s{ base, {}, max_ts };
                 s.records.reserve(packed_segment_records);
                 _segments.push_back(std::move(s));
@@ -71,6 +77,49 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
     _monotonic = monotonic;
     _last_ts = last_ts;
     return sdk::offset_range{ first, _next - 1 };
+}
+
+sdk::result<sdk::offset_range> log_data::append_encoded(sdk::encoded_records e) noexcept
+{
+    if (auto st = storage::check_encoded(e); !st.ok()) {
+        return st;
+    }
+    const std::uint64_t bytes = e.bytes.size();
+    if (_max_bytes && _bytes + bytes > *_max_bytes) {
+        return sdk::status(sdk::errc::resource_exhausted,
+                           "memory log would exceed max_bytes_per_log (" + std::to_string(*_max_bytes) + " bytes)");
+    }
+    const sdk::offset base = _next;
+    try {
+        e.bytes = storage::rebased(e, base);
+        e.offset_slots.clear(); // set: a read gives the bytes as they are
+        const auto max_ts = e.max_timestamp;
+        const auto n = static_cast<std::int64_t>(e.count);
+        _segments.push_back(segment{ base, {}, max_ts, std::move(e) });
+        _next = _next + n;
+        _bytes += bytes;
+        if (max_ts < _last_ts) {
+            _monotonic = false;
+        }
+        _last_ts = max_ts;
+    } catch (...) {
+        return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to a memory log");
+    }
+    return sdk::offset_range{ base, _next - 1 };
+}
+
+sdk::record_batch log_data::read_encoded(std::size_t seg, std::size_t max_bytes) const
+{
+    sdk::record_batch out;
+    out.base_offset = _segments[seg].base;
+    out.encoded = *_segments[seg].encoded;
+    for (++seg; seg < _segments.size() && _segments[seg].encoded; ++seg) {
+        const auto& next = *_segments[seg].encoded;
+        if (out.encoded->bytes.size() + next.bytes.size() > max_bytes || !storage::join_encoded(*out.encoded, next)) {
+            break;
+        }
+    }
+    return out;
 }
 
 std::size_t log_data::segment_of(sdk::offset o) const noexcept
@@ -95,8 +144,14 @@ sdk::result<sdk::record_batch> log_data::read(sdk::offset from, std::size_t max_
     try {
         std::size_t budget_used = 0;
         std::size_t seg = segment_of(from);
+        if (_segments[seg].encoded) {
+            return read_encoded(seg, max_bytes);
+        }
         std::size_t i = static_cast<std::size_t>(from - _segments[seg].base);
         for (; seg < _segments.size(); ++seg, i = 0) {
+            if (_segments[seg].encoded) {
+                return out; // a read is all messages or all encoded
+            }
             const auto& records = _segments[seg].records;
             for (; i < records.size(); ++i) {
                 const std::size_t sz = records[i]->size_bytes();
@@ -127,6 +182,9 @@ sdk::offset log_data::offset_for_timestamp(sdk::timestamp_ms ts) const noexcept
             return _next;
         }
         const std::size_t seg = static_cast<std::size_t>(std::distance(_segments.begin(), it));
+        if (it->encoded) {
+            return std::max(it->base, _start);
+        }
         const auto& records = it->records;
         const auto live = records.begin() + static_cast<std::ptrdiff_t>(first_live(seg));
         auto r = std::partition_point(live, records.end(), before);
@@ -137,6 +195,9 @@ sdk::offset log_data::offset_for_timestamp(sdk::timestamp_ms ts) const noexcept
         const auto& s = _segments[seg];
         if (s.max_ts < ts) {
             continue;
+        }
+        if (s.encoded) {
+            return std::max(s.base, _start);
         }
         for (std::size_t i = first_live(seg); i < s.records.size(); ++i) {
             if (!before(s.records[i])) {
@@ -159,7 +220,16 @@ sdk::status log_data::truncate_prefix(sdk::offset new_start) noexcept
     }
     while (!_segments.empty()) {
         auto& front = _segments.front();
-        const sdk::offset end = front.base + static_cast<std::int64_t>(front.records.size());
+        const sdk::offset end = front.base + static_cast<std::int64_t>(front.count());
+        if (front.encoded) {
+            if (end > new_start) {
+                break; // kept whole until every record of it is below start
+            }
+            _bytes -= front.encoded->bytes.size();
+            _segments.pop_front();
+            _first_live = 0;
+            continue;
+        }
         const std::size_t upto =
           end <= new_start ? front.records.size() : static_cast<std::size_t>(new_start - front.base);
         for (std::size_t i = _first_live; i < upto; ++i) {

@@ -2,7 +2,8 @@
 // deque of segments. An append of a large batch adopts the batch's vector as a new segment (a
 // move of three pointers); small batches are packed into the tail segment's spare capacity, so
 // appending never allocates per record. Prefix truncation pops whole segments and releases the
-// records of a partly truncated front segment in place.
+// records of a partly truncated front segment in place. An encoded batch (ADR 0019) is kept
+// whole as a segment of its own, with its offset slots set, and read back whole.
 //
 // Threading: log_data belongs to one shard (the owner of the open handle); nothing here locks.
 // The engine's map holds a second reference only to hand the data to the next open_log().
@@ -51,7 +52,14 @@ class log_data
         sdk::offset base;                      ///< offset of records[0]
         std::vector<sdk::message_ptr> records; ///< below `_first_live` of the front: released
         sdk::timestamp_ms max_ts{ std::numeric_limits<std::int64_t>::min() };
+        /// An encoded batch is a segment of its own, kept whole (records is then empty).
+        std::optional<sdk::encoded_records> encoded;
+
+        std::size_t count() const noexcept { return encoded ? encoded->count : records.size(); }
     };
+    sdk::result<sdk::offset_range> append_encoded(sdk::encoded_records e) noexcept;
+    /// The encoded segments from `seg` on, joined while `max_bytes` holds.
+    sdk::record_batch read_encoded(std::size_t seg, std::size_t max_bytes) const;
 
     /// Index in _segments of the segment holding `o` (start <= o < next).
     std::size_t segment_of(sdk::offset o) const noexcept;

@@ -1,5 +1,6 @@
 #include "batch_value.h"
 
+#include "encoded_batch.h"
 #include "key_codec.h"
 #include "record_codec.h"
 
@@ -26,16 +27,41 @@ std::uint64_t get_le(const char* in, int bytes) noexcept
     return v;
 }
 
+/// A reused buffer keeps at most this much capacity between appends: an encoded batch may be
+/// far larger than a stored batch of messages, and a log should not hold its size for good.
+constexpr std::size_t retained_capacity = 1u << 20;
+
+void clear_buffer(std::string& s)
+{
+    if (s.capacity() > retained_capacity) {
+        std::string().swap(s);
+    } else {
+        s.clear();
+    }
+}
+
 } // namespace
 
 void batch_encoder::start(std::uint64_t begin_bytes)
 {
+    _encoded = false;
     _begin_bytes = begin_bytes;
     _size_bytes = 0;
     _count = 0;
     _max_timestamp = sdk::timestamp_ms(0);
     _table.clear();
-    _records.clear();
+    clear_buffer(_records);
+}
+
+void batch_encoder::start_encoded(const sdk::encoded_records& e, sdk::offset base, std::uint64_t begin_bytes)
+{
+    start(begin_bytes);
+    _encoded = true;
+    _table.assign(e.format);
+    append_rebased(e, base, _records);
+    _size_bytes = e.bytes.size(); // record_batch::size_bytes() of an encoded batch
+    _count = e.count;
+    _max_timestamp = e.max_timestamp;
 }
 
 void batch_encoder::add(const sdk::message& m)
@@ -52,7 +78,7 @@ void batch_encoder::add(const sdk::message& m)
 
 std::span<const rocksdb::Slice, 3> batch_encoder::parts()
 {
-    _header[0] = static_cast<char>(storage_format_version);
+    _header[0] = static_cast<char>(_encoded ? storage_format_encoded : storage_format_version);
     put_le(_header + 1, _count, 4);
     put_le(_header + 5, static_cast<std::uint64_t>(_max_timestamp()), 8);
     put_le(_header + 13, _begin_bytes, 8);
@@ -66,22 +92,37 @@ std::span<const rocksdb::Slice, 3> batch_encoder::parts()
 
 std::optional<batch_view> batch_view::parse(const rocksdb::Slice& value) noexcept
 {
-    if (value.size() < batch_header_size ||
-        static_cast<unsigned char>(value[0]) != static_cast<unsigned char>(storage_format_version)) {
+    if (value.size() < batch_header_size) {
+        return std::nullopt;
+    }
+    const auto format = static_cast<unsigned char>(value[0]);
+    if (format != storage_format_version && format != storage_format_encoded) {
         return std::nullopt;
     }
     batch_view v;
     auto& h = v._header;
+    h.encoded = format == storage_format_encoded;
     h.count = static_cast<std::uint32_t>(get_le(value.data() + 1, 4));
     h.max_timestamp = sdk::timestamp_ms(static_cast<std::int64_t>(get_le(value.data() + 5, 8)));
     h.begin_bytes = get_le(value.data() + 13, 8);
     h.size_bytes = get_le(value.data() + 21, 8);
     h.table_bytes = static_cast<std::uint32_t>(get_le(value.data() + 29, 4));
+    const std::string_view all(value.data(), value.size());
+    if (h.encoded) {
+        // A format name of 1 to 255 bytes (check_encoded()), then exactly size_bytes of bytes.
+        const std::size_t after_header = value.size() - batch_header_size;
+        if (h.count == 0 || h.table_bytes == 0 || h.table_bytes > 255 || after_header < h.table_bytes ||
+            h.size_bytes != after_header - h.table_bytes) {
+            return std::nullopt;
+        }
+        v._format_name = all.substr(batch_header_size, h.table_bytes);
+        v._records = all.substr(batch_header_size + h.table_bytes);
+        return v;
+    }
     // Every record takes at least one byte of table and two of encoding.
     if (h.count == 0 || h.table_bytes < h.count || value.size() - batch_header_size < h.table_bytes + 2ull * h.count) {
         return std::nullopt;
     }
-    const std::string_view all(value.data(), value.size());
     v._table = all.substr(batch_header_size, h.table_bytes);
     v._records = all.substr(batch_header_size + h.table_bytes);
     return v;
@@ -96,6 +137,9 @@ std::optional<std::uint64_t> batch_view::bytes_before(std::uint32_t n) const noe
 {
     if (n > _header.count) {
         return std::nullopt;
+    }
+    if (_header.encoded) {
+        return n == _header.count ? _header.size_bytes : 0;
     }
     auto s = record_sizes();
     std::uint64_t total = 0;

@@ -38,24 +38,27 @@ rocksdb::Status holds_data(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, boo
     return it->status();
 }
 
-/// Checks the storage format marker of a database just opened, writing it into a new one.
-/// Refuses one of another format, naming the directory: this engine cannot read it, and
-/// writing into it would mix two layouts.
+/// Checks the storage format marker of a database just opened, writing it into a new one, and
+/// sets `format` to it. Refuses one of another format, naming the directory: this engine cannot
+/// read it, and writing into it would mix two layouts.
 sdk::status check_format(rocksdb::DB& db,
                          const std::vector<rocksdb::ColumnFamilyHandle*>& families,
-                         const std::string& dir)
+                         const std::string& dir,
+                         std::uint8_t& format)
 {
-    const std::string current = std::to_string(storage_format_version);
+    const std::string oldest = std::to_string(storage_format_version);
+    const std::string newest = std::to_string(storage_format_encoded);
+    const std::string readable = "this engine reads formats " + oldest + " and " + newest + " only";
     const rocksdb::Slice key(storage_format_key.data(), storage_format_key.size());
     std::string value;
     auto s = db.Get(rocksdb::ReadOptions(), families[0], key, &value);
     if (s.ok()) {
-        if (value == current) {
+        if (value == oldest || value == newest) {
+            format = value == oldest ? storage_format_version : storage_format_encoded;
             return {};
         }
         return sdk::status(sdk::errc::not_supported,
-                           "the rocksdb database in '" + dir + "' has storage format '" + value +
-                             "'; this engine reads format " + current + " only");
+                           "the rocksdb database in '" + dir + "' has storage format '" + value + "'; " + readable);
     }
     if (!s.IsNotFound()) {
         return to_status(s, "reading the storage format of the rocksdb database in '" + dir + "'");
@@ -68,14 +71,15 @@ sdk::status check_format(rocksdb::DB& db,
         if (data) {
             return sdk::status(sdk::errc::not_supported,
                                "the rocksdb database in '" + dir +
-                                 "' holds data without a storage format marker (format 1, one key per record); "
-                                 "this engine reads format " +
-                                 current + " only");
+                                 "' holds data without a storage format marker (format 1, one key per record); " +
+                                 readable);
         }
     }
-    // A new database. No sync needed: the marker precedes everything else in the WAL, so any
-    // sync that makes data durable makes it durable too.
-    return to_status(db.Put(rocksdb::WriteOptions(), families[0], key, current),
+    // A new database, marked with the lowest format that reads it (key_codec.h). No sync needed:
+    // the marker precedes everything else in the WAL, so any sync that makes data durable makes
+    // it durable too.
+    format = storage_format_version;
+    return to_status(db.Put(rocksdb::WriteOptions(), families[0], key, oldest),
                      "writing the storage format of the rocksdb database in '" + dir + "'");
 }
 
@@ -108,7 +112,8 @@ sdk::result<std::shared_ptr<database>> database::open(const std::string& dir,
         if (!s.ok()) {
             return to_status(s, "opening the rocksdb database in '" + dir + "'");
         }
-        if (auto st = check_format(*raw, self->_families, dir); !st.ok()) {
+        std::uint8_t format = 0;
+        if (auto st = check_format(*raw, self->_families, dir, format); !st.ok()) {
             // Closed as found: no memtable flush into a database this engine does not own.
             for (auto* cf : self->_families) {
                 raw->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
@@ -119,6 +124,7 @@ sdk::result<std::shared_ptr<database>> database::open(const std::string& dir,
             return st;
         }
         self->_db.reset(raw);
+        self->_format.store(format, std::memory_order_relaxed);
         return self;
     } catch (...) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory opening the rocksdb database");
@@ -128,6 +134,23 @@ sdk::result<std::shared_ptr<database>> database::open(const std::string& dir,
 database::~database()
 {
     close().ignore();
+}
+
+rocksdb::Status database::stage_format(rocksdb::WriteBatch& batch, std::uint8_t format)
+{
+    if (_format.load(std::memory_order_acquire) >= format) {
+        return rocksdb::Status::OK();
+    }
+    // Shards may stage the same raise at once: writing the same value twice is harmless.
+    const rocksdb::Slice key(storage_format_key.data(), storage_format_key.size());
+    return batch.Put(_families[0], key, std::to_string(format));
+}
+
+void database::format_written(std::uint8_t format) noexcept
+{
+    auto now = _format.load(std::memory_order_acquire);
+    while (now < format && !_format.compare_exchange_weak(now, format, std::memory_order_acq_rel)) {
+    }
 }
 
 sdk::status database::write(rocksdb::WriteBatch& batch, std::string_view what, std::string_view log, bool sync) noexcept

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,8 +34,9 @@ class database : public std::enable_shared_from_this<database>
   public:
     /// Opens (creating when missing) the database in `dir`. `env` replaces RocksDB's default
     /// environment (tests inject file-system faults through it) and must outlive the database.
-    /// A new database gets the storage format marker (key_codec.h); one of another format, or
-    /// holding data without a marker (format 1), is refused with not_supported naming `dir`.
+    /// A new database gets the storage format marker (key_codec.h); one of a format other than
+    /// 2 and 3, or holding data without a marker (format 1), is refused with not_supported
+    /// naming `dir`.
     static sdk::result<std::shared_ptr<database>> open(const std::string& dir,
                                                        const engine_config& config,
                                                        sdk::blocking_pool& pool,
@@ -61,6 +63,13 @@ class database : public std::enable_shared_from_this<database>
                       std::string_view what,
                       std::string_view log = {},
                       bool sync = false) noexcept;
+
+    /// Stages into `batch` the raise of the storage format marker to `format` when the database
+    /// is marked lower (the first encoded batch raises 2 to 3, so a build that reads format 2
+    /// only refuses the database at open instead of failing on a value). format_written() once
+    /// the batch is written.
+    rocksdb::Status stage_format(rocksdb::WriteBatch& batch, std::uint8_t format);
+    void format_written(std::uint8_t format) noexcept;
 
     /// Runs `job` on the blocking pool with an ok status, or inline with the reason when the
     /// database is closing or memory is short. Either way it runs exactly once. `job` is any
@@ -105,6 +114,7 @@ class database : public std::enable_shared_from_this<database>
     std::unique_ptr<rocksdb::DB> _db;
     std::vector<rocksdb::ColumnFamilyHandle*> _families; ///< owned; destroyed before the DB closes
     std::atomic<bool> _closing{ false };
+    std::atomic<std::uint8_t> _format{ 0 }; ///< the storage format marker as written
 
     std::mutex _jobs_mutex;
     std::condition_variable _jobs_idle;

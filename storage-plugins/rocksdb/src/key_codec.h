@@ -1,7 +1,8 @@
-// How the engine lays out its keys and small values in RocksDB (storage format 2, ADR 0009).
+// How the engine lays out its keys and small values in RocksDB (storage formats 2 and 3, ADR
+// 0009 and 0019).
 //
-//   default     "plexus.storage_format" → the database's storage format ("2")
-//   logs        (id, first offset)      → a stored batch of records (batch_value.h)
+//   default     "plexus.storage_format" → the database's storage format ("2" or "3")
+//   logs        (id, first offset)      → a stored batch of messages or encoded records (batch_value.h)
 //   time_index  (id, running max ts)    → offset after the batch that was indexed
 //   log_meta    log name                → (id, start offset)
 //   metadata    the kv_store's own keys → its values
@@ -24,9 +25,15 @@
 
 namespace plexus::storage::rocks {
 
-/// The layout this engine reads and writes. Format 1 (one `logs` key per record) had no marker;
-/// a database holding data without one, or with another number, is refused at open.
+/// The layouts this engine reads and writes. Format 2 (ADR 0009): stored batches of messages.
+/// Format 3 (ADR 0019): format 2 plus stored batches of encoded records. A stored batch's first
+/// byte is the format of its kind; the marker is the lowest format that reads the whole
+/// database, so a new database is marked 2 (which older builds still open) until its first
+/// encoded batch raises the marker to 3 in the same WriteBatch. Format 1 (one `logs` key per
+/// record) had no marker; a database holding data without one, or with another number, is
+/// refused at open.
 constexpr std::uint8_t storage_format_version = 2;
+constexpr std::uint8_t storage_format_encoded = 3;
 /// The `default` family's only key: the storage format, in decimal.
 inline constexpr std::string_view storage_format_key = "plexus.storage_format";
 

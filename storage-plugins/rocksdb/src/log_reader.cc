@@ -1,5 +1,6 @@
 #include "log_reader.h"
 
+#include "encoded_batch.h"
 #include "record_codec.h"
 #include "status_mapping.h"
 
@@ -65,6 +66,137 @@ sdk::status scan_status(const bounded_iterator& it, std::string_view what)
 
 } // namespace
 
+namespace {
+
+/// The stored batches of messages from the one the iterator is on (which holds `from`), up to
+/// `end` or the first encoded batch, at least one record, then what fits `max_bytes`.
+/// Pass 1 gathers the encoded records that fit the budget into one string (the size tables
+/// decide, before anything is copied); pass 2 copies it into one shared slab that every
+/// decoded body slices.
+sdk::result<sdk::record_batch> read_messages(bounded_iterator& it, log_id id, sdk::offset from, std::size_t max_bytes)
+{
+    sdk::record_batch out;
+    out.base_offset = from;
+    std::string gathered;
+    std::size_t count = 0;
+    std::uint64_t used = 0;
+    sdk::offset expected = from;
+    bool full = false;
+    while (it->Valid() && !full) {
+        auto first = offset_of_batch_key(it->key(), id);
+        auto batch = batch_view::parse(it->value());
+        if (!first || !batch) {
+            return bad_record(id, first.value_or(expected), "unreadable stored batch");
+        }
+        if (batch->encoded()) {
+            break; // a read never mixes messages and encoded records
+        }
+        const std::uint32_t n = batch->header().count;
+        if (count == 0 ? *first + n <= from : *first != expected) {
+            return bad_record(id, expected, "missing from the middle of the log");
+        }
+        const std::int64_t skip = count == 0 ? from - *first : 0;
+        auto sizes = batch->record_sizes();
+        const auto records = batch->records();
+        std::size_t pos = 0;
+        std::size_t taken_from = records.size();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            auto size = sizes.next();
+            auto extent = peek_record(records, pos);
+            if (!size || !extent) {
+                return bad_record(id, *first + i, "unreadable record");
+            }
+            if (static_cast<std::int64_t>(i) >= skip) {
+                if (count > 0 && used + *size > max_bytes) {
+                    full = true;
+                    break;
+                }
+                taken_from = std::min(taken_from, pos);
+                used += *size;
+                ++count;
+            }
+            pos = extent->end;
+        }
+        if (!full && pos != records.size()) {
+            return bad_record(id, *first, "stored batch longer than its records");
+        }
+        if (taken_from < pos) {
+            gathered.append(records.substr(taken_from, pos - taken_from));
+        }
+        expected = *first + n;
+        full = full || used >= max_bytes;
+        if (!full) {
+            it->Next();
+        }
+    }
+    if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+        return st;
+    }
+    if (count == 0) {
+        // truncate_prefix ran after this read was asked for
+        return sdk::status(sdk::errc::not_found, "offset " + std::to_string(from()) + " is no longer stored");
+    }
+    auto slab = sdk::bytes::allocate(gathered.size());
+    std::memcpy(slab.writable().data(), gathered.data(), gathered.size());
+    if (auto st = decode_records(slab, 0, slab.size(), count, out.records); !st.ok()) {
+        return bad_record(id, from, st.message());
+    }
+    return out;
+}
+
+/// The encoded stored batch the iterator is on, whole, joined with the encoded batches of the
+/// same format that follow it below `end` while they fit `max_bytes` (its bytes). Each
+/// batch's bytes are copied once, out of RocksDB's value into a slab the result shares.
+sdk::result<sdk::record_batch> read_encoded(bounded_iterator& it, log_id id, std::size_t max_bytes)
+{
+    sdk::record_batch out;
+    std::uint64_t used = 0;
+    sdk::offset expected{ 0 };
+    for (; it->Valid(); it->Next()) {
+        auto first = offset_of_batch_key(it->key(), id);
+        auto batch = batch_view::parse(it->value());
+        if (!first || !batch) {
+            return bad_record(id, first.value_or(expected), "unreadable stored batch");
+        }
+        if (!batch->encoded()) {
+            break;
+        }
+        const auto& h = batch->header();
+        if (out.encoded) {
+            if (*first != expected) {
+                return bad_record(id, expected, "missing from the middle of the log");
+            }
+            if (used + h.size_bytes > max_bytes || batch->format_name() != out.encoded->format) {
+                break;
+            }
+        }
+        sdk::encoded_records part;
+        part.format.assign(batch->format_name());
+        auto slab = sdk::bytes::allocate(batch->records().size());
+        std::memcpy(slab.writable().data(), batch->records().data(), batch->records().size());
+        part.bytes = sdk::buffer_chain(std::move(slab));
+        part.count = h.count;
+        part.max_timestamp = h.max_timestamp;
+        if (!out.encoded) {
+            out.base_offset = *first;
+            out.encoded = std::move(part);
+        } else {
+            join_encoded(*out.encoded, part); // same format: checked above
+        }
+        used += h.size_bytes;
+        expected = *first + h.count;
+        if (used >= max_bytes) {
+            break;
+        }
+    }
+    if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+        return st;
+    }
+    return out;
+}
+
+} // namespace
+
 sdk::result<sdk::record_batch> read_records(database& db,
                                             log_id id,
                                             sdk::offset first_batch,
@@ -73,78 +205,26 @@ sdk::result<sdk::record_batch> read_records(database& db,
                                             std::size_t max_bytes) noexcept
 {
     try {
-        sdk::record_batch out;
-        out.base_offset = from;
         if (from >= end) {
+            sdk::record_batch out;
+            out.base_offset = from;
             return out;
         }
-        // Pass 1: gather the encoded records that fit the budget into one string (the size
-        // tables decide, before anything is copied); pass 2 copies it into one shared slab that
-        // every decoded body slices.
         bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, end), true);
-        std::string gathered;
-        std::size_t count = 0;
-        std::uint64_t used = 0;
-        sdk::offset expected = from;
-        bool full = false;
         it->SeekForPrev(fixed_key::batch(id, from).slice());
-        while (it->Valid() && !full) {
-            auto first = offset_of_batch_key(it->key(), id);
+        if (it->Valid()) {
+            // Records come back in the form they were stored in: an encoded batch holding
+            // `from` is returned whole, from its own first offset.
             auto batch = batch_view::parse(it->value());
-            if (!first || !batch) {
-                return bad_record(id, first.value_or(expected), "unreadable stored batch");
-            }
-            const std::uint32_t n = batch->header().count;
-            if (count == 0 ? *first + n <= from : *first != expected) {
-                return bad_record(id, expected, "missing from the middle of the log");
-            }
-            const std::int64_t skip = count == 0 ? from - *first : 0;
-            auto sizes = batch->record_sizes();
-            const auto records = batch->records();
-            std::size_t pos = 0;
-            std::size_t taken_from = records.size();
-            for (std::uint32_t i = 0; i < n; ++i) {
-                auto size = sizes.next();
-                auto extent = peek_record(records, pos);
-                if (!size || !extent) {
-                    return bad_record(id, *first + i, "unreadable record");
+            if (batch && batch->encoded()) {
+                auto first = offset_of_batch_key(it->key(), id);
+                if (!first || *first + batch->header().count <= from) {
+                    return bad_record(id, from, "missing from the middle of the log");
                 }
-                if (static_cast<std::int64_t>(i) >= skip) {
-                    if (count > 0 && used + *size > max_bytes) {
-                        full = true;
-                        break;
-                    }
-                    taken_from = std::min(taken_from, pos);
-                    used += *size;
-                    ++count;
-                }
-                pos = extent->end;
-            }
-            if (!full && pos != records.size()) {
-                return bad_record(id, *first, "stored batch longer than its records");
-            }
-            if (taken_from < pos) {
-                gathered.append(records.substr(taken_from, pos - taken_from));
-            }
-            expected = *first + n;
-            full = full || used >= max_bytes;
-            if (!full) {
-                it->Next();
+                return read_encoded(it, id, max_bytes);
             }
         }
-        if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
-            return st;
-        }
-        if (count == 0) {
-            // truncate_prefix ran after this read was asked for
-            return sdk::status(sdk::errc::not_found, "offset " + std::to_string(from()) + " is no longer stored");
-        }
-        auto slab = sdk::bytes::allocate(gathered.size());
-        std::memcpy(slab.writable().data(), gathered.data(), gathered.size());
-        if (auto st = decode_records(slab, 0, slab.size(), count, out.records); !st.ok()) {
-            return bad_record(id, from, st.message());
-        }
-        return out;
+        return read_messages(it, id, from, max_bytes);
     } catch (const std::bad_alloc&) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log");
     } catch (...) {
@@ -200,6 +280,11 @@ sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
             }
             if (*first + batch->header().count <= scan_from || batch->header().max_timestamp < ts) {
                 continue; // no record at or after scan_from in it is that recent
+            }
+            if (batch->encoded()) {
+                // Its records' times are opaque: the batch answers as a whole, from its first
+                // offset, or from scan_from (never below start) when it straddles that.
+                return std::max(*first, scan_from);
             }
             const auto records = batch->records();
             std::size_t pos = 0;

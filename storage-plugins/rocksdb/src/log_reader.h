@@ -24,8 +24,11 @@
 namespace plexus::storage::rocks {
 
 /// Records [from, end) of log `id`, at least one, then as many as fit in `max_bytes`
-/// (message::size_bytes()). not_found when `from` is no longer stored (truncated meanwhile);
-/// corruption on a gap or an undecodable value. Bodies share one buffer per read.
+/// (record_batch::size_bytes()), in the form they were stored in: messages, or encoded records
+/// of one format, never both. An encoded stored batch holding `from` is returned whole (its base
+/// may lie below `from`), joined with the encoded batches of its format that follow while they
+/// fit. not_found when `from` is no longer stored (truncated meanwhile); corruption on a gap or
+/// an undecodable value. Bodies share one buffer per read; encoded bytes one per stored batch.
 sdk::result<sdk::record_batch> read_records(database& db,
                                             log_id id,
                                             sdk::offset first_batch,
@@ -35,7 +38,8 @@ sdk::result<sdk::record_batch> read_records(database& db,
 
 /// The first offset in [start, end) whose record timestamp is >= ts, or `end`. The time index
 /// gives the batch to scan from (see rocksdb_log.h); batches whose maximum timestamp is below
-/// ts are skipped on their header, and only the records of the one that answers are read.
+/// ts are skipped on their header, and only the records of the one that answers are read. An
+/// encoded batch answers with its first offset (or `start`, when it straddles it).
 sdk::result<sdk::offset> find_offset_for_timestamp(database& db,
                                                    log_id id,
                                                    sdk::offset first_batch,

@@ -1,5 +1,6 @@
 #include "rocksdb_log.h"
 
+#include "encoded_batch.h"
 #include "log_reader.h"
 #include "status_mapping.h"
 
@@ -22,6 +23,11 @@ constexpr std::int64_t point_delete_limit = 64;
 /// each): a read of one record loads its whole stored batch, and RocksDB keeps a value whole
 /// in one block, so values stay far below a memtable yet hold hundreds of small records.
 constexpr std::size_t max_stored_batch_bytes = 256u << 10;
+
+/// An encoded batch is one stored batch whatever its size (it is opaque and read whole), but
+/// RocksDB holds a value whole in the WriteBatch, the memtable and every read: above this one is
+/// refused. Kafka's own default limit (message.max.bytes) is 1 MiB.
+constexpr std::size_t max_encoded_batch_bytes = 64u << 20;
 
 /// Posts `task` to the owner shard. Should the task not fit in memory it runs here instead:
 /// under memory exhaustion a completion on the wrong thread beats one that never comes.
@@ -76,74 +82,114 @@ sdk::status log_core::recover(sdk::offset start) noexcept
     return {};
 }
 
+sdk::status log_core::check_appendable(const sdk::record_batch& batch) const noexcept
+{
+    if (batch.encoded) {
+        if (!batch.records.empty()) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "record batch for log '" + _name + "' holds both messages and encoded records");
+        }
+        if (auto st = check_encoded(*batch.encoded); !st.ok()) {
+            return st;
+        }
+        if (batch.encoded->bytes.size() > max_encoded_batch_bytes) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "an encoded batch of " + std::to_string(batch.encoded->bytes.size()) +
+                                 " bytes is above the rocksdb engine's limit of " +
+                                 std::to_string(max_encoded_batch_bytes));
+        }
+        return {};
+    }
+    for (const auto& m : batch.records) {
+        if (!m) {
+            return sdk::status(sdk::errc::invalid_argument, "record batch holds a null message");
+        }
+    }
+    return {};
+}
+
+sdk::status log_core::stage_encoder(rocksdb::WriteBatch& wb, staged_append& staged)
+{
+    const auto key = fixed_key::batch(_id, staged.next);
+    const rocksdb::Slice key_slice = key.slice();
+    const auto parts = _encoder.parts();
+    if (auto s = wb.Put(_db->logs(),
+                        rocksdb::SliceParts(&key_slice, 1),
+                        rocksdb::SliceParts(parts.data(), static_cast<int>(parts.size())));
+        !s.ok()) {
+        return to_status(s, "staging a batch of log '" + _name + "'");
+    }
+    staged.next = staged.next + _encoder.count();
+    staged.since_index += _encoder.size_bytes();
+    if (!staged.max_timestamp || _encoder.max_timestamp() > *staged.max_timestamp) {
+        staged.max_timestamp = _encoder.max_timestamp();
+    }
+    if (staged.since_index >= _db->config().time_index_interval_bytes) {
+        if (auto s = wb.Put(
+              _db->time_index(), fixed_key::index(_id, *staged.max_timestamp).slice(), encode_index_value(staged.next));
+            !s.ok()) {
+            return to_status(s, "staging a time index entry of log '" + _name + "'");
+        }
+        staged.since_index = 0;
+        if (!staged.index_floor) {
+            staged.index_floor = staged.max_timestamp;
+        }
+    }
+    return {};
+}
+
 sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) noexcept
 {
     try {
         if (_db->closing()) {
             return closed_status();
         }
-        const auto& records = batch.records;
-        if (records.empty()) {
+        if (auto st = check_appendable(batch); !st.ok()) {
+            return st; // before the emptiness test: an encoded batch of no records is refused
+        }
+        if (batch.empty()) {
             return sdk::offset_range{ _next, _next - 1 };
         }
-        for (const auto& m : records) {
-            if (!m) {
-                return sdk::status(sdk::errc::invalid_argument, "record batch holds a null message");
-            }
-        }
         // Stage everything in locals and the batch; the log changes only once RocksDB took it.
-        std::uint64_t estimate = 0;
-        for (const auto& m : records) {
-            estimate += m->size_bytes(); // body and keys + 64: above the encoding's overhead
-        }
-        rocksdb::WriteBatch wb(static_cast<std::size_t>(estimate));
-        const std::uint64_t interval = _db->config().time_index_interval_bytes;
-        std::uint64_t since_index = _bytes_since_index;
-        auto max_ts = _max_timestamp;
-        auto floor = _index_floor;
-        sdk::offset o = _next; // the first offset of the stored batch being built
-        _encoder.start(_end_bytes);
-        for (std::size_t i = 0; i < records.size(); ++i) {
-            _encoder.add(*records[i]);
-            if (i + 1 < records.size() && _encoder.record_bytes() < max_stored_batch_bytes) {
-                continue;
+        // size_bytes() of messages is body and keys + 64: above the encoding's overhead.
+        rocksdb::WriteBatch wb(batch.size_bytes() + batch_header_size + 256);
+        staged_append staged{ _next, _bytes_since_index, _max_timestamp, _index_floor };
+        if (batch.encoded) {
+            // One stored batch, never cut: its bytes are opaque, and a reader takes it whole.
+            _encoder.start_encoded(*batch.encoded, _next, _end_bytes);
+            if (auto st = stage_encoder(wb, staged); !st.ok()) {
+                return st;
             }
-            const auto key = fixed_key::batch(_id, o);
-            const rocksdb::Slice key_slice = key.slice();
-            const auto parts = _encoder.parts();
-            if (auto s = wb.Put(_db->logs(),
-                                rocksdb::SliceParts(&key_slice, 1),
-                                rocksdb::SliceParts(parts.data(), static_cast<int>(parts.size())));
-                !s.ok()) {
-                return to_status(s, "staging a batch of log '" + _name + "'");
+            if (auto s = _db->stage_format(wb, storage_format_encoded); !s.ok()) {
+                return to_status(s, "staging the storage format for log '" + _name + "'");
             }
-            o = o + _encoder.count();
-            since_index += _encoder.size_bytes();
-            if (!max_ts || _encoder.max_timestamp() > *max_ts) {
-                max_ts = _encoder.max_timestamp();
-            }
-            if (since_index >= interval) {
-                if (auto s = wb.Put(_db->time_index(), fixed_key::index(_id, *max_ts).slice(), encode_index_value(o));
-                    !s.ok()) {
-                    return to_status(s, "staging a time index entry of log '" + _name + "'");
+        } else {
+            const auto& records = batch.records;
+            _encoder.start(_end_bytes);
+            for (std::size_t i = 0; i < records.size(); ++i) {
+                _encoder.add(*records[i]);
+                if (i + 1 < records.size() && _encoder.record_bytes() < max_stored_batch_bytes) {
+                    continue;
                 }
-                since_index = 0;
-                if (!floor) {
-                    floor = max_ts;
+                if (auto st = stage_encoder(wb, staged); !st.ok()) {
+                    return st;
                 }
+                _encoder.start(_encoder.end_bytes());
             }
-            _encoder.start(_encoder.end_bytes());
         }
         const std::uint64_t bytes = _encoder.end_bytes();
         if (auto st = _db->write(wb, "appending to log", _name); !st.ok()) {
             return st; // disk full is resource_exhausted; nothing was applied
         }
+        if (batch.encoded) {
+            _db->format_written(storage_format_encoded);
+        }
         const sdk::offset first = _next;
-        _next = o;
+        _next = staged.next;
         _end_bytes = bytes;
-        _bytes_since_index = since_index;
-        _max_timestamp = max_ts;
-        _index_floor = floor;
+        _bytes_since_index = staged.since_index;
+        _max_timestamp = staged.max_timestamp;
+        _index_floor = staged.index_floor;
         ++_write_seq;
         switch (_db->config().fsync) {
             case fsync_policy::none:

@@ -21,6 +21,9 @@
 // interval when timestamps grow, as producers' clocks do. truncate_prefix() drops the entries
 // it makes useless.
 //
+// An encoded batch (sdk::encoded_records, ADR 0019) is one stored batch, never cut, holding its
+// bytes with the offset slots set; its max_timestamp stands for its records' in the time index.
+//
 // Threading: a log_core belongs to its owner shard and never locks. Pool jobs copy what they
 // need; completions hold the core by shared_ptr, so a handle may close while they run.
 #pragma once
@@ -83,6 +86,18 @@ class log_core : public std::enable_shared_from_this<log_core>
         flush_done done;
     };
 
+    /// What an append stages before RocksDB takes it: the log's state once it has.
+    struct staged_append
+    {
+        sdk::offset next;
+        std::uint64_t since_index;
+        std::optional<sdk::timestamp_ms> max_timestamp;
+        std::optional<sdk::timestamp_ms> index_floor;
+    };
+    /// invalid_argument for a batch this log cannot store (null messages, a bad encoded batch).
+    sdk::status check_appendable(const sdk::record_batch& batch) const noexcept;
+    /// Stages the encoder's stored batch at staged.next, and a time-index entry when one is due.
+    sdk::status stage_encoder(rocksdb::WriteBatch& wb, staged_append& staged);
     void start_sync() noexcept;
     void on_synced(const sdk::status& st) noexcept;
 

@@ -274,6 +274,35 @@ TEST_CASE("kcat (librdkafka): batches compressed with gzip, snappy, lz4 and zstd
         auto consumed = kcat(k, { "-C", "-t", topic, "-p", "0", "-o", "beginning", "-c", "50", "-e" });
         CHECK(consumed.out == expected);
     }
+    // Stored as sent (ADR 0019): 2 000 lines of 200 repeated bytes take 400 kB as records and a
+    // few kB compressed, so a topic's segments must stay far below the records' size.
+    std::filesystem::path large = k.b.dir() / "kcat-large.txt";
+    {
+        std::ofstream out(large);
+        for (int i = 0; i < 2000; ++i) {
+            out << std::string(200, static_cast<char>('a' + i % 3)) << "\n";
+        }
+    }
+    auto stored_bytes = [&](const std::string& topic) {
+        std::uintmax_t total = 0;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(k.b.dir() / "data")) {
+            const auto path = e.path().string();
+            if (e.is_regular_file() && path.find(topic) != std::string::npos && e.path().extension() == ".log") {
+                total += e.file_size();
+            }
+        }
+        return total;
+    };
+    kcat(k, { "-P", "-t", "stored-plain", "-p", "0", "-X", "linger.ms=100", "-l", large.string() });
+    kcat(k, { "-P", "-t", "stored-zstd", "-p", "0", "-z", "zstd", "-X", "linger.ms=100", "-l", large.string() });
+    REQUIRE(kcat(k, { "-C", "-t", "stored-zstd", "-p", "0", "-o", "beginning", "-c", "2000", "-e" }).out.size() ==
+            2000 * 201);
+    const auto plain = stored_bytes("stored-plain");
+    const auto zstd = stored_bytes("stored-zstd");
+    INFO("segments: plain " << plain << " bytes, zstd " << zstd << " bytes");
+    CHECK(plain > 400000);
+    CHECK(zstd > 0);
+    CHECK(zstd * 20 < plain);
 }
 
 TEST_CASE("kcat (librdkafka) balanced consumer: a group reads, commits, and goes on from its commit",

@@ -10,12 +10,16 @@
 #include <exception>
 #include <memory>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace plexus::sdk {
 
 /// `Parse` is `result<Config>(std::string_view) noexcept`; `Listener` is constructible from a
 /// `Config&&`. `Port` is the protocol's standard port (the embedded default config uses it).
-template<class Listener, auto Parse, std::uint16_t Port>
+/// `Formats`, when given, is `std::vector<const record_format*>() noexcept`: the record formats
+/// the protocol appends (protocol_factory::record_formats()).
+template<class Listener, auto Parse, std::uint16_t Port, auto Formats = nullptr>
 class gateway_factory final : public protocol_factory
 {
   public:
@@ -34,6 +38,14 @@ class gateway_factory final : public protocol_factory
         }
     }
     std::uint16_t default_port() const noexcept override { return Port; }
+    std::vector<const record_format*> record_formats() const noexcept override
+    {
+        if constexpr (std::is_null_pointer_v<decltype(Formats)>) {
+            return {};
+        } else {
+            return Formats();
+        }
+    }
 };
 
 } // namespace plexus::sdk

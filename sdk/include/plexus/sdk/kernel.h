@@ -136,6 +136,13 @@ struct publish_ack
     std::uint32_t routed = 0;            ///< destinations the message reached; 0 = unroutable
 };
 
+/// What a stream fetch returns.
+enum class batch_form : std::uint8_t
+{
+    messages,  ///< messages, encoded batches decoded by their record_format
+    as_stored, ///< messages or encoded records, as they were appended
+};
+
 /// Where a stream consumer starts.
 struct stream_start
 {
@@ -310,11 +317,15 @@ class kernel
                         record_batch batch,
                         ack_level level,
                         callback<void(result<offset_range>)> done) noexcept = 0;
+    /// Records from `from`, as messages (records below `from` left out), or with
+    /// batch_form::as_stored in the form they were appended (log::read), for a protocol that
+    /// serves its own encoded batches back.
     virtual void fetch(std::string_view vhost,
                        std::string_view stream,
                        partition_id partition,
                        offset from,
                        std::size_t max_bytes,
+                       batch_form form,
                        callback<void(result<record_batch>)> done) noexcept = 0;
     virtual void stream_offsets(std::string_view vhost,
                                 std::string_view stream,

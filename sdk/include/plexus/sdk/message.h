@@ -8,6 +8,7 @@
 #pragma once
 
 #include "plexus/sdk/buffer_chain.h"
+#include "plexus/sdk/result.h"
 #include "plexus/sdk/strong_types.h"
 
 #include <cstdint>
@@ -89,16 +90,74 @@ class message
 
 using message_ptr = std::shared_ptr<const message>;
 
-/// Records appended to or read from a log, in offset order. On append `base_offset` is ignored
-/// (the log assigns offsets); on read it is the offset of records[0] and records are dense.
+/// Records kept in the form a protocol sent them (ADR 0019), e.g. Kafka RecordBatch v2 bytes,
+/// so that the protocol can serve them back without re-encoding and compressed batches stay
+/// compressed. Engines treat `bytes` as opaque except for the offset slots they fill in.
+struct encoded_records
+{
+    /// Which record_format decodes the bytes, e.g. "kafka.v2".
+    std::string format;
+    buffer_chain bytes;
+    /// The records the bytes hold; they take `count` dense offsets.
+    std::uint32_t count = 0;
+    /// The newest record timestamp (time retention and offset_for_timestamp use it).
+    timestamp_ms max_timestamp{ 0 };
+    /// Where the bytes hold record offsets: at byte `at`, a big-endian int64 that an engine
+    /// sets on append to the offset of record number `first_record` (0-based in the batch).
+    /// Kafka has one per RecordBatch (its baseOffset). Read back, the bytes hold the offsets
+    /// and this list is empty.
+    struct offset_slot
+    {
+        std::uint32_t at = 0;
+        std::uint32_t first_record = 0;
+        bool operator==(const offset_slot&) const = default;
+    };
+    std::vector<offset_slot> offset_slots;
+};
+
+/// Records appended to or read from a log, in offset order: messages, or one encoded form
+/// (never both). On append `base_offset` is ignored (the log assigns offsets); on read it is
+/// the offset of the first record and records are dense. An encoded batch read back may begin
+/// below the offset asked for: it is returned whole.
 struct record_batch
 {
     offset base_offset{ 0 };
     std::vector<message_ptr> records;
+    std::optional<encoded_records> encoded;
 
-    std::size_t size() const noexcept { return records.size(); }
-    bool empty() const noexcept { return records.empty(); }
-    offset last_offset() const noexcept { return base_offset + static_cast<std::int64_t>(records.size()) - 1; }
+    std::size_t size() const noexcept { return encoded ? encoded->count : records.size(); }
+    bool empty() const noexcept { return size() == 0; }
+    offset last_offset() const noexcept { return base_offset + static_cast<std::int64_t>(size()) - 1; }
+    /// Approximate stored bytes (max-bytes limits, size retention).
+    std::size_t size_bytes() const noexcept
+    {
+        if (encoded) {
+            return encoded->bytes.size();
+        }
+        std::size_t n = 0;
+        for (const auto& m : records) {
+            n += m ? m->size_bytes() : 0;
+        }
+        return n;
+    }
+};
+
+/// Decodes the encoded_records of one format into messages, for readers that need messages
+/// (an AMQP stream consumer, a stream forwarding to an exchange). Registered by the protocol
+/// plugin that produces the format (protocol_factory::record_formats()).
+class record_format
+{
+  public:
+    /// The name encoded_records::format carries.
+    virtual std::string_view name() const noexcept = 0;
+    /// Every record of `bytes`, in order (they take dense offsets from the batch's base);
+    /// `routing_key` is set on each (the stream's name). Fails with corruption on bytes that
+    /// are not in this format.
+    virtual result<std::vector<message_ptr>> decode(const buffer_chain& bytes,
+                                                    std::string_view routing_key) const noexcept = 0;
+
+  protected:
+    ~record_format() = default; // owned by its plugin's factory
 };
 
 } // namespace plexus::sdk

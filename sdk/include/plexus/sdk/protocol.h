@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace plexus::sdk {
 
@@ -89,6 +90,9 @@ class protocol_factory
                                                               std::string_view config_json) noexcept = 0;
     /// The port this protocol uses when the config names none (1883, 5672, 61613, 9092).
     virtual std::uint16_t default_port() const noexcept = 0;
+    /// The record formats this protocol appends batches in (encoded_records), for the kernel
+    /// to decode for readers that need messages. They live as long as the factory.
+    virtual std::vector<const record_format*> record_formats() const noexcept { return {}; }
 };
 
 } // namespace plexus::sdk

@@ -57,7 +57,8 @@ class log
 {
   public:
     virtual ~log() = default;
-    /// Appends records and assigns them dense offsets, returned at once. The records are
+    /// Appends records and assigns them dense offsets, returned at once. An encoded batch is
+    /// stored as it is, with its offset slots set (encoded_records::offset_slots). The records are
     /// readable immediately; they become durable later (see flush()). Fails with
     /// resource_exhausted when the engine cannot take them (e.g. disk full): nothing is appended.
     virtual result<offset_range> append(record_batch batch) noexcept = 0;
@@ -66,9 +67,13 @@ class log
     virtual void flush(callback<void(result<offset>)> done) noexcept = 0;
     /// Reads records starting at `from` up to about `max_bytes` (at least one record when one
     /// exists). An empty batch means `from` is at the end. out_of_range-like requests below
-    /// start return not_found.
+    /// start return not_found. Records come back in the form they were appended: a batch holds
+    /// messages or encoded records of one format, and an encoded one is returned whole, so its
+    /// base may lie below `from` (and below start after a truncate_prefix inside it).
     virtual void read(offset from, std::size_t max_bytes, callback<void(result<record_batch>)> done) noexcept = 0;
-    /// The first offset whose record timestamp is >= ts; `next` when there is none.
+    /// The first offset whose record timestamp is >= ts; `next` when there is none. For an
+    /// encoded batch, whose records' times the engine does not read, the first offset of the
+    /// first batch whose max_timestamp is >= ts.
     virtual void offset_for_timestamp(timestamp_ms ts, callback<void(result<offset>)> done) noexcept = 0;
     /// Drops every record below `new_start` (retention, acked prefixes). A no-op for a
     /// new_start at or below start.

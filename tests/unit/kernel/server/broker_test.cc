@@ -334,7 +334,8 @@ TEST_CASE_METHOD(broker_fixture, "streams: partitions, offsets, timestamps, grou
         CHECK(r->count() == 10);
     }
     auto fetched = call<sdk::result<sdk::record_batch>>(k(), [](sdk::kernel& k, auto done) {
-        k.fetch("/", "events", sdk::partition_id(1), sdk::offset(15), 1 << 20, std::move(done));
+        k.fetch(
+          "/", "events", sdk::partition_id(1), sdk::offset(15), 1 << 20, sdk::batch_form::messages, std::move(done));
     });
     REQUIRE(fetched.ok());
     CHECK(fetched->base_offset == sdk::offset(15));

@@ -152,4 +152,10 @@ TEST_CASE("a compressed batch decodes to its records", "[kafka][compression]")
     CHECK(d.records[2]->key == "k2");
     CHECK(d.records[2]->body.to_string() == "v2");
     CHECK(d.records[2]->timestamp() == 1002);
+    // Produce stores it as it came: compressed, byte for byte (ADR 0019).
+    auto staged = stage_record_batches(compressed, sdk::timestamp_ms(1));
+    REQUIRE(staged.error == error_code::none);
+    CHECK(staged.encoded.count == 3);
+    CHECK(staged.encoded.bytes.to_string() == compressed);
+    CHECK(staged.encoded.bytes.size() < plain.size() + 64);
 }

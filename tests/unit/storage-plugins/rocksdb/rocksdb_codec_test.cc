@@ -186,3 +186,55 @@ TEST_CASE("rocksdb statuses map to sdk codes", "[rocksdb][status]")
     CHECK(std::string(st.message()).find("reading log 'q'") != std::string::npos);
     CHECK(std::string(st.message()).find("bad block") != std::string::npos);
 }
+
+TEST_CASE("an encoded stored batch carries its format name and its bytes, offset slots set",
+          "[rocksdb][codec][encoded]")
+{
+    sdk::encoded_records e;
+    e.format = "test.v1";
+    e.bytes = sdk::buffer_chain::copy_of(std::string(8, '\xee') + "payload");
+    e.count = 4;
+    e.max_timestamp = sdk::timestamp_ms(-3);
+    e.offset_slots.push_back({ 0, 0 });
+    batch_encoder enc;
+    enc.start_encoded(e, sdk::offset(0x0102), 500);
+    CHECK(enc.count() == 4);
+    CHECK(enc.size_bytes() == e.bytes.size());
+    CHECK(enc.end_bytes() == 500 + e.bytes.size());
+    CHECK(enc.max_timestamp() == sdk::timestamp_ms(-3));
+    const std::string value = joined(enc);
+    CHECK(static_cast<unsigned char>(value[0]) == storage_format_encoded);
+
+    auto v = batch_view::parse(value);
+    REQUIRE(v.has_value());
+    CHECK(v->encoded());
+    CHECK(v->format_name() == "test.v1");
+    CHECK(v->records() == std::string("\0\0\0\0\0\0\x01\x02", 8) + "payload");
+    CHECK(v->header().count == 4);
+    CHECK(v->header().max_timestamp == sdk::timestamp_ms(-3));
+    CHECK(v->header().begin_bytes == 500);
+    CHECK(v->header().end_bytes() == enc.end_bytes());
+    // Counted whole while any of its records is live.
+    CHECK(v->bytes_before(0) == std::uint64_t{ 0 });
+    CHECK(v->bytes_before(3) == std::uint64_t{ 0 });
+    CHECK(v->bytes_before(4) == std::uint64_t{ e.bytes.size() });
+    CHECK_FALSE(v->bytes_before(5).has_value());
+
+    SECTION("a value whose bytes disagree with its header is refused")
+    {
+        CHECK_FALSE(batch_view::parse(rocksdb::Slice(value.data(), value.size() - 1)).has_value());
+        CHECK_FALSE(batch_view::parse(value + "x").has_value());
+    }
+    SECTION("a reused encoder goes back to messages")
+    {
+        sdk::message m;
+        m.body = sdk::buffer_chain::copy_of("b");
+        enc.start(enc.end_bytes());
+        enc.add(m);
+        auto w = batch_view::parse(joined(enc));
+        REQUIRE(w.has_value());
+        CHECK_FALSE(w->encoded());
+        CHECK(w->format_name().empty());
+        CHECK(static_cast<unsigned char>(joined(enc)[0]) == storage_format_version);
+    }
+}

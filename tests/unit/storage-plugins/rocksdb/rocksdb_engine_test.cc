@@ -598,14 +598,14 @@ TEST_CASE("a database of another storage format is refused, naming it", "[rocksd
     SECTION("a newer format")
     {
         change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
-            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "3").ok());
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "4").ok());
         });
         auto engine = open_engine(dir.path(), pool);
         REQUIRE_FALSE(engine.ok());
         CHECK(engine.error().code() == sdk::errc::not_supported);
         const std::string message(engine.error().message());
         CHECK(message.find(dir.path().string()) != std::string::npos);
-        CHECK(message.find("format '3'") != std::string::npos);
+        CHECK(message.find("format '4'") != std::string::npos);
     }
     SECTION("data without a marker (format 1)")
     {
@@ -829,4 +829,200 @@ TEST_CASE("a failed WAL sync fails the flush and leaves committed", "[rocksdb][f
     REQUIRE(all.ok()); // reads still work
     CHECK(bodies(*all) == expected_bodies(0, 3));
     h.expect_failed_close();
+}
+
+// ---- encoded batches (ADR 0019) -------------------------------------------------------------
+
+namespace {
+
+/// An encoded batch of a made-up format: `size` bytes whose first 8 are its offset slot.
+sdk::record_batch encoded_of(std::uint32_t count, std::size_t size, std::int64_t max_ts, char fill = 'e')
+{
+    sdk::encoded_records e;
+    e.format = "test.v1";
+    e.bytes = sdk::buffer_chain::copy_of(std::string(size, fill));
+    e.count = count;
+    e.max_timestamp = sdk::timestamp_ms(max_ts);
+    e.offset_slots.push_back({ 0, 0 });
+    sdk::record_batch b;
+    b.encoded = std::move(e);
+    return b;
+}
+
+std::string marker_of(const std::filesystem::path& dir)
+{
+    std::string marker;
+    change_database(dir, [&](rocksdb::DB& db, auto& families) {
+        REQUIRE(db.Get(rocksdb::ReadOptions(), families[0], format_key, &marker).ok());
+    });
+    return marker;
+}
+
+} // namespace
+
+TEST_CASE("the first encoded batch raises the storage format marker to 3", "[rocksdb][format][encoded]")
+{
+    temp_dir dir;
+    manual_pool pool;
+    sdk::testing::fake_executor shard;
+    auto append_and_close = [&](sdk::record_batch b) {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        auto log = (*engine)->open_log(sdk::log_spec{ "s/v/f", &shard });
+        REQUIRE(log.ok());
+        REQUIRE((*log)->append(std::move(b)).ok());
+        log->reset();
+        REQUIRE((*engine)->close().ok());
+    };
+    append_and_close(batch_of(2));
+    CHECK(marker_of(dir.path()) == "2"); // messages only: a build that reads format 2 still opens it
+    append_and_close(encoded_of(3, 20, 7));
+    CHECK(marker_of(dir.path()) == "3");
+    append_and_close(batch_of(1, "m", 5));
+    CHECK(marker_of(dir.path()) == "3");
+
+    SECTION("format 3 opens again")
+    {
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE(engine.ok());
+        auto log = (*engine)->open_log(sdk::log_spec{ "s/v/f", &shard });
+        REQUIRE(log.ok());
+        CHECK((*log)->offsets().next == offset{ 6 });
+        log->reset();
+        REQUIRE((*engine)->close().ok());
+    }
+    SECTION("a newer format is still refused")
+    {
+        change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "4").ok());
+        });
+        auto engine = open_engine(dir.path(), pool);
+        REQUIRE_FALSE(engine.ok());
+        CHECK(engine.error().code() == sdk::errc::not_supported);
+        CHECK(std::string(engine.error().message()).find("format '4'") != std::string::npos);
+    }
+}
+
+TEST_CASE("an encoded batch is one stored batch whatever its size, up to a hard limit", "[rocksdb][batches][encoded]")
+{
+    engine_harness h;
+    auto log = h.open_log("s/v/encoded-big");
+    REQUIRE(log->append(batch_of(2)).ok());
+    const std::uint64_t messages = log->size_bytes();
+    const std::size_t size = 3u << 20;                     // far above a stored batch of messages (256 KiB)
+    REQUIRE(log->append(encoded_of(1000, size, 50)).ok()); // offsets 2..1001
+    const std::uint64_t tail = make_message("m1002")->size_bytes();
+    REQUIRE(log->append(batch_of(1, "m", 1002)).ok());
+    CHECK(log->size_bytes() == messages + size + tail); // an encoded batch counts its bytes
+
+    auto check_whole = [&](offset from) {
+        INFO("from " << from());
+        auto r = h.read(*log, from, 1);
+        REQUIRE(r.ok());
+        REQUIRE(r->encoded.has_value());
+        CHECK(r->base_offset == offset{ 2 });
+        CHECK(r->encoded->count == 1000);
+        CHECK(r->encoded->max_timestamp == sdk::timestamp_ms(50));
+        const auto bytes = r->encoded->bytes.to_string();
+        REQUIRE(bytes.size() == size);
+        CHECK(bytes.substr(0, 8) == std::string("\0\0\0\0\0\0\0\x02", 8));
+        CHECK(bytes.find_first_not_of('e', 8) == std::string::npos);
+    };
+    check_whole(offset{ 2 });
+    check_whole(offset{ 1001 });
+    auto before = h.read(*log, offset{ 0 }, 1u << 30);
+    REQUIRE(before.ok());
+    CHECK_FALSE(before->encoded.has_value()); // a read never mixes the two
+    CHECK(bodies(*before) == expected_bodies(0, 2));
+
+    // A truncation inside it keeps it whole on disk, and counted, until it goes entirely.
+    REQUIRE(log->truncate_prefix(offset{ 500 }).ok());
+    CHECK(log->size_bytes() == size + tail);
+    h.restart();
+    log = h.open_log("s/v/encoded-big");
+    CHECK(log->offsets().start == offset{ 500 });
+    CHECK(log->offsets().next == offset{ 1003 });
+    CHECK(log->size_bytes() == size + tail);
+    check_whole(offset{ 500 });
+    REQUIRE(log->truncate_prefix(offset{ 1002 }).ok());
+    CHECK(log->size_bytes() == tail);
+
+    SECTION("above 64 MiB it is refused, and nothing changes")
+    {
+        auto r = log->append(encoded_of(1, (64u << 20) + 1, 0));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code() == sdk::errc::invalid_argument);
+        CHECK(log->offsets().next == offset{ 1003 });
+    }
+    SECTION("messages and encoded records in one batch are refused")
+    {
+        auto b = encoded_of(1, 20, 0);
+        b.records.push_back(make_message("x"));
+        auto r = log->append(std::move(b));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code() == sdk::errc::invalid_argument);
+        CHECK(log->offsets().next == offset{ 1003 });
+    }
+}
+
+TEST_CASE("encoded batches join in a read up to the budget, and stop at another format", "[rocksdb][encoded]")
+{
+    engine_harness h;
+    auto log = h.open_log("s/v/encoded-join");
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(log->append(encoded_of(2, 100, i)).ok()); // 0..5
+    }
+    auto other = encoded_of(1, 100, 3);
+    other.encoded->format = "other.v1";
+    REQUIRE(log->append(std::move(other)).ok()); // 6
+    auto r = h.read(*log, offset{ 1 }, 250);
+    REQUIRE(r.ok());
+    REQUIRE(r->encoded.has_value());
+    CHECK(r->base_offset == offset{ 0 });
+    CHECK(r->encoded->count == 4); // two stored batches: a third would exceed 250 bytes
+    CHECK(r->encoded->bytes.size() == 200);
+    CHECK(r->encoded->max_timestamp == sdk::timestamp_ms(1));
+    r = h.read(*log, offset{ 4 }, 1u << 20);
+    REQUIRE(r.ok());
+    CHECK(r->base_offset == offset{ 4 });
+    CHECK(r->encoded->count == 2); // the next batch is of another format
+    r = h.read(*log, offset{ 6 }, 1u << 20);
+    REQUIRE(r.ok());
+    CHECK(r->encoded->format == "other.v1");
+    CHECK(r->encoded->bytes.to_string().substr(0, 8) == std::string("\0\0\0\0\0\0\0\x06", 8));
+}
+
+TEST_CASE("offset_for_timestamp over encoded batches uses the time index, through truncation and restart",
+          "[rocksdb][time-index][encoded]")
+{
+    engine_harness h(R"({"time_index_interval_bytes": 150})");
+    auto log = h.open_log("s/v/encoded-time");
+    // Batch i: offsets 10i..10i+9, max timestamp 100i, 100 bytes: an index entry every 2nd.
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(log->append(encoded_of(10, 100, 100 * i)).ok());
+    }
+    auto check = [&](std::int64_t ts, std::int64_t want) {
+        INFO("ts " << ts);
+        auto r = h.offset_for_timestamp(*log, ts);
+        REQUIRE(r.ok());
+        CHECK(*r == offset{ want });
+    };
+    check(0, 0);
+    check(1, 10);
+    check(100, 10);
+    check(1050, 110);
+    check(1900, 190);
+    check(1901, 200);
+    REQUIRE(log->truncate_prefix(offset{ 55 }).ok());
+    check(0, 55); // never below start, though the batch holding it begins at 50
+    check(500, 55);
+    check(501, 60);
+    h.restart();
+    log = h.open_log("s/v/encoded-time");
+    check(0, 55);
+    check(1050, 110);
+    REQUIRE(log->append(encoded_of(10, 100, 5000)).ok()); // the running maximum survived
+    check(1901, 200);
+    check(5000, 200);
+    check(5001, 210);
 }

@@ -214,6 +214,7 @@ class fake_kernel final : public kernel
                partition_id,
                offset,
                std::size_t,
+               batch_form,
                callback<void(result<record_batch>)> done) noexcept override
     {
         answer<result<record_batch>>("fetch", std::move(done), unsupported());
