@@ -54,11 +54,11 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
     try {
         const sdk::offset base = _next;
         if (n >= adopt_min_records) {
-            _segments.push_back(segment{ base, std::move(records), max_ts });
+            _segments.push_back(segment{ base, std::move(records), max_ts, std::nullopt });
         } else {
             if (_segments.empty() || _segments.back().encoded ||
                 _segments.back().records.capacity() - _segments.back().records.size() < n) {
-                segment s{ base, {}, max_ts };
+                segment s{ base, {}, max_ts, std::nullopt };
                 s.records.reserve(packed_segment_records);
                 _segments.push_back(std::move(s));
             }
