@@ -269,3 +269,55 @@ TEST_CASE("a truncated sealed segment loses only its cut records", "[unit][stora
     CHECK(all->front() == "m0");
     CHECK(all->back() == "m499");
 }
+
+TEST_CASE("a damaged encoded batch is never served, and recovery keeps the batches around it", "[unit][storage][file]")
+{
+    auto encoded = [](const std::string& payload) {
+        sdk::record_batch b;
+        b.encoded = sdk::encoded_records{};
+        b.encoded->format = "test.v1";
+        b.encoded->bytes = sdk::buffer_chain::copy_of(std::string(8, '\0') + payload);
+        b.encoded->count = 2;
+        b.encoded->offset_slots.push_back({ 0, 0 });
+        return b;
+    };
+    file_harness h;
+    {
+        auto log = h.open("s/v/encoded-flip/0");
+        for (int i = 0; i < 3; ++i) {
+            REQUIRE(log->append(encoded("payload-number-" + std::to_string(i))).ok());
+        }
+    }
+    h.stop();
+    const auto seg = h.segments("s/v/encoded-flip/0").front();
+    flip_byte(seg, position_of(seg, "payload-number-1"));
+
+    SECTION("a read that meets it fails with corruption")
+    {
+        REQUIRE(h.start("{}").ok());
+        auto log = h.open("s/v/encoded-flip/0");
+        auto first = h.read(*log, offset{ 0 }, 1);
+        REQUIRE(first.ok());
+        REQUIRE(first->encoded.has_value());
+        CHECK(first->encoded->bytes.to_string().find("payload-number-0") != std::string::npos);
+        auto damaged = h.read(*log, offset{ 2 }, 1 << 20);
+        REQUIRE_FALSE(damaged.ok());
+        CHECK(damaged.error().code() == sdk::errc::corruption);
+    }
+    SECTION("verify_on_start: all drops it and keeps the others whole")
+    {
+        REQUIRE(h.start(R"({"verify_on_start": "all"})").ok());
+        auto log = h.open("s/v/encoded-flip/0");
+        CHECK(h.logged("damaged bytes at byte"));
+        auto first = h.read(*log, offset{ 0 }, 1);
+        REQUIRE(first.ok());
+        REQUIRE(first->encoded.has_value());
+        CHECK(first->encoded->count == 2);
+        auto last = h.read(*log, offset{ 4 }, 1);
+        REQUIRE(last.ok());
+        REQUIRE(last->encoded.has_value());
+        CHECK(last->base_offset == offset{ 4 });
+        CHECK(last->encoded->bytes.to_string().find("payload-number-2") != std::string::npos);
+        CHECK(log->offsets().next == offset{ 6 });
+    }
+}
