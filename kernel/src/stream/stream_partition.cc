@@ -33,14 +33,22 @@ void stream_partition::append(sdk::record_batch batch,
     const std::uint64_t bytes = batch.size_bytes();
     std::vector<sdk::message_ptr> to_forward;
     if (batch.encoded) {
-        // Decoded before the append, so that what cannot be decoded is never stored: every
-        // reader of messages would fail on it.
-        auto messages = decoded(*batch.encoded);
-        if (!messages) {
-            done(messages.error());
+        // Only a format some loaded plugin decodes is stored: every reader of messages would
+        // fail on another. Checking the bytes is the appending protocol's job (Kafka's
+        // Produce does); they are decoded here only for a forward, before the append, so that
+        // a batch that cannot be forwarded is not stored either.
+        if (_options.formats == nullptr || _options.formats->find(batch.encoded->format) == nullptr) {
+            done(sdk::status(sdk::errc::not_supported,
+                             "stream '" + _options.name + "' cannot take records in format '" + batch.encoded->format +
+                               "': no loaded plugin decodes it"));
             return;
         }
         if (_options.forward) {
+            auto messages = decoded(*batch.encoded);
+            if (!messages) {
+                done(messages.error());
+                return;
+            }
             to_forward = std::move(*messages);
         }
     } else if (_options.forward) {
