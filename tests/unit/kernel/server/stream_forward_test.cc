@@ -133,3 +133,28 @@ TEST_CASE("a stream on the file engine reports the engine's segment size", "[uni
     CHECK(made->storage == "file");
     CHECK(made->segment_bytes == 1048576);
 }
+
+TEST_CASE_METHOD(broker_fixture,
+                 "records in a format no loaded plugin decodes are refused, not stored",
+                 "[unit][kernel][stream]")
+{
+    // No protocol plugin is loaded here, so no record format is known (ADR 0019).
+    sdk::stream_spec spec;
+    spec.name = "foreign";
+    REQUIRE(declare_stream(spec).ok());
+    sdk::record_batch batch;
+    batch.encoded = sdk::encoded_records{};
+    batch.encoded->format = "unknown.v1";
+    batch.encoded->bytes = sdk::buffer_chain::copy_of("opaque bytes");
+    batch.encoded->count = 2;
+    auto appended = call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
+        k.append("/", "foreign", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+    });
+    REQUIRE_FALSE(appended.ok());
+    CHECK(appended.error().code() == sdk::errc::not_supported);
+    CHECK(std::string(appended.error().message()).find("unknown.v1") != std::string::npos);
+    auto offsets = call<sdk::result<sdk::log_offsets>>(
+      k(), [](sdk::kernel& k, auto done) { k.stream_offsets("/", "foreign", sdk::partition_id(0), std::move(done)); });
+    REQUIRE(offsets.ok());
+    CHECK(offsets->next == sdk::offset(0));
+}
