@@ -165,6 +165,11 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
         if (!batch.records.empty()) {
             return sdk::status(sdk::errc::invalid_argument, "a record batch holds both messages and encoded records");
         }
+        if (const auto size = frame_header_size + 1 + batch.encoded->format.size() + batch.encoded->bytes.size();
+            size > max_frame_bytes) { // refused before the bytes are copied
+            return sdk::status(sdk::errc::invalid_argument,
+                               fmt::format("a batch of {} bytes is over the limit of {}", size, max_frame_bytes));
+        }
     }
     if (batch.empty()) {
         return sdk::offset_range{ _next, _next - 1 };
