@@ -36,14 +36,6 @@ std::uint32_t crc_of(std::string_view covered)
     return storage::crc32c(std::as_bytes(std::span<const char>(covered.data(), covered.size())));
 }
 
-decoded_records failed(error_code e, std::string detail)
-{
-    decoded_records d;
-    d.error = e;
-    d.detail = std::move(detail);
-    return d;
-}
-
 /// Reads `count` records from an (inflated) records section.
 bool read_records(wire_reader& r,
                   std::int32_t count,
@@ -243,7 +235,7 @@ try {
     }
     return out;
 } catch (const std::bad_alloc&) {
-    return failed(error_code::kafka_storage_error, "out of memory decoding a record batch");
+    return failed_with<decoded_records>({ error_code::kafka_storage_error, "out of memory decoding a record batch" });
 }
 
 staged_records stage_record_batches(std::string_view bytes, sdk::timestamp_ms now)
@@ -252,8 +244,10 @@ try {
     sdk::encoded_records& e = out.encoded;
     e.format = std::string(kafka_v2_format_name);
     e.max_timestamp = sdk::timestamp_ms(std::numeric_limits<std::int64_t>::min());
-    std::string kept;
-    kept.reserve(bytes.size());
+    // The kept batches go straight into the buffer the engine will share: one copy.
+    auto slab = sdk::bytes::allocate(bytes.size());
+    const std::span<char> kept(reinterpret_cast<char*>(slab.writable().data()), slab.size());
+    std::size_t used = 0;
     bool first = true;
     while (!bytes.empty()) {
         batch_view b;
@@ -281,8 +275,9 @@ try {
             return failed_with<staged_records>(
               { error_code::corrupt_message, "a record in a batch is malformed or out of offset order" });
         }
-        const std::size_t at = kept.size();
-        kept += b.whole;
+        const std::size_t at = used;
+        std::copy(b.whole.begin(), b.whole.end(), kept.begin() + static_cast<std::ptrdiff_t>(at));
+        used += b.whole.size();
         std::int64_t max_ts = b.max_ts;
         if (b.log_append_time() || b.base_ts < 0) {
             // The broker's time, as a Kafka broker writes it: into the max timestamp, under a
@@ -295,7 +290,7 @@ try {
             if (b.base_ts < 0) {
                 kept[at + attributes_at + 1] = static_cast<char>(kept[at + attributes_at + 1] | log_append_time_bit);
             }
-            const auto crc = crc_of(std::string_view(kept).substr(at + crc_covered_from));
+            const auto crc = crc_of(std::string_view(kept.data() + at, b.whole.size()).substr(crc_covered_from));
             for (int i = 0; i < 4; ++i) {
                 kept[at + crc_at + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xff);
             }
@@ -304,7 +299,9 @@ try {
         e.count += static_cast<std::uint32_t>(b.count);
         e.max_timestamp = std::max(e.max_timestamp, sdk::timestamp_ms(max_ts));
     }
-    e.bytes = sdk::buffer_chain::copy_of(kept);
+    if (used > 0) {
+        e.bytes = sdk::buffer_chain(slab.share(0, used));
+    }
     return out;
 } catch (const std::bad_alloc&) {
     return failed_with<staged_records>({ error_code::kafka_storage_error, "out of memory reading a record batch" });
