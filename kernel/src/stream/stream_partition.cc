@@ -6,10 +6,13 @@ namespace plexus::kernel {
 namespace {
 constexpr std::size_t subscriber_read_bytes = 1u << 20;
 constexpr std::uint32_t unlimited_window = 256;
+/// The formats of a stream made without any (tests): every encoded append is refused.
+const record_format_set no_formats;
 } // namespace
 
 stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::log> log, sdk::executor& exec)
   : _options(std::move(options))
+  , _formats(_options.formats != nullptr ? *_options.formats : no_formats)
   , _log(std::move(log))
   , _exec(exec)
 {
@@ -37,14 +40,14 @@ void stream_partition::append(sdk::record_batch batch,
         // fail on another. Checking the bytes is the appending protocol's job (Kafka's
         // Produce does); they are decoded here only for a forward, before the append, so that
         // a batch that cannot be forwarded is not stored either.
-        if (_options.formats == nullptr || _options.formats->find(batch.encoded->format) == nullptr) {
+        if (_formats.find(batch.encoded->format) == nullptr) {
             done(sdk::status(sdk::errc::not_supported,
                              "stream '" + _options.name + "' cannot take records in format '" + batch.encoded->format +
                                "': no loaded plugin decodes it"));
             return;
         }
         if (_options.forward) {
-            auto messages = decoded(*batch.encoded);
+            auto messages = _formats.decode(*batch.encoded, _options.name);
             if (!messages) {
                 done(messages.error());
                 return;
@@ -79,15 +82,6 @@ void stream_partition::append(sdk::record_batch batch,
     });
 }
 
-sdk::result<std::vector<sdk::message_ptr>> stream_partition::decoded(const sdk::encoded_records& e) const noexcept
-{
-    if (_options.formats == nullptr) {
-        return sdk::status(sdk::errc::not_supported,
-                           "stream '" + _options.name + "' takes no records in format '" + e.format + "'");
-    }
-    return _options.formats->decode(e, _options.name);
-}
-
 void stream_partition::fetch(sdk::offset from,
                              std::size_t max_bytes,
                              sdk::batch_form form,
@@ -100,15 +94,11 @@ void stream_partition::fetch(sdk::offset from,
     _log->read(from,
                max_bytes,
                [self = shared_from_this(), from, done = std::move(done)](sdk::result<sdk::record_batch> r) mutable {
-                   if (!r || !r->encoded) {
+                   if (!r) {
                        done(std::move(r));
                        return;
                    }
-                   if (self->_options.formats == nullptr) {
-                       done(self->decoded(*r->encoded).error());
-                       return;
-                   }
-                   done(self->_options.formats->as_messages(std::move(*r), from, self->_options.name));
+                   done(self->_formats.as_messages(std::move(*r), from, self->_options.name));
                });
 }
 
@@ -277,20 +267,17 @@ void stream_partition::pump(subscriber& s)
                 self->schedule();
                 return;
             }
-            if (r->encoded) {
-                auto messages = self->decoded(*r->encoded);
-                if (!messages) {
-                    // Never skipped silently: the consumer learns why it stops.
-                    sub->link->home->post([link = sub->link, why = messages.error()] {
-                        if (link->alive) {
-                            link->sink->cancelled(why);
-                        }
-                    });
-                    self->remove_subscriber(id);
-                    return;
-                }
-                r->records = std::move(*messages);
-                r->encoded.reset();
+            r = self->_formats.as_messages(std::move(*r), sub->position, self->_options.name);
+            if (!r) {
+                // Stored records no loaded format decodes are never skipped silently: the
+                // consumer learns why it stops.
+                sub->link->home->post([link = sub->link, why = r.error()] {
+                    if (link->alive) {
+                        link->sink->cancelled(why);
+                    }
+                });
+                self->remove_subscriber(id);
+                return;
             }
             std::vector<sdk::delivery> batch;
             sdk::offset o = r->base_offset;

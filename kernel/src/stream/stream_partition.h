@@ -111,10 +111,9 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void schedule();
     void dispatch();
     void pump(subscriber& s);
-    /// Messages of an encoded batch for a reader that needs them.
-    sdk::result<std::vector<sdk::message_ptr>> decoded(const sdk::encoded_records& e) const noexcept;
 
     stream_options _options;
+    const record_format_set& _formats; ///< _options.formats, or none
     std::unique_ptr<sdk::log> _log;
     sdk::executor& _exec;
     std::vector<std::unique_ptr<subscriber>> _subscribers;

@@ -19,17 +19,24 @@ namespace {
 
 constexpr std::size_t whole = 1u << 20;
 
+/// The bytes encoded_batch() appends: 8 offset bytes not yet set, `payload`, padding to 20.
+std::string appended_bytes(const std::string& payload)
+{
+    std::string bytes(8, '\xee');
+    bytes += payload;
+    if (bytes.size() < 20) {
+        bytes.resize(20, '.');
+    }
+    return bytes;
+}
+
 /// `count` records of a made-up format: 8 offset bytes, then `payload`; a second slot at
 /// byte 12 for record 2 when `count` > 2, as a protocol with two sub-batches would have.
 sdk::record_batch encoded_batch(std::uint32_t count, const std::string& payload, std::int64_t max_ts = 1000)
 {
     sdk::encoded_records e;
     e.format = "test.v1";
-    std::string bytes(8, '\xee');
-    bytes += payload;
-    if (bytes.size() < 20) {
-        bytes.resize(20, '.');
-    }
+    const std::string bytes = appended_bytes(payload);
     e.bytes = sdk::buffer_chain::copy_of(bytes.substr(0, 10));
     e.bytes.append(sdk::bytes::copy_of(bytes.substr(10))); // two fragments
     e.count = count;
@@ -56,11 +63,7 @@ std::string big_endian(std::int64_t v)
 /// What encoded_batch(count, payload) reads back as once stored at `base`.
 std::string stored_bytes(std::uint32_t count, const std::string& payload, std::int64_t base)
 {
-    std::string bytes(8, '\xee');
-    bytes += payload;
-    if (bytes.size() < 20) {
-        bytes.resize(20, '.');
-    }
+    std::string bytes = appended_bytes(payload);
     bytes.replace(0, 8, big_endian(base));
     if (count > 2) {
         bytes.replace(12, 8, big_endian(base + 2));
