@@ -51,6 +51,8 @@ struct broker_config
     std::map<std::string, std::string> storage_engines; ///< engine name -> config JSON
     /// Publishes are refused while data_dir's filesystem has less free space (0: never).
     std::uint64_t disk_free_limit_bytes = 50ull << 20;
+    /// How often a compacted stream's partition is cleaned (when enough was appended since).
+    std::int64_t compaction_interval_ms = 15000;
     std::map<std::string, std::string> routing_types; ///< router plugin name -> config JSON
     std::vector<listener_config> listeners;
     std::vector<std::string> vhosts{ "/" };

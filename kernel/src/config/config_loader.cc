@@ -389,7 +389,11 @@ broker_config convert(const YAML::Node& root)
         }
     }
     if (auto storage = root["storage"]) {
-        only_keys(storage, "storage", { "default", "transient", "engines", "disk_free_limit_bytes" });
+        only_keys(
+          storage, "storage", { "default", "transient", "engines", "disk_free_limit_bytes", "compaction_interval_ms" });
+        if (auto n = storage["compaction_interval_ms"]) {
+            c.compaction_interval_ms = as_int(n, "storage.compaction_interval_ms", 100, 86400000);
+        }
         if (auto n = storage["disk_free_limit_bytes"]) {
             c.disk_free_limit_bytes = static_cast<std::uint64_t>(
               as_int(n, "storage.disk_free_limit_bytes", 0, std::numeric_limits<std::int64_t>::max()));

@@ -1,5 +1,7 @@
 #include "kernel/src/server/broker_core.h"
 
+#include "kernel/src/stream/partition_log_name.h"
+
 #include "kernel/src/queue/queue_policy.h"
 
 #include "kernel/src/server/definition_codec.h"
@@ -73,11 +75,6 @@ std::string header_string(const sdk::headers& h, std::string_view key)
         }
     }
     return {};
-}
-
-std::string partition_log_name(std::string_view vhost, std::string_view stream, std::int32_t partition)
-{
-    return fmt::format("s/{}/{}/{}", vhost, stream, partition);
 }
 
 /// The log of an x-delayed-message exchange's delay store.
@@ -194,10 +191,13 @@ sdk::stream_info broker_core::stream_info_of(const sdk::stream_spec& spec) noexc
     info.partitions = spec.partitions;
     info.retention_ms = spec.retention_ms;
     info.retention_bytes = spec.retention_bytes;
+    info.compact = spec.compact;
+    info.delete_retention_ms = spec.delete_retention_ms;
+    info.declared_segment_bytes = spec.segment_bytes;
     info.storage = spec.storage;
     info.forward_exchange = spec.forward_exchange;
-    if (auto* e = engine(spec.storage); e != nullptr) {
-        info.segment_bytes = e->caps().segment_bytes;
+    if (auto* e = engine(spec.storage); e != nullptr && e->caps().segment_bytes != 0) {
+        info.segment_bytes = spec.segment_bytes != 0 ? spec.segment_bytes : e->caps().segment_bytes;
     }
     return info;
 }
@@ -1075,14 +1075,27 @@ awaitable<sdk::result<sdk::destination_id>> broker_core::open_partition(const sd
     so.storage = spec.storage;
     so.retention_ms = spec.retention_ms;
     so.retention_bytes = spec.retention_bytes;
+    so.compact = spec.compact;
+    so.delete_retention_ms = spec.delete_retention_ms;
+    so.segment_bytes = spec.segment_bytes;
+    so.engine = engine;
+    so.compaction_interval = std::chrono::milliseconds(_config.compaction_interval_ms);
+    so.logger = &_log;
     so.formats = &_formats;
     if (!spec.forward_exchange.empty()) {
         so.forward = forwarder(owner, spec.vhost, spec.name, spec.forward_exchange);
     }
-    auto owner_work = [this, owner, so, pid, engine]() -> status {
+    auto owner_work = [this, owner, so, pid, engine]() mutable -> status {
+        // A compacted partition lives in the log of its latest generation.
+        auto generation = stored_generation(engine->metadata(), so.vhost, so.name, so.partition());
+        if (!generation) {
+            return generation.error();
+        }
+        so.generation = *generation;
         sdk::log_spec ls;
-        ls.name = partition_log_name(so.vhost, so.name, so.partition());
+        ls.name = partition_log_name(so.vhost, so.name, so.partition(), so.generation);
         ls.owner = &_shards.at(owner);
+        ls.segment_bytes = so.segment_bytes;
         auto log = engine->open_log(ls);
         if (!log) {
             return log.error();
@@ -1139,10 +1152,9 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::add_stream_partitions(std:
     co_return stream_info_of(spec);
 }
 
-awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::string vhost,
-                                                                           std::string name,
-                                                                           std::optional<std::int64_t> retention_ms,
-                                                                           std::optional<std::int64_t> retention_bytes)
+awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_config(std::string vhost,
+                                                                        std::string name,
+                                                                        sdk::stream_config config)
 {
     auto found = find_stream(vhost, name);
     if (!found) {
@@ -1150,18 +1162,20 @@ awaitable<sdk::result<sdk::stream_info>> broker_core::set_stream_retention(std::
     }
     stream_def& stream = **found;
     sdk::stream_spec spec = stream.spec;
-    spec.retention_ms = retention_ms;
-    spec.retention_bytes = retention_bytes;
+    spec.retention_ms = config.retention_ms;
+    spec.retention_bytes = config.retention_bytes;
+    spec.compact = config.compact;
+    spec.delete_retention_ms = config.delete_retention_ms;
     // Stored first: a restart must not bring back the limits a client was told are gone.
     if (auto st = co_await persist_one(definition_keys::stream(vhost, name), encode_stream(spec)); !st.ok()) {
         co_return st;
     }
     stream.spec = spec;
     for (auto pid : stream.partitions) {
-        auto owner_work = [this, pid, retention_ms, retention_bytes] {
+        auto owner_work = [this, pid, config] {
             auto& ps = _states[owner_shard(pid)]->partitions;
             if (auto p = ps.find(pid()); p != ps.end()) {
-                p->second->set_retention(retention_ms, retention_bytes);
+                p->second->set_config(config);
             }
         };
         co_await on_shard(owner_shard(pid), owner_work);
@@ -1204,8 +1218,20 @@ awaitable<status> broker_core::delete_stream(std::string vhost, std::string name
         co_await on_shard(owner_shard(pid), owner_work_18);
     }
     if (auto* e = engine(def.spec.storage)) {
+        std::vector<sdk::kv_store::write> forget;
         for (std::int32_t p = 0; p < def.spec.partitions; ++p) {
-            e->remove_log(partition_log_name(vhost, name, p)).ignore();
+            // The generation in use, the one it replaced and one a compaction was making.
+            const auto stored = stored_generation(e->metadata(), vhost, name, p);
+            const std::uint64_t generation = stored ? *stored : 0;
+            for (auto g = generation == 0 ? 0 : generation - 1; g <= generation + 1; ++g) {
+                e->remove_log(partition_log_name(vhost, name, p, g)).ignore();
+            }
+            if (generation != 0) {
+                forget.push_back({ partition_generation_key(vhost, name, p), std::nullopt });
+            }
+        }
+        if (!forget.empty()) {
+            (co_await apply_and_wait(e->metadata(), std::move(forget))).ignore();
         }
     }
     if (auto vh = find_vhost(vhost)) {
@@ -1390,8 +1416,15 @@ void broker_core::remove_stray_logs()
             }
         }
         for (const auto& [name, st] : vh.streams) {
+            auto* e = engine(st.spec.storage);
             for (std::int32_t p = 0; p < st.spec.partitions; ++p) {
-                live[st.spec.storage].insert(partition_log_name(vname, name, p));
+                std::uint64_t generation = 0;
+                if (e != nullptr) {
+                    if (auto stored = stored_generation(e->metadata(), vname, name, p)) {
+                        generation = *stored;
+                    }
+                }
+                live[st.spec.storage].insert(partition_log_name(vname, name, p, generation));
             }
         }
         for (const auto& [name, ex] : vh.exchanges) {

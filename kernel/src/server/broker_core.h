@@ -220,10 +220,9 @@ class broker_core
     awaitable<sdk::result<std::uint64_t>> purge_queue(std::string vhost, std::string name);
     awaitable<sdk::result<sdk::stream_info>> declare_stream(sdk::stream_spec spec);
     awaitable<sdk::status> delete_stream(std::string vhost, std::string name);
-    awaitable<sdk::result<sdk::stream_info>> set_stream_retention(std::string vhost,
-                                                                  std::string name,
-                                                                  std::optional<std::int64_t> retention_ms,
-                                                                  std::optional<std::int64_t> retention_bytes);
+    awaitable<sdk::result<sdk::stream_info>> set_stream_config(std::string vhost,
+                                                               std::string name,
+                                                               sdk::stream_config config);
     awaitable<sdk::result<sdk::stream_info>> add_stream_partitions(std::string vhost,
                                                                    std::string name,
                                                                    std::int32_t partitions);

@@ -84,6 +84,11 @@ bool decode_stream(sdk::field_reader& r, sdk::stream_spec& s)
     if (r.ok() && r.remaining() > 0) { // older definitions end here
         s.forward_exchange = r.string();
     }
+    if (r.ok() && r.remaining() > 0) { // and those before compaction here
+        s.compact = r.u8() != 0;
+        s.delete_retention_ms = read_optional(r);
+        s.segment_bytes = r.varint();
+    }
     return r.ok();
 }
 
@@ -199,6 +204,9 @@ std::string encode_stream(const sdk::stream_spec& spec)
     put_optional(out, spec.retention_ms);
     put_optional(out, spec.retention_bytes);
     put_string(out, spec.forward_exchange);
+    put_bool(out, spec.compact);
+    put_optional(out, spec.delete_retention_ms);
+    put_varint(out, spec.segment_bytes);
     return out;
 }
 

@@ -305,16 +305,14 @@ void kernel_facade::add_stream_partitions(std::string_view vhost,
     });
 }
 
-void kernel_facade::set_stream_retention(std::string_view vhost,
-                                         std::string_view name,
-                                         std::optional<std::int64_t> retention_ms,
-                                         std::optional<std::int64_t> retention_bytes,
-                                         sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
+void kernel_facade::set_stream_config(std::string_view vhost,
+                                      std::string_view name,
+                                      const sdk::stream_config& config,
+                                      sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept
 {
-    control(std::move(done),
-            [core = &_core, v = std::string(vhost), n = std::string(name), retention_ms, retention_bytes] {
-                return core->set_stream_retention(v, n, retention_ms, retention_bytes);
-            });
+    control(std::move(done), [core = &_core, v = std::string(vhost), n = std::string(name), config] {
+        return core->set_stream_config(v, n, config);
+    });
 }
 
 void kernel_facade::bind(const sdk::binding_spec& spec, sdk::callback<void(status)> done) noexcept

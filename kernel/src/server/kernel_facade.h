@@ -39,11 +39,10 @@ class kernel_facade final : public sdk::kernel
     void delete_stream(std::string_view vhost,
                        std::string_view name,
                        sdk::callback<void(sdk::status)> done) noexcept override;
-    void set_stream_retention(std::string_view vhost,
-                              std::string_view name,
-                              std::optional<std::int64_t> retention_ms,
-                              std::optional<std::int64_t> retention_bytes,
-                              sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
+    void set_stream_config(std::string_view vhost,
+                           std::string_view name,
+                           const sdk::stream_config& config,
+                           sdk::callback<void(sdk::result<sdk::stream_info>)> done) noexcept override;
     void add_stream_partitions(std::string_view vhost,
                                std::string_view name,
                                std::int32_t partitions,

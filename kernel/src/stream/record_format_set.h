@@ -29,6 +29,13 @@ class record_format_set
     sdk::result<std::vector<sdk::message_ptr>> decode(const sdk::encoded_records& e,
                                                       std::string_view routing_key) const noexcept;
 
+    /// The format's keys of `e` (compaction), checked as decode() checks.
+    sdk::result<std::vector<sdk::record_format::record_key>> keys(const sdk::encoded_records& e) const noexcept;
+    /// The records of `e` (at `base`) that `keep` marks, re-encoded by the format.
+    sdk::result<std::vector<sdk::record_batch>> retain(const sdk::encoded_records& e,
+                                                       sdk::offset base,
+                                                       const std::vector<bool>& keep) const noexcept;
+
     /// `batch` as messages from `from` on: an encoded batch is decoded and its records below
     /// `from` left out; a batch of messages is returned as it is.
     sdk::result<sdk::record_batch> as_messages(sdk::record_batch batch,

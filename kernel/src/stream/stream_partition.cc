@@ -1,5 +1,10 @@
 #include "kernel/src/stream/stream_partition.h"
 
+#include "kernel/src/stream/partition_log_name.h"
+#include "plexus/sdk/log.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace plexus::kernel {
@@ -73,12 +78,18 @@ void stream_partition::append(sdk::record_batch batch,
         done(*r);
         return;
     }
-    _log->flush([range = *r, done = std::move(done)](sdk::result<sdk::offset> f) mutable {
-        if (f) {
-            done(range);
-        } else {
+    _log->flush([self = shared_from_this(), range = *r, done = std::move(done)](sdk::result<sdk::offset> f) mutable {
+        if (!f) {
             done(f.error());
+            return;
         }
+        self->when_recorded([range, done = std::move(done)](sdk::status st) mutable {
+            if (st.ok()) {
+                done(range);
+            } else {
+                done(st);
+            }
+        });
     });
 }
 
@@ -311,6 +322,11 @@ void stream_partition::pump(subscriber& s)
 
 void stream_partition::apply_retention(sdk::timestamp_ms now)
 {
+    if (_generation_unrecorded && !_recording) {
+        record_generation(); // an earlier attempt failed
+    }
+    remove_retired_log();
+    maybe_compact(now);
     if (_options.retention_bytes) {
         // Keep the newest appended batches whose bytes fit the limit (never the last one).
         const auto limit = static_cast<std::uint64_t>(*_options.retention_bytes);
@@ -336,7 +352,13 @@ void stream_partition::apply_retention(sdk::timestamp_ms now)
 
 void stream_partition::flush(sdk::callback<void(sdk::status)> done)
 {
-    _log->flush([done = std::move(done)](sdk::result<sdk::offset> r) mutable { done(r.error()); });
+    _log->flush([self = shared_from_this(), done = std::move(done)](sdk::result<sdk::offset> r) mutable {
+        if (!r) {
+            done(r.error());
+            return;
+        }
+        self->when_recorded(std::move(done));
+    });
 }
 
 void stream_partition::shutdown(const sdk::status& why)
@@ -350,11 +372,178 @@ void stream_partition::shutdown(const sdk::status& why)
     }
     _subscribers.clear();
     _shut_down = true;
+    if (_compaction) {
+        _compaction->cancel();
+    }
+    auto unrecorded = std::move(_after_recorded);
+    _after_recorded.clear();
+    for (auto& w : unrecorded) {
+        w(why);
+    }
     auto waiting = std::move(_waiters);
     _waiters.clear();
     for (auto& w : waiting) {
         w.done(why);
     }
+}
+
+// ---- compaction (ADR 0020) ---------------------------------------------------------------
+
+std::string stream_partition::log_name(std::uint64_t generation) const
+{
+    return partition_log_name(_options.vhost, _options.name, _options.partition(), generation);
+}
+
+void stream_partition::maybe_compact(sdk::timestamp_ms now)
+{
+    if (!_options.compact || _options.engine == nullptr || _compaction || _generation_unrecorded || _shut_down ||
+        !_retired_name.empty() || now() - _last_compaction() < _options.compaction_interval.count()) {
+        return;
+    }
+    // As Kafka's min.cleanable.dirty.ratio of 0.5: clean once half of the log is new.
+    const auto dirty = _bytes_appended - _bytes_at_last_compaction;
+    if (dirty == 0 || dirty * 2 < _log->size_bytes()) {
+        return;
+    }
+    _last_compaction = now;
+    _bytes_at_last_compaction = _bytes_appended;
+    // The head, the last interval's records, is kept as it is: a consumer that keeps up
+    // within it sees every record (Kafka keeps its active segment so).
+    const sdk::timestamp_ms head_from(now() - _options.compaction_interval.count());
+    _log->offset_for_timestamp(head_from, [self = shared_from_this(), now](sdk::result<sdk::offset> r) {
+        if (!r || self->_shut_down || self->_compaction) {
+            return;
+        }
+        if (*r <= self->_log->offsets().start) {
+            return; // nothing older than the head
+        }
+        self->start_compaction(*r, now);
+    });
+}
+
+void stream_partition::start_compaction(sdk::offset clean_end, sdk::timestamp_ms now)
+{
+    compaction_plan plan;
+    plan.source = _log.get();
+    plan.engine = _options.engine;
+    plan.target.name = log_name(_options.generation + 1);
+    plan.target.owner = &_exec;
+    plan.target.segment_bytes = _options.segment_bytes;
+    plan.clean_end = clean_end;
+    constexpr std::int64_t a_day_ms = 86400000; // Kafka's delete.retention.ms
+    plan.tombstone_horizon = sdk::timestamp_ms(now() - _options.delete_retention_ms.value_or(a_day_ms));
+    plan.formats = &_formats;
+    plan.stream = _options.name;
+    _compaction = log_compaction::start(std::move(plan),
+                                        [self = shared_from_this()](auto r) mutable { self->compacted(std::move(r)); });
+}
+
+void stream_partition::compacted(sdk::result<compaction_outcome> r)
+{
+    _compaction.reset();
+    if (_shut_down) {
+        return;
+    }
+    if (!r) {
+        if (_options.logger != nullptr) {
+            PLEXUS_LOG(*_options.logger,
+                       warn,
+                       "stream '{}' partition {}: compaction stopped, the next one starts over: {}",
+                       _options.name,
+                       _options.partition(),
+                       r.error().to_string());
+        }
+        _retired_name = log_name(_options.generation + 1); // what the pass made, if anything
+        return;
+    }
+    // Caught up on this turn: from here on appends go to the copy.
+    const auto start = _log->offsets().start;
+    const auto before = _log->size_bytes();
+    _retired_log = std::move(_log);
+    _retired_name = log_name(_options.generation);
+    _log = std::move(r->log);
+    if (_log->offsets().start < start) {
+        _log->truncate_prefix(start).ignore();
+    }
+    ++_options.generation;
+    _generation_unrecorded = true;
+    _size_marks.clear();
+    _size_marks.emplace_back(_log->offsets().start, _bytes_appended - _log->size_bytes());
+    if (_options.logger != nullptr) {
+        PLEXUS_LOG(*_options.logger,
+                   info,
+                   "stream '{}' partition {}: compacted to generation {}: {} records kept, {} dropped, {} of {} bytes",
+                   _options.name,
+                   _options.partition(),
+                   _options.generation,
+                   r->records_kept,
+                   r->records_dropped,
+                   _log->size_bytes(),
+                   before);
+    }
+    record_generation();
+}
+
+void stream_partition::record_generation()
+{
+    // The copy must be durable before the metadata names it: a restart reads that log.
+    _recording = true;
+    const auto generation = _options.generation;
+    _log->flush([self = shared_from_this(), generation](sdk::result<sdk::offset> f) {
+        if (!f) {
+            self->_recording = false;
+            return; // retried on the next tick
+        }
+        std::vector<sdk::kv_store::write> w;
+        w.push_back({ partition_generation_key(self->_options.vhost, self->_options.name, self->_options.partition()),
+                      encode_generation(generation) });
+        self->_options.engine->metadata().apply(std::move(w), [self](sdk::status st) {
+            self->_exec.post([self, st] {
+                self->_recording = false;
+                if (!st.ok()) {
+                    if (self->_options.logger != nullptr) {
+                        PLEXUS_LOG(*self->_options.logger,
+                                   warn,
+                                   "stream '{}' partition {}: cannot record its compacted log, retrying: {}",
+                                   self->_options.name,
+                                   self->_options.partition(),
+                                   st.to_string());
+                    }
+                    return;
+                }
+                self->_generation_unrecorded = false;
+                auto waiting = std::move(self->_after_recorded);
+                self->_after_recorded.clear();
+                for (auto& w : waiting) {
+                    w(sdk::status{});
+                }
+            });
+        });
+    });
+}
+
+void stream_partition::when_recorded(sdk::callback<void(sdk::status)> then)
+{
+    if (!_generation_unrecorded) {
+        then(sdk::status{});
+        return;
+    }
+    _after_recorded.push_back(std::move(then));
+}
+
+void stream_partition::remove_retired_log()
+{
+    // One tick after the swap at the earliest, so reads issued to the old log have finished,
+    // and only once the new one is recorded: until then a restart would open the old one.
+    if (_generation_unrecorded || _retired_name.empty()) {
+        return;
+    }
+    if (_retired_log) {
+        _retired_log.reset();
+        return; // removed on the next tick
+    }
+    _options.engine->remove_log(_retired_name).ignore();
+    _retired_name.clear();
 }
 
 } // namespace plexus::kernel

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/src/queue/queue.h"
+#include "kernel/src/stream/log_compaction.h"
 #include "kernel/src/stream/record_format_set.h"
 #include "plexus/sdk/kernel.h"
 #include "plexus/sdk/storage.h"
@@ -35,6 +36,15 @@ struct stream_options
     std::string storage;
     std::optional<std::int64_t> retention_ms;
     std::optional<std::int64_t> retention_bytes;
+    /// Compaction (ADR 0020): on when `compact`; needs `engine` (where the copies go), the
+    /// generation of the log the partition opened, and `logger` for what a pass finds.
+    bool compact = false;
+    std::optional<std::int64_t> delete_retention_ms;
+    std::uint64_t segment_bytes = 0;
+    sdk::storage_engine* engine = nullptr;
+    std::uint64_t generation = 0;
+    std::chrono::milliseconds compaction_interval{ 15000 };
+    sdk::logger* logger = nullptr;
     /// Called with each record once appended, when the stream forwards to an exchange.
     std::function<void(const sdk::message_ptr&)> forward;
     /// Decodes encoded batches for readers of messages; none: encoded appends are refused.
@@ -75,15 +85,22 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void remove_subscriber(std::uint64_t id);
     void settle(std::uint64_t id, std::uint64_t tag, bool multiple);
 
-    /// New retention limits (none: unlimited), applied from the next retention pass.
-    void set_retention(std::optional<std::int64_t> ms, std::optional<std::int64_t> bytes) noexcept
+    /// New retention limits (none: unlimited) and compaction, applied from the next pass.
+    void set_config(const sdk::stream_config& config) noexcept
     {
-        _options.retention_ms = ms;
-        _options.retention_bytes = bytes;
+        _options.retention_ms = config.retention_ms;
+        _options.retention_bytes = config.retention_bytes;
+        _options.compact = config.compact;
+        _options.delete_retention_ms = config.delete_retention_ms;
     }
-    /// Applies the retention limits now (also run periodically by the broker).
+    /// Applies the retention limits now, and starts a compaction when one is due (run every
+    /// second by the broker).
     void apply_retention(sdk::timestamp_ms now);
+    /// Completes once everything appended before is durable, a compacted log's new
+    /// generation recorded included.
     void flush(sdk::callback<void(sdk::status)> done);
+    /// The generation of the log in use (partition_log_name).
+    std::uint64_t generation() const noexcept { return _options.generation; }
     void shutdown(const sdk::status& why);
 
   private:
@@ -111,6 +128,15 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void schedule();
     void dispatch();
     void pump(subscriber& s);
+    void maybe_compact(sdk::timestamp_ms now);
+    void start_compaction(sdk::offset clean_end, sdk::timestamp_ms now);
+    void compacted(sdk::result<compaction_outcome> r);
+    /// Stores the generation in use; until it is stored, durable completions wait.
+    void record_generation();
+    /// Runs `then` once the generation in use is recorded (at once when it is).
+    void when_recorded(sdk::callback<void(sdk::status)> then);
+    void remove_retired_log();
+    std::string log_name(std::uint64_t generation) const;
 
     stream_options _options;
     const record_format_set& _formats; ///< _options.formats, or none
@@ -125,6 +151,16 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     // (first offset of an appended batch, bytes appended before it): for size retention
     std::deque<std::pair<sdk::offset, std::uint64_t>> _size_marks;
     std::uint64_t _bytes_appended = 0;
+    // Compaction: the pass under way, when the last one began and how much had been
+    // appended then, and the log it replaced (removed once the new one is recorded).
+    std::shared_ptr<log_compaction> _compaction;
+    sdk::timestamp_ms _last_compaction{ 0 };
+    std::uint64_t _bytes_at_last_compaction = 0;
+    bool _generation_unrecorded = false;
+    bool _recording = false;
+    std::vector<sdk::callback<void(sdk::status)>> _after_recorded;
+    std::unique_ptr<sdk::log> _retired_log;
+    std::string _retired_name;
 };
 
 } // namespace plexus::kernel

@@ -1,6 +1,7 @@
 // The decoder of stored Kafka batches ("kafka.v2"), which the plugin registers with the
 // kernel (sdk::record_format, ADR 0019): an AMQP stream consumer, or a topic forwarding to
-// an exchange, gets the records of batches that Produce stored as the client sent them.
+// an exchange, gets the records of batches that Produce stored as the client sent them; and a
+// compaction (ADR 0020) reads their keys and has the records it keeps re-encoded.
 #pragma once
 
 #include "plexus/sdk/message.h"
@@ -15,6 +16,10 @@ class kafka_record_format final : public sdk::record_format
     std::string_view name() const noexcept override;
     sdk::result<std::vector<sdk::message_ptr>> decode(const sdk::buffer_chain& bytes,
                                                       std::string_view routing_key) const noexcept override;
+    sdk::result<std::vector<record_key>> keys(const sdk::buffer_chain& bytes) const noexcept override;
+    sdk::result<std::vector<sdk::record_batch>> retain(const sdk::buffer_chain& bytes,
+                                                       sdk::offset base,
+                                                       const std::vector<bool>& keep) const noexcept override;
 };
 
 /// What the plugin's factory reports (protocol_factory::record_formats()).

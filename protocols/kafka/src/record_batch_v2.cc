@@ -340,6 +340,174 @@ void write_header_value(wire_writer& w, const sdk::header_value& v)
 
 } // namespace
 
+namespace {
+
+/// One record of an (inflated) records section, as compaction needs it.
+struct raw_record
+{
+    std::int64_t ts_delta = 0;
+    std::string_view key;
+    bool null_value = false;
+    /// From the key's length on: what a rewritten record keeps as it is.
+    std::string_view tail;
+};
+
+/// Calls `each` with every record of `records` (`count` of them); false when one is malformed.
+template<class Each>
+bool walk_records(std::string_view records, std::int32_t count, Each each)
+{
+    wire_reader r(records);
+    for (std::int32_t i = 0; i < count; ++i) {
+        std::int32_t length = r.varint();
+        if (!r.ok() || length < 0 || static_cast<std::size_t>(length) > r.remaining()) {
+            return false;
+        }
+        const std::string_view whole = r.raw(static_cast<std::size_t>(length));
+        wire_reader rec(whole);
+        raw_record out;
+        rec.int8();
+        out.ts_delta = rec.varlong();
+        rec.varint();
+        out.tail = whole.substr(whole.size() - rec.remaining());
+        std::int32_t key_length = rec.varint();
+        if (key_length > 0) {
+            out.key = rec.raw(static_cast<std::size_t>(key_length));
+        }
+        out.null_value = rec.varint() < 0;
+        if (!rec.ok()) {
+            return false;
+        }
+        each(out);
+    }
+    return r.ok() && r.remaining() == 0;
+}
+
+/// Every stored batch of `bytes` with its records section; `each(batch, records)`.
+template<class Out, class Each>
+std::optional<Out> for_each_stored_batch(std::string_view bytes, Each each)
+{
+    while (!bytes.empty()) {
+        batch_view b;
+        if (auto f = next_batch(bytes, b)) {
+            return failed_with<Out>(std::move(*f));
+        }
+        std::string inflated;
+        std::string_view records;
+        if (auto f = records_of(b, inflated, records)) {
+            return failed_with<Out>(std::move(*f));
+        }
+        if (!each(b, records)) {
+            return failed_with<Out>({ error_code::corrupt_message, "a record in a batch is malformed" });
+        }
+    }
+    return std::nullopt;
+}
+
+/// An uncompressed batch at `base_offset` of the records `kept` (each a record's tail and
+/// timestamp delta), with `b`'s timestamps, so that the deltas hold as they are.
+std::string rebuilt_batch(const batch_view& b, std::int64_t base_offset, const std::vector<raw_record>& kept)
+{
+    wire_writer w;
+    w.int64(base_offset);
+    w.int32(0); // batch length, patched below
+    w.int32(0); // partition leader epoch
+    w.int8(magic_v2);
+    w.int32(0);                                                             // CRC32C, patched below
+    w.int16(static_cast<std::int16_t>(b.attributes & log_append_time_bit)); // uncompressed
+    w.int32(static_cast<std::int32_t>(kept.size() - 1));
+    w.int64(b.base_ts);
+    w.int64(b.max_ts);
+    w.int64(-1); // no producer: the batch is the broker's now, as a compacted Kafka log's are
+    w.int16(-1);
+    w.int32(-1);
+    w.int32(static_cast<std::int32_t>(kept.size()));
+    wire_writer rec;
+    std::int32_t delta = 0;
+    for (const auto& k : kept) {
+        rec.clear();
+        rec.int8(0);
+        rec.varint(k.ts_delta);
+        rec.varint(delta++);
+        rec.raw(k.tail);
+        w.varint(static_cast<std::int64_t>(rec.size()));
+        w.raw(rec.data());
+    }
+    w.patch_int32(8, static_cast<std::uint32_t>(w.size() - batch_length_end));
+    w.patch_int32(crc_at, crc_of(std::string_view(w.data()).substr(crc_covered_from)));
+    return w.take();
+}
+
+/// A record's time: its own, or the batch's when the broker sets it (as decode_record_batches).
+sdk::timestamp_ms time_of(const batch_view& b, const raw_record& r, sdk::timestamp_ms now)
+{
+    if (b.base_ts < 0) {
+        return now;
+    }
+    return b.log_append_time() ? sdk::timestamp_ms(b.max_ts) : sdk::timestamp_ms(b.base_ts + r.ts_delta);
+}
+
+} // namespace
+
+record_keys keys_of_record_batches(std::string_view bytes, sdk::timestamp_ms now)
+try {
+    record_keys out;
+    auto failed = for_each_stored_batch<record_keys>(bytes, [&](const batch_view& b, std::string_view records) {
+        return walk_records(records, b.count, [&](const raw_record& r) {
+            out.keys.push_back({ std::string(r.key), r.null_value, time_of(b, r, now) });
+        });
+    });
+    return failed ? std::move(*failed) : std::move(out);
+} catch (const std::bad_alloc&) {
+    return failed_with<record_keys>({ error_code::kafka_storage_error, "out of memory reading record keys" });
+}
+
+retained_records retain_records(std::string_view bytes,
+                                std::int64_t base,
+                                const std::vector<bool>& keep,
+                                sdk::timestamp_ms now)
+try {
+    retained_records out;
+    std::size_t i = 0;
+    auto failed = for_each_stored_batch<retained_records>(bytes, [&](const batch_view& b, std::string_view records) {
+        std::vector<raw_record> run;
+        retained_batch made;
+        auto close_run = [&] {
+            if (!run.empty()) {
+                made.count = static_cast<std::uint32_t>(run.size());
+                made.bytes = rebuilt_batch(b, made.first_offset, run);
+                out.batches.push_back(std::move(made));
+                made = {};
+                run.clear();
+            }
+        };
+        const bool ok = walk_records(records, b.count, [&](const raw_record& r) {
+            const bool kept = i < keep.size() && keep[i];
+            if (kept) {
+                if (run.empty()) {
+                    made.first_offset = base + static_cast<std::int64_t>(i);
+                }
+                made.max_timestamp = std::max(made.max_timestamp, time_of(b, r, now));
+                run.push_back(r);
+            } else {
+                close_run();
+            }
+            ++i;
+        });
+        close_run();
+        return ok;
+    });
+    if (failed) {
+        return std::move(*failed);
+    }
+    if (i != keep.size()) {
+        return failed_with<retained_records>(
+          { error_code::corrupt_message, "the batch holds another number of records than asked about" });
+    }
+    return out;
+} catch (const std::bad_alloc&) {
+    return failed_with<retained_records>({ error_code::kafka_storage_error, "out of memory rewriting records" });
+}
+
 std::string encode_record_batch(const sdk::record_batch& batch)
 {
     if (batch.empty()) {

@@ -60,6 +60,37 @@ staged_records stage_record_batches(std::string_view bytes, sdk::timestamp_ms no
 /// message (the topic, so AMQP consumers see where it was produced).
 decoded_records decode_record_batches(std::string_view bytes, sdk::timestamp_ms now, std::string_view routing_key);
 
+/// What compaction reads of stored batches (ADR 0020): each record's key, whether its value
+/// is null (a tombstone) and its timestamp, in order.
+struct record_keys
+{
+    error_code error = error_code::none;
+    std::string detail;
+    std::vector<sdk::record_format::record_key> keys;
+};
+record_keys keys_of_record_batches(std::string_view bytes, sdk::timestamp_ms now);
+
+/// The records of stored batches (the first at offset `base`) that `keep` marks, as
+/// uncompressed batches of dense records, one per run of kept records of a batch. Records are kept byte for byte but
+/// for their offset delta.
+struct retained_batch
+{
+    std::int64_t first_offset = 0;
+    std::uint32_t count = 0;
+    sdk::timestamp_ms max_timestamp{ 0 };
+    std::string bytes;
+};
+struct retained_records
+{
+    error_code error = error_code::none;
+    std::string detail;
+    std::vector<retained_batch> batches;
+};
+retained_records retain_records(std::string_view bytes,
+                                std::int64_t base,
+                                const std::vector<bool>& keep,
+                                sdk::timestamp_ms now);
+
 /// One uncompressed batch holding `batch` (dense offsets from batch.base_offset); empty for an
 /// empty batch.
 std::string encode_record_batch(const sdk::record_batch& batch);

@@ -37,7 +37,6 @@ namespace plexus::protocol::kafka {
 namespace generated {
 struct fetch_request;
 }
-struct topic_retention;
 
 /// What a handler needs to answer one request.
 struct request_context
@@ -139,9 +138,9 @@ class session final : public sdk::protocol_session
     sdk::status alter_configs(const request_context& ctx, std::string_view body, bool incremental);
     /// Looks the topic up, applies `change` to its retention (given the topic as it is) and, unless `validate_only`,
     /// sets the result; `done(Kafka error code, message)`.
-    void alter_topic_retention(
+    void alter_topic_config(
       const std::string& topic,
-      std::function<std::optional<std::string>(topic_retention&, const sdk::stream_info&)> change,
+      std::function<std::optional<std::string>(sdk::stream_config&, const sdk::stream_info&)> change,
       bool validate_only,
       sdk::callback<void(std::int16_t, std::optional<std::string>)> done);
     // topics (session_admin.cc)

@@ -1,6 +1,6 @@
 // DescribeConfigs, AlterConfigs and IncrementalAlterConfigs (topic_configs.h says which keys).
 // A topic is looked up with a passive declare_stream (which reports its retention); a change
-// is set_stream_retention. Errors are per resource, as Kafka answers them: an unknown topic is
+// is set_stream_config. Errors are per resource, as Kafka answers them: an unknown topic is
 // UNKNOWN_TOPIC_OR_PARTITION, a key or value that cannot be applied INVALID_CONFIG (and none of
 // that resource's changes is made), another resource type INVALID_REQUEST.
 #include "cluster.h"
@@ -112,9 +112,9 @@ sdk::status session::on_describe_configs(const request_context& ctx, std::string
     return {};
 }
 
-void session::alter_topic_retention(
+void session::alter_topic_config(
   const std::string& topic,
-  std::function<std::optional<std::string>(topic_retention&, const sdk::stream_info&)> change,
+  std::function<std::optional<std::string>(sdk::stream_config&, const sdk::stream_info&)> change,
   bool validate_only,
   sdk::callback<void(std::int16_t, std::optional<std::string>)> done)
 {
@@ -134,8 +134,8 @@ void session::alter_topic_retention(
               (*shared_done)(wire(to_error_code(found.error())), std::string(found.error().message()));
               return;
           }
-          topic_retention retention{ found->retention_ms, found->retention_bytes };
-          if (auto problem = change(retention, *found)) {
+          auto config = config_of(*found);
+          if (auto problem = change(config, *found)) {
               (*shared_done)(wire(error_code::invalid_config), std::move(problem));
               return;
           }
@@ -143,12 +143,8 @@ void session::alter_topic_retention(
               (*shared_done)(0, std::nullopt);
               return;
           }
-          _kernel.set_stream_retention(
-            _config.vhost,
-            topic,
-            retention.ms,
-            retention.bytes,
-            [this, alive, topic, shared_done](sdk::result<sdk::stream_info> set) mutable {
+          _kernel.set_stream_config(
+            _config.vhost, topic, config, [this, alive, topic, shared_done](sdk::result<sdk::stream_info> set) mutable {
                 if (!*alive) {
                     return;
                 }
@@ -158,10 +154,11 @@ void session::alter_topic_retention(
                 }
                 PLEXUS_LOG(_log,
                            info,
-                           "kafka: topic '{}' retention now {} ms, {} bytes",
+                           "kafka: topic '{}' retention now {} ms, {} bytes, {}",
                            topic,
                            set->retention_ms ? std::to_string(*set->retention_ms) : "unlimited",
-                           set->retention_bytes ? std::to_string(*set->retention_bytes) : "unlimited");
+                           set->retention_bytes ? std::to_string(*set->retention_bytes) : "unlimited",
+                           set->compact ? "compacted" : "not compacted");
                 (*shared_done)(0, std::nullopt);
             });
       });
@@ -207,8 +204,8 @@ sdk::status session::alter_configs(const request_context& ctx, std::string_view 
             changes.emplace_back(c.name, op, c.value);
         }
         // AlterConfigs replaces the topic's whole config: what it does not name is the default.
-        auto change = [changes = std::move(changes),
-                       incremental](topic_retention& r, const sdk::stream_info& current) -> std::optional<std::string> {
+        auto change = [changes = std::move(changes), incremental](
+                        sdk::stream_config& r, const sdk::stream_info& current) -> std::optional<std::string> {
             if (!incremental) {
                 r = {};
             }
@@ -223,14 +220,14 @@ sdk::status session::alter_configs(const request_context& ctx, std::string_view 
             return std::nullopt;
         };
         ++*left;
-        alter_topic_retention(res.resource_name,
-                              std::move(change),
-                              request.validate_only,
-                              [out, finish](std::int16_t error, std::optional<std::string> message) mutable {
-                                  out->error_code = error;
-                                  out->error_message = std::move(message);
-                                  finish();
-                              });
+        alter_topic_config(res.resource_name,
+                           std::move(change),
+                           request.validate_only,
+                           [out, finish](std::int16_t error, std::optional<std::string> message) mutable {
+                               out->error_code = error;
+                               out->error_message = std::move(message);
+                               finish();
+                           });
     }
     finish();
     return {};

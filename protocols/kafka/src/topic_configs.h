@@ -1,9 +1,9 @@
 // The topic and broker configs CreateTopics takes, DescribeConfigs reports and AlterConfigs /
-// IncrementalAlterConfigs change. A topic has what a stream has: retention.ms and
-// retention.bytes (changeable), cleanup.policy, which is always delete (no compaction), and,
-// fixed when the topic is created, plexus.storage (its engine) and plexus.forward.exchange (the
-// exchange it also publishes to); and segment.bytes, the engine's segment size (only for an
-// engine that keeps segments), which no topic can set. Other keys are not reported, and
+// IncrementalAlterConfigs change. A topic has what a stream has: retention.ms, retention.bytes,
+// cleanup.policy (delete, compact or both: ADR 0020) and delete.retention.ms (changeable), and,
+// fixed when the topic is created, plexus.storage (its engine), plexus.forward.exchange (the
+// exchange it also publishes to) and segment.bytes (its logs' segment size, the engine's unless
+// the topic set one; only for an engine that keeps segments). Other keys are not reported, and
 // setting them is INVALID_CONFIG.
 // Broker configs are the listener's settings under Kafka's names, read-only.
 #pragma once
@@ -38,11 +38,8 @@ std::vector<described_config> describe_topic_configs(const sdk::stream_info& str
 /// This broker's (node 0), in name order.
 std::vector<described_config> describe_broker_configs(const gateway_config& config);
 
-struct topic_retention
-{
-    std::optional<std::int64_t> ms;
-    std::optional<std::int64_t> bytes;
-};
+/// What AlterConfigs may change: the stream's config (sdk::stream_config).
+sdk::stream_config config_of(const sdk::stream_info& stream);
 
 /// IncrementalAlterConfigs' operations (AlterConfigs sets every key it names).
 enum class config_operation : std::int8_t
@@ -53,10 +50,10 @@ enum class config_operation : std::int8_t
     subtract = 3,
 };
 
-/// Applies one change to `retention`, for a topic that is `current`; the INVALID_CONFIG message
+/// Applies one change to `config`, for a topic that is `current`; the INVALID_CONFIG message
 /// when it cannot be made. A fixed key may only be SET to the value it has (a no-op, so that a
 /// client can send back what it described).
-std::optional<std::string> apply_topic_config(topic_retention& retention,
+std::optional<std::string> apply_topic_config(sdk::stream_config& config,
                                               const sdk::stream_info& current,
                                               std::string_view name,
                                               config_operation op,

@@ -25,6 +25,10 @@ class forwarding_log : public sdk::log
     {
         return _core->append(std::move(batch));
     }
+    sdk::result<sdk::offset_range> append_at(sdk::record_batch batch) noexcept override
+    {
+        return _core->append_at(std::move(batch));
+    }
     void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept override { _core->flush(std::move(done)); }
     void read(sdk::offset from,
               std::size_t max_bytes,

@@ -43,9 +43,10 @@ sdk::result<engine_config> parse_config(std::string_view json) noexcept
                       [&](std::uint64_t v) { c.batch_delay = std::chrono::milliseconds(v); });
     }
     if (st.ok()) {
-        st = read_key([&] { return s.integer("segment_bytes", 4096); }, [&](std::uint64_t v) { c.segment_bytes = v; });
+        st = read_key([&] { return s.integer("segment_bytes", min_segment_bytes); },
+                      [&](std::uint64_t v) { c.segment_bytes = v; });
     }
-    if (st.ok() && c.segment_bytes > (1ull << 30)) {
+    if (st.ok() && c.segment_bytes > max_segment_bytes) {
         st = sdk::status(sdk::errc::invalid_argument,
                          "file engine config key 'segment_bytes': at most 1073741824 (1 GiB), got " +
                            std::to_string(c.segment_bytes));

@@ -17,6 +17,10 @@ enum class fsync_policy
     none,   ///< never synced while running (only when a segment is sealed and at close)
 };
 
+/// The range of segment_bytes, in the config and in a log's own log_spec::segment_bytes.
+inline constexpr std::uint64_t min_segment_bytes = 4096;
+inline constexpr std::uint64_t max_segment_bytes = 1ull << 30;
+
 struct engine_config
 {
     fsync_policy fsync = fsync_policy::batch;

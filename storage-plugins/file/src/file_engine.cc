@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sys/file.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace plexus::storage::file {
@@ -129,8 +130,13 @@ sdk::result<std::unique_ptr<sdk::log>> file_engine::open_log(const sdk::log_spec
             }
         }
         log_environment env{ _config, spec.owner, _blocking, _logger, &_hooks };
+        if (spec.segment_bytes != 0) {
+            // Held to the range the config accepts (as Redpanda bounds a topic's
+            // segment.bytes): a client's tiny value would otherwise mean a file per batch.
+            env.config.segment_bytes = std::clamp(spec.segment_bytes, min_segment_bytes, max_segment_bytes);
+        }
         auto core = std::make_shared<log_core>(spec.name, dir, env);
-        if (auto st = core->open(); !st.ok()) {
+        if (auto st = core->open(spec.first_offset); !st.ok()) {
             release();
             return sdk::status(st.code(), "cannot open log '" + spec.name + "': " + std::string(st.message()));
         }

@@ -37,7 +37,7 @@ log_core::log_core(std::string name, std::filesystem::path dir, log_environment 
 {
 }
 
-sdk::status log_core::open()
+sdk::status log_core::open(sdk::offset first_offset)
 {
     std::vector<std::int64_t> bases;
     std::vector<std::filesystem::path> indexes;
@@ -105,7 +105,7 @@ sdk::status log_core::open()
         _segments.push_back(std::move(*seg));
     }
     if (_segments.empty()) {
-        auto seg = segment::create(_dir, sdk::offset{ 0 }, _env.config.index_interval_bytes, _env.hooks);
+        auto seg = segment::create(_dir, first_offset, _env.config.index_interval_bytes, _env.hooks);
         if (!seg) {
             return seg.error();
         }
@@ -155,8 +155,30 @@ void log_core::close() noexcept
 
 sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcept
 {
+    return append_batch(std::move(batch), std::nullopt);
+}
+
+sdk::result<sdk::offset_range> log_core::append_at(sdk::record_batch batch) noexcept
+{
+    const sdk::offset base = batch.base_offset;
+    return append_batch(std::move(batch), base);
+}
+
+sdk::result<sdk::offset_range> log_core::append_batch(sdk::record_batch batch,
+                                                      std::optional<sdk::offset> explicit_base) noexcept
+{
     if (!_failed.ok()) {
         return _failed;
+    }
+    const sdk::offset base = explicit_base.value_or(_next);
+    if (base < _next) {
+        return sdk::status(
+          sdk::errc::invalid_argument,
+          fmt::format("cannot append to log '{}' at offset {}: it ends at {}", _name, base(), _next()));
+    }
+    if (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - base()) < batch.size()) {
+        return sdk::status(sdk::errc::invalid_argument,
+                           fmt::format("a batch at offset {} runs past the largest offset", base()));
     }
     if (batch.encoded) {
         if (auto st = check_encoded(*batch.encoded); !st.ok()) {
@@ -172,16 +194,16 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
         }
     }
     if (batch.empty()) {
-        return sdk::offset_range{ _next, _next - 1 };
+        return sdk::offset_range{ base, base - 1 }; // nothing stored: no gap either
     }
     try {
         _frame.clear();
-        const std::size_t at = begin_frame(_frame);
+        const std::size_t frame_at = begin_frame(_frame);
         std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
         frame_kind kind = frame_kind::records;
         if (batch.encoded) {
             kind = frame_kind::encoded;
-            append_encoded_payload(_frame, *batch.encoded, _next);
+            append_encoded_payload(_frame, *batch.encoded, base);
             max_ts = batch.encoded->max_timestamp();
         }
         for (const auto& m : batch.records) {
@@ -197,11 +219,13 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
               fmt::format("a batch of {} bytes is over the limit of {}", _frame.size(), max_frame_bytes));
         }
         const auto count = static_cast<std::uint32_t>(batch.size());
-        finish_frame(_frame, at, kind, _next(), max_ts, count);
+        finish_frame(_frame, frame_at, kind, base(), max_ts, count);
 
         const bool too_big = active().size() + _frame.size() > _env.config.segment_bytes;
         const bool too_old = std::chrono::steady_clock::now() - _active_since > _env.config.segment_age;
         if (active().has_records() && (too_big || too_old)) {
+            // At the old end, not at `base`: if the write below fails, the new segment's
+            // name must not claim offsets that a later append() still takes.
             if (auto st = roll(); !st.ok()) {
                 return st;
             }
@@ -229,8 +253,7 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
             _marker_pending = false; // the delay's timer finds nothing to do (re-arming costs a syscall)
             _marker_carried = true;
         }
-        const sdk::offset first = _next;
-        _next = _next + count;
+        _next = base + count;
         _record_bytes += _frame.size() - records_at;
         mark_dirty();
         if (_env.config.fsync == fsync_policy::always) {
@@ -239,7 +262,7 @@ sdk::result<sdk::offset_range> log_core::append(sdk::record_batch batch) noexcep
         } else if (_env.config.fsync == fsync_policy::none) {
             _committed = _next;
         }
-        return sdk::offset_range{ first, _next - 1 };
+        return sdk::offset_range{ base, _next - 1 };
     } catch (const std::bad_alloc&) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to log '" + _name + "'");
     } catch (...) {

@@ -4,7 +4,10 @@
 // requests wait and share the next one (group commit). Sealed segments are synced and get
 // their index saved by the same job. truncate_prefix() deletes whole segments below the new
 // start and records the start in a marker frame (written with the next append, or alone after
-// start_marker_delay), so recovery does not bring the prefix back.
+// start_marker_delay), so recovery does not bring the prefix back. append_at() leaves a gap:
+// the next frame simply begins above the previous one's end (within a segment or across a
+// roll, which still begins the new segment at the old end), so the frames' own base offsets
+// are the whole record of it and recovery, which only refuses a frame below the end, keeps it.
 //
 // Threading: a log_core lives on its owner shard; blocking-pool jobs hold it by shared_ptr
 // and post their results back to the owner, so a handle may close while jobs still run.
@@ -22,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,14 +50,15 @@ class log_core : public std::enable_shared_from_this<log_core>
   public:
     log_core(std::string name, std::filesystem::path dir, log_environment env);
 
-    /// Loads or recovers the segments (creating the first one for a new log) and logs what
-    /// recovery found.
-    sdk::status open();
+    /// Loads or recovers the segments (creating the first one, at `first_offset`, for a new
+    /// log: its file name keeps that offset) and logs what recovery found.
+    sdk::status open(sdk::offset first_offset);
     /// Saves the active segment's index and syncs what is unsynced. Called when the handle
     /// closes; blocking.
     void close() noexcept;
 
     sdk::result<sdk::offset_range> append(sdk::record_batch batch) noexcept;
+    sdk::result<sdk::offset_range> append_at(sdk::record_batch batch) noexcept;
     void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
     void read(sdk::offset from,
               std::size_t max_bytes,
@@ -66,6 +71,10 @@ class log_core : public std::enable_shared_from_this<log_core>
   private:
     using flush_done = sdk::callback<void(sdk::result<sdk::offset>)>;
 
+    /// What append() and append_at() share: stores the batch at `explicit_base` (nullopt: at
+    /// next).
+    sdk::result<sdk::offset_range> append_batch(sdk::record_batch batch,
+                                                std::optional<sdk::offset> explicit_base) noexcept;
     sdk::status roll();
     void mark_dirty();
     void schedule_sync();

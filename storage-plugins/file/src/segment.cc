@@ -239,7 +239,8 @@ sdk::result<segment_recovery> segment::recover()
     reset_state();
 
     // A frame is accepted when its header is plausible, it fits, its CRC holds and its
-    // offsets continue the segment.
+    // offsets continue the segment: it begins at the end of the frame before it or above it
+    // (a gap left by append_at), never below it.
     auto valid_at = [&](std::uint64_t pos, std::int64_t min_offset) -> std::optional<frame_header> {
         auto h = parse_frame_header(all.subspan(pos));
         if (!h || h->length > all.size() - pos) {

@@ -1,5 +1,6 @@
 // One segment of a log: an append-only file of frames (batch_frame.h) holding the records from
-// `base` on, with a sparse in-memory index (an entry every `index_interval` bytes: the first
+// `base` on (each frame begins at or above the previous one's end: above it where append_at
+// left a gap), with a sparse in-memory index (an entry every `index_interval` bytes: the first
 // offset of a frame, its position, and the largest timestamp before it) that is saved to
 // `<base>.index` when the segment is sealed or its log closed.
 //

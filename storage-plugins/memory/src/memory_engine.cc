@@ -32,13 +32,17 @@ sdk::result<std::unique_ptr<sdk::log>> memory_engine::open_log(const sdk::log_sp
         if (spec.name.empty()) {
             return sdk::status(sdk::errc::invalid_argument, "a log needs a name");
         }
+        if (spec.first_offset < sdk::offset{ 0 }) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "log '" + spec.name + "' cannot begin at offset " + std::to_string(spec.first_offset()));
+        }
         std::lock_guard lock(_mutex);
         if (_closed) {
             return sdk::status(sdk::errc::unavailable, "the memory engine is closed");
         }
         auto it = _logs.find(spec.name);
         if (it == _logs.end()) {
-            auto data = std::make_shared<log_data>(_config.max_bytes_per_log);
+            auto data = std::make_shared<log_data>(_config.max_bytes_per_log, spec.first_offset);
             it = _logs.emplace(spec.name, std::move(data)).first;
         }
         if (!it->second->try_open()) {

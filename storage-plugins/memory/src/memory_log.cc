@@ -3,6 +3,8 @@
 #include "encoded_batch.h"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <string>
 
 namespace plexus::storage::memory {
@@ -19,16 +21,27 @@ constexpr std::size_t packed_segment_records = 256;
 
 // ---- log_data ------------------------------------------------------------------------------
 
-sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcept
+sdk::result<sdk::offset_range> log_data::store(sdk::record_batch batch, sdk::offset base) noexcept
 {
+    if (base < _next) {
+        return sdk::status(sdk::errc::invalid_argument,
+                           "cannot append at offset " + std::to_string(base()) + ": the log ends at " +
+                             std::to_string(_next()));
+    }
+    if (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - base()) < batch.size()) {
+        return sdk::status(sdk::errc::invalid_argument,
+                           "a batch of " + std::to_string(batch.size()) + " records at offset " +
+                             std::to_string(base()) + " runs past the largest offset");
+    }
     if (batch.encoded) {
-        return append_encoded(std::move(*batch.encoded));
+        return store_encoded(std::move(*batch.encoded), base);
     }
     auto& records = batch.records;
     const std::size_t n = records.size();
     if (n == 0) {
-        // Nothing to append: an empty range (count() == 0) at the end of the log.
-        return sdk::offset_range{ _next, _next - 1 };
+        // Nothing to append, and no gap either: an empty range (count() == 0) where the
+        // batch would begin.
+        return sdk::offset_range{ base, base - 1 };
     }
     // One pass over the records for what must be known before anything changes: their bytes
     // (for the limit) and their timestamps (for the index).
@@ -52,11 +65,11 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
                            "memory log would exceed max_bytes_per_log (" + std::to_string(*_max_bytes) + " bytes)");
     }
     try {
-        const sdk::offset base = _next;
         if (n >= adopt_min_records) {
             _segments.push_back(segment{ base, std::move(records), max_ts, std::nullopt });
         } else {
-            if (_segments.empty() || _segments.back().encoded ||
+            // After a gap the records start a segment of their own: a segment is dense.
+            if (_segments.empty() || _segments.back().encoded || base != _next ||
                 _segments.back().records.capacity() - _segments.back().records.size() < n) {
                 segment s{ base, {}, max_ts, std::nullopt };
                 s.records.reserve(packed_segment_records);
@@ -71,15 +84,14 @@ sdk::result<sdk::offset_range> log_data::append(sdk::record_batch batch) noexcep
         // deque::push_back has the strong guarantee: nothing was appended.
         return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to a memory log");
     }
-    const sdk::offset first = _next;
-    _next = _next + static_cast<std::int64_t>(n);
+    _next = base + static_cast<std::int64_t>(n);
     _bytes += bytes;
     _monotonic = monotonic;
     _last_ts = last_ts;
-    return sdk::offset_range{ first, _next - 1 };
+    return sdk::offset_range{ base, _next - 1 };
 }
 
-sdk::result<sdk::offset_range> log_data::append_encoded(sdk::encoded_records e) noexcept
+sdk::result<sdk::offset_range> log_data::store_encoded(sdk::encoded_records e, sdk::offset base) noexcept
 {
     if (auto st = storage::check_encoded(e); !st.ok()) {
         return st;
@@ -89,14 +101,13 @@ sdk::result<sdk::offset_range> log_data::append_encoded(sdk::encoded_records e) 
         return sdk::status(sdk::errc::resource_exhausted,
                            "memory log would exceed max_bytes_per_log (" + std::to_string(*_max_bytes) + " bytes)");
     }
-    const sdk::offset base = _next;
     try {
         e.bytes = storage::rebased(e, base);
         e.offset_slots.clear(); // set: a read gives the bytes as they are
         const auto max_ts = e.max_timestamp;
         const auto n = static_cast<std::int64_t>(e.count);
         _segments.push_back(segment{ base, {}, max_ts, std::move(e) });
-        _next = _next + n;
+        _next = base + n;
         _bytes += bytes;
         if (max_ts < _last_ts) {
             _monotonic = false;
@@ -114,6 +125,9 @@ sdk::record_batch log_data::read_encoded(std::size_t seg, std::size_t max_bytes)
     out.base_offset = _segments[seg].base;
     out.encoded = *_segments[seg].encoded;
     for (++seg; seg < _segments.size() && _segments[seg].encoded; ++seg) {
+        if (_segments[seg].base != _segments[seg - 1].end()) {
+            break; // a gap: the batch is dense
+        }
         const auto& next = *_segments[seg].encoded;
         if (out.encoded->bytes.size() + next.bytes.size() > max_bytes || !storage::join_encoded(*out.encoded, next)) {
             break;
@@ -122,12 +136,16 @@ sdk::record_batch log_data::read_encoded(std::size_t seg, std::size_t max_bytes)
     return out;
 }
 
-std::size_t log_data::segment_of(sdk::offset o) const noexcept
+std::size_t log_data::segment_from(sdk::offset o) const noexcept
 {
-    // The last segment whose base is <= o.
+    // The last segment whose base is <= o, unless o lies past its end or before every segment
+    // (in a gap): then the one after it, which exists since o < next.
     auto it = std::upper_bound(
       _segments.begin(), _segments.end(), o, [](sdk::offset v, const segment& s) { return v < s.base; });
-    return static_cast<std::size_t>(std::distance(_segments.begin(), it)) - 1;
+    if (it != _segments.begin() && o < std::prev(it)->end()) {
+        --it;
+    }
+    return static_cast<std::size_t>(std::distance(_segments.begin(), it));
 }
 
 sdk::result<sdk::record_batch> log_data::read(sdk::offset from, std::size_t max_bytes) const noexcept
@@ -143,14 +161,18 @@ sdk::result<sdk::record_batch> log_data::read(sdk::offset from, std::size_t max_
     }
     try {
         std::size_t budget_used = 0;
-        std::size_t seg = segment_of(from);
+        std::size_t seg = segment_from(from);
         if (_segments[seg].encoded) {
             return read_encoded(seg, max_bytes);
         }
-        std::size_t i = static_cast<std::size_t>(from - _segments[seg].base);
-        for (; seg < _segments.size(); ++seg, i = 0) {
+        out.base_offset = std::max(from, _segments[seg].base); // from a gap: the next record
+        std::size_t i = static_cast<std::size_t>(out.base_offset - _segments[seg].base);
+        for (const std::size_t first = seg; seg < _segments.size(); ++seg, i = 0) {
             if (_segments[seg].encoded) {
                 return out; // a read is all messages or all encoded
+            }
+            if (seg != first && _segments[seg].base != _segments[seg - 1].end()) {
+                return out; // a gap: the batch is dense
             }
             const auto& records = _segments[seg].records;
             for (; i < records.size(); ++i) {
@@ -220,7 +242,10 @@ sdk::status log_data::truncate_prefix(sdk::offset new_start) noexcept
     }
     while (!_segments.empty()) {
         auto& front = _segments.front();
-        const sdk::offset end = front.base + static_cast<std::int64_t>(front.count());
+        const sdk::offset end = front.end();
+        if (front.base >= new_start) {
+            break; // the new start lies in the gap before it (or at its base)
+        }
         if (front.encoded) {
             if (end > new_start) {
                 break; // kept whole until every record of it is below start
@@ -257,6 +282,11 @@ memory_log::~memory_log()
 sdk::result<sdk::offset_range> memory_log::append(sdk::record_batch batch) noexcept
 {
     return _data->append(std::move(batch));
+}
+
+sdk::result<sdk::offset_range> memory_log::append_at(sdk::record_batch batch) noexcept
+{
+    return _data->append_at(std::move(batch));
 }
 
 void memory_log::flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept

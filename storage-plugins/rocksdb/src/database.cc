@@ -47,15 +47,17 @@ sdk::status check_format(rocksdb::DB& db,
                          std::uint8_t& format)
 {
     const std::string oldest = std::to_string(storage_format_version);
-    const std::string newest = std::to_string(storage_format_encoded);
-    const std::string readable = "this engine reads formats " + oldest + " and " + newest + " only";
+    const std::string readable =
+      "this engine reads formats " + oldest + " to " + std::to_string(storage_format_gaps) + " only";
     const rocksdb::Slice key(storage_format_key.data(), storage_format_key.size());
     std::string value;
     auto s = db.Get(rocksdb::ReadOptions(), families[0], key, &value);
     if (s.ok()) {
-        if (value == oldest || value == newest) {
-            format = value == oldest ? storage_format_version : storage_format_encoded;
-            return {};
+        for (std::uint8_t known : { storage_format_version, storage_format_encoded, storage_format_gaps }) {
+            if (value == std::to_string(known)) {
+                format = known;
+                return {};
+            }
         }
         return sdk::status(sdk::errc::not_supported,
                            "the rocksdb database in '" + dir + "' has storage format '" + value + "'; " + readable);

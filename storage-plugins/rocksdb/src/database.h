@@ -35,7 +35,7 @@ class database : public std::enable_shared_from_this<database>
     /// Opens (creating when missing) the database in `dir`. `env` replaces RocksDB's default
     /// environment (tests inject file-system faults through it) and must outlive the database.
     /// A new database gets the storage format marker (key_codec.h); one of a format other than
-    /// 2 and 3, or holding data without a marker (format 1), is refused with not_supported
+    /// 2 to 4, or holding data without a marker (format 1), is refused with not_supported
     /// naming `dir`.
     static sdk::result<std::shared_ptr<database>> open(const std::string& dir,
                                                        const engine_config& config,
@@ -65,9 +65,9 @@ class database : public std::enable_shared_from_this<database>
                       bool sync = false) noexcept;
 
     /// Stages into `batch` the raise of the storage format marker to `format` when the database
-    /// is marked lower (the first encoded batch raises 2 to 3, so a build that reads format 2
-    /// only refuses the database at open instead of failing on a value). format_written() once
-    /// the batch is written.
+    /// is marked lower (the first encoded batch raises 2 to 3, the first gap to 4, so a build
+    /// that reads the lower format only refuses the database at open instead of failing on a
+    /// value). format_written() once the batch is written.
     rocksdb::Status stage_format(rocksdb::WriteBatch& batch, std::uint8_t format);
     void format_written(std::uint8_t format) noexcept;
 

@@ -1,5 +1,5 @@
-// How the engine lays out its keys and small values in RocksDB (storage formats 2 and 3, ADR
-// 0009 and 0019).
+// How the engine lays out its keys and small values in RocksDB (storage formats 2 to 4, ADR
+// 0009, 0019 and 0020).
 //
 //   default     "plexus.storage_format" → the database's storage format ("2" or "3")
 //   logs        (id, first offset)      → a stored batch of messages or encoded records (batch_value.h)
@@ -11,7 +11,8 @@
 // so its keys are short and fixed-width. Ids, offsets and timestamps are written big-endian (a
 // timestamp with its sign bit flipped) so that RocksDB's bytewise order is (log, offset) and
 // (log, timestamp) order: a log's batches are one contiguous key range, iterated in offset order
-// and dropped with one DeleteRange. The batch holding offset o is the last key <= (id, o).
+// and dropped with one DeleteRange. The batch holding offset o is the last key <= (id, o), unless
+// o lies in a gap (format 4): then that batch ends before o and the next one holds what follows.
 #pragma once
 
 #include "plexus/sdk/strong_types.h"
@@ -26,14 +27,17 @@
 namespace plexus::storage::rocks {
 
 /// The layouts this engine reads and writes. Format 2 (ADR 0009): stored batches of messages.
-/// Format 3 (ADR 0019): format 2 plus stored batches of encoded records. A stored batch's first
-/// byte is the format of its kind; the marker is the lowest format that reads the whole
-/// database, so a new database is marked 2 (which older builds still open) until its first
-/// encoded batch raises the marker to 3 in the same WriteBatch. Format 1 (one `logs` key per
-/// record) had no marker; a database holding data without one, or with another number, is
-/// refused at open.
+/// Format 3 (ADR 0019): format 2 plus stored batches of encoded records. Format 4 (ADR 0020):
+/// format 3 plus gaps, offsets between two stored batches (or between a log's start and its
+/// first batch) that hold no record, which append_at() leaves; a build that reads format 3
+/// takes a gap for a lost batch. A stored batch's first byte is the format of its kind; the
+/// marker is the lowest format that reads the whole database, so a new database is marked 2
+/// (which older builds still open) until its first encoded batch raises the marker to 3, or
+/// its first gap to 4, in the same WriteBatch. Format 1 (one `logs` key per record) had no
+/// marker; a database holding data without one, or with another number, is refused at open.
 constexpr std::uint8_t storage_format_version = 2;
 constexpr std::uint8_t storage_format_encoded = 3;
+constexpr std::uint8_t storage_format_gaps = 4;
 /// The `default` family's only key: the storage format, in decimal.
 inline constexpr std::string_view storage_format_key = "plexus.storage_format";
 
@@ -76,6 +80,8 @@ std::optional<sdk::offset> decode_index_value(const rocksdb::Slice& value) noexc
 struct log_meta
 {
     log_id id;
+    /// log_spec::first_offset when the log was created, then where truncate_prefix() cut: what
+    /// gives an empty log its offsets after a restart, since no batch does.
     sdk::offset start{ 0 };
 };
 

@@ -64,12 +64,22 @@ sdk::status scan_status(const bounded_iterator& it, std::string_view what)
     return to_status(it->status(), what);
 }
 
+/// Whether a stored batch beginning at `first` (header `h`) follows, across a gap, the batch
+/// before it, which ended before `end` at the log's cumulative size `end_bytes`. A gap
+/// (append_at) holds no record, so the sizes run on from one batch to the other; a batch lost
+/// from between them would have taken its size with it, and the log is damaged.
+bool across_gap(sdk::offset first, const batch_header& h, sdk::offset end, std::uint64_t end_bytes) noexcept
+{
+    return first > end && h.begin_bytes == end_bytes;
+}
+
 } // namespace
 
 namespace {
 
 /// The stored batches of messages from the one the iterator is on (which holds `from`), up to
-/// `end` or the first encoded batch, at least one record, then what fits `max_bytes`.
+/// `end`, the first encoded batch or the first gap, at least one record, then what fits
+/// `max_bytes`.
 /// Pass 1 gathers the encoded records that fit the budget into one string (the size tables
 /// decide, before anything is copied); pass 2 copies it into one shared slab that every
 /// decoded body slices.
@@ -81,6 +91,7 @@ sdk::result<sdk::record_batch> read_messages(bounded_iterator& it, log_id id, sd
     std::size_t count = 0;
     std::uint64_t used = 0;
     sdk::offset expected = from;
+    std::uint64_t expected_bytes = 0;
     bool full = false;
     while (it->Valid() && !full) {
         auto first = offset_of_batch_key(it->key(), id);
@@ -92,8 +103,14 @@ sdk::result<sdk::record_batch> read_messages(bounded_iterator& it, log_id id, sd
             break; // a read never mixes messages and encoded records
         }
         const std::uint32_t n = batch->header().count;
-        if (count == 0 ? *first + n <= from : *first != expected) {
-            return bad_record(id, expected, "missing from the middle of the log");
+        if (count > 0 && *first != expected) {
+            if (!across_gap(*first, batch->header(), expected, expected_bytes)) {
+                return bad_record(id, expected, "missing from the middle of the log");
+            }
+            break; // the batch is dense: the records after the gap are the next read's
+        }
+        if (count == 0 && (*first > from || *first + n <= from)) {
+            return bad_record(id, from, "missing from the middle of the log");
         }
         const std::int64_t skip = count == 0 ? from - *first : 0;
         auto sizes = batch->record_sizes();
@@ -124,6 +141,7 @@ sdk::result<sdk::record_batch> read_messages(bounded_iterator& it, log_id id, sd
             gathered.append(records.substr(taken_from, pos - taken_from));
         }
         expected = *first + n;
+        expected_bytes = batch->header().end_bytes();
         full = full || used >= max_bytes;
         if (!full) {
             it->Next();
@@ -145,13 +163,15 @@ sdk::result<sdk::record_batch> read_messages(bounded_iterator& it, log_id id, sd
 }
 
 /// The encoded stored batch the iterator is on, whole, joined with the encoded batches of the
-/// same format that follow it below `end` while they fit `max_bytes` (its bytes). Each
-/// batch's bytes are copied once, out of RocksDB's value into a slab the result shares.
+/// same format that follow it below `end`, up to a gap, while they fit `max_bytes` (its
+/// bytes). Each batch's bytes are copied once, out of RocksDB's value into a slab the result
+/// shares.
 sdk::result<sdk::record_batch> read_encoded(bounded_iterator& it, log_id id, std::size_t max_bytes)
 {
     sdk::record_batch out;
     std::uint64_t used = 0;
     sdk::offset expected{ 0 };
+    std::uint64_t expected_bytes = 0;
     for (; it->Valid(); it->Next()) {
         auto first = offset_of_batch_key(it->key(), id);
         auto batch = batch_view::parse(it->value());
@@ -164,7 +184,10 @@ sdk::result<sdk::record_batch> read_encoded(bounded_iterator& it, log_id id, std
         const auto& h = batch->header();
         if (out.encoded) {
             if (*first != expected) {
-                return bad_record(id, expected, "missing from the middle of the log");
+                if (!across_gap(*first, h, expected, expected_bytes)) {
+                    return bad_record(id, expected, "missing from the middle of the log");
+                }
+                break; // the batch is dense: the records after the gap are the next read's
             }
             if (used + h.size_bytes > max_bytes || batch->format_name() != out.encoded->format) {
                 break;
@@ -185,6 +208,7 @@ sdk::result<sdk::record_batch> read_encoded(bounded_iterator& it, log_id id, std
         }
         used += h.size_bytes;
         expected = *first + h.count;
+        expected_bytes = h.end_bytes();
         if (used >= max_bytes) {
             break;
         }
@@ -211,20 +235,42 @@ sdk::result<sdk::record_batch> read_records(database& db,
             return out;
         }
         bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, end), true);
-        it->SeekForPrev(fixed_key::batch(id, from).slice());
+        const auto from_key = fixed_key::batch(id, from);
+        it->SeekForPrev(from_key.slice());
+        bool holds_from = false;
         if (it->Valid()) {
-            // Records come back in the form they were stored in: an encoded batch holding
-            // `from` is returned whole, from its own first offset.
+            auto first = offset_of_batch_key(it->key(), id);
             auto batch = batch_view::parse(it->value());
-            if (batch && batch->encoded()) {
-                auto first = offset_of_batch_key(it->key(), id);
-                if (!first || *first + batch->header().count <= from) {
-                    return bad_record(id, from, "missing from the middle of the log");
-                }
-                return read_encoded(it, id, max_bytes);
+            if (!first || !batch) {
+                return bad_record(id, from, "unreadable stored batch");
             }
+            holds_from = *first + batch->header().count > from;
+        } else if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+            return st;
         }
-        return read_messages(it, id, from, max_bytes);
+        if (!holds_from) {
+            // `from` lies in a gap (append_at), or before the first batch after the start:
+            // the records go on at the next stored batch.
+            it->Seek(from_key.slice());
+        }
+        if (!it->Valid()) {
+            if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+                return st;
+            }
+            // truncate_prefix ran after this read was asked for
+            return sdk::status(sdk::errc::not_found, "offset " + std::to_string(from()) + " is no longer stored");
+        }
+        auto first = offset_of_batch_key(it->key(), id);
+        auto batch = batch_view::parse(it->value());
+        if (!first || !batch) {
+            return bad_record(id, from, "unreadable stored batch");
+        }
+        // Records come back in the form they were stored in: an encoded batch holding `from`
+        // is returned whole, from its own first offset.
+        if (batch->encoded()) {
+            return read_encoded(it, id, max_bytes);
+        }
+        return read_messages(it, id, std::max(from, *first), max_bytes);
     } catch (const std::bad_alloc&) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log");
     } catch (...) {
@@ -316,8 +362,29 @@ sdk::result<std::optional<batch_position>> find_batch(database& db,
                                                       sdk::offset o) noexcept
 {
     try {
-        bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::batch(id, o + 1));
-        it->SeekForPrev(fixed_key::batch(id, o).slice());
+        bounded_iterator it(db, db.logs(), fixed_key::batch(id, first_batch), fixed_key::past(id));
+        const auto key = fixed_key::batch(id, o);
+        it->SeekForPrev(key.slice());
+        if (it->Valid()) {
+            auto first = offset_of_batch_key(it->key(), id);
+            auto batch = batch_view::parse(it->value());
+            if (!first || !batch) {
+                return bad_record(id, o, "unreadable stored batch");
+            }
+            if (*first + batch->header().count > o) {
+                auto before = batch->bytes_before(static_cast<std::uint32_t>(o - *first));
+                if (!before) {
+                    return bad_record(id, *first, "unreadable size table");
+                }
+                return std::optional<batch_position>(
+                  batch_position{ *first, batch->header(), batch->header().begin_bytes + *before });
+            }
+        } else if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
+            return st;
+        }
+        // `o` lies in a gap (or past the last batch): what follows it is the next batch, and
+        // no record lies between, so the size before `o` is the size before that batch.
+        it->Seek(key.slice());
         if (!it->Valid()) {
             if (auto st = scan_status(it, "reading a rocksdb log"); !st.ok()) {
                 return st;
@@ -329,15 +396,7 @@ sdk::result<std::optional<batch_position>> find_batch(database& db,
         if (!first || !batch) {
             return bad_record(id, o, "unreadable stored batch");
         }
-        if (*first + batch->header().count <= o) {
-            return std::optional<batch_position>();
-        }
-        auto before = batch->bytes_before(static_cast<std::uint32_t>(o - *first));
-        if (!before) {
-            return bad_record(id, *first, "unreadable size table");
-        }
-        return std::optional<batch_position>(
-          batch_position{ *first, batch->header(), batch->header().begin_bytes + *before });
+        return std::optional<batch_position>(batch_position{ *first, batch->header(), batch->header().begin_bytes });
     } catch (const std::bad_alloc&) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory reading a rocksdb log");
     } catch (...) {

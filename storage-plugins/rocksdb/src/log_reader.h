@@ -3,10 +3,12 @@
 // and truncate_prefix, which the SDK makes synchronous; they touch a handful of keys).
 //
 // A log's records are stored batches keyed by their first offset (batch_value.h); the batch
-// holding offset o is the last key <= (id, o). Every function sees one consistent view (a
-// RocksDB iterator pins its snapshot). Iterators start at `first_batch`, the key of the batch
-// holding the log's start as the owner shard last knew it: below it lie only the tombstones of
-// earlier truncations, which a seek must not wade through.
+// holding offset o is the last key <= (id, o), unless o lies in a gap (append_at): then that
+// batch ends before o and the records go on at the next key. Every function sees one
+// consistent view (a RocksDB iterator pins its snapshot). Iterators start at `first_batch`, the
+// key of the batch holding the log's start (or of the first after it) as the owner shard last
+// knew it: below it lie only the tombstones of earlier truncations, which a seek must not wade
+// through.
 #pragma once
 
 #include "batch_value.h"
@@ -27,8 +29,10 @@ namespace plexus::storage::rocks {
 /// (record_batch::size_bytes()), in the form they were stored in: messages, or encoded records
 /// of one format, never both. An encoded stored batch holding `from` is returned whole (its base
 /// may lie below `from`), joined with the encoded batches of its format that follow while they
-/// fit. not_found when `from` is no longer stored (truncated meanwhile); corruption on a gap or
-/// an undecodable value. Bodies share one buffer per read; encoded bytes one per stored batch.
+/// fit. From a gap the records begin at the next stored batch; a returned batch is dense, so it
+/// ends before the next gap. not_found when `from` is no longer stored (truncated meanwhile);
+/// corruption on a batch missing from the middle or an undecodable value. Bodies share one
+/// buffer per read; encoded bytes one per stored batch.
 sdk::result<sdk::record_batch> read_records(database& db,
                                             log_id id,
                                             sdk::offset first_batch,
@@ -56,8 +60,9 @@ struct batch_position
     std::uint64_t bytes_before = 0; ///< the log's cumulative size_bytes() before `o`
 };
 
-/// The batch of log `id` holding offset `o`, searched from the batch key `first_batch` on;
-/// nullopt when no stored batch holds it.
+/// The batch of log `id` holding offset `o`, or, when `o` lies in a gap, the first batch after
+/// it (whose first offset is then above `o`), searched from the batch key `first_batch` on;
+/// nullopt when no stored batch holds `o` or any offset after it.
 sdk::result<std::optional<batch_position>> find_batch(database& db,
                                                       log_id id,
                                                       sdk::offset first_batch,
@@ -89,7 +94,8 @@ sdk::result<dead_index_entries> find_dead_index_entries(database& db,
 struct recovered_log
 {
     sdk::offset next{ 0 };
-    /// The key of the batch holding `start` (== start when the log is empty).
+    /// The key of the batch holding `start`, or of the first one after it when `start` lies in
+    /// a gap (== start when the log is empty).
     sdk::offset first_batch{ 0 };
     std::uint64_t begin_bytes = 0; ///< cumulative size before `start`
     std::uint64_t end_bytes = 0;   ///< cumulative size before `next`
@@ -102,7 +108,7 @@ struct recovered_log
 };
 
 /// Finds `next` (from the last batch), the byte counts and the time-index state of a log
-/// whose first stored offset is `start`.
+/// that begins at `start` (its log_meta's: the first stored record is at or after it).
 sdk::result<recovered_log> recover_log(database& db, log_id id, sdk::offset start) noexcept;
 
 } // namespace plexus::storage::rocks

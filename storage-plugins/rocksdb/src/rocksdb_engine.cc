@@ -86,6 +86,10 @@ sdk::result<std::unique_ptr<sdk::log>> rocksdb_engine::open_log(const sdk::log_s
         if (spec.owner == nullptr) {
             return sdk::status(sdk::errc::invalid_argument, "log '" + spec.name + "' needs an owner executor");
         }
+        if (spec.first_offset < sdk::offset{ 0 }) {
+            return sdk::status(sdk::errc::invalid_argument,
+                               "log '" + spec.name + "' cannot begin at offset " + std::to_string(spec.first_offset()));
+        }
         std::shared_ptr<log_slot> slot;
         bool created = false;
         {
@@ -95,10 +99,12 @@ sdk::result<std::unique_ptr<sdk::log>> rocksdb_engine::open_log(const sdk::log_s
             }
             auto it = _logs.find(spec.name);
             if (it == _logs.end()) {
-                // The log_meta entry is what makes the log exist, empty or not.
+                // The log_meta entry is what makes the log exist, empty or not; its start is
+                // where the log begins until records come (log_spec::first_offset).
                 auto fresh = std::make_shared<log_slot>(_next_id);
                 rocksdb::WriteBatch wb;
-                if (auto s = wb.Put(_db->log_meta(), spec.name, encode_log_meta(log_meta{ fresh->id, sdk::offset(0) }));
+                if (auto s =
+                      wb.Put(_db->log_meta(), spec.name, encode_log_meta(log_meta{ fresh->id, spec.first_offset }));
                     !s.ok()) {
                     return to_status(s, "creating log '" + spec.name + "'");
                 }
@@ -126,7 +132,7 @@ sdk::result<std::unique_ptr<sdk::log>> rocksdb_engine::open_log(const sdk::log_s
             }
         } guard{ slot.get() };
 
-        sdk::offset start{ 0 };
+        sdk::offset start = spec.first_offset; // the log's when it exists already
         if (!created) {
             std::string value;
             auto s = _db->db().Get(rocksdb::ReadOptions(), _db->log_meta(), spec.name, &value);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <new>
 #include <string>
 
@@ -82,8 +83,18 @@ sdk::status log_core::recover(sdk::offset start) noexcept
     return {};
 }
 
-sdk::status log_core::check_appendable(const sdk::record_batch& batch) const noexcept
+sdk::status log_core::check_appendable(const sdk::record_batch& batch, sdk::offset base) const noexcept
 {
+    if (base < _next) {
+        return sdk::status(sdk::errc::invalid_argument,
+                           "cannot append to log '" + _name + "' at offset " + std::to_string(base()) +
+                             ": it ends at " + std::to_string(_next()));
+    }
+    if (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - base()) < batch.size()) {
+        return sdk::status(sdk::errc::invalid_argument,
+                           "a batch of " + std::to_string(batch.size()) + " records at offset " +
+                             std::to_string(base()) + " runs past the largest offset");
+    }
     if (batch.encoded) {
         if (!batch.records.empty()) {
             return sdk::status(sdk::errc::invalid_argument,
@@ -138,30 +149,40 @@ sdk::status log_core::stage_encoder(rocksdb::WriteBatch& wb, staged_append& stag
     return {};
 }
 
-sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) noexcept
+sdk::result<sdk::offset_range> log_core::store(const sdk::record_batch& batch, std::optional<sdk::offset> at) noexcept
 {
     try {
         if (_db->closing()) {
             return closed_status();
         }
-        if (auto st = check_appendable(batch); !st.ok()) {
+        const sdk::offset base = at.value_or(_next);
+        if (auto st = check_appendable(batch, base); !st.ok()) {
             return st; // before the emptiness test: an encoded batch of no records is refused
         }
         if (batch.empty()) {
-            return sdk::offset_range{ _next, _next - 1 };
+            // Nothing stored, so no gap either: next stays after the last record, as a restart
+            // finds it.
+            return sdk::offset_range{ base, base - 1 };
         }
         // Stage everything in locals and the batch; the log changes only once RocksDB took it.
         // size_bytes() of messages is body and keys + 64: above the encoding's overhead.
         rocksdb::WriteBatch wb(batch.size_bytes() + batch_header_size + 256);
-        staged_append staged{ _next, _bytes_since_index, _max_timestamp, _index_floor };
+        staged_append staged{ base, _bytes_since_index, _max_timestamp, _index_floor };
+        // The lowest storage format that reads the log with this batch in it (key_codec.h).
+        std::uint8_t format = storage_format_version;
+        if (base > _next) {
+            format = storage_format_gaps;
+        } else if (batch.encoded) {
+            format = storage_format_encoded;
+        }
+        if (auto s = _db->stage_format(wb, format); !s.ok()) {
+            return to_status(s, "staging the storage format for log '" + _name + "'");
+        }
         if (batch.encoded) {
             // One stored batch, never cut: its bytes are opaque, and a reader takes it whole.
-            _encoder.start_encoded(*batch.encoded, _next, _end_bytes);
+            _encoder.start_encoded(*batch.encoded, base, _end_bytes);
             if (auto st = stage_encoder(wb, staged); !st.ok()) {
                 return st;
-            }
-            if (auto s = _db->stage_format(wb, storage_format_encoded); !s.ok()) {
-                return to_status(s, "staging the storage format for log '" + _name + "'");
             }
         } else {
             const auto& records = batch.records;
@@ -181,10 +202,7 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
         if (auto st = _db->write(wb, "appending to log", _name); !st.ok()) {
             return st; // disk full is resource_exhausted; nothing was applied
         }
-        if (batch.encoded) {
-            _db->format_written(storage_format_encoded);
-        }
-        const sdk::offset first = _next;
+        _db->format_written(format);
         _next = staged.next;
         _end_bytes = bytes;
         _bytes_since_index = staged.since_index;
@@ -203,7 +221,7 @@ sdk::result<sdk::offset_range> log_core::append(const sdk::record_batch& batch) 
             case fsync_policy::batch:
                 break;
         }
-        return sdk::offset_range{ first, _next - 1 };
+        return sdk::offset_range{ base, _next - 1 };
     } catch (const std::bad_alloc&) {
         return sdk::status(sdk::errc::resource_exhausted, "out of memory appending to log '" + _name + "'");
     } catch (...) {
@@ -366,6 +384,7 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
         }
         // The batch holding the new start stays (its records below it are skipped by reads);
         // every batch before it goes. Its header and size table give the size below new_start.
+        // A new start in a gap stays the start as cut; the first batch after it is kept.
         sdk::offset first_batch = new_start;
         std::uint64_t begin = _end_bytes;
         if (new_start < _next) {
@@ -375,7 +394,8 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
             }
             if (!*at) {
                 return sdk::status(sdk::errc::corruption,
-                                   "log '" + _name + "': record " + std::to_string(new_start()) + " is missing");
+                                   "log '" + _name + "': no record at or after " + std::to_string(new_start()) +
+                                     " is stored");
             }
             first_batch = (*at)->first;
             begin = (*at)->bytes_before;

@@ -24,6 +24,14 @@
 // An encoded batch (sdk::encoded_records, ADR 0019) is one stored batch, never cut, holding its
 // bytes with the offset slots set; its max_timestamp stands for its records' in the time index.
 //
+// append_at() is append() at an explicit base at or above next (ADR 0020: how a compaction
+// copies survivors with their offsets). The offsets it skips are a gap: no key covers them, so
+// the batch before a gap ends below the next key. Reads from a gap start at the next batch, and
+// never join batches across one; a truncation into one keeps the cut as start. A gap leaves the
+// byte counts whole (the batch after it begins at the cumulative size the one before ends at),
+// which tells it from a batch lost from the middle. The first gap raises the storage format to
+// 4 (key_codec.h).
+//
 // Threading: a log_core belongs to its owner shard and never locks. Pool jobs copy what they
 // need; completions hold the core by shared_ptr, so a handle may close while they run.
 #pragma once
@@ -68,7 +76,15 @@ class log_core : public std::enable_shared_from_this<log_core>
     /// Loads next, the byte counts and the time-index state from the log's batches.
     sdk::status recover(sdk::offset start) noexcept;
 
-    sdk::result<sdk::offset_range> append(const sdk::record_batch& batch) noexcept;
+    sdk::result<sdk::offset_range> append(const sdk::record_batch& batch) noexcept
+    {
+        return store(batch, std::nullopt);
+    }
+    /// As append(), at batch.base_offset (>= next, else invalid_argument).
+    sdk::result<sdk::offset_range> append_at(const sdk::record_batch& batch) noexcept
+    {
+        return store(batch, batch.base_offset);
+    }
     void flush(sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept;
     void read(sdk::offset from,
               std::size_t max_bytes,
@@ -94,8 +110,11 @@ class log_core : public std::enable_shared_from_this<log_core>
         std::optional<sdk::timestamp_ms> max_timestamp;
         std::optional<sdk::timestamp_ms> index_floor;
     };
-    /// invalid_argument for a batch this log cannot store (null messages, a bad encoded batch).
-    sdk::status check_appendable(const sdk::record_batch& batch) const noexcept;
+    /// What append() and append_at() share: stores `batch` at `at`, or at next when none.
+    sdk::result<sdk::offset_range> store(const sdk::record_batch& batch, std::optional<sdk::offset> at) noexcept;
+    /// invalid_argument for a batch this log cannot store (null messages, a bad encoded batch)
+    /// at `base`: below next, or with offsets past the largest.
+    sdk::status check_appendable(const sdk::record_batch& batch, sdk::offset base) const noexcept;
     /// Stages the encoder's stored batch at staged.next, and a time-index entry when one is due.
     sdk::status stage_encoder(rocksdb::WriteBatch& wb, staged_append& staged);
     void start_sync() noexcept;
@@ -107,8 +126,9 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::executor* _owner;
 
     sdk::offset _start{ 0 };
-    /// The key of the batch holding _start (== _start when the log is empty): below it are
-    /// only tombstones, so every iterator of the log starts here.
+    /// The key of the batch holding _start, or of the first batch after it when _start lies
+    /// in a gap (== _start when the log is empty): below it are only tombstones, so every
+    /// iterator of the log starts here.
     sdk::offset _first_batch{ 0 };
     /// _start for pool jobs: a read that finishes after a truncation past its offset answers
     /// not_found, as it would have after the truncation (the batch holding it may be kept).

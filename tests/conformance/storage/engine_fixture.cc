@@ -130,10 +130,15 @@ std::unique_ptr<sdk::log> engine_fixture::open_log(const std::string& name)
 {
     sdk::log_spec spec;
     spec.name = name;
+    return open_log(std::move(spec));
+}
+
+std::unique_ptr<sdk::log> engine_fixture::open_log(sdk::log_spec spec)
+{
     spec.owner = &_shard;
     auto log = _engine->open_log(spec);
     if (!log) {
-        FAIL("open_log('" << name << "') failed: " << log.error().to_string());
+        FAIL("open_log('" << spec.name << "') failed: " << log.error().to_string());
     }
     REQUIRE(*log != nullptr);
     return std::move(*log);

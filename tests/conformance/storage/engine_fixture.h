@@ -114,6 +114,8 @@ class engine_fixture
 
     /// Opens a log owned by the fake shard; fails the test when the engine refuses.
     std::unique_ptr<sdk::log> open_log(const std::string& name);
+    /// As above, with the rest of the spec (the owner is set to the fake shard).
+    std::unique_ptr<sdk::log> open_log(sdk::log_spec spec);
 
     sdk::result<sdk::record_batch> read(sdk::log& log, sdk::offset from, std::size_t max_bytes);
     /// Every record from `from` to the end, over as many reads as it takes.

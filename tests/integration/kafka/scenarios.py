@@ -54,6 +54,22 @@ def read_from_start(port, topic, partitions, n):
     return got
 
 
+def read_to_end(port, topic, partition):
+    """Every record of a partition from its start to its end offset as it is now."""
+    c = consumer(port)
+    tp = TopicPartition(topic, partition)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    end = c.end_offsets([tp])[tp]
+    got, until = [], time.monotonic() + DEADLINE
+    while c.position(tp) < end:
+        check(time.monotonic() < until, f"timed out at offset {c.position(tp)} of {end}")
+        for batch in c.poll(timeout_ms=100).values():
+            got.extend(batch)
+    c.close()
+    return got
+
+
 @scenario
 def roundtrip(kport, aport):
     """Keys, values, headers and timestamps survive a produce and a fetch; the topic is auto-created."""
@@ -570,8 +586,10 @@ def admin_topics(kport, aport):
     p.close()
     expect_error(errors.TopicAlreadyExistsError, lambda: admin.create_topics([NewTopic("admin-made", 1, 1)]))
     expect_error(errors.InvalidReplicationFactorError, lambda: admin.create_topics([NewTopic("admin-r3", 1, 3)]))
+    admin.create_topics([NewTopic("admin-compact", 1, 1, topic_configs={"cleanup.policy": "compact"})])
+    check(topic_configs(admin, "admin-compact")["cleanup.policy"] == "compact", "a compacted topic")
     expect_error(errors.InvalidConfigurationError, lambda: admin.create_topics(
-        [NewTopic("admin-compact", 1, 1, topic_configs={"cleanup.policy": "compact"})]))
+        [NewTopic("admin-shredded", 1, 1, topic_configs={"cleanup.policy": "shred"})]))
     check("admin-made" in admin.list_topics(), f"listed {admin.list_topics()}")
     check("admin-r3" not in admin.list_topics(), "a refused topic was created")
     admin.delete_topics(["admin-made"])
@@ -778,8 +796,9 @@ def topic_config(kport, aport):
     admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
     admin.create_topics([NewTopic("configured", 1, 1, topic_configs={"retention.ms": "3600000"})])
     configs = topic_configs(admin, "configured")
-    check(configs == {"cleanup.policy": "delete", "plexus.forward.exchange": "", "plexus.storage": "file",
-                      "retention.bytes": "-1", "retention.ms": "3600000", "segment.bytes": "67108864"},
+    check(configs == {"cleanup.policy": "delete", "delete.retention.ms": "86400000", "plexus.forward.exchange": "",
+                      "plexus.storage": "file", "retention.bytes": "-1", "retention.ms": "3600000",
+                      "segment.bytes": "67108864"},
           f"{configs} (segment.bytes: the file engine's default)")
     (broker,) = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")])
     ((error, _m, _t, _n, entries),) = broker.resources
@@ -793,7 +812,7 @@ def topic_config(kport, aport):
     check(configs["retention.bytes"] == "1048576" and configs["retention.ms"] == "-1",
           f"after alter_configs (a whole new config) {configs}")
     response = admin.alter_configs([
-        ConfigResource(ConfigResourceType.TOPIC, "configured", configs={"cleanup.policy": "compact"}),
+        ConfigResource(ConfigResourceType.TOPIC, "configured", configs={"cleanup.policy": "shred"}),
         ConfigResource(ConfigResourceType.TOPIC, "no-such-topic", configs={"retention.ms": "1"})])
     codes = sorted((r[3], r[0]) for r in response.resources)
     check(codes == [("configured", 40), ("no-such-topic", 3)], f"refused alters {response.resources}")
@@ -808,6 +827,14 @@ def topic_config(kport, aport):
     configs = topic_configs(admin, "configured")
     check(configs["retention.ms"] == "60000" and configs["retention.bytes"] == "1048576",
           f"after IncrementalAlterConfigs {configs}")
+    # Compaction on, with deletion (the retention it has): as Kafka names that policy.
+    s = raw_connect(kport)
+    s.sendall(incremental_alter_v0("configured", [("cleanup.policy", 2, "compact")]))  # APPEND
+    _corr, _throttle, count, error = struct.unpack_from(">iiih", read_response(s), 0)
+    check(count == 1 and error == 0, f"IncrementalAlterConfigs APPEND compact: error {error}")
+    s.close()
+    configs = topic_configs(admin, "configured")
+    check(configs["cleanup.policy"] == "compact,delete", f"after APPEND compact {configs}")
     admin.close()
 
 
@@ -827,8 +854,8 @@ def topic_storage(kport, aport):
     """CreateTopics' plexus.storage picks the engine of the topic's stream and
     plexus.forward.exchange the exchange it also publishes to; describe_configs reports both;
     an engine or exchange that is not there is INVALID_CONFIG naming it. segment.bytes is the
-    file engine's segment_bytes, not settable per topic. Needs a broker with the memory and file
-    (segment_bytes 1048576) engines, file the default."""
+    file engine's segment_bytes unless CreateTopics sets the topic's own, and fixed after that.
+    Needs a broker with the memory and file (segment_bytes 1048576) engines, file the default."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
     from kafka import errors
     admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
@@ -854,11 +881,20 @@ def topic_storage(kport, aport):
     check(isinstance(e, errors.InvalidConfigurationError), f"validate_only, no exchange: {e!r}")
     check(create_error(admin, "checked", {"plexus.forward.exchange": "amq.topic"}, validate_only=True) is None,
           "validate_only with an exchange that is there")
-    e = create_error(admin, "segmented", {"segment.bytes": "4096"})
-    check(isinstance(e, errors.InvalidConfigurationError) and "segment" in str(e), f"segment.bytes: {e!r}")
+    e = create_error(admin, "tiny-segments", {"segment.bytes": "100"})
+    check(isinstance(e, errors.InvalidConfigurationError) and "segment" in str(e), f"segment.bytes 100: {e!r}")
     listed = admin.list_topics()
-    check(not {"on-tape", "nowhere", "checked", "segmented"} & set(listed),
+    check(not {"on-tape", "nowhere", "checked", "tiny-segments"} & set(listed),
           f"refused or validated topics were made: {listed}")
+    # A topic's own segment size (Kafka Streams sets one for its internal topics).
+    check(create_error(admin, "segmented", {"segment.bytes": "65536"}) is None, "segment.bytes 65536")
+    check(topic_configs(admin, "segmented")["segment.bytes"] == "65536", "the topic's own segment size")
+    p = producer(kport, acks=1)
+    for i in range(200):
+        p.send("segmented", value=b"x" * 1000)
+    p.flush()
+    p.close()
+    check(len(read_from_start(kport, "segmented", [0], 200)) == 200, "200 records over several segments")
 
     # Fixed configs: sent back as described they change nothing, another value is INVALID_CONFIG.
     same = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "on-file", configs={
@@ -1024,6 +1060,48 @@ def idempotent_restart_after(kport, aport):
     tp = TopicPartition("idem-restart", 0)
     check(c.end_offsets([tp])[tp] == 4, "nothing appended twice")
     c.close()
+
+
+@scenario
+def compaction(kport, aport):
+    """A topic created with cleanup.policy=compact keeps the newest record of each key at its
+    offset once the broker has cleaned it (storage.compaction_interval_ms is short here): older
+    values go, a tombstone and the key's earlier values go once delete.retention.ms (0 here)
+    has passed, records of a gzip batch are cleaned like the others, and appends go on at the
+    end."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{kport}")
+    admin.create_topics([NewTopic("compacted", 1, 1,
+                                  topic_configs={"cleanup.policy": "compact", "delete.retention.ms": "0"})])
+    admin.close()
+    p = producer(kport, acks=1)
+    for key, value in ((b"a", b"a1"), (b"b", b"b1"), (b"c", b"c1"), (b"a", b"a2"), (b"b", None)):
+        p.send("compacted", key=key, value=value, partition=0).get(timeout=DEADLINE)
+    p.close()
+    # Several records in one compressed batch: the cleaner keeps two of its four.
+    zipped = producer(kport, acks=1, compression_type="gzip", linger_ms=200)
+    futures = [zipped.send("compacted", key=k, value=v, partition=0)
+               for k, v in ((b"d", b"d1"), (b"c", b"c2"), (b"d", b"d2"), (b"e", b"e1"))]
+    zipped.flush()
+    offsets = [f.get(timeout=DEADLINE).offset for f in futures]
+    check(offsets == [5, 6, 7, 8], f"offsets of the gzip batch {offsets}")
+    zipped.close()
+    expected = [(3, b"a", b"a2"), (6, b"c", b"c2"), (7, b"d", b"d2"), (8, b"e", b"e1")]
+
+    state = {}
+
+    def cleaned():
+        state["seen"] = [(r.offset, r.key, r.value) for r in read_to_end(kport, "compacted", 0)]
+        return state["seen"] == expected
+    eventually(cleaned, lambda: f"the newest value of each key, {expected}, not {state['seen']}", deadline=20,
+               interval=0.5)
+    c = consumer(kport)
+    tp = TopicPartition("compacted", 0)
+    check(c.beginning_offsets([tp])[tp] <= 3 and c.end_offsets([tp])[tp] == 9, "offsets kept")
+    c.close()
+    p = producer(kport, acks=1)
+    check(p.send("compacted", key=b"f", value=b"f1", partition=0).get(timeout=DEADLINE).offset == 9, "next offset")
+    p.close()
 
 
 def main(argv):

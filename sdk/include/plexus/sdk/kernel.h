@@ -86,6 +86,15 @@ struct stream_spec
     std::string storage;
     std::optional<std::int64_t> retention_ms;    ///< drop segments older than this
     std::optional<std::int64_t> retention_bytes; ///< per partition
+    /// Keep only the newest record of each key (Kafka's cleanup.policy=compact); retention by
+    /// time and size applies as well when set.
+    bool compact = false;
+    /// How long a compacted stream keeps a tombstone (a record marked as one by its format:
+    /// a Kafka null value) once it is the newest of its key; none: a day, as Kafka.
+    std::optional<std::int64_t> delete_retention_ms;
+    /// The segment size of each partition's log on an engine that keeps segments; 0: the
+    /// engine's own (storage_caps::segment_bytes). Fixed once the stream exists.
+    std::uint64_t segment_bytes = 0;
     /// An exchange of the vhost that also gets every record appended (with its routing key),
     /// so a stream (a Kafka topic) feeds queues and subscribers of other protocols; "" none.
     /// The copy never comes back into this stream, and a copy is not forwarded again.
@@ -98,9 +107,23 @@ struct stream_info
     std::int32_t partitions = 1;
     std::optional<std::int64_t> retention_ms; ///< as declared or last set; none: kept forever
     std::optional<std::int64_t> retention_bytes;
-    std::string storage;             ///< the engine that keeps it (the configured default when none was named)
-    std::string forward_exchange;    ///< as declared; "" none
-    std::uint64_t segment_bytes = 0; ///< its engine's storage_caps::segment_bytes (0: not segmented)
+    bool compact = false;                            ///< as declared or last set
+    std::optional<std::int64_t> delete_retention_ms; ///< as declared or last set; none: the default
+    std::string storage;          ///< the engine that keeps it (the configured default when none was named)
+    std::string forward_exchange; ///< as declared; "" none
+    /// Its logs' segment size: the declared one, else its engine's storage_caps::segment_bytes
+    /// (0: not segmented).
+    std::uint64_t segment_bytes = 0;
+    std::uint64_t declared_segment_bytes = 0; ///< stream_spec::segment_bytes as declared
+};
+
+/// What a stream's owner may change once it exists (Kafka's AlterConfigs); as in stream_spec.
+struct stream_config
+{
+    std::optional<std::int64_t> retention_ms;
+    std::optional<std::int64_t> retention_bytes;
+    bool compact = false;
+    std::optional<std::int64_t> delete_retention_ms;
 };
 
 /// A binding from an exchange to a queue, a stream or another exchange, by name.
@@ -265,15 +288,13 @@ class kernel
                              callback<void(result<std::uint64_t>)> done) noexcept = 0;
     virtual void declare_stream(const stream_spec& spec, callback<void(result<stream_info>)> done) noexcept = 0;
     virtual void delete_stream(std::string_view vhost, std::string_view name, callback<void(status)> done) noexcept = 0;
-    /// Replaces a stream's retention (none: unlimited) on every partition, from their next
-    /// retention pass on, and in the stored definition; answers the stream as it now is.
-    /// not_found for an unknown stream or vhost. Kafka's AlterConfigs of retention.ms and
-    /// retention.bytes.
-    virtual void set_stream_retention(std::string_view vhost,
-                                      std::string_view name,
-                                      std::optional<std::int64_t> retention_ms,
-                                      std::optional<std::int64_t> retention_bytes,
-                                      callback<void(result<stream_info>)> done) noexcept = 0;
+    /// Replaces a stream's retention (none: unlimited) and compaction on every partition, from
+    /// their next retention pass on, and in the stored definition; answers the stream as it
+    /// now is. not_found for an unknown stream or vhost. Kafka's AlterConfigs.
+    virtual void set_stream_config(std::string_view vhost,
+                                   std::string_view name,
+                                   const stream_config& config,
+                                   callback<void(result<stream_info>)> done) noexcept = 0;
     /// Grows a stream to `partitions` partitions (Kafka's CreatePartitions). The new ones
     /// start empty and are routed to at once, so a key may land in another partition than
     /// before, as in Kafka. invalid_argument unless `partitions` is more than the stream has

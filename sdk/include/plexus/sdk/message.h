@@ -155,6 +155,22 @@ class record_format
     /// are not in this format.
     virtual result<std::vector<message_ptr>> decode(const buffer_chain& bytes,
                                                     std::string_view routing_key) const noexcept = 0;
+    /// What compaction needs of one record: its key, and whether it marks the key deleted.
+    struct record_key
+    {
+        std::string key;
+        bool tombstone = false; ///< e.g. a Kafka record with a null value
+        timestamp_ms timestamp{ 0 };
+    };
+    /// The key of every record of `bytes`, in order. Fails as decode() does.
+    virtual result<std::vector<record_key>> keys(const buffer_chain& bytes) const noexcept = 0;
+    /// The records of `bytes` (whose first record has offset `base`) for which `keep` (one
+    /// entry per record) is true, re-encoded as batches of this format, each of dense
+    /// records, in offset order, with base_offset set (and their offset slots): what a
+    /// compaction writes back. Fails as decode() does.
+    virtual result<std::vector<record_batch>> retain(const buffer_chain& bytes,
+                                                     offset base,
+                                                     const std::vector<bool>& keep) const noexcept = 0;
 
   protected:
     ~record_format() = default; // owned by its plugin's factory

@@ -42,6 +42,12 @@ struct log_spec
     std::string name;
     /// The executor of the owner shard: completions are posted there.
     executor* owner = nullptr;
+    /// The size at which this log rolls to a new segment; 0: the engine's own. Ignored by
+    /// engines that keep no segments. Given on every open (engines need not store it).
+    std::uint64_t segment_bytes = 0;
+    /// Where a log this open creates begins (start == next == first_offset); ignored when the
+    /// log exists. A copy of a log (compaction) starts where the original does.
+    offset first_offset{ 0 };
 };
 
 struct storage_caps
@@ -62,6 +68,10 @@ class log
     /// readable immediately; they become durable later (see flush()). Fails with
     /// resource_exhausted when the engine cannot take them (e.g. disk full): nothing is appended.
     virtual result<offset_range> append(record_batch batch) noexcept = 0;
+    /// As append(), at `batch.base_offset`, which must be at or above offsets().next
+    /// (invalid_argument otherwise): the offsets skipped are a gap that holds no record. How a
+    /// compaction copies the records it keeps into a new log, with their offsets.
+    virtual result<offset_range> append_at(record_batch batch) noexcept = 0;
     /// Completes once every record appended before the call is durable, with the new
     /// committed offset. Engines group concurrent flushes into one sync.
     virtual void flush(callback<void(result<offset>)> done) noexcept = 0;
@@ -69,7 +79,8 @@ class log
     /// exists). An empty batch means `from` is at the end. out_of_range-like requests below
     /// start return not_found. Records come back in the form they were appended: a batch holds
     /// messages or encoded records of one format, and an encoded one is returned whole, so its
-    /// base may lie below `from` (and below start after a truncate_prefix inside it).
+    /// base may lie below `from` (and below start after a truncate_prefix inside it). When
+    /// `from` lies in a gap (append_at), the batch begins at the next stored offset.
     virtual void read(offset from, std::size_t max_bytes, callback<void(result<record_batch>)> done) noexcept = 0;
     /// The first offset whose record timestamp is >= ts; `next` when there is none. For an
     /// encoded batch, whose records' times the engine does not read, the first offset of the

@@ -448,7 +448,9 @@ TEST_CASE_METHOD(broker_fixture, "a stream grows by partitions that take appends
     CHECK(declare_stream(passive)->partitions == 5);
 }
 
-TEST_CASE_METHOD(broker_fixture, "a stream's retention is replaced and reported by a passive declare", "[unit][kernel]")
+TEST_CASE_METHOD(broker_fixture,
+                 "a stream's retention and compaction are replaced and reported by a passive declare",
+                 "[unit][kernel]")
 {
     sdk::stream_spec spec;
     spec.name = "kept";
@@ -458,11 +460,17 @@ TEST_CASE_METHOD(broker_fixture, "a stream's retention is replaced and reported 
     CHECK(made->retention_ms == std::optional<std::int64_t>(60000));
     CHECK_FALSE(made->retention_bytes.has_value());
     auto set = call<sdk::result<sdk::stream_info>>(k(1), [](sdk::kernel& k, auto done) {
-        k.set_stream_retention("/", "kept", std::nullopt, std::int64_t(1) << 20, std::move(done));
+        sdk::stream_config c;
+        c.retention_bytes = std::int64_t(1) << 20;
+        c.compact = true;
+        c.delete_retention_ms = 5000;
+        k.set_stream_config("/", "kept", c, std::move(done));
     });
     REQUIRE(set.ok());
     CHECK_FALSE(set->retention_ms.has_value());
     CHECK(set->retention_bytes == std::optional<std::int64_t>(1 << 20));
+    CHECK(set->compact);
+    CHECK(set->delete_retention_ms == std::optional<std::int64_t>(5000));
     sdk::stream_spec passive;
     passive.name = "kept";
     passive.passive = true;
@@ -470,8 +478,9 @@ TEST_CASE_METHOD(broker_fixture, "a stream's retention is replaced and reported 
     REQUIRE(seen.ok());
     CHECK_FALSE(seen->retention_ms.has_value());
     CHECK(seen->retention_bytes == std::optional<std::int64_t>(1 << 20));
+    CHECK(seen->compact);
     auto missing = call<sdk::result<sdk::stream_info>>(k(), [](sdk::kernel& k, auto done) {
-        k.set_stream_retention("/", "absent", std::nullopt, std::nullopt, std::move(done));
+        k.set_stream_config("/", "absent", sdk::stream_config{}, std::move(done));
     });
     CHECK(missing.error().code() == errc::not_found);
 }

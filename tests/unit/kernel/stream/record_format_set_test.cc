@@ -12,7 +12,8 @@ using namespace plexus;
 
 namespace {
 
-/// A format whose bytes are one character per record: the character is the body.
+/// A format whose bytes are one character per record: the character is the body, and its
+/// lower-case form the key (an upper-case letter is a tombstone).
 class letters_format final : public sdk::record_format
 {
   public:
@@ -29,6 +30,38 @@ class letters_format final : public sdk::record_format
             m->body = sdk::buffer_chain::copy_of(std::string(1, c));
             m->routing_key = std::string(routing_key);
             out.push_back(std::move(m));
+        }
+        return out;
+    }
+    sdk::result<std::vector<record_key>> keys(const sdk::buffer_chain& bytes) const noexcept override
+    {
+        std::vector<record_key> out;
+        for (char c : bytes.to_string()) {
+            if (c == '!') {
+                return sdk::status(sdk::errc::invalid_argument, "'!' is no record");
+            }
+            const bool upper = c >= 'A' && c <= 'Z';
+            out.push_back(
+              { std::string(1, upper ? static_cast<char>(c - 'A' + 'a') : c), upper, sdk::timestamp_ms(0) });
+        }
+        return out;
+    }
+    sdk::result<std::vector<sdk::record_batch>> retain(const sdk::buffer_chain& bytes,
+                                                       sdk::offset base,
+                                                       const std::vector<bool>& keep) const noexcept override
+    {
+        const auto letters = bytes.to_string();
+        std::vector<sdk::record_batch> out;
+        for (std::size_t i = 0; i < letters.size(); ++i) {
+            if (i < keep.size() && keep[i]) {
+                sdk::record_batch b;
+                b.base_offset = base + static_cast<std::int64_t>(i);
+                b.encoded = sdk::encoded_records{};
+                b.encoded->format = "letters";
+                b.encoded->bytes = sdk::buffer_chain::copy_of(letters.substr(i, 1));
+                b.encoded->count = 1;
+                out.push_back(std::move(b));
+            }
         }
         return out;
     }
@@ -110,4 +143,27 @@ TEST_CASE("what no loaded format decodes is refused with its reason", "[unit][ke
         CHECK(none.decode(encoded("letters", "a", 1, 0).encoded.value(), "s").error().code() ==
               sdk::errc::not_supported);
     }
+}
+
+TEST_CASE("compaction reads keys and keeps records through the format", "[unit][kernel][stream]")
+{
+    const letters_format letters;
+    const kernel::record_format_set formats({ &letters });
+    auto keys = formats.keys(encoded("letters", "abA", 3, 0).encoded.value());
+    REQUIRE(keys.ok());
+    REQUIRE(keys->size() == 3);
+    CHECK((*keys)[2].key == "a");
+    CHECK((*keys)[2].tombstone);
+    CHECK_FALSE((*keys)[0].tombstone);
+
+    auto kept = formats.retain(encoded("letters", "abc", 3, 0).encoded.value(), sdk::offset(20), { false, true, true });
+    REQUIRE(kept.ok());
+    REQUIRE(kept->size() == 2);
+    CHECK((*kept)[0].base_offset == sdk::offset(21));
+    CHECK((*kept)[1].encoded->bytes.to_string() == "c");
+
+    CHECK(formats.keys(encoded("letters", "abc", 4, 0).encoded.value()).error().code() == sdk::errc::corruption);
+    CHECK(formats.keys(encoded("letters", "a!", 2, 0).encoded.value()).error().code() == sdk::errc::corruption);
+    CHECK(formats.retain(encoded("kafka.v2", "a", 1, 0).encoded.value(), sdk::offset(0), { true }).error().code() ==
+          sdk::errc::not_supported);
 }

@@ -61,28 +61,80 @@ sdk::stream_info topic(std::string name, std::optional<std::int64_t> ms, std::op
 
 } // namespace
 
-TEST_CASE("topic config changes: SET and DELETE of retention and cleanup.policy delete only", "[kafka][configs]")
+TEST_CASE("topic config changes: SET and DELETE of retention and delete.retention.ms", "[kafka][configs]")
 {
     const auto current = topic("t", 1000, std::nullopt);
-    auto apply_topic_config = [&current](topic_retention& r,
+    auto apply_topic_config = [&current](sdk::stream_config& r,
                                          std::string_view name,
                                          config_operation op,
                                          const std::optional<std::string>& value) {
         return kafka::apply_topic_config(r, current, name, op, value);
     };
-    topic_retention r{ 1000, std::nullopt };
+    sdk::stream_config r;
+    r.retention_ms = 1000;
     CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::set, std::string("4096")));
-    CHECK(r.bytes == std::optional<std::int64_t>(4096));
+    CHECK(r.retention_bytes == std::optional<std::int64_t>(4096));
     CHECK_FALSE(apply_topic_config(r, "retention.ms", config_operation::set, std::string("-1")));
-    CHECK_FALSE(r.ms.has_value());
+    CHECK_FALSE(r.retention_ms.has_value());
     CHECK_FALSE(apply_topic_config(r, "retention.bytes", config_operation::remove, std::nullopt));
-    CHECK_FALSE(r.bytes.has_value());
+    CHECK_FALSE(r.retention_bytes.has_value());
     CHECK(apply_topic_config(r, "retention.ms", config_operation::set, std::string("soon")));
     CHECK(apply_topic_config(r, "retention.ms", config_operation::set, std::string("-2")));
     CHECK(apply_topic_config(r, "retention.ms", config_operation::append, std::string("5")));
-    CHECK_FALSE(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("delete")));
-    CHECK(apply_topic_config(r, "cleanup.policy", config_operation::set, std::string("compact")));
-    CHECK(apply_topic_config(r, "segment.bytes", config_operation::set, std::string("1024")));
+    CHECK_FALSE(apply_topic_config(r, "delete.retention.ms", config_operation::set, std::string("100")));
+    CHECK(r.delete_retention_ms == std::optional<std::int64_t>(100));
+    CHECK_FALSE(apply_topic_config(r, "delete.retention.ms", config_operation::remove, std::nullopt));
+    CHECK_FALSE(r.delete_retention_ms.has_value());
+    CHECK(apply_topic_config(r, "min.insync.replicas", config_operation::set, std::string("1")));
+}
+
+TEST_CASE("cleanup.policy turns compaction on and off as a list", "[kafka][configs]")
+{
+    const auto current = topic("t", std::nullopt, std::nullopt);
+    sdk::stream_config r;
+    CHECK_FALSE(apply_topic_config(r, current, "cleanup.policy", config_operation::set, std::string("compact")));
+    CHECK(r.compact);
+    CHECK_FALSE(apply_topic_config(r, current, "cleanup.policy", config_operation::set, std::string("delete")));
+    CHECK_FALSE(r.compact);
+    CHECK_FALSE(
+      apply_topic_config(r, current, "cleanup.policy", config_operation::set, std::string("delete, compact")));
+    CHECK(r.compact);
+    CHECK_FALSE(apply_topic_config(r, current, "cleanup.policy", config_operation::subtract, std::string("compact")));
+    CHECK_FALSE(r.compact);
+    CHECK_FALSE(apply_topic_config(r, current, "cleanup.policy", config_operation::append, std::string("compact")));
+    CHECK(r.compact);
+    CHECK_FALSE(apply_topic_config(r, current, "cleanup.policy", config_operation::remove, std::nullopt));
+    CHECK_FALSE(r.compact);
+    auto bad = apply_topic_config(r, current, "cleanup.policy", config_operation::set, std::string("compress"));
+    REQUIRE(bad);
+    CHECK(bad->find("delete, compact, or both") != std::string::npos);
+    CHECK(apply_topic_config(r, current, "cleanup.policy", config_operation::set, std::string("")));
+
+    sdk::stream_spec spec;
+    CHECK_FALSE(apply_creation_config(spec, "cleanup.policy", std::string("compact,delete")));
+    CHECK(spec.compact);
+    CHECK_FALSE(apply_creation_config(spec, "delete.retention.ms", std::string("0")));
+    CHECK(spec.delete_retention_ms == std::optional<std::int64_t>(0));
+    CHECK(apply_creation_config(spec, "delete.retention.ms", std::string("-1")));
+    CHECK(apply_creation_config(spec, "cleanup.policy", std::string("none")));
+
+    // Described as Kafka names the policy: with a retention, compaction and deletion both.
+    auto compacted = topic("c", std::nullopt, std::nullopt);
+    compacted.compact = true;
+    auto described = describe_topic_configs(compacted);
+    auto policy =
+      std::find_if(described.begin(), described.end(), [](const auto& c) { return c.name == "cleanup.policy"; });
+    REQUIRE(policy != described.end());
+    CHECK(policy->value == "compact");
+    CHECK_FALSE(policy->is_default);
+    compacted.retention_ms = 60000;
+    described = describe_topic_configs(compacted);
+    CHECK(std::find_if(described.begin(), described.end(), [](const auto& c) {
+              return c.name == "cleanup.policy" && c.value == "compact,delete";
+          }) != described.end());
+    CHECK(std::find_if(described.begin(), described.end(), [](const auto& c) {
+              return c.name == "delete.retention.ms" && c.value == "86400000" && c.is_default;
+          }) != described.end());
 }
 
 TEST_CASE("topic configs fixed at creation can only be SET to the value they have", "[kafka][configs]")
@@ -90,7 +142,7 @@ TEST_CASE("topic configs fixed at creation can only be SET to the value they hav
     auto current = topic("t", std::nullopt, std::nullopt);
     current.storage = "file";
     current.forward_exchange = "amq.topic";
-    topic_retention r;
+    sdk::stream_config r;
     CHECK_FALSE(apply_topic_config(r, current, "plexus.storage", config_operation::set, std::string("file")));
     CHECK_FALSE(
       apply_topic_config(r, current, "plexus.forward.exchange", config_operation::set, std::string("amq.topic")));
@@ -105,7 +157,7 @@ TEST_CASE("topic configs fixed at creation can only be SET to the value they hav
     CHECK_FALSE(apply_topic_config(r, current, "plexus.forward.exchange", config_operation::set, std::nullopt));
 }
 
-TEST_CASE("segment.bytes is the engine's: reported and only SET to the value it has", "[kafka][configs]")
+TEST_CASE("segment.bytes is the topic's or the engine's: reported and only SET to the value it has", "[kafka][configs]")
 {
     auto on_file = topic("t", std::nullopt, std::nullopt);
     on_file.storage = "file";
@@ -119,11 +171,11 @@ TEST_CASE("segment.bytes is the engine's: reported and only SET to the value it 
     CHECK(segment->source == 4); // STATIC_BROKER_CONFIG
     CHECK(std::is_sorted(configs.begin(), configs.end(), [](const auto& a, const auto& b) { return a.name < b.name; }));
 
-    topic_retention r;
+    sdk::stream_config r;
     CHECK_FALSE(apply_topic_config(r, on_file, "segment.bytes", config_operation::set, std::string("1048576")));
     auto other = apply_topic_config(r, on_file, "segment.bytes", config_operation::set, std::string("4096"));
     REQUIRE(other);
-    CHECK(other->find("storage.engines.file.segment_bytes") != std::string::npos);
+    CHECK(other->find("fixed when the topic is created") != std::string::npos);
     CHECK(apply_topic_config(r, on_file, "segment.bytes", config_operation::remove, std::nullopt));
 
     auto in_memory = topic("m", std::nullopt, std::nullopt); // segment_bytes 0: no segments
@@ -134,9 +186,19 @@ TEST_CASE("segment.bytes is the engine's: reported and only SET to the value it 
     CHECK(refused->find("keeps no segments") != std::string::npos);
 
     sdk::stream_spec spec;
-    auto at_creation = apply_creation_config(spec, "segment.bytes", std::string("1048576"));
-    REQUIRE(at_creation);
-    CHECK(at_creation->find("not a topic's") != std::string::npos);
+    CHECK_FALSE(apply_creation_config(spec, "segment.bytes", std::string("1048576")));
+    CHECK(spec.segment_bytes == 1048576u);
+    auto tiny = apply_creation_config(spec, "segment.bytes", std::string("100"));
+    REQUIRE(tiny);
+    CHECK(tiny->find("at least 4096") != std::string::npos);
+    CHECK(apply_creation_config(spec, "segment.bytes", std::string("big")));
+
+    // A topic's own segment size is a topic config.
+    on_file.declared_segment_bytes = 1 << 20;
+    auto own = describe_topic_configs(on_file);
+    CHECK(std::find_if(own.begin(), own.end(), [](const auto& c) {
+              return c.name == "segment.bytes" && c.source == 1;
+          }) != own.end());
 }
 
 TEST_CASE("CreateTopics configs fill the stream spec or say what is wrong", "[kafka][configs]")
@@ -151,7 +213,10 @@ TEST_CASE("CreateTopics configs fill the stream spec or say what is wrong", "[ka
     CHECK_FALSE(apply_creation_config(spec, "retention.bytes", std::string("-1")));
     CHECK_FALSE(spec.retention_bytes.has_value());
     CHECK_FALSE(apply_creation_config(spec, "cleanup.policy", std::string("delete")));
-    CHECK(apply_creation_config(spec, "cleanup.policy", std::string("compact")));
+    CHECK_FALSE(spec.compact);
+    CHECK_FALSE(apply_creation_config(spec, "cleanup.policy", std::string("compact")));
+    CHECK(spec.compact);
+    CHECK(apply_creation_config(spec, "cleanup.policy", std::string("compact,archive")));
     CHECK(apply_creation_config(spec, "retention.ms", std::string("-2")));
     CHECK(apply_creation_config(spec, "retention.ms", std::nullopt));
     auto unknown = apply_creation_config(spec, "max.message.bytes", std::string("1"));
@@ -182,6 +247,7 @@ TEST_CASE("DescribeConfigs reports a topic's retention and the broker's settings
         REQUIRE(m.results.size() == 5);
         CHECK(m.results[0].error_code == 0);
         CHECK(values(m.results[0]) == std::map<std::string, std::string>{ { "cleanup.policy", "delete" },
+                                                                          { "delete.retention.ms", "86400000" },
                                                                           { "plexus.forward.exchange", "" },
                                                                           { "plexus.storage", "memory" },
                                                                           { "retention.bytes", "-1" },
@@ -260,7 +326,7 @@ TEST_CASE("AlterConfigs replaces a topic's config and IncrementalAlterConfigs ch
     {
         alter.resources.resize(1);
         alter.resources[0].configs = { { "retention.ms", std::string("10") },
-                                       { "cleanup.policy", std::string("compact") } };
+                                       { "cleanup.policy", std::string("compact,shred") } };
         REQUIRE(f.feed(request(33, 1, 7, false, body_of(alter, 1))).ok());
         auto bad =
           read_response<generated::alter_configs_response>(responses(f.conn.take_written()).at(0), 1, false, 7);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 namespace plexus::test::file {
 
@@ -54,10 +55,15 @@ std::unique_ptr<sdk::log> file_harness::open(const std::string& name)
 {
     sdk::log_spec spec;
     spec.name = name;
+    return open(std::move(spec));
+}
+
+std::unique_ptr<sdk::log> file_harness::open(sdk::log_spec spec)
+{
     spec.owner = &shard;
     auto log = _engine->open_log(spec);
     if (!log) {
-        FAIL("cannot open log " << name << ": " << log.error().to_string());
+        FAIL("cannot open log " << spec.name << ": " << log.error().to_string());
     }
     return std::move(*log);
 }
@@ -147,6 +153,13 @@ sdk::record_batch batch_of(int n, const std::string& prefix, int first, std::int
     return b;
 }
 
+sdk::record_batch batch_at(std::int64_t base, int n, const std::string& prefix)
+{
+    auto b = batch_of(n, prefix, static_cast<int>(base));
+    b.base_offset = sdk::offset{ base };
+    return b;
+}
+
 std::vector<std::string> bodies_of(int first, int n, const std::string& prefix)
 {
     std::vector<std::string> out;
@@ -154,6 +167,19 @@ std::vector<std::string> bodies_of(int first, int n, const std::string& prefix)
         out.push_back(prefix + std::to_string(i));
     }
     return out;
+}
+
+void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to)
+{
+    std::filesystem::remove_all(to);
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+    std::filesystem::remove(to / "LOCK");
+}
+
+void append_bytes(const std::filesystem::path& file, const std::string& bytes)
+{
+    std::ofstream f(file, std::ios::binary | std::ios::app);
+    f << bytes;
 }
 
 } // namespace plexus::test::file

@@ -38,6 +38,8 @@ class file_harness
     storage::file::file_engine& engine() { return *_engine; }
 
     std::unique_ptr<sdk::log> open(const std::string& name);
+    /// As above, with the rest of the spec (the owner is set to the fake shard).
+    std::unique_ptr<sdk::log> open(sdk::log_spec spec);
     sdk::result<sdk::record_batch> read(sdk::log& log, sdk::offset from, std::size_t max_bytes = 1 << 20);
     /// Every record from `from` to the end, following gaps.
     sdk::result<std::vector<std::string>> read_bodies(sdk::log& log, sdk::offset from);
@@ -61,6 +63,14 @@ class file_harness
 };
 
 sdk::record_batch batch_of(int n, const std::string& prefix = "m", int first = 0, std::int64_t timestamp = 0);
+/// `n` messages for append_at() at `base` (bodies prefix + offset).
+sdk::record_batch batch_at(std::int64_t base, int n, const std::string& prefix = "m");
 std::vector<std::string> bodies_of(int first, int n, const std::string& prefix = "m");
+
+/// A copy of a data directory as a crash leaves it while a log is open (what the page cache
+/// held, as after kill -9: no saved index for the active segment), without the lock file.
+void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to);
+/// Appends raw bytes to a file (a torn write, garbage).
+void append_bytes(const std::filesystem::path& file, const std::string& bytes);
 
 } // namespace plexus::test::file

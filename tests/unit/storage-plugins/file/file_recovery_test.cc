@@ -14,13 +14,6 @@ using sdk::offset;
 
 namespace {
 
-void copy_tree(const std::filesystem::path& from, const std::filesystem::path& to)
-{
-    std::filesystem::remove_all(to);
-    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
-    std::filesystem::remove(to / "LOCK");
-}
-
 void flip_byte(const std::filesystem::path& file, std::uint64_t position)
 {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -40,12 +33,6 @@ std::uint64_t position_of(const std::filesystem::path& file, const std::string& 
     const auto at = bytes.find(text);
     REQUIRE(at != std::string::npos);
     return at;
-}
-
-void append_bytes(const std::filesystem::path& file, const std::string& bytes)
-{
-    std::ofstream f(file, std::ios::binary | std::ios::app);
-    f << bytes;
 }
 
 } // namespace

@@ -544,24 +544,6 @@ TEST_CASE("a large append is stored in parts, read and truncated across them", "
 
 namespace {
 
-/// Opens the database in `dir` directly and applies `change` to it.
-void change_database(const std::filesystem::path& dir,
-                     const std::function<void(rocksdb::DB&, std::vector<rocksdb::ColumnFamilyHandle*>&)>& change)
-{
-    auto options = storage::rocks::make_database_options(*storage::rocks::parse_config("{}"));
-    REQUIRE(options.ok());
-    rocksdb::DB* raw = nullptr;
-    std::vector<rocksdb::ColumnFamilyHandle*> families;
-    auto s = rocksdb::DB::Open(options->db, dir.string(), options->families, &families, &raw);
-    REQUIRE(s.ok());
-    change(*raw, families);
-    for (auto* cf : families) {
-        REQUIRE(raw->DestroyColumnFamilyHandle(cf).ok());
-    }
-    REQUIRE(raw->Close().ok());
-    delete raw;
-}
-
 sdk::result<std::unique_ptr<storage::rocks::rocksdb_engine>> open_engine(const std::filesystem::path& dir,
                                                                          sdk::blocking_pool& pool)
 {
@@ -570,8 +552,6 @@ sdk::result<std::unique_ptr<storage::rocks::rocksdb_engine>> open_engine(const s
     ctx.blocking = &pool;
     return storage::rocks::rocksdb_engine::open(ctx, *storage::rocks::parse_config("{}"));
 }
-
-const rocksdb::Slice format_key(storage::rocks::storage_format_key.data(), storage::rocks::storage_format_key.size());
 
 } // namespace
 
@@ -598,14 +578,14 @@ TEST_CASE("a database of another storage format is refused, naming it", "[rocksd
     SECTION("a newer format")
     {
         change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
-            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "4").ok());
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "5").ok());
         });
         auto engine = open_engine(dir.path(), pool);
         REQUIRE_FALSE(engine.ok());
         CHECK(engine.error().code() == sdk::errc::not_supported);
         const std::string message(engine.error().message());
         CHECK(message.find(dir.path().string()) != std::string::npos);
-        CHECK(message.find("format '4'") != std::string::npos);
+        CHECK(message.find("format '5'") != std::string::npos);
     }
     SECTION("data without a marker (format 1)")
     {
@@ -833,33 +813,6 @@ TEST_CASE("a failed WAL sync fails the flush and leaves committed", "[rocksdb][f
 
 // ---- encoded batches (ADR 0019) -------------------------------------------------------------
 
-namespace {
-
-/// An encoded batch of a made-up format: `size` bytes whose first 8 are its offset slot.
-sdk::record_batch encoded_of(std::uint32_t count, std::size_t size, std::int64_t max_ts, char fill = 'e')
-{
-    sdk::encoded_records e;
-    e.format = "test.v1";
-    e.bytes = sdk::buffer_chain::copy_of(std::string(size, fill));
-    e.count = count;
-    e.max_timestamp = sdk::timestamp_ms(max_ts);
-    e.offset_slots.push_back({ 0, 0 });
-    sdk::record_batch b;
-    b.encoded = std::move(e);
-    return b;
-}
-
-std::string marker_of(const std::filesystem::path& dir)
-{
-    std::string marker;
-    change_database(dir, [&](rocksdb::DB& db, auto& families) {
-        REQUIRE(db.Get(rocksdb::ReadOptions(), families[0], format_key, &marker).ok());
-    });
-    return marker;
-}
-
-} // namespace
-
 TEST_CASE("the first encoded batch raises the storage format marker to 3", "[rocksdb][format][encoded]")
 {
     temp_dir dir;
@@ -894,12 +847,12 @@ TEST_CASE("the first encoded batch raises the storage format marker to 3", "[roc
     SECTION("a newer format is still refused")
     {
         change_database(dir.path(), [](rocksdb::DB& db, auto& families) {
-            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "4").ok());
+            REQUIRE(db.Put(rocksdb::WriteOptions(), families[0], format_key, "5").ok());
         });
         auto engine = open_engine(dir.path(), pool);
         REQUIRE_FALSE(engine.ok());
         CHECK(engine.error().code() == sdk::errc::not_supported);
-        CHECK(std::string(engine.error().message()).find("format '4'") != std::string::npos);
+        CHECK(std::string(engine.error().message()).find("format '5'") != std::string::npos);
     }
 }
 

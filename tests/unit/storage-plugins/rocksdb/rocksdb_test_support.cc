@@ -2,7 +2,9 @@
 
 #include "support/storage_doubles.h"
 
+#include "key_codec.h"
 #include "rocksdb_config.h"
+#include "rocksdb_options.h"
 
 #include <catch2/catch.hpp>
 
@@ -227,6 +229,49 @@ std::vector<std::string> bodies(const sdk::record_batch& b)
     return out;
 }
 
+sdk::record_batch encoded_of(std::uint32_t count, std::size_t size, std::int64_t max_ts, char fill)
+{
+    sdk::encoded_records e;
+    e.format = "test.v1";
+    e.bytes = sdk::buffer_chain::copy_of(std::string(size, fill));
+    e.count = count;
+    e.max_timestamp = sdk::timestamp_ms(max_ts);
+    e.offset_slots.push_back({ 0, 0 });
+    sdk::record_batch b;
+    b.encoded = std::move(e);
+    return b;
+}
+
+// ---- the database underneath ---------------------------------------------------------------
+
+const rocksdb::Slice format_key(storage::rocks::storage_format_key.data(), storage::rocks::storage_format_key.size());
+
+void change_database(const std::filesystem::path& dir,
+                     const std::function<void(rocksdb::DB&, std::vector<rocksdb::ColumnFamilyHandle*>&)>& change)
+{
+    auto options = storage::rocks::make_database_options(*storage::rocks::parse_config("{}"));
+    REQUIRE(options.ok());
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    auto s = rocksdb::DB::Open(options->db, dir.string(), options->families, &families, &raw);
+    REQUIRE(s.ok());
+    change(*raw, families);
+    for (auto* cf : families) {
+        REQUIRE(raw->DestroyColumnFamilyHandle(cf).ok());
+    }
+    REQUIRE(raw->Close().ok());
+    delete raw;
+}
+
+std::string marker_of(const std::filesystem::path& dir)
+{
+    std::string marker;
+    change_database(dir, [&](rocksdb::DB& db, auto& families) {
+        REQUIRE(db.Get(rocksdb::ReadOptions(), families[0], format_key, &marker).ok());
+    });
+    return marker;
+}
+
 // ---- engine_harness ------------------------------------------------------------------------
 
 engine_harness::engine_harness(std::string config_json, rocksdb::Env* env)
@@ -278,9 +323,17 @@ void engine_harness::restart()
 
 std::unique_ptr<sdk::log> engine_harness::open_log(const std::string& name)
 {
-    auto log = _engine->open_log(sdk::log_spec{ name, &_shard });
+    sdk::log_spec spec;
+    spec.name = name;
+    return open_log(std::move(spec));
+}
+
+std::unique_ptr<sdk::log> engine_harness::open_log(sdk::log_spec spec)
+{
+    spec.owner = &_shard;
+    auto log = _engine->open_log(spec);
     if (!log) {
-        FAIL("open_log('" << name << "') failed: " << log.error().to_string());
+        FAIL("open_log('" << spec.name << "') failed: " << log.error().to_string());
     }
     return std::move(*log);
 }

@@ -1,12 +1,14 @@
 // What the RocksDB engine's unit tests share: blocking pools the test controls, a temporary
 // directory, a file system that fails on demand (disk full, failed syncs), and a harness that
-// opens the engine directly (no loader) with a fake owner shard and drives completions.
+// opens the engine directly (no loader) with a fake owner shard and drives completions; and
+// direct access to the database underneath (no engine open), to look at or damage its keys.
 #pragma once
 
 #include "rocksdb_engine.h"
 
 #include "plexus/sdk/testing/fake_executor.h"
 
+#include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,6 +101,16 @@ struct faulty_env
 sdk::message_ptr make_message(const std::string& body, std::int64_t ts = 0);
 sdk::record_batch batch_of(int n, const std::string& prefix = "m", int first = 0, std::int64_t ts = 0);
 std::vector<std::string> bodies(const sdk::record_batch& b);
+/// An encoded batch of a made-up format: `size` bytes whose first 8 are its offset slot.
+sdk::record_batch encoded_of(std::uint32_t count, std::size_t size, std::int64_t max_ts, char fill = 'e');
+
+/// The `default` family's key of the storage format marker.
+extern const rocksdb::Slice format_key;
+/// Opens the database in `dir` directly (no engine may have it open) and applies `change` to it.
+void change_database(const std::filesystem::path& dir,
+                     const std::function<void(rocksdb::DB&, std::vector<rocksdb::ColumnFamilyHandle*>&)>& change);
+/// The storage format marker of the database in `dir`.
+std::string marker_of(const std::filesystem::path& dir);
 
 /// An engine over a temporary directory, created directly (no loader), whose logs are owned
 /// by a fake shard. Pool jobs run on the test thread when `manual`, else on a worker thread.
@@ -119,6 +132,8 @@ class engine_harness
     /// The engine's close() is expected to fail (after an injected fault).
     void expect_failed_close() { _close_must_succeed = false; }
     std::unique_ptr<sdk::log> open_log(const std::string& name);
+    /// As above, with the rest of the spec (the owner is set to the fake shard).
+    std::unique_ptr<sdk::log> open_log(sdk::log_spec spec);
 
     /// Runs pool jobs and shard tasks until `ready()`; false when nothing is left to run.
     template<class Ready>

@@ -106,20 +106,21 @@ class fake_kernel final : public kernel
     {
         answer<status>("delete_stream", std::move(done), unsupported());
     }
-    void set_stream_retention(std::string_view,
-                              std::string_view name,
-                              std::optional<std::int64_t> retention_ms,
-                              std::optional<std::int64_t> retention_bytes,
-                              callback<void(result<stream_info>)> done) noexcept override
+    void set_stream_config(std::string_view,
+                           std::string_view name,
+                           const stream_config& config,
+                           callback<void(result<stream_info>)> done) noexcept override
     {
         auto it = _streams.find(std::string(name));
         if (it == _streams.end()) {
-            answer<result<stream_info>>("set_stream_retention", std::move(done), unsupported());
+            answer<result<stream_info>>("set_stream_config", std::move(done), unsupported());
             return;
         }
-        it->second.retention_ms = retention_ms;
-        it->second.retention_bytes = retention_bytes;
-        answer<result<stream_info>>("set_stream_retention", std::move(done), it->second);
+        it->second.retention_ms = config.retention_ms;
+        it->second.retention_bytes = config.retention_bytes;
+        it->second.compact = config.compact;
+        it->second.delete_retention_ms = config.delete_retention_ms;
+        answer<result<stream_info>>("set_stream_config", std::move(done), it->second);
     }
     void add_stream_partitions(std::string_view,
                                std::string_view name,
