@@ -159,10 +159,42 @@ TEST_CASE("a stream definition written before forwarding existed still decodes",
     sdk::stream_spec s;
     s.name = "old";
     std::string bytes = encode_stream(s);
-    bytes.pop_back(); // the empty forward exchange's length byte: older builds wrote no more
+    // Compaction's three fields (flag, absent delete retention, segment size 0), then the
+    // empty forward exchange's length byte: older builds wrote no more.
+    bytes.resize(bytes.size() - 4);
     auto defs = decode_definitions({ { definition_keys::stream(s.vhost, s.name), bytes } });
     REQUIRE(defs.ok());
     REQUIRE(defs->streams.size() == 1);
     CHECK(defs->streams[0].name == "old");
     CHECK(defs->streams[0].forward_exchange.empty());
+}
+
+TEST_CASE("a stream definition keeps its compaction and a definition from before compaction decodes",
+          "[unit][kernel]")
+{
+    sdk::stream_spec s;
+    s.name = "table";
+    s.forward_exchange = "amq.topic";
+    s.compact = true;
+    s.delete_retention_ms = 0;
+    s.segment_bytes = 65536;
+    auto defs = decode_definitions({ { definition_keys::stream(s.vhost, s.name), encode_stream(s) } });
+    REQUIRE(defs.ok());
+    REQUIRE(defs->streams.size() == 1);
+    CHECK(defs->streams[0].compact);
+    CHECK(defs->streams[0].delete_retention_ms == std::optional<std::int64_t>(0));
+    CHECK(defs->streams[0].segment_bytes == 65536u);
+    CHECK(defs->streams[0].forward_exchange == "amq.topic");
+
+    sdk::stream_spec plain;
+    plain.name = "old";
+    plain.forward_exchange = "amq.topic";
+    std::string bytes = encode_stream(plain);
+    bytes.resize(bytes.size() - 3); // what a build before compaction wrote
+    auto old = decode_definitions({ { definition_keys::stream(plain.vhost, plain.name), bytes } });
+    REQUIRE(old.ok());
+    REQUIRE(old->streams.size() == 1);
+    CHECK_FALSE(old->streams[0].compact);
+    CHECK(old->streams[0].segment_bytes == 0u);
+    CHECK(old->streams[0].forward_exchange == "amq.topic");
 }

@@ -26,11 +26,11 @@ kernel::broker_config compacting(kernel::broker_config c)
     return c;
 }
 
-sdk::result<sdk::stream_info> declare_compacted(broker_fixture& f, std::string name)
+sdk::result<sdk::stream_info> declare_stream(broker_fixture& f, std::string name, bool compact)
 {
     sdk::stream_spec spec;
     spec.name = std::move(name);
-    spec.compact = true;
+    spec.compact = compact;
     return call<sdk::result<sdk::stream_info>>(
       f.k(), [spec](sdk::kernel& k, auto done) { k.declare_stream(spec, std::move(done)); });
 }
@@ -95,7 +95,7 @@ const records compacted_history{ { 3, "no-key" }, { 4, "c1" }, { 5, "b2" }, { 6,
 TEST_CASE("a compacted stream keeps the newest record of each key at its offset", "[unit][kernel][stream]")
 {
     broker_fixture f(compacting(test_config()));
-    auto made = declare_compacted(f, "table");
+    auto made = declare_stream(f, "table", true);
     REQUIRE(made.ok());
     CHECK(made->compact);
     append(f, "table", history);
@@ -115,11 +115,7 @@ TEST_CASE("a compacted stream keeps the newest record of each key at its offset"
     }
     SECTION("a stream that is not compacted keeps everything")
     {
-        sdk::stream_spec plain;
-        plain.name = "log";
-        REQUIRE(call<sdk::result<sdk::stream_info>>(f.k(), [plain](sdk::kernel& k, auto done) {
-                    k.declare_stream(plain, std::move(done));
-                }).ok());
+        REQUIRE(declare_stream(f, "log", false).ok());
         append(f, "log", history);
         std::this_thread::sleep_for(2500ms); // two retention ticks
         CHECK(read_all(f, "log").size() == history.size());
@@ -129,11 +125,7 @@ TEST_CASE("a compacted stream keeps the newest record of each key at its offset"
 TEST_CASE("compaction is turned on by set_stream_config", "[unit][kernel][stream]")
 {
     broker_fixture f(compacting(test_config()));
-    sdk::stream_spec plain;
-    plain.name = "later";
-    REQUIRE(call<sdk::result<sdk::stream_info>>(f.k(), [plain](sdk::kernel& k, auto done) {
-                k.declare_stream(plain, std::move(done));
-            }).ok());
+    REQUIRE(declare_stream(f, "later", false).ok());
     append(f, "later", history);
     sdk::stream_config c;
     c.compact = true;
@@ -153,7 +145,7 @@ TEST_CASE("a compacted partition on the file engine is what a restart opens", "[
     config.default_storage = "file";
     {
         broker_fixture f(config);
-        REQUIRE(declare_compacted(f, "table").ok());
+        REQUIRE(declare_stream(f, "table", true).ok());
         append(f, "table", history);
         REQUIRE(eventually([&] { return read_all(f, "table") == compacted_history; }, 10s));
         append(f, "table", { { "z", "z1" } }); // into the compacted log: offset 7

@@ -1,7 +1,7 @@
 // What a compaction needs of stored Kafka batches (ADR 0020): every record's key, tombstone
 // flag and time; and the records it keeps re-encoded as valid batches of dense records, one
 // per run, each at the offset of its first record, the records otherwise byte for byte.
-#include "crc32c.h"
+#include "batch_crc.h"
 #include "kafka_record_format.h"
 #include "record_batch_v2.h"
 
@@ -11,21 +11,12 @@
 #include <string>
 
 using namespace plexus::protocol::kafka;
+using plexus::protocol::kafka::testing::with_crc;
 namespace sdk = plexus::sdk;
 
 namespace {
 
 constexpr std::int64_t ts0 = 1700000000000;
-
-std::string with_crc(std::string batch)
-{
-    std::string_view covered = std::string_view(batch).substr(21);
-    auto crc = plexus::storage::crc32c(std::as_bytes(std::span<const char>(covered.data(), covered.size())));
-    for (int i = 0; i < 4; ++i) {
-        batch[17 + static_cast<std::size_t>(i)] = static_cast<char>(crc >> (8 * (3 - i)));
-    }
-    return batch;
-}
 
 /// One batch of records with these keys (value "<key><i>"), and a last record with key "t"
 /// and a null value: a tombstone.

@@ -1,7 +1,7 @@
 // Produce stores batches as the client sent them (ADR 0019): stage_record_batches() keeps the
 // bytes, one offset slot per batch, and refuses what a Kafka broker refuses; the plugin's
 // record format decodes stored batches back into the same messages.
-#include "crc32c.h"
+#include "batch_crc.h"
 #include "kafka_record_format.h"
 #include "record_batch_v2.h"
 
@@ -11,6 +11,7 @@
 #include <string>
 
 using namespace plexus::protocol::kafka;
+using plexus::protocol::kafka::testing::with_crc;
 namespace sdk = plexus::sdk;
 
 namespace {
@@ -36,17 +37,6 @@ std::int64_t be64(std::string_view s, std::size_t at)
         v = (v << 8) | static_cast<unsigned char>(s[at + i]);
     }
     return static_cast<std::int64_t>(v);
-}
-
-/// `batch` with its CRC32C recomputed, as a client writes it after setting a header field.
-std::string with_crc(std::string batch)
-{
-    std::string_view covered = std::string_view(batch).substr(21);
-    auto crc = plexus::storage::crc32c(std::as_bytes(std::span<const char>(covered.data(), covered.size())));
-    for (int i = 0; i < 4; ++i) {
-        batch[17 + static_cast<std::size_t>(i)] = static_cast<char>(crc >> (8 * (3 - i)));
-    }
-    return batch;
 }
 
 } // namespace
