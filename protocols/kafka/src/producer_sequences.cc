@@ -129,18 +129,22 @@ void producer_sequences::appended(const std::string& topic,
                                   std::int32_t partition,
                                   const batch_key& batch,
                                   std::int64_t offset,
-                                  std::int64_t now_ms)
+                                  std::int64_t now_ms,
+                                  sdk::callback<void()> stored)
 {
     std::lock_guard lock(_mutex);
     const key k{ batch.producer_id, topic, partition };
     auto it = _states.find(k);
     if (it == _states.end() || it->second.epoch != batch.epoch) {
+        if (stored) {
+            stored(); // nothing of it is kept (a newer epoch took over)
+        }
         return;
     }
     auto& st = it->second;
     if (offset < 0) { // failed: forget the producer here, so that its retry is accepted
         _states.erase(it);
-        store_locked(k, nullptr);
+        store_locked(k, nullptr, std::move(stored));
         return;
     }
     for (auto& r : st.recent) {
@@ -149,12 +153,15 @@ void producer_sequences::appended(const std::string& topic,
         }
     }
     auto durable = durable_part(st, now_ms);
-    store_locked(k, &durable);
+    store_locked(k, &durable, std::move(stored));
 }
 
-void producer_sequences::store_locked(const key& k, const stored_partition_state* state)
+void producer_sequences::store_locked(const key& k, const stored_partition_state* state, sdk::callback<void()> stored)
 {
     if (_store == nullptr) {
+        if (stored) {
+            stored();
+        }
         return;
     }
     std::vector<sdk::kv_store::write> writes;
@@ -162,9 +169,12 @@ void producer_sequences::store_locked(const key& k, const stored_partition_state
     writes.push_back({ producer_state_key(_vhost, which),
                        state ? std::optional<std::string>(encode_partition_state(*state)) : std::nullopt });
     // The completion may run inline, under this lock: it must not take it.
-    _store->apply(std::move(writes), [log = _log](sdk::status st) {
+    _store->apply(std::move(writes), [log = _log, stored = std::move(stored)](sdk::status st) mutable {
         if (!st.ok()) {
             PLEXUS_LOG(*log, warn, "kafka: an idempotent producer's state could not be stored: {}", st.to_string());
+        }
+        if (stored) {
+            stored();
         }
     });
 }

@@ -7,9 +7,10 @@
 // (producer_state_codec.h): ids are reserved there in blocks before they are handed out, so
 // none is ever handed out twice, and each partition's state is written after every append
 // that changed it, in the order of the changes. A partition state not written for a day
-// (Kafka's producer.id.expiration.ms) is dropped when the store is loaded. A kill between a
-// batch's append and its state's write can still let a retry of that batch in once more: the
-// records and the state are not one atomic write.
+// (Kafka's producer.id.expiration.ms) is dropped when the store is loaded. A Produce is
+// answered once its state is durable. A kill between a batch's append and its state's write
+// can still let a retry of that unanswered batch in once more: the records and the state are
+// not one atomic write.
 //
 // Threading: a producer reconnects to any shard, so this is shared by a listener's sessions
 // and takes a lock (docs/adr/0012); one lookup per produced batch of an idempotent producer.
@@ -73,18 +74,22 @@ class producer_sequences
     };
     check_result check(const std::string& topic, std::int32_t partition, const batch_key& batch);
     /// The append of a batch check() admitted finished: at `offset`, or (offset < 0) failed,
-    /// in which case the batch may be sent again. `now_ms` stamps the stored state.
+    /// in which case the batch may be sent again. `now_ms` stamps the stored state. `stored`
+    /// runs once the state that records it is durable (or could not be stored: logged), on any
+    /// thread; the Produce is answered then, so that a producer told of its batch finds the
+    /// sequence after a crash instead of OUT_OF_ORDER_SEQUENCE_NUMBER for its next batch.
     void appended(const std::string& topic,
                   std::int32_t partition,
                   const batch_key& batch,
                   std::int64_t offset,
-                  std::int64_t now_ms = 0);
+                  std::int64_t now_ms = 0,
+                  sdk::callback<void()> stored = {});
 
   private:
     using key = std::tuple<std::int64_t, std::string, std::int32_t>;
 
     /// Hands the state of `k` (nullopt: deleted) to the store; called with the lock held.
-    void store_locked(const key& k, const stored_partition_state* state);
+    void store_locked(const key& k, const stored_partition_state* state, sdk::callback<void()> stored = {});
 
     std::mutex _mutex;
     std::map<key, stored_partition_state> _states;

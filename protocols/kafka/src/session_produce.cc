@@ -149,32 +149,45 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
             sdk::record_batch batch;
             batch.encoded = std::move(staged.encoded); // stored as sent: Fetch serves these bytes
             ++*left;
-            _kernel.append(
-              _config.vhost,
-              topic.name,
-              sdk::partition_id(part.index),
-              std::move(batch),
-              level,
-              [alive = _alive, producers = &_producers, response, t, p, finish, idempotent, name = topic.name](
-                sdk::result<sdk::offset_range> appended) mutable {
-                  if (idempotent.producer_id >= 0) { // the listener's state outlives the session
-                      producers->appended(name,
-                                          response->responses[t].partition_responses[p].index,
-                                          idempotent,
-                                          appended ? appended->first() : -1,
-                                          now_ms()());
-                  }
-                  if (!*alive) {
-                      return;
-                  }
-                  auto& res = response->responses[t].partition_responses[p];
-                  if (appended) {
-                      res.base_offset = appended->first();
-                  } else {
-                      res.error_code = wire(to_error_code(appended.error()));
-                  }
-                  finish();
-              });
+            _kernel.append(_config.vhost,
+                           topic.name,
+                           sdk::partition_id(part.index),
+                           std::move(batch),
+                           level,
+                           [alive = _alive,
+                            producers = &_producers,
+                            home = &_kernel.shard(),
+                            response,
+                            t,
+                            p,
+                            finish,
+                            idempotent,
+                            name = topic.name](sdk::result<sdk::offset_range> appended) mutable {
+                               auto answer = [alive, response, t, p, finish, appended]() mutable {
+                                   if (!*alive) {
+                                       return;
+                                   }
+                                   auto& res = response->responses[t].partition_responses[p];
+                                   if (appended) {
+                                       res.base_offset = appended->first();
+                                   } else {
+                                       res.error_code = wire(to_error_code(appended.error()));
+                                   }
+                                   finish();
+                               };
+                               if (idempotent.producer_id < 0) {
+                                   answer();
+                                   return;
+                               }
+                               // The listener's state outlives the session; the answer waits for it.
+                               producers->appended(
+                                 name,
+                                 response->responses[t].partition_responses[p].index,
+                                 idempotent,
+                                 appended ? appended->first() : -1,
+                                 now_ms()(),
+                                 [home, answer = std::move(answer)]() mutable { home->post(std::move(answer)); });
+                           });
         }
     }
     finish();

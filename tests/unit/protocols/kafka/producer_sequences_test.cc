@@ -30,6 +30,19 @@ class map_store final : public sdk::kv_store
     std::map<std::string, std::string> rows;
     bool fail = false;
     std::size_t writes = 0;
+    /// When set, writes wait here until the test completes them (a store's fsync in flight).
+    bool hold = false;
+    std::vector<std::pair<std::vector<write>, sdk::callback<void(sdk::status)>>> held;
+
+    void release()
+    {
+        auto pending = std::move(held);
+        held.clear();
+        hold = false;
+        for (auto& [ws, done] : pending) {
+            apply(std::move(ws), std::move(done));
+        }
+    }
 
     sdk::result<std::optional<std::string>> get(std::string_view key) noexcept override
     {
@@ -48,6 +61,10 @@ class map_store final : public sdk::kv_store
     }
     void apply(std::vector<write> ws, sdk::callback<void(sdk::status)> done) noexcept override
     {
+        if (hold) {
+            held.emplace_back(std::move(ws), std::move(done));
+            return;
+        }
         if (fail) {
             done(sdk::status(sdk::errc::io_error, "the disk is gone"));
             return;
@@ -252,4 +269,47 @@ TEST_CASE("producer state keys and values decode to what was encoded and refuse 
     CHECK_FALSE(decode_partition_state(""));
     CHECK(decode_producer_id(encode_producer_id(1'000'000'000'000)) == std::optional<std::int64_t>(1'000'000'000'000));
     CHECK_FALSE(decode_producer_id("\x02\x02"));
+}
+
+TEST_CASE("an appended batch is reported stored only once its state is durable", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    producer_sequences s(1);
+    s.attach(store, "/", log, now);
+    producer_sequences::batch_key b{ 9, 0, 0, 2 };
+    REQUIRE(s.check("t", 0, b).v == verdict::append);
+    store.hold = true;
+    int stored = 0;
+    s.appended("t", 0, b, 12, now, [&stored] { ++stored; });
+    CHECK(stored == 0); // the Produce is not answered while the write is in flight
+    store.release();
+    CHECK(stored == 1);
+    CHECK(store.rows.size() == 1);
+
+    SECTION("a failed append is reported once its state is forgotten")
+    {
+        producer_sequences::batch_key next{ 9, 0, 2, 1 };
+        REQUIRE(s.check("t", 0, next).v == verdict::append);
+        store.hold = true;
+        s.appended("t", 0, next, -1, now, [&stored] { ++stored; });
+        CHECK(stored == 1);
+        store.release();
+        CHECK(stored == 2);
+    }
+    SECTION("a batch of an epoch that was fenced meanwhile is reported at once")
+    {
+        producer_sequences::batch_key old{ 9, 0, 2, 1 };
+        REQUIRE(s.check("t", 0, old).v == verdict::append);
+        REQUIRE(s.check("t", 0, producer_sequences::batch_key{ 9, 1, 0, 1 }).v == verdict::append);
+        s.appended("t", 0, old, 20, now, [&stored] { ++stored; });
+        CHECK(stored == 2);
+    }
+    SECTION("without a store it is reported at once")
+    {
+        producer_sequences bare(1);
+        REQUIRE(bare.check("t", 0, b).v == verdict::append);
+        bare.appended("t", 0, b, 3, now, [&stored] { ++stored; });
+        CHECK(stored == 2);
+    }
 }
