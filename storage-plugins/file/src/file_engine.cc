@@ -49,7 +49,7 @@ file_engine::file_engine(std::filesystem::path root,
                          sdk::blocking_pool* blocking)
   : _root(std::move(root))
   , _config(config)
-  , _hooks(std::move(hooks))
+  , _hooks(std::make_shared<const io_hooks>(std::move(hooks)))
   , _logger(logger)
   , _blocking(blocking)
 {
@@ -129,7 +129,7 @@ sdk::result<std::unique_ptr<sdk::log>> file_engine::open_log(const sdk::log_spec
                 return st;
             }
         }
-        log_environment env{ _config, spec.owner, _blocking, _logger, &_hooks };
+        log_environment env{ _config, spec.owner, _blocking, _logger, _hooks, _jobs };
         if (spec.segment_bytes != 0) {
             // Held to the range the config accepts (as Redpanda bounds a topic's
             // segment.bytes): a client's tiny value would otherwise mean a file per batch.
@@ -202,6 +202,7 @@ sdk::status file_engine::close() noexcept
         }
         _closed = true;
     }
+    _jobs->wait_idle(); // the logs' syncs and reads that are still running
     return _meta ? _meta->close() : sdk::status{};
 }
 

@@ -10,6 +10,7 @@
 // mutex guards the set of open logs. A log is used on its owner shard only.
 #pragma once
 
+#include "background_jobs.h"
 #include "file_config.h"
 #include "file_io.h"
 #include "meta_store.h"
@@ -67,7 +68,8 @@ class file_engine final : public sdk::storage_engine
 
     std::filesystem::path _root;
     engine_config _config;
-    io_hooks _hooks;
+    std::shared_ptr<const io_hooks> _hooks; ///< shared with every log core (log_environment)
+    std::shared_ptr<background_jobs> _jobs = std::make_shared<background_jobs>();
     sdk::logger* _logger;
     sdk::blocking_pool* _blocking;
     file_handle _lock;

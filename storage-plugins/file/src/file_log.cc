@@ -66,7 +66,7 @@ sdk::status log_core::open(sdk::offset first_offset)
     std::int64_t start = 0;
     std::size_t rebuilt = 0;
     for (std::size_t i = 0; i < bases.size(); ++i) {
-        auto seg = segment::open(_dir, sdk::offset{ bases[i] }, _env.config.index_interval_bytes, _env.hooks);
+        auto seg = segment::open(_dir, sdk::offset{ bases[i] }, _env.config.index_interval_bytes, _env.hooks.get());
         if (!seg) {
             return seg.error();
         }
@@ -105,7 +105,7 @@ sdk::status log_core::open(sdk::offset first_offset)
         _segments.push_back(std::move(*seg));
     }
     if (_segments.empty()) {
-        auto seg = segment::create(_dir, first_offset, _env.config.index_interval_bytes, _env.hooks);
+        auto seg = segment::create(_dir, first_offset, _env.config.index_interval_bytes, _env.hooks.get());
         if (!seg) {
             return seg.error();
         }
@@ -272,7 +272,7 @@ sdk::result<sdk::offset_range> log_core::append_batch(sdk::record_batch batch,
 
 sdk::status log_core::roll()
 {
-    auto seg = segment::create(_dir, _next, _env.config.index_interval_bytes, _env.hooks);
+    auto seg = segment::create(_dir, _next, _env.config.index_interval_bytes, _env.hooks.get());
     if (!seg) {
         return seg.error();
     }
@@ -361,7 +361,7 @@ void log_core::start_sync()
     _unsynced.clear();
     _unsaved.clear();
     _waiting.clear();
-    _env.blocking->submit(std::move(job));
+    _env.jobs->submit(*_env.blocking, std::move(job));
 }
 
 void log_core::on_synced(const sdk::status& st, sdk::offset target, std::vector<flush_done> waiters)
@@ -440,7 +440,7 @@ void log_core::read(sdk::offset from,
               done(std::move(r));
           });
       };
-    _env.blocking->submit(std::move(job));
+    _env.jobs->submit(*_env.blocking, std::move(job));
 }
 
 void log_core::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk::result<sdk::offset>)> done) noexcept
@@ -479,7 +479,7 @@ void log_core::offset_for_timestamp(sdk::timestamp_ms ts, sdk::callback<void(sdk
             }
         });
     };
-    _env.blocking->submit(std::move(job));
+    _env.jobs->submit(*_env.blocking, std::move(job));
 }
 
 sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept

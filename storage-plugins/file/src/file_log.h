@@ -13,6 +13,7 @@
 // and post their results back to the owner, so a handle may close while jobs still run.
 #pragma once
 
+#include "background_jobs.h"
 #include "file_config.h"
 #include "file_io.h"
 #include "forwarding_log.h"
@@ -38,7 +39,11 @@ struct log_environment
     sdk::executor* owner = nullptr;
     sdk::blocking_pool* blocking = nullptr;
     sdk::logger* logger = nullptr;
-    const io_hooks* hooks = nullptr;
+    /// Shared with the engine: a log's background sync may still run after the engine is gone
+    /// (the core outlives its handle until that work finishes).
+    std::shared_ptr<const io_hooks> hooks;
+    /// Where the log's blocking work goes: the engine's close waits for it.
+    std::shared_ptr<background_jobs> jobs;
 };
 
 /// How long a start marker waits for an append to take it along before it is written alone
