@@ -405,20 +405,22 @@ void stream_partition::maybe_compact(sdk::timestamp_ms now)
     if (dirty == 0 || dirty * 2 < _log->size_bytes()) {
         return;
     }
-    _last_compaction = now;
-    _bytes_at_last_compaction = _bytes_appended;
+    _last_compaction = now; // looked at once an interval, whether a pass starts or not
     // The head, the last interval's records, is kept as it is: a consumer that keeps up
     // within it sees every record (Kafka keeps its active segment so).
     const sdk::timestamp_ms head_from(now() - _options.compaction_interval.count());
-    _log->offset_for_timestamp(head_from, [self = shared_from_this(), now](sdk::result<sdk::offset> r) {
-        if (!r || self->_shut_down || self->_compaction) {
-            return;
-        }
-        if (*r <= self->_log->offsets().start) {
-            return; // nothing older than the head
-        }
-        self->start_compaction(*r, now);
-    });
+    const auto appended_by_now = _bytes_appended;
+    _log->offset_for_timestamp(head_from,
+                               [self = shared_from_this(), now, appended_by_now](sdk::result<sdk::offset> r) {
+                                   if (!r || self->_shut_down || self->_compaction) {
+                                       return;
+                                   }
+                                   if (*r <= self->_log->offsets().start) {
+                                       return; // all of it is the head: looked at again next interval
+                                   }
+                                   self->_bytes_at_last_compaction = appended_by_now;
+                                   self->start_compaction(*r, now);
+                               });
 }
 
 void stream_partition::start_compaction(sdk::offset clean_end, sdk::timestamp_ms now)
@@ -434,6 +436,7 @@ void stream_partition::start_compaction(sdk::offset clean_end, sdk::timestamp_ms
     plan.tombstone_horizon = sdk::timestamp_ms(now() - _options.delete_retention_ms.value_or(a_day_ms));
     plan.formats = &_formats;
     plan.stream = _options.name;
+    _compaction_began = std::chrono::steady_clock::now();
     _compaction = log_compaction::start(std::move(plan),
                                         [self = shared_from_this()](auto r) mutable { self->compacted(std::move(r)); });
 }
@@ -470,16 +473,20 @@ void stream_partition::compacted(sdk::result<compaction_outcome> r)
     _size_marks.clear();
     _size_marks.emplace_back(_log->offsets().start, _bytes_appended - _log->size_bytes());
     if (_options.logger != nullptr) {
-        PLEXUS_LOG(*_options.logger,
-                   info,
-                   "stream '{}' partition {}: compacted to generation {}: {} records kept, {} dropped, {} of {} bytes",
-                   _options.name,
-                   _options.partition(),
-                   _options.generation,
-                   r->records_kept,
-                   r->records_dropped,
-                   _log->size_bytes(),
-                   before);
+        PLEXUS_LOG(
+          *_options.logger,
+          info,
+          "stream '{}' partition {}: compacted to generation {} in {} ms: {} records kept, {} dropped, {} "
+          "of {} bytes",
+          _options.name,
+          _options.partition(),
+          _options.generation,
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - _compaction_began)
+            .count(),
+          r->records_kept,
+          r->records_dropped,
+          _log->size_bytes(),
+          before);
     }
     record_generation();
 }

@@ -155,6 +155,7 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     // appended then, and the log it replaced (removed once the new one is recorded).
     std::shared_ptr<log_compaction> _compaction;
     sdk::timestamp_ms _last_compaction{ 0 };
+    std::chrono::steady_clock::time_point _compaction_began; ///< for the log line of a pass
     std::uint64_t _bytes_at_last_compaction = 0;
     bool _generation_unrecorded = false;
     bool _recording = false;

@@ -122,6 +122,21 @@ TEST_CASE("a compacted stream keeps the newest record of each key at its offset"
     }
 }
 
+TEST_CASE("records still in the head when the partition is looked at are cleaned an interval later",
+          "[unit][kernel][stream]")
+{
+    // The one-second tick looks at the partition while the records are younger than the
+    // interval (the head): nothing is cleaned then, and the next look cleans them.
+    auto config = test_config();
+    config.compaction_interval_ms = 1500;
+    broker_fixture f(config);
+    REQUIRE(declare_stream(f, "slow", true).ok());
+    append(f, "slow", history);
+    std::this_thread::sleep_for(1200ms);
+    CHECK(read_all(f, "slow").size() == history.size());
+    REQUIRE(eventually([&] { return read_all(f, "slow") == compacted_history; }, 10s));
+}
+
 TEST_CASE("compaction is turned on by set_stream_config", "[unit][kernel][stream]")
 {
     broker_fixture f(compacting(test_config()));
