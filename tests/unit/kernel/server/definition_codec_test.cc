@@ -169,8 +169,7 @@ TEST_CASE("a stream definition written before forwarding existed still decodes",
     CHECK(defs->streams[0].forward_exchange.empty());
 }
 
-TEST_CASE("a stream definition keeps its compaction and a definition from before compaction decodes",
-          "[unit][kernel]")
+TEST_CASE("a stream definition keeps its compaction and a definition from before compaction decodes", "[unit][kernel]")
 {
     sdk::stream_spec s;
     s.name = "table";

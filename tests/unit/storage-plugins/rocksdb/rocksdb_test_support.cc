@@ -383,6 +383,14 @@ sdk::result<sdk::offset> engine_harness::offset_for_timestamp(sdk::log& log, std
       *this, [&](auto done) { log.offset_for_timestamp(sdk::timestamp_ms(ts), std::move(done)); });
 }
 
+void engine_harness::check_offset_for_timestamp(sdk::log& log, std::int64_t ts, std::int64_t want)
+{
+    INFO("ts " << ts);
+    auto r = offset_for_timestamp(log, ts);
+    REQUIRE(r.ok());
+    CHECK(*r == sdk::offset{ want });
+}
+
 sdk::status engine_harness::apply(std::vector<sdk::kv_store::write> writes)
 {
     return await<sdk::status>(*this, [&](auto done) { _engine->metadata().apply(std::move(writes), std::move(done)); });

@@ -153,6 +153,8 @@ class engine_harness
     sdk::result<sdk::record_batch> read_all(sdk::log& log, sdk::offset from);
     sdk::result<sdk::offset> flush(sdk::log& log);
     sdk::result<sdk::offset> offset_for_timestamp(sdk::log& log, std::int64_t ts);
+    /// Checks that offset_for_timestamp(ts) answers `want`.
+    void check_offset_for_timestamp(sdk::log& log, std::int64_t ts, std::int64_t want);
     sdk::status apply(std::vector<sdk::kv_store::write> writes);
 
   private:
