@@ -55,6 +55,7 @@ void producer_sequences::attach(sdk::kv_store& store, std::string vhost, sdk::lo
         }
     }
     _ids->attach(store, producer_ids_key(_vhost), stored_next);
+    _earlier_ids_below = stored_next;
 
     const auto prefix = producer_states_prefix(_vhost);
     auto rows = store.scan(prefix);
@@ -96,7 +97,18 @@ producer_sequences::check_result producer_sequences::check(const std::string& to
                                                            const batch_key& batch)
 {
     std::lock_guard lock(_mutex);
-    auto [it, fresh] = _states.try_emplace(key{ batch.producer_id, topic, partition });
+    const key k{ batch.producer_id, topic, partition };
+    if (batch.producer_id < _earlier_ids_below && !_looked_at.contains(k)) {
+        // From the offset after its newest batch the store knows of, if it knows one.
+        std::int64_t from = -1;
+        if (auto known = _states.find(k); known != _states.end()) {
+            for (const auto& r : known->second.recent) {
+                from = std::max(from, r.offset >= 0 ? r.offset + 1 : -1);
+            }
+        }
+        return { verdict::verify, from };
+    }
+    auto [it, fresh] = _states.try_emplace(k);
     auto& st = it->second;
     if (!fresh && batch.epoch < st.epoch) {
         return { verdict::fenced };
@@ -154,6 +166,42 @@ void producer_sequences::appended(const std::string& topic,
     }
     auto durable = durable_part(st, now_ms);
     store_locked(k, &durable, std::move(stored));
+}
+
+void producer_sequences::recovered(const std::string& topic,
+                                   std::int32_t partition,
+                                   std::int64_t producer_id,
+                                   const std::vector<found_batch>& found,
+                                   std::int64_t now_ms)
+{
+    std::lock_guard lock(_mutex);
+    const key k{ producer_id, topic, partition };
+    if (!_looked_at.insert(k).second) {
+        return; // another session's read got here first
+    }
+    if (found.empty()) {
+        return;
+    }
+    auto& st = _states[k];
+    for (const auto& b : found) {
+        if (b.epoch != st.epoch || st.recent.empty()) {
+            if (b.epoch < st.epoch) {
+                continue;
+            }
+            st = stored_partition_state{};
+            st.epoch = b.epoch;
+        }
+        if (std::any_of(st.recent.begin(), st.recent.end(), [&](const auto& r) { return r.offset == b.offset; })) {
+            continue; // the store knew it
+        }
+        st.next_sequence = b.first_sequence + b.count;
+        st.recent.push_back({ b.first_sequence, b.count, b.offset });
+        if (st.recent.size() > batches_kept) {
+            st.recent.pop_front();
+        }
+    }
+    auto durable = durable_part(st, now_ms);
+    store_locked(k, &durable);
 }
 
 void producer_sequences::store_locked(const key& k, const stored_partition_state* state, sdk::callback<void()> stored)

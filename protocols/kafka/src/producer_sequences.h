@@ -8,9 +8,10 @@
 // none is ever handed out twice, and each partition's state is written after every append
 // that changed it, in the order of the changes. A partition state not written for a day
 // (Kafka's producer.id.expiration.ms) is dropped when the store is loaded. A Produce is
-// answered once its state is durable. A kill between a batch's append and its state's write
-// can still let a retry of that unanswered batch in once more: the records and the state are
-// not one atomic write.
+// answered once its state is durable. The records and the state are not one atomic write, so
+// a kill between them loses a state the producer was not answered for; the first batch after
+// a start of a producer from an earlier run is therefore checked against what the partition
+// holds (verify, recovered()), where its batches carry their producer id and sequence.
 //
 // Threading: a producer reconnects to any shard, so this is shared by a listener's sessions
 // and takes a lock (docs/adr/0012); one lookup per produced batch of an idempotent producer.
@@ -30,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -66,6 +68,12 @@ class producer_sequences
         in_flight,    ///< a retry of a batch whose append has not completed
         out_of_order, ///< a gap in the sequence
         fenced,       ///< an older epoch of the producer
+        /// The producer's id is from an earlier run and its batches on this partition have not
+        /// been looked for in the log since this start: a state write lost in a crash would let
+        /// a retried batch in twice. The caller reads the partition from `offset` (-1: from
+        /// the oldest batch a producer may still retry) and calls recovered(), then check()
+        /// again.
+        verify,
     };
     struct check_result
     {
@@ -85,6 +93,23 @@ class producer_sequences
                   std::int64_t now_ms = 0,
                   sdk::callback<void()> stored = {});
 
+    /// A stored batch of the producer (from its header), found by the caller's read.
+    struct found_batch
+    {
+        std::int16_t epoch = 0;
+        std::int32_t first_sequence = 0;
+        std::int32_t count = 0;
+        std::int64_t offset = 0;
+    };
+    /// What a read after verify found of `producer_id` on the partition, in offset order:
+    /// the state takes each as appended (and stores itself), and the partition counts as
+    /// looked at for that producer.
+    void recovered(const std::string& topic,
+                   std::int32_t partition,
+                   std::int64_t producer_id,
+                   const std::vector<found_batch>& found,
+                   std::int64_t now_ms);
+
   private:
     using key = std::tuple<std::int64_t, std::string, std::int32_t>;
 
@@ -94,6 +119,9 @@ class producer_sequences
     std::mutex _mutex;
     std::map<key, stored_partition_state> _states;
     std::shared_ptr<producer_ids> _ids; ///< shared with the store's pending completions
+    /// Ids below this were reserved by an earlier run: their partitions are looked at once.
+    std::int64_t _earlier_ids_below = 0;
+    std::set<key> _looked_at;
     sdk::kv_store* _store = nullptr;
     sdk::logger* _log = nullptr;
     std::string _vhost;

@@ -448,6 +448,24 @@ sdk::timestamp_ms time_of(const batch_view& b, const raw_record& r, sdk::timesta
 
 } // namespace
 
+stored_batch_headers headers_of_record_batches(std::string_view bytes)
+try {
+    stored_batch_headers out;
+    while (!bytes.empty()) {
+        batch_view b;
+        const std::string_view at = bytes;
+        if (auto f = next_batch(bytes, b)) {
+            return failed_with<stored_batch_headers>(std::move(*f));
+        }
+        wire_reader base(at);
+        out.batches.push_back({ base.int64(), b.producer_id, b.producer_epoch, b.base_sequence, b.count });
+    }
+    return out;
+} catch (const std::bad_alloc&) {
+    return failed_with<stored_batch_headers>(
+      { error_code::kafka_storage_error, "out of memory reading batch headers" });
+}
+
 record_keys keys_of_record_batches(std::string_view bytes, sdk::timestamp_ms now)
 try {
     record_keys out;

@@ -60,6 +60,24 @@ staged_records stage_record_batches(std::string_view bytes, sdk::timestamp_ms no
 /// message (the topic, so AMQP consumers see where it was produced).
 decoded_records decode_record_batches(std::string_view bytes, sdk::timestamp_ms now, std::string_view routing_key);
 
+/// The producer fields of each stored batch in `bytes` (its header only), for rebuilding an
+/// idempotent producer's state from what a partition holds.
+struct stored_batch_header
+{
+    std::int64_t base_offset = 0;
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+    std::int32_t count = 0;
+};
+struct stored_batch_headers
+{
+    error_code error = error_code::none;
+    std::string detail;
+    std::vector<stored_batch_header> batches;
+};
+stored_batch_headers headers_of_record_batches(std::string_view bytes);
+
 /// What compaction reads of stored batches (ADR 0020): each record's key, whether its value
 /// is null (a tombstone) and its timestamp, in order.
 struct record_keys

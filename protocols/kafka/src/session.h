@@ -36,7 +36,8 @@ namespace plexus::protocol::kafka {
 
 namespace generated {
 struct fetch_request;
-}
+struct produce_response;
+} // namespace generated
 
 /// What a handler needs to answer one request.
 struct request_context
@@ -109,6 +110,27 @@ class session final : public sdk::protocol_session
     void on_api_versions(const request_context& ctx, std::string_view body, bool supported);
     sdk::status on_metadata(const request_context& ctx, std::string_view body);
     sdk::status on_produce(const request_context& ctx, std::string_view body);
+    /// Where one partition's answer of a Produce goes; `finish` once it is filled in.
+    struct produced_partition
+    {
+        std::shared_ptr<generated::produce_response> response;
+        std::size_t t = 0;
+        std::size_t p = 0;
+        std::string topic;
+        std::int32_t partition = 0;
+        sdk::ack_level level = sdk::ack_level::stored;
+        std::function<void()> finish;
+    };
+    /// Checks an idempotent batch against producer_sequences, appends it and answers.
+    void append_produced(produced_partition where,
+                         sdk::encoded_records encoded,
+                         producer_sequences::batch_key idempotent);
+    /// The stored batches of `producer_id` on a partition from `from` (-1: the retry window).
+    void find_producer_batches(const std::string& topic,
+                               std::int32_t partition,
+                               std::int64_t producer_id,
+                               std::int64_t from,
+                               sdk::callback<void(sdk::result<std::vector<producer_sequences::found_batch>>)> done);
     sdk::status on_init_producer_id(const request_context& ctx, std::string_view body);
     sdk::status on_fetch(const request_context& ctx, std::string_view body);
     void fetch_round(std::shared_ptr<fetch_state> st);

@@ -132,66 +132,184 @@ sdk::status session::on_produce(const request_context& ctx, std::string_view bod
                                                       staged.producer_epoch,
                                                       staged.base_sequence,
                                                       static_cast<std::int32_t>(staged.encoded.count) };
-            if (idempotent.producer_id >= 0) {
-                auto seen = _producers.check(topic.name, part.index, idempotent);
-                using verdict = producer_sequences::verdict;
-                if (seen.v == verdict::duplicate) {
-                    res.base_offset = seen.offset; // a retry: acknowledged, not appended again
-                    continue;
-                }
-                if (seen.v != verdict::append) {
-                    res.error_code = wire(seen.v == verdict::in_flight      ? error_code::duplicate_sequence_number
-                                          : seen.v == verdict::out_of_order ? error_code::out_of_order_sequence_number
-                                                                            : error_code::invalid_producer_epoch);
-                    continue;
-                }
-            }
-            sdk::record_batch batch;
-            batch.encoded = std::move(staged.encoded); // stored as sent: Fetch serves these bytes
             ++*left;
-            _kernel.append(_config.vhost,
-                           topic.name,
-                           sdk::partition_id(part.index),
-                           std::move(batch),
-                           level,
-                           [alive = _alive,
-                            producers = &_producers,
-                            home = &_kernel.shard(),
-                            response,
-                            t,
-                            p,
-                            finish,
-                            idempotent,
-                            name = topic.name](sdk::result<sdk::offset_range> appended) mutable {
-                               auto answer = [alive, response, t, p, finish, appended]() mutable {
-                                   if (!*alive) {
-                                       return;
-                                   }
-                                   auto& res = response->responses[t].partition_responses[p];
-                                   if (appended) {
-                                       res.base_offset = appended->first();
-                                   } else {
-                                       res.error_code = wire(to_error_code(appended.error()));
-                                   }
-                                   finish();
-                               };
-                               if (idempotent.producer_id < 0) {
-                                   answer();
-                                   return;
-                               }
-                               // The listener's state outlives the session; the answer waits for it.
-                               producers->appended(
-                                 name,
-                                 response->responses[t].partition_responses[p].index,
-                                 idempotent,
-                                 appended ? appended->first() : -1,
-                                 now_ms()(),
-                                 [home, answer = std::move(answer)]() mutable { home->post(std::move(answer)); });
-                           });
+            append_produced(
+              { response, t, p, topic.name, part.index, level, finish }, std::move(staged.encoded), idempotent);
         }
     }
     finish();
     return {};
+}
+
+void session::append_produced(produced_partition where,
+                              sdk::encoded_records encoded,
+                              producer_sequences::batch_key idempotent)
+{
+    auto& res = where.response->responses[where.t].partition_responses[where.p];
+    if (idempotent.producer_id >= 0) {
+        auto seen = _producers.check(where.topic, where.partition, idempotent);
+        using verdict = producer_sequences::verdict;
+        if (seen.v == verdict::verify) {
+            // A producer from before this start: what the partition holds first (a retry of
+            // a batch whose state a crash lost must not go in twice), then this batch again.
+            find_producer_batches(where.topic,
+                                  where.partition,
+                                  idempotent.producer_id,
+                                  seen.offset,
+                                  [this, alive = _alive, where, encoded = std::move(encoded), idempotent](
+                                    sdk::result<std::vector<producer_sequences::found_batch>> found) mutable {
+                                      if (!*alive) {
+                                          return;
+                                      }
+                                      if (!found) {
+                                          auto& r = where.response->responses[where.t].partition_responses[where.p];
+                                          r.error_code = wire(to_error_code(found.error()));
+                                          where.finish();
+                                          return;
+                                      }
+                                      _producers.recovered(
+                                        where.topic, where.partition, idempotent.producer_id, *found, now_ms()());
+                                      append_produced(std::move(where), std::move(encoded), idempotent);
+                                  });
+            return;
+        }
+        if (seen.v == verdict::duplicate) {
+            res.base_offset = seen.offset; // a retry: acknowledged, not appended again
+            where.finish();
+            return;
+        }
+        if (seen.v != verdict::append) {
+            res.error_code = wire(seen.v == verdict::in_flight      ? error_code::duplicate_sequence_number
+                                  : seen.v == verdict::out_of_order ? error_code::out_of_order_sequence_number
+                                                                    : error_code::invalid_producer_epoch);
+            where.finish();
+            return;
+        }
+    }
+    sdk::record_batch batch;
+    batch.encoded = std::move(encoded); // stored as sent: Fetch serves these bytes
+    _kernel.append(_config.vhost,
+                   where.topic,
+                   sdk::partition_id(where.partition),
+                   std::move(batch),
+                   where.level,
+                   [alive = _alive, producers = &_producers, home = &_kernel.shard(), where, idempotent](
+                     sdk::result<sdk::offset_range> appended) mutable {
+                       auto answer = [alive, where, appended]() mutable {
+                           if (!*alive) {
+                               return;
+                           }
+                           auto& res = where.response->responses[where.t].partition_responses[where.p];
+                           if (appended) {
+                               res.base_offset = appended->first();
+                           } else {
+                               res.error_code = wire(to_error_code(appended.error()));
+                           }
+                           where.finish();
+                       };
+                       if (idempotent.producer_id < 0) {
+                           answer();
+                           return;
+                       }
+                       // The listener's state outlives the session; the answer waits for it.
+                       producers->appended(
+                         where.topic,
+                         where.partition,
+                         idempotent,
+                         appended ? appended->first() : -1,
+                         now_ms()(),
+                         [home, answer = std::move(answer)]() mutable { home->post(std::move(answer)); });
+                   });
+}
+
+namespace {
+/// How far back a producer's batches are looked for when the store knows none of them: a
+/// client retries a batch for at most its delivery timeout (librdkafka's message.timeout.ms
+/// is 300 s, the Java client's delivery.timeout.ms 120 s).
+constexpr std::int64_t retry_window_ms = 10 * 60 * 1000;
+} // namespace
+
+void session::find_producer_batches(const std::string& topic,
+                                    std::int32_t partition,
+                                    std::int64_t producer_id,
+                                    std::int64_t from,
+                                    sdk::callback<void(sdk::result<std::vector<producer_sequences::found_batch>>)> done)
+{
+    struct scan
+    {
+        std::vector<producer_sequences::found_batch> found;
+        sdk::callback<void(sdk::result<std::vector<producer_sequences::found_batch>>)> done;
+        std::function<void(sdk::offset)> next;
+    };
+    auto state = std::make_shared<scan>();
+    state->done = std::move(done);
+    std::weak_ptr<scan> weak = state;
+    state->next = [this, alive = _alive, weak, topic, partition, producer_id](sdk::offset at) {
+        auto self = weak.lock();
+        if (!self) {
+            return;
+        }
+        _kernel.fetch(
+          _config.vhost,
+          topic,
+          sdk::partition_id(partition),
+          at,
+          1u << 20,
+          sdk::batch_form::as_stored,
+          [alive, self, producer_id, at](sdk::result<sdk::record_batch> r) mutable {
+              if (!*alive) {
+                  return;
+              }
+              auto finish = [&self](sdk::result<std::vector<producer_sequences::found_batch>> out) {
+                  auto done = std::move(self->done);
+                  self->next = nullptr; // the loop's own reference
+                  done(std::move(out));
+              };
+              if (!r) {
+                  finish(r.error());
+                  return;
+              }
+              if (r->empty()) {
+                  finish(std::move(self->found));
+                  return;
+              }
+              if (r->encoded && r->encoded->format == kafka_v2_format_name) {
+                  auto headers = headers_of_record_batches(r->encoded->bytes.to_string());
+                  if (headers.error != error_code::none) {
+                      finish(sdk::status(sdk::errc::corruption, headers.detail));
+                      return;
+                  }
+                  for (const auto& h : headers.batches) {
+                      if (h.producer_id == producer_id && h.base_offset >= at()) {
+                          self->found.push_back({ h.producer_epoch, h.base_sequence, h.count, h.base_offset });
+                      }
+                  }
+              }
+              auto next = self->next;
+              next(r->last_offset() + 1);
+          });
+    };
+    if (from >= 0) {
+        state->next(sdk::offset{ from });
+        return;
+    }
+    _kernel.offset_for_timestamp(_config.vhost,
+                                 topic,
+                                 sdk::partition_id(partition),
+                                 sdk::timestamp_ms(now_ms()() - retry_window_ms),
+                                 [alive = _alive, state](sdk::result<sdk::offset> o) mutable {
+                                     if (!*alive) {
+                                         return;
+                                     }
+                                     if (!o) {
+                                         auto done = std::move(state->done);
+                                         state->next = nullptr;
+                                         done(o.error());
+                                         return;
+                                     }
+                                     auto next = state->next;
+                                     next(*o);
+                                 });
 }
 
 } // namespace plexus::protocol::kafka

@@ -3,12 +3,17 @@
 // (librdkafka). The listener binds port 0 with no advertised address: Kafka clients connect to
 // the address Metadata advertises, so every scenario also shows that a client is told the
 // address and port it connected to.
+#include "kernel/src/config/broker_config.h"
+#include "kernel/src/plugin/registry.h"
+#include "plexus/sdk/testing/thread_pool.h"
 #include "support/broker_process.h"
+#include "support/storage_doubles.h"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -96,6 +101,40 @@ std::vector<std::string> with_sasl(std::vector<std::string> args, const std::str
     return args;
 }
 
+/// Removes from a stopped broker's file engine what the Kafka gateway stored of idempotent
+/// producers on `topic`: every metadata key naming it but the stream's definition.
+void forget_producer_states(const std::filesystem::path& data_dir, const std::string& topic)
+{
+    plexus::kernel::broker_config config;
+    config.plugin_dirs = { PLEXUS_TEST_PLUGIN_DIR };
+    config.storage_engines = { { "file", "{}" } };
+    config.default_storage = "file";
+    config.routing_types = {};
+    plexus::kernel::plugin_registry plugins(config.plugin_dirs);
+    REQUIRE(plugins.load_configured(config).ok());
+    plexus::sdk::testing::thread_pool pool;
+    plexus::test::capturing_logger logger;
+    plexus::sdk::storage_context ctx;
+    ctx.data_dir = (data_dir / "file").string();
+    ctx.log = &logger;
+    ctx.blocking = &pool;
+    auto engine = plugins.storage("file")->create(ctx, "{}");
+    REQUIRE(engine.ok());
+    auto rows = (*engine)->metadata().scan("");
+    REQUIRE(rows.ok());
+    std::vector<plexus::sdk::kv_store::write> forget;
+    for (const auto& [key, value] : *rows) {
+        if (!key.starts_with("def/") && key.find(topic) != std::string::npos) {
+            forget.push_back({ key, std::nullopt });
+        }
+    }
+    REQUIRE(forget.size() == 1); // the producer's state on partition 0
+    std::promise<plexus::sdk::status> applied;
+    (*engine)->metadata().apply(std::move(forget), [&applied](plexus::sdk::status st) { applied.set_value(st); });
+    REQUIRE(applied.get_future().get().ok());
+    REQUIRE((*engine)->close().ok());
+}
+
 } // namespace
 
 TEST_CASE("kafka-python: produce and fetch with keys, headers and timestamps, acks=all, ListOffsets, long poll",
@@ -154,6 +193,19 @@ TEST_CASE("idempotent producers across a restart: a retried batch stored once an
     REQUIRE(k.b.start());
     k.port = k.b.port("kafka"); // port 0 again: another one
     scenarios(k, { "idempotent_restart_after" });
+}
+
+TEST_CASE("idempotent producers whose state a crash lost: a retried batch is found in the log, not appended twice",
+          "[integration][kafka]")
+{
+    kafka_broker k;
+    scenarios(k, { "idempotent_lost_before" });
+    k.b.stop();
+    forget_producer_states(k.b.dir() / "data", "idem-lost"); // what a crash before the write leaves
+    INFO(k.b.log());
+    REQUIRE(k.b.start());
+    k.port = k.b.port("kafka");
+    scenarios(k, { "idempotent_lost_after" });
 }
 
 TEST_CASE("a client that sends large fetches without reading gets every response in order and is pushed back by TCP",

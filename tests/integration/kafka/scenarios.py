@@ -1104,6 +1104,38 @@ def compaction(kport, aport):
     p.close()
 
 
+@scenario
+def idempotent_lost_before(kport, aport):
+    """The first half of a crash between an append and its state write: a batch appended."""
+    s = raw_connect(kport)
+    pid = init_producer_id(s, 1)
+    p = producer(kport, acks="all")
+    p.send("idem-lost", value=b"pid=%d" % pid, partition=0).get(timeout=DEADLINE)  # offset 0
+    p.close()
+    s.sendall(produce_v3("idem-lost", 0, record_batch([b"a", b"b"], pid, 0, 0), 2))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
+    s.close()
+
+
+@scenario
+def idempotent_lost_after(kport, aport):
+    """The broker lost the producer's state (the test removed it); the producer retries the
+    batch it was never answered for: the partition's log shows it is there, so it is
+    acknowledged with its offset, not appended again, and the next batch follows it."""
+    note = read_from_start(kport, "idem-lost", [0], 1)[0].value
+    pid = int(note.split(b"=")[1])
+    s = raw_connect(kport)
+    s.sendall(produce_v3("idem-lost", 0, record_batch([b"a", b"b"], pid, 0, 0), 1))
+    check(produce_v3_result(read_response(s)) == (0, 1), "the retried batch: its first offset, from the log")
+    s.sendall(produce_v3("idem-lost", 0, record_batch([b"c"], pid, 0, 2), 2))
+    check(produce_v3_result(read_response(s)) == (0, 3), "the next batch")
+    s.close()
+    c = consumer(kport)
+    tp = TopicPartition("idem-lost", 0)
+    check(c.end_offsets([tp])[tp] == 4, "the retried batch was appended again")
+    c.close()
+
+
 def main(argv):
     (kport, aport), names = ports_and_names(argv, 2)
     run(names, kport, aport)

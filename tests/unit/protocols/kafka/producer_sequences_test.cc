@@ -313,3 +313,51 @@ TEST_CASE("an appended batch is reported stored only once its state is durable",
         CHECK(stored == 2);
     }
 }
+
+TEST_CASE("a producer from an earlier run is checked against the partition's log first", "[kafka][idempotence]")
+{
+    map_store store;
+    quiet_logger log;
+    store.rows[producer_ids_key("/")] = encode_producer_id(1000); // ids below 1000: an earlier run
+    stored_partition_state known;
+    known.epoch = 0;
+    known.next_sequence = 3;
+    known.updated_ms = now;
+    known.recent.push_back({ 0, 3, 40 });
+    store.rows[producer_state_key("/", { .producer_id = 5, .topic = "t", .partition = 0 })] =
+      encode_partition_state(known);
+    producer_sequences s(1);
+    s.attach(store, "/", log, now);
+
+    SECTION("a known state: looked for after its newest batch")
+    {
+        auto first = s.check("t", 0, { 5, 0, 3, 2 });
+        CHECK(first.v == verdict::verify);
+        CHECK(first.offset == 41);
+        // The log holds that batch (its state write was lost): a duplicate, at its offset.
+        s.recovered("t", 0, 5, { { 0, 3, 2, 45 } }, now);
+        auto again = s.check("t", 0, { 5, 0, 3, 2 });
+        CHECK(again.v == verdict::duplicate);
+        CHECK(again.offset == 45);
+        CHECK(s.check("t", 0, { 5, 0, 5, 1 }).v == verdict::append);
+    }
+    SECTION("no state: looked for in the retry window, and nothing found is a new batch")
+    {
+        auto first = s.check("t", 1, { 5, 0, 0, 1 });
+        CHECK(first.v == verdict::verify);
+        CHECK(first.offset == -1);
+        s.recovered("t", 1, 5, {}, now);
+        CHECK(s.check("t", 1, { 5, 0, 0, 1 }).v == verdict::append);
+    }
+    SECTION("a producer of this run is not looked for")
+    {
+        CHECK(s.check("t", 0, { 1000, 0, 0, 1 }).v == verdict::append);
+    }
+    SECTION("a second read's findings are not taken twice")
+    {
+        REQUIRE(s.check("t", 0, { 5, 0, 3, 2 }).v == verdict::verify);
+        s.recovered("t", 0, 5, { { 0, 3, 2, 45 } }, now);
+        s.recovered("t", 0, 5, { { 0, 3, 2, 99 } }, now);
+        CHECK(s.check("t", 0, { 5, 0, 3, 2 }).offset == 45);
+    }
+}
