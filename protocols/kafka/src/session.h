@@ -125,7 +125,8 @@ class session final : public sdk::protocol_session
     void append_produced(produced_partition where,
                          sdk::encoded_records encoded,
                          producer_sequences::batch_key idempotent);
-    /// The stored batches of `producer_id` on a partition from `from` (-1: the retry window).
+    /// The stored batches of `producer_id` on a partition from `from`, or from the retry window's
+    /// start when that is later (-1: from it).
     void find_producer_batches(const std::string& topic,
                                std::int32_t partition,
                                std::int64_t producer_id,

@@ -223,8 +223,8 @@ void session::append_produced(produced_partition where,
 }
 
 namespace {
-/// How far back a producer's batches are looked for when the store knows none of them: a
-/// client retries a batch for at most its delivery timeout (librdkafka's message.timeout.ms
+/// How far back a producer's batches are looked for at most: a client retries a batch for at
+/// most its delivery timeout (librdkafka's message.timeout.ms
 /// is 300 s, the Java client's delivery.timeout.ms 120 s).
 constexpr std::int64_t retry_window_ms = 10 * 60 * 1000;
 } // namespace
@@ -289,15 +289,13 @@ void session::find_producer_batches(const std::string& topic,
               next(r->last_offset() + 1);
           });
     };
-    if (from >= 0) {
-        state->next(sdk::offset{ from });
-        return;
-    }
+    // Never before the retry window: no client retries an older batch, and a busy
+    // partition's whole history is not read for a producer that has been idle for long.
     _kernel.offset_for_timestamp(_config.vhost,
                                  topic,
                                  sdk::partition_id(partition),
                                  sdk::timestamp_ms(now_ms()() - retry_window_ms),
-                                 [alive = _alive, state](sdk::result<sdk::offset> o) mutable {
+                                 [alive = _alive, state, from](sdk::result<sdk::offset> o) mutable {
                                      if (!*alive) {
                                          return;
                                      }
@@ -308,7 +306,7 @@ void session::find_producer_batches(const std::string& topic,
                                          return;
                                      }
                                      auto next = state->next;
-                                     next(*o);
+                                     next(std::max(*o, sdk::offset{ from }));
                                  });
 }
 
