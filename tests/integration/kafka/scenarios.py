@@ -1027,22 +1027,31 @@ def init_producer_id(s, correlation):
 # either side of restarting plexusd. The batches are hand-made Produce requests: neither
 # kafka-python nor librdkafka can be made to resend a batch it already had answered, on cue,
 # after the broker came back. The first half leaves the producer id as the topic's first record.
-@scenario
-def idempotent_restart_before(kport, aport):
+def first_idempotent_batch(kport, topic):
+    """A new producer id, noted in the topic's first record (offset 0) for the scenario after
+    the restart, and that producer's first batch, [a, b] at offsets 1 and 2."""
     s = raw_connect(kport)
     pid = init_producer_id(s, 1)
     p = producer(kport, acks="all")
-    p.send("idem-restart", value=b"pid=%d" % pid, partition=0).get(timeout=DEADLINE)  # offset 0
+    p.send(topic, value=b"pid=%d" % pid, partition=0).get(timeout=DEADLINE)
     p.close()
-    s.sendall(produce_v3("idem-restart", 0, record_batch([b"a", b"b"], pid, 0, 0), 2))
+    s.sendall(produce_v3(topic, 0, record_batch([b"a", b"b"], pid, 0, 0), 2))
     check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
     s.close()
 
 
+def noted_producer_id(kport, topic):
+    return int(read_from_start(kport, topic, [0], 1)[0].value.split(b"=")[1])
+
+
+@scenario
+def idempotent_restart_before(kport, aport):
+    first_idempotent_batch(kport, "idem-restart")
+
+
 @scenario
 def idempotent_restart_after(kport, aport):
-    note = read_from_start(kport, "idem-restart", [0], 1)[0].value
-    pid = int(note.split(b"=")[1])
+    pid = noted_producer_id(kport, "idem-restart")
     s = raw_connect(kport)
     s.sendall(produce_v3("idem-restart", 0, record_batch([b"a", b"b"], pid, 0, 0), 1))
     check(produce_v3_result(read_response(s)) == (0, 1), "the batch retried after the restart: its first offset")
@@ -1107,14 +1116,7 @@ def compaction(kport, aport):
 @scenario
 def idempotent_lost_before(kport, aport):
     """The first half of a crash between an append and its state write: a batch appended."""
-    s = raw_connect(kport)
-    pid = init_producer_id(s, 1)
-    p = producer(kport, acks="all")
-    p.send("idem-lost", value=b"pid=%d" % pid, partition=0).get(timeout=DEADLINE)  # offset 0
-    p.close()
-    s.sendall(produce_v3("idem-lost", 0, record_batch([b"a", b"b"], pid, 0, 0), 2))
-    check(produce_v3_result(read_response(s)) == (0, 1), "the first batch")
-    s.close()
+    first_idempotent_batch(kport, "idem-lost")
 
 
 @scenario
@@ -1122,8 +1124,7 @@ def idempotent_lost_after(kport, aport):
     """The broker lost the producer's state (the test removed it); the producer retries the
     batch it was never answered for: the partition's log shows it is there, so it is
     acknowledged with its offset, not appended again, and the next batch follows it."""
-    note = read_from_start(kport, "idem-lost", [0], 1)[0].value
-    pid = int(note.split(b"=")[1])
+    pid = noted_producer_id(kport, "idem-lost")
     s = raw_connect(kport)
     s.sendall(produce_v3("idem-lost", 0, record_batch([b"a", b"b"], pid, 0, 0), 1))
     check(produce_v3_result(read_response(s)) == (0, 1), "the retried batch: its first offset, from the log")
