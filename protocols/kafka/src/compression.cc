@@ -1,4 +1,4 @@
-// Each codec is the Debian library's own decoder: zlib (gzip), snappy (raw blocks, or the
+// Each codec is the Debian library's own encoder and decoder: zlib (gzip), snappy (raw blocks, or the
 // xerial framing Kafka's Java client writes), liblz4's frame API (the LZ4 frame format Kafka
 // uses from RecordBatch v2 on) and libzstd's streaming API (frames need not state their size).
 #include "compression.h"
@@ -176,7 +176,81 @@ sdk::result<std::string> unzstd(std::string_view in, std::size_t max_bytes)
     return out;
 }
 
+sdk::result<std::string> gzip(std::string_view in)
+{
+    z_stream zs{};
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        return sdk::status(sdk::errc::internal, "gzip could not start");
+    }
+    std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&zs, Z_FINISH);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        return sdk::status(sdk::errc::internal, "gzip could not compress");
+    }
+    return out;
+}
+
+sdk::result<std::string> snappy(std::string_view in)
+{
+    // Raw snappy: every client's decoder takes it (the Java client's reads raw blocks too).
+    std::size_t length = snappy_max_compressed_length(in.size());
+    std::string out(length, '\0');
+    if (snappy_compress(in.data(), in.size(), out.data(), &length) != SNAPPY_OK) {
+        return sdk::status(sdk::errc::internal, "snappy could not compress");
+    }
+    out.resize(length);
+    return out;
+}
+
+sdk::result<std::string> lz4(std::string_view in)
+{
+    std::string out(LZ4F_compressFrameBound(in.size(), nullptr), '\0');
+    const std::size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), nullptr);
+    if (LZ4F_isError(n)) {
+        return sdk::status(sdk::errc::internal, "lz4 could not compress");
+    }
+    out.resize(n);
+    return out;
+}
+
+sdk::result<std::string> zstd(std::string_view in)
+{
+    constexpr int level = 3; // libzstd's default
+    std::string out(ZSTD_compressBound(in.size()), '\0');
+    const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
+    if (ZSTD_isError(n)) {
+        return sdk::status(sdk::errc::internal, "zstd could not compress");
+    }
+    out.resize(n);
+    return out;
+}
+
 } // namespace
+
+sdk::result<std::string> compress(compression_codec codec, std::string_view data) noexcept
+try {
+    switch (codec) {
+        case compression_codec::gzip:
+            return gzip(data);
+        case compression_codec::snappy:
+            return snappy(data);
+        case compression_codec::lz4:
+            return lz4(data);
+        case compression_codec::zstd:
+            return zstd(data);
+        case compression_codec::none:
+            return std::string(data);
+    }
+    return sdk::status(sdk::errc::not_supported, "unknown compression codec " + std::to_string(int(codec)));
+} catch (const std::bad_alloc&) {
+    return sdk::status(sdk::errc::resource_exhausted, "out of memory compressing a record batch");
+}
 
 sdk::result<std::string> decompress(compression_codec codec, std::string_view data, std::size_t max_bytes) noexcept
 try {

@@ -1,5 +1,5 @@
-// The codecs of a RecordBatch's attributes bits 0-2. Produce inflates compressed batches
-// before their records become messages.
+// The codecs of a RecordBatch's attributes bits 0-2. Produce inflates compressed batches to
+// check them; a compaction compresses the records it keeps of one again.
 #pragma once
 
 #include "plexus/sdk/result.h"
@@ -18,6 +18,10 @@ enum class compression_codec : std::uint8_t
     lz4 = 3,
     zstd = 4,
 };
+
+/// A records section compressed with `codec` (none: as it is), as Kafka clients read it;
+/// what a compaction writes back of a compressed batch. not_supported for an unknown codec.
+sdk::result<std::string> compress(compression_codec codec, std::string_view data) noexcept;
 
 /// The inflated records section. not_supported for an unknown codec, corruption for data the
 /// codec refuses, resource_exhausted when the result would exceed `max_bytes`.

@@ -403,24 +403,12 @@ std::optional<Out> for_each_stored_batch(std::string_view bytes, Each each)
     return std::nullopt;
 }
 
-/// An uncompressed batch at `base_offset` of the records `kept` (each a record's tail and
-/// timestamp delta), with `b`'s timestamps, so that the deltas hold as they are.
+/// A batch at `base_offset` of the records `kept` (each a record's tail and timestamp delta),
+/// with `b`'s timestamps, so that the deltas hold as they are, compressed with `b`'s codec
+/// unless that makes it no smaller.
 std::string rebuilt_batch(const batch_view& b, std::int64_t base_offset, const std::vector<raw_record>& kept)
 {
-    wire_writer w;
-    w.int64(base_offset);
-    w.int32(0); // batch length, patched below
-    w.int32(0); // partition leader epoch
-    w.int8(magic_v2);
-    w.int32(0);                                                             // CRC32C, patched below
-    w.int16(static_cast<std::int16_t>(b.attributes & log_append_time_bit)); // uncompressed
-    w.int32(static_cast<std::int32_t>(kept.size() - 1));
-    w.int64(b.base_ts);
-    w.int64(b.max_ts);
-    w.int64(-1); // no producer: the batch is the broker's now, as a compacted Kafka log's are
-    w.int16(-1);
-    w.int32(-1);
-    w.int32(static_cast<std::int32_t>(kept.size()));
+    wire_writer records;
     wire_writer rec;
     std::int32_t delta = 0;
     for (const auto& k : kept) {
@@ -429,9 +417,34 @@ std::string rebuilt_batch(const batch_view& b, std::int64_t base_offset, const s
         rec.varint(k.ts_delta);
         rec.varint(delta++);
         rec.raw(k.tail);
-        w.varint(static_cast<std::int64_t>(rec.size()));
-        w.raw(rec.data());
+        records.varint(static_cast<std::int64_t>(rec.size()));
+        records.raw(rec.data());
     }
+    auto codec = b.codec();
+    std::string section = records.take();
+    if (codec != compression_codec::none) {
+        auto packed = compress(codec, section);
+        if (packed && packed->size() < section.size()) {
+            section = std::move(*packed);
+        } else {
+            codec = compression_codec::none;
+        }
+    }
+    wire_writer w;
+    w.int64(base_offset);
+    w.int32(0); // batch length, patched below
+    w.int32(0); // partition leader epoch
+    w.int8(magic_v2);
+    w.int32(0); // CRC32C, patched below
+    w.int16(static_cast<std::int16_t>((b.attributes & log_append_time_bit) | static_cast<std::int16_t>(codec)));
+    w.int32(static_cast<std::int32_t>(kept.size() - 1));
+    w.int64(b.base_ts);
+    w.int64(b.max_ts);
+    w.int64(-1); // no producer: the batch is the broker's now, as a compacted Kafka log's are
+    w.int16(-1);
+    w.int32(-1);
+    w.int32(static_cast<std::int32_t>(kept.size()));
+    w.raw(section);
     w.patch_int32(8, static_cast<std::uint32_t>(w.size() - batch_length_end));
     w.patch_int32(crc_at, crc_of(std::string_view(w.data()).substr(crc_covered_from)));
     return w.take();

@@ -88,9 +88,10 @@ struct record_keys
 };
 record_keys keys_of_record_batches(std::string_view bytes, sdk::timestamp_ms now);
 
-/// The records of stored batches (the first at offset `base`) that `keep` marks, as
-/// uncompressed batches of dense records, one per run of kept records of a batch. Records are kept byte for byte but
-/// for their offset delta.
+/// The records of stored batches (the first at offset `base`) that `keep` marks, as batches
+/// of dense records, one per run of kept records of a batch, compressed with that batch's
+/// codec unless it makes them no smaller. Records are kept byte for byte but for their offset
+/// delta.
 struct retained_batch
 {
     std::int64_t first_offset = 0;

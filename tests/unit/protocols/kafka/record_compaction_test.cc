@@ -2,6 +2,7 @@
 // flag and time; and the records it keeps re-encoded as valid batches of dense records, one
 // per run, each at the offset of its first record, the records otherwise byte for byte.
 #include "batch_crc.h"
+#include "compression.h"
 #include "kafka_record_format.h"
 #include "record_batch_v2.h"
 
@@ -41,6 +42,27 @@ std::string batch_with_tombstone(const std::vector<std::string>& keys)
     REQUIRE(bytes[key_at + 1] == '\0');
     bytes[key_at + 1] = '\x01';
     return with_crc(std::move(bytes));
+}
+
+/// `batch` (uncompressed) with its records section compressed by `codec`, as a client sends it.
+std::string compressed(std::string batch, compression_codec codec)
+{
+    auto packed = compress(codec, std::string_view(batch).substr(61));
+    REQUIRE(packed.ok());
+    batch.resize(61);
+    batch += *packed;
+    const auto length = static_cast<std::uint32_t>(batch.size() - 12);
+    for (int i = 0; i < 4; ++i) {
+        batch[8 + static_cast<std::size_t>(i)] = static_cast<char>(length >> (8 * (3 - i)));
+    }
+    batch[22] = static_cast<char>(static_cast<std::uint8_t>(batch[22]) | static_cast<std::uint8_t>(codec));
+    return with_crc(std::move(batch));
+}
+
+std::int16_t attributes_of(const std::string& batch)
+{
+    return static_cast<std::int16_t>((static_cast<std::uint8_t>(batch[21]) << 8) |
+                                     static_cast<std::uint8_t>(batch[22]));
 }
 
 std::vector<std::string> bodies_of(const std::string& batch_bytes)
@@ -135,5 +157,34 @@ TEST_CASE("kept records are re-encoded as one valid batch per run", "[kafka][rec
         CHECK(b.encoded->format == "kafka.v2");
         CHECK(b.encoded->count == 4);
         CHECK(b.encoded->offset_slots == std::vector<sdk::encoded_records::offset_slot>{ { 0, 0 } });
+    }
+}
+
+TEST_CASE("kept records of a compressed batch stay compressed with its codec", "[kafka][records][compaction]")
+{
+    // Long values, so that each codec makes the kept records smaller.
+    std::vector<std::string> keys;
+    for (int i = 0; i < 6; ++i) {
+        keys.push_back(std::string(200, static_cast<char>('a' + i)));
+    }
+    for (auto codec :
+         { compression_codec::gzip, compression_codec::snappy, compression_codec::lz4, compression_codec::zstd }) {
+        INFO("codec " << static_cast<int>(codec));
+        const auto bytes = compressed(batch_with_tombstone(keys), codec); // 7 records
+        REQUIRE(stage_record_batches(bytes, sdk::timestamp_ms(1)).error == error_code::none);
+        auto kept = retain_records(bytes, 0, { false, true, true, true, false, false, true }, sdk::timestamp_ms(1));
+        REQUIRE(kept.error == error_code::none);
+        REQUIRE(kept.batches.size() == 2);
+        CHECK((attributes_of(kept.batches[0].bytes) & 0x07) == static_cast<std::int16_t>(codec));
+        auto staged = stage_record_batches(kept.batches[0].bytes, sdk::timestamp_ms(1));
+        INFO(staged.detail);
+        CHECK(staged.error == error_code::none);
+        auto d = decode_record_batches(kept.batches[0].bytes, sdk::timestamp_ms(0), "t");
+        REQUIRE(d.records.size() == 3);
+        CHECK(d.records[0]->key == keys[1]);
+        CHECK(d.records[2]->body.to_string() == keys[3] + "3");
+        // One tombstone alone is no smaller compressed: it is written as it is.
+        CHECK((attributes_of(kept.batches[1].bytes) & 0x07) == 0);
+        CHECK(keys_of_record_batches(kept.batches[1].bytes, sdk::timestamp_ms(1)).keys.at(0).tombstone);
     }
 }
