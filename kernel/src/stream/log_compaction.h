@@ -36,7 +36,6 @@ struct compaction_plan
     /// A tombstone that is the newest of its key and older than this goes.
     sdk::timestamp_ms tombstone_horizon{ 0 };
     const record_format_set* formats = nullptr;
-    std::string stream; ///< for messages
 };
 
 /// What a pass reports besides the new log.

@@ -432,10 +432,9 @@ void stream_partition::start_compaction(sdk::offset clean_end, sdk::timestamp_ms
     plan.target.owner = &_exec;
     plan.target.segment_bytes = _options.segment_bytes;
     plan.clean_end = clean_end;
-    constexpr std::int64_t a_day_ms = 86400000; // Kafka's delete.retention.ms
-    plan.tombstone_horizon = sdk::timestamp_ms(now() - _options.delete_retention_ms.value_or(a_day_ms));
+    plan.tombstone_horizon =
+      sdk::timestamp_ms(now() - _options.delete_retention_ms.value_or(sdk::default_delete_retention_ms));
     plan.formats = &_formats;
-    plan.stream = _options.name;
     _compaction_began = std::chrono::steady_clock::now();
     _compaction = log_compaction::start(std::move(plan),
                                         [self = shared_from_this()](auto r) mutable { self->compacted(std::move(r)); });

@@ -184,10 +184,9 @@ std::vector<described_config> describe_topic_configs(const sdk::stream_info& str
     described_config cleanup{ "cleanup.policy", policy,
                               !stream.compact,  stream.compact ? topic_config_source : default_source,
                               list_type,        false };
-    constexpr std::int64_t a_day_ms = 86400000;
     auto tombstones = retention("delete.retention.ms", stream.delete_retention_ms);
     if (!stream.delete_retention_ms) {
-        tombstones.value = std::to_string(a_day_ms);
+        tombstones.value = std::to_string(sdk::default_delete_retention_ms);
     }
     // The engine is always named: the kernel answers the one it resolved, the configured
     // default included, and the gateway cannot tell the two apart.

@@ -77,6 +77,10 @@ struct queue_info
     std::uint32_t consumers = 0;
 };
 
+/// How long a compacted stream keeps a tombstone when it names no time: a day, as Kafka's
+/// delete.retention.ms.
+inline constexpr std::int64_t default_delete_retention_ms = 86400000;
+
 struct stream_spec
 {
     std::string vhost = "/";
@@ -90,7 +94,7 @@ struct stream_spec
     /// time and size applies as well when set.
     bool compact = false;
     /// How long a compacted stream keeps a tombstone (a record marked as one by its format:
-    /// a Kafka null value) once it is the newest of its key; none: a day, as Kafka.
+    /// a Kafka null value) once it is the newest of its key; none: default_delete_retention_ms.
     std::optional<std::int64_t> delete_retention_ms;
     /// The segment size of each partition's log on an engine that keeps segments; 0: the
     /// engine's own (storage_caps::segment_bytes). Fixed once the stream exists.
