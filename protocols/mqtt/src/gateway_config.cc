@@ -35,6 +35,7 @@ try {
                      s.read_integer("receive_maximum", 1, 65535, c.receive_maximum),
                      s.read_integer("max_inflight", 1, 65535, c.max_inflight),
                      s.read_integer("topic_alias_maximum", 0, 65535, c.topic_alias_maximum),
+                     s.read_integer("outbound_topic_alias_maximum", 0, 65535, c.outbound_topic_alias_maximum),
                      s.read_integer("connect_timeout_ms", 1, 3600000, connect_ms),
                      s.read_integer("sys_interval_s", 0, 86400, sys_interval_s),
                      s.read_integer("max_keep_alive_s", 1, 65535, c.max_keep_alive),

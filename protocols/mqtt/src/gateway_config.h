@@ -22,6 +22,9 @@ struct gateway_config
     std::uint16_t receive_maximum = 1024;     ///< QoS 1/2 publishes a client may have unacked
     std::uint16_t max_inflight = 1024;        ///< QoS 1/2 deliveries unacked per session
     std::uint16_t topic_alias_maximum = 64;   ///< aliases a client may set
+    /// Aliases the broker sets on its PUBLISH packets to a v5 client, at most as many as the
+    /// client's CONNECT allows (outbound_topic_aliases.h); 0: the broker sends full topics.
+    std::uint16_t outbound_topic_alias_maximum = 64;
     /// How long a client may take to send CONNECT (and, on a WebSocket listener, the upgrade).
     std::chrono::milliseconds connect_timeout{ 10000 };
     /// The longest keep-alive a client may ask for (Mosquitto's max_keepalive); 65535 is no

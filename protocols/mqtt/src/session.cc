@@ -234,6 +234,8 @@ void session::on_connect(connect_packet&& c)
         }
         _client_receive_maximum = c.props.receive_maximum.value_or(65535);
         _client_max_packet_size = c.props.maximum_packet_size.value_or(_client_max_packet_size);
+        _outbound_aliases = outbound_topic_aliases(
+          std::min(c.props.topic_alias_maximum.value_or(0), _config.outbound_topic_alias_maximum));
         _session_expiry = c.props.session_expiry_interval.value_or(0);
     } else {
         _session_expiry = c.clean_start ? 0 : never_expires;
@@ -686,15 +688,31 @@ void session::persist()
 void session::send(const packet& p)
 {
     if (const auto* publish = std::get_if<publish_packet>(&p)) {
-        send(*publish);
+        auto copy = *publish;
+        send(copy);
         return;
     }
     sys_counters::bump(_shared.counters.packets_sent);
     queue_output(encode_packet(p, _version));
 }
 
-void session::send(const publish_packet& p)
+void session::send(publish_packet& p)
 {
+    if (_outbound_aliases.enabled() && !p.topic.empty()) {
+        // The alias must not push the packet over the client's maximum (the caller checked
+        // the packet without it): then it goes out with its topic and no alias.
+        const auto next = _outbound_aliases.peek(p.topic);
+        const std::size_t alias_property = 3;
+        const std::size_t size =
+          publish_wire_size(p, _version) + alias_property - (next.send_topic ? 0 : p.topic.size());
+        if (size <= _client_max_packet_size) {
+            const auto use = _outbound_aliases.assign(p.topic);
+            p.props.topic_alias = use->alias;
+            if (!use->send_topic) {
+                p.topic.clear();
+            }
+        }
+    }
     sys_counters::bump(_shared.counters.packets_sent);
     sys_counters::bump(_shared.counters.publishes_sent);
     queue_output(encode_packet(p, _version));

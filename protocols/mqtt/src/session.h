@@ -18,6 +18,7 @@
 
 #include "codec.h"
 #include "listener_shared.h"
+#include "outbound_topic_aliases.h"
 #include "queue_consumer.h"
 #include "plexus/sdk/protocol.h"
 
@@ -129,7 +130,9 @@ class session final : public sdk::protocol_session
 
     // output and closing
     void send(const packet& p);
-    void send(const publish_packet& p); ///< a delivery: encoded without a copy into a `packet`
+    /// A delivery: encoded without a copy into a `packet`; a v5 client's topic alias is set
+    /// on it here, in the order packets go out.
+    void send(publish_packet& p);
     void queue_output(sdk::buffer_chain bytes);
     void schedule_flush();
     void flush();
@@ -171,7 +174,8 @@ class session final : public sdk::protocol_session
     bool _server_keep_alive = false; ///< v5: the listener's maximum replaced the client's keep-alive
     std::uint16_t _client_receive_maximum = 65535;
     std::uint32_t _client_max_packet_size = max_variable_byte_integer + 5;
-    std::unordered_map<std::uint16_t, std::string> _topic_aliases;
+    std::unordered_map<std::uint16_t, std::string> _topic_aliases; ///< the client's, inbound
+    outbound_topic_aliases _outbound_aliases;                      ///< ours, on deliveries
 
     // output
     sdk::buffer_chain _out;

@@ -99,7 +99,7 @@ TEST_CASE("paho: v5 CONNACK and publish properties, and interop with AMQP both w
 {
     broker_process b(listeners);
     start(b);
-    scenarios(b, { "connack_v5", "properties_v5", "mqtt_to_amqp", "amqp_to_mqtt" });
+    scenarios(b, { "connack_v5", "properties_v5", "outbound_alias_size", "mqtt_to_amqp", "amqp_to_mqtt" });
 }
 
 TEST_CASE("malformed packets close only their connection, with the v5 reason code", "[integration][mqtt]")

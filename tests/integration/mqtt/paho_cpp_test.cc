@@ -182,3 +182,56 @@ TEST_CASE("Paho C++: a refused login and a client id taken over", "[integration]
     CHECK(second.is_connected());
     second.disconnect();
 }
+
+TEST_CASE("Paho C++: deliveries to a v5 client carry topic aliases up to its maximum", "[integration][mqtt]")
+{
+    broker_process b("listeners: [{ name: mqtt, protocol: mqtt, port: 0 }]\n");
+    INFO(b.log());
+    REQUIRE(b.start());
+    const auto uri = server_uri(b.port("mqtt"));
+    // Paho hands an aliased PUBLISH to the application as it came: the topic (empty when the
+    // alias stands for it) and the Topic Alias property, so the wire is visible here.
+    mqtt::client aliased(uri, "paho-cpp-alias", mqtt::create_options(MQTTVERSION_5));
+    aliased.start_consuming();
+    auto options = login(true, MQTTVERSION_5);
+    options.set_properties({ { mqtt::property::TOPIC_ALIAS_MAXIMUM, 2 } });
+    aliased.connect(options);
+    aliased.subscribe("alias/#", 1);
+    mqtt::client plain(uri, "paho-cpp-no-alias", mqtt::create_options(MQTTVERSION_5));
+    plain.start_consuming();
+    plain.connect(login(true, MQTTVERSION_5)); // no Topic Alias Maximum: none may be sent
+    plain.subscribe("alias/#", 1);
+
+    mqtt::client pub(uri, "paho-cpp-alias-pub", mqtt::create_options(MQTTVERSION_5));
+    pub.connect(login(true, MQTTVERSION_5));
+    const std::vector<std::string> topics{ "alias/a", "alias/a", "alias/b", "alias/c", "alias/a", "alias/c" };
+    for (std::size_t i = 0; i < topics.size(); ++i) {
+        pub.publish(mqtt::make_message(topics[i], "m" + std::to_string(i), 1, false));
+    }
+    // Two aliases, least recently used reassigned: a=1; a again by alias; b=2; c takes a's 1;
+    // a takes b's 2; c by alias 1.
+    struct seen
+    {
+        std::string topic;
+        int alias;
+    };
+    const std::vector<seen> expected{ { "alias/a", 1 }, { "", 1 },        { "alias/b", 2 },
+                                      { "alias/c", 1 }, { "alias/a", 2 }, { "", 1 } };
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        auto m = next(aliased);
+        REQUIRE(m);
+        CHECK(m->get_payload_str() == "m" + std::to_string(i));
+        CHECK(m->get_topic() == expected[i].topic);
+        const auto& p = m->get_properties();
+        REQUIRE(p.contains(mqtt::property::TOPIC_ALIAS));
+        CHECK(mqtt::get<int>(p, mqtt::property::TOPIC_ALIAS) == expected[i].alias);
+
+        auto full = next(plain);
+        REQUIRE(full);
+        CHECK(full->get_topic() == topics[i]);
+        CHECK_FALSE(full->get_properties().contains(mqtt::property::TOPIC_ALIAS));
+    }
+    pub.disconnect();
+    plain.disconnect();
+    aliased.disconnect();
+}

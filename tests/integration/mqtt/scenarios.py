@@ -489,15 +489,23 @@ def raw_v5_qos2_publish(packet_id, topic, payload, dup=False):
 
 
 def read_packet(s):
-    """One packet (type byte, body) of at most 127 bytes' body."""
-    head = s.recv(2)
-    check(len(head) == 2, f"a packet: {head!r}")
-    body = b""
-    while len(body) < head[1]:
-        chunk = s.recv(head[1] - len(body))
-        check(chunk, "the packet's body")
-        body += chunk
-    return head[0], body
+    """One packet: (its first byte, its body)."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            check(chunk, "the rest of a packet")
+            data += chunk
+        return data
+    first = exactly(1)[0]
+    length, shift = 0, 0
+    while True:
+        b = exactly(1)[0]
+        length |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    return first, exactly(length)
 
 
 @scenario
@@ -752,6 +760,53 @@ def properties_v5():
     check(s.get().payload == b"aliased-1" and s.get().payload == b"aliased-2", "topic alias")
     s.close()
     pub.close()
+
+
+def parse_v5_publish(body):
+    """(topic, topic alias or None, payload) of a QoS 0 v5 PUBLISH body."""
+    n = struct.unpack(">H", body[:2])[0]
+    topic, i = body[2:2 + n], 2 + n
+    props_len = body[i]  # below 128 here
+    props, payload = body[i + 1:i + 1 + props_len], body[i + 1 + props_len:]
+    alias, j = None, 0
+    while j < len(props):
+        if props[j] == 0x23:
+            alias = struct.unpack(">H", props[j + 1:j + 3])[0]
+            j += 3
+        else:
+            raise AssertionError(f"unexpected property {props[j]:#x} in {props!r}")
+    return topic.decode(), alias, payload
+
+
+@scenario
+def outbound_alias_size():
+    """A topic alias never takes a delivery over the client's Maximum Packet Size: a packet that
+    fits only without one goes out with its topic and no alias; once the topic has an alias, a
+    packet of that size fits with the alias alone."""
+    limit = 100
+    topic = unique("sz")
+    s = raw_socket()
+    props = b"\x22" + struct.pack(">H", 4) + b"\x27" + struct.pack(">I", limit)
+    cid = unique("raw-alias").encode()
+    body = b"\x00\x04MQTT\x05\x02\x00\x1e" + bytes([len(props)]) + props + struct.pack(">H", len(cid)) + cid
+    s.sendall(b"\x10" + bytes([len(body)]) + body)
+    kind, _ = read_packet(s)
+    check(kind == 0x20, "CONNACK")
+    sub = struct.pack(">H", 1) + b"\x00" + struct.pack(">H", len(topic)) + topic.encode() + b"\x00"
+    s.sendall(b"\x82" + bytes([len(sub)]) + sub)
+    kind, _ = read_packet(s)
+    check(kind == 0x90, "SUBACK")
+    # Exactly `limit` bytes without an alias: fixed header 2, topic 2 + len, properties 1.
+    exact = b"e" * (limit - 2 - 2 - len(topic) - 1)
+    pub = Client(unique("alias-pub"), v5=True)
+    for payload in (exact, b"small", exact):
+        pub.publish(topic, payload, 1)
+    got = [parse_v5_publish(read_packet(s)[1]) for _ in range(3)]
+    check(got[0] == (topic, None, exact), f"the full-size packet without an alias: {got[0]!r}")
+    check(got[1] == (topic, 1, b"small"), f"the next one sets alias 1: {got[1]!r}")
+    check(got[2] == ("", 1, exact), f"the full-size one by alias: {got[2]!r}")
+    pub.close()
+    s.close()
 
 
 @scenario

@@ -71,11 +71,16 @@ TEST_CASE("the listener config has defaults, bounds and no unknown keys", "[mqtt
     REQUIRE(d);
     CHECK(d->allow_anonymous);
     CHECK(d->max_packet_size == 1u << 20);
-    auto c = parse_gateway_config(R"({"allow_anonymous": false, "receive_maximum": 10, "topic_alias_maximum": 0})");
+    CHECK(d->outbound_topic_alias_maximum == 64);
+    auto c = parse_gateway_config(
+      R"({"allow_anonymous": false, "receive_maximum": 10, "topic_alias_maximum": 0, "outbound_topic_alias_maximum": 0})");
     REQUIRE(c);
     CHECK_FALSE(c->allow_anonymous);
     CHECK(c->receive_maximum == 10);
     CHECK(c->topic_alias_maximum == 0);
+    CHECK(c->outbound_topic_alias_maximum == 0);
+    CHECK_FALSE(parse_gateway_config(R"({"outbound_topic_alias_maximum": 65536})"));
+    CHECK_FALSE(parse_gateway_config(R"({"outbound_topic_alias_maximum": -1})"));
     CHECK_FALSE(parse_gateway_config(R"({"receive_maximum": 70000})"));
     CHECK_FALSE(parse_gateway_config(R"({"receive_maximum": 0})"));
     CHECK_FALSE(parse_gateway_config(R"({"bogus": 1})"));
