@@ -59,6 +59,10 @@ struct broker_config
     /// Empty: RabbitMQ's default, one user guest / guest, from loopback only, on every vhost.
     std::vector<user_config> users;
 
+    /// How long a connection streaming small unanswered frames waits before its next read, so
+    /// that one recv takes several (kernel/src/net/read_coalescer.h); 0: never.
+    std::int64_t read_coalesce_us = 200;
+
     /// Seconds SIGTERM waits for connections to drain before closing them.
     unsigned shutdown_grace_seconds = 5;
 };

@@ -348,6 +348,7 @@ broker_config convert(const YAML::Node& root)
                 "admin",
                 "storage",
                 "routing",
+                "net",
                 "listeners",
                 "vhosts",
                 "users" });
@@ -386,6 +387,12 @@ broker_config convert(const YAML::Node& root)
         }
         if (auto n = admin["port"]) {
             c.admin_port = static_cast<std::uint16_t>(as_int(n, "admin.port", 0, 65535));
+        }
+    }
+    if (auto net = root["net"]) {
+        only_keys(net, "net", { "read_coalesce_us" });
+        if (auto n = net["read_coalesce_us"]) {
+            c.read_coalesce_us = as_int(n, "net.read_coalesce_us", 0, 100000);
         }
     }
     if (auto storage = root["storage"]) {

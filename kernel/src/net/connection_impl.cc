@@ -1,13 +1,17 @@
 #include "kernel/src/net/connection_impl.h"
 
+#include "kernel/src/net/read_coalescer.h"
 #include "kernel/src/net/read_slab_sizer.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
+
+#include <optional>
 
 namespace plexus::kernel {
 namespace {
@@ -83,12 +87,26 @@ void connection_impl::resume_reading() noexcept
 asio::awaitable<void> connection_impl::read_loop()
 {
     read_slab_sizer sizer;
+    read_coalescer coalescer(_limits.read_coalesce);
+    std::optional<asio::steady_timer> pause; // made at the first wait: idle connections never need one
+    std::uint64_t writes_at_last_read = _writes;
     sdk::bytes slab = sdk::bytes::allocate(sizer.size());
     while (!_closing && !_read_paused) {
+        if (auto wait = coalescer.wait(_writes != writes_at_last_read); wait.count() > 0) {
+            if (!pause) {
+                pause.emplace(_socket.get_executor());
+            }
+            pause->expires_after(wait);
+            co_await pause->async_wait(nothrow_awaitable);
+            if (_closing || _read_paused) {
+                break;
+            }
+        }
         if (!slab.unique() || slab.size() != sizer.size()) {
             slab = sdk::bytes::allocate(sizer.size());
         }
         auto span = slab.writable();
+        const auto started = read_coalescer::clock::now();
         auto [ec, n] = co_await _socket.async_read_some(asio::buffer(span.data(), span.size()), nothrow_awaitable);
         if (_closing) {
             break;
@@ -100,6 +118,8 @@ asio::awaitable<void> connection_impl::read_loop()
             break;
         }
         sizer.record(n);
+        coalescer.record(started, read_coalescer::clock::now(), n, _writes != writes_at_last_read);
+        writes_at_last_read = _writes;
         if (n < copy_below_bytes) {
             _inbound.append(sdk::bytes::copy_of(std::span<const std::byte>(span.data(), n)));
         } else {
@@ -135,6 +155,7 @@ void connection_impl::write(sdk::buffer_chain data) noexcept
         return;
     }
     _queued_bytes += data.size();
+    ++_writes;
     _outq.push_back(std::move(data));
     if (above_high_watermark()) {
         _writable_owed = true; // the session may stop producing now: tell it when to resume

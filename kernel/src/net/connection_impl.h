@@ -51,7 +51,8 @@ class connection_impl final
     shard_executor& _exec;
     std::uint64_t _id;
     net_limits _limits;
-    sdk::logger& _log; // the listeners' (kernel.net): closes the kernel itself decides on
+    std::uint64_t _writes = 0; ///< write() calls so far: the read coalescer's "answered"
+    sdk::logger& _log;         // the listeners' (kernel.net): closes the kernel itself decides on
     std::function<void(connection_impl*)> _on_gone;
     sdk::peer_info _peer;
     std::unique_ptr<sdk::protocol_session> _session;

@@ -12,6 +12,7 @@
 #include "plexus/sdk/protocol.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +26,8 @@ struct net_limits
     std::size_t max_inbound_bytes = 16u << 20; ///< unconsumed input beyond this closes the connection
     std::size_t high_watermark = 1u << 20;     ///< outbound bytes queued: above_high_watermark()
     std::size_t low_watermark = 256u << 10;    ///< back below: protocol_session::on_writable()
+    /// How long a streaming connection's next read waits (read_coalescer.h); 0: never.
+    std::chrono::microseconds read_coalesce{ 200 };
 };
 
 class listener_set

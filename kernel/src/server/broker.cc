@@ -16,6 +16,13 @@ namespace {
 
 using sdk::errc;
 
+net_limits net_limits_of(const broker_config& config)
+{
+    net_limits limits;
+    limits.read_coalesce = std::chrono::microseconds(config.read_coalesce_us);
+    return limits;
+}
+
 class broker_impl final : public broker
 {
   public:
@@ -42,7 +49,8 @@ class broker_impl final : public broker
         _listeners = std::make_unique<listener_set>(
           _core.shards(),
           [this](unsigned shard) -> sdk::kernel& { return *_facades[shard]; },
-          _core.logs().get("kernel.net"));
+          _core.logs().get("kernel.net"),
+          net_limits_of(_core.config()));
         for (const auto& l : _core.config().listeners) {
             sdk::listener_context ctx;
             ctx.listener_name = l.name;

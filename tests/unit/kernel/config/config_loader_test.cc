@@ -35,6 +35,7 @@ listeners:
   - { name: amqp, protocol: amqp091, port: 5672, config: { frame_max: 131072, tags: [a, b] } }
   - { protocol: mqtt, host: 127.0.0.1, port: 0 }
 vhosts: ["/", tenants]
+net: { read_coalesce_us: 0 }
 )",
                           "plexus.yaml");
     REQUIRE(r.ok());
@@ -57,6 +58,7 @@ vhosts: ["/", tenants]
     CHECK(c.listeners[1].name == "mqtt"); // defaults to the protocol
     CHECK(c.listeners[1].host == "127.0.0.1");
     CHECK(c.vhosts == std::vector<std::string>{ "/", "tenants" });
+    CHECK(c.read_coalesce_us == 0);
 }
 
 TEST_CASE("an empty file gives the defaults", "[unit][config]")
@@ -69,6 +71,7 @@ TEST_CASE("an empty file gives the defaults", "[unit][config]")
     CHECK(r->storage_engines.size() == 1);
     CHECK(r->storage_engines.count("file") == 1);
     CHECK(r->routing_types.size() == 4);
+    CHECK(r->read_coalesce_us == 200);
 }
 
 TEST_CASE("unknown keys are refused with their path", "[unit][config]")
@@ -96,6 +99,9 @@ TEST_CASE("bad values are refused naming key, expectation and value", "[unit][co
     CHECK(error_of("listeners:\n  - { port: 1 }\n").find("listeners[0].protocol: missing") != std::string::npos);
     CHECK(error_of("routing: { types: { topic: [1, 2] } }\n").find("routing.types.topic: expected a map") !=
           std::string::npos);
+    CHECK(error_of("net: { read_coalesce_us: 100001 }\n") ==
+          "plexus.yaml: net.read_coalesce_us: expected an integer 0..100000, got '100001'");
+    CHECK(error_of("net: { nagle: on }\n") == "plexus.yaml: net.nagle: unknown key");
     CHECK(error_of("[1, 2]\n") == "plexus.yaml: expected a map at the top level");
     CHECK(error_of("admin: {\n").find("plexus.yaml: line") == 0);
 }
