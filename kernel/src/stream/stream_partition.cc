@@ -410,17 +410,34 @@ void stream_partition::maybe_compact(sdk::timestamp_ms now)
     // within it sees every record (Kafka keeps its active segment so).
     const sdk::timestamp_ms head_from(now() - _options.compaction_interval.count());
     const auto appended_by_now = _bytes_appended;
-    _log->offset_for_timestamp(head_from,
-                               [self = shared_from_this(), now, appended_by_now](sdk::result<sdk::offset> r) {
-                                   if (!r || self->_shut_down || self->_compaction) {
-                                       return;
-                                   }
-                                   if (*r <= self->_log->offsets().start) {
-                                       return; // all of it is the head: looked at again next interval
-                                   }
-                                   self->_bytes_at_last_compaction = appended_by_now;
-                                   self->start_compaction(*r, now);
-                               });
+    _log->offset_for_timestamp(
+      head_from, [self = shared_from_this(), now, appended_by_now](sdk::result<sdk::offset> r) {
+          if (!r || self->_shut_down || self->_compaction) {
+              return;
+          }
+          if (*r <= self->_log->offsets().start) {
+              return; // all of it is the head: looked at again next interval
+          }
+          // The head stays as it was, so it is still new for the next look.
+          self->_bytes_at_last_compaction = std::min(appended_by_now, self->bytes_appended_before(*r));
+          self->start_compaction(*r, now);
+      });
+}
+
+std::uint64_t stream_partition::bytes_appended_before(sdk::offset o) const noexcept
+{
+    if (o >= _log->offsets().next) {
+        return _bytes_appended; // past every batch
+    }
+    // The last batch starting at or before `o`: what came before it. Marks are in offset order.
+    auto after = std::upper_bound(
+      _size_marks.begin(), _size_marks.end(), o, [](sdk::offset v, const std::pair<sdk::offset, std::uint64_t>& m) {
+          return v < m.first;
+      });
+    if (after == _size_marks.begin()) {
+        return _size_marks.empty() ? _bytes_appended : _size_marks.front().second;
+    }
+    return std::prev(after)->second;
 }
 
 void stream_partition::start_compaction(sdk::offset clean_end, sdk::timestamp_ms now)

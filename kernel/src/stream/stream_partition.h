@@ -129,6 +129,9 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     void dispatch();
     void pump(subscriber& s);
     void maybe_compact(sdk::timestamp_ms now);
+    /// Bytes appended before the batch holding offset `o` (from _size_marks; the batch itself
+    /// counts as after).
+    std::uint64_t bytes_appended_before(sdk::offset o) const noexcept;
     void start_compaction(sdk::offset clean_end, sdk::timestamp_ms now);
     void compacted(sdk::result<compaction_outcome> r);
     /// Stores the generation in use; until it is stored, durable completions wait.
@@ -156,7 +159,7 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     std::shared_ptr<log_compaction> _compaction;
     sdk::timestamp_ms _last_compaction{ 0 };
     std::chrono::steady_clock::time_point _compaction_began; ///< for the log line of a pass
-    std::uint64_t _bytes_at_last_compaction = 0;
+    std::uint64_t _bytes_at_last_compaction = 0;             ///< what a pass left clean: up to its head
     bool _generation_unrecorded = false;
     bool _recording = false;
     std::vector<sdk::callback<void(sdk::status)>> _after_recorded;
