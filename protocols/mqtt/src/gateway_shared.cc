@@ -106,26 +106,45 @@ std::set<std::string> gateway_shared::vhosts() const
 void gateway_shared::leave_groups(sdk::kernel& k,
                                   const std::string& vhost,
                                   const std::string& client_id,
-                                  const std::map<std::string, subscription_entry>& subs)
+                                  const std::map<std::string, subscription_entry>& subs,
+                                  sdk::callback<void()> done)
 {
+    // One count for each deletion under way, and one for this loop, so that `done` runs once,
+    // after the last of them.
+    struct join
+    {
+        unsigned pending = 1;
+        sdk::callback<void()> done;
+    };
+    auto j = std::make_shared<join>(join{ 1, std::move(done) });
+    auto finish = [j] {
+        if (--j->pending == 0 && j->done) {
+            j->done();
+        }
+    };
     for (const auto& [key, sub] : subs) {
         if (sub.shared) {
             const auto queue = shared_queue_name(*sub.shared);
             if (groups.leave(vhost, queue, client_id)) {
-                k.delete_queue(vhost, queue, true, false, [](sdk::result<std::uint64_t>) {});
+                ++j->pending;
+                k.delete_queue(vhost, queue, true, false, [finish](sdk::result<std::uint64_t>) { finish(); });
             }
         }
     }
+    finish();
 }
 
-void gateway_shared::leave_groups(sdk::kernel& k, const std::string& vhost, session_state& st)
+void gateway_shared::leave_groups(sdk::kernel& k,
+                                  const std::string& vhost,
+                                  session_state& st,
+                                  sdk::callback<void()> done)
 {
     std::map<std::string, subscription_entry> subs;
     {
         std::lock_guard lock(st.mutex);
         subs = st.subscriptions;
     }
-    leave_groups(k, vhost, st.client_id, subs);
+    leave_groups(k, vhost, st.client_id, subs, std::move(done));
 }
 
 std::unique_ptr<sdk::timer> gateway_shared::arm_expiry(sdk::kernel& k,

@@ -54,13 +54,16 @@ class gateway_shared : public std::enable_shared_from_this<gateway_shared>
                                            std::chrono::milliseconds after);
 
     /// `client_id`'s session no longer holds the shared subscriptions among `subs`: a group
-    /// queue it was the last member of is deleted (if no consumer is on it by then).
+    /// queue it was the last member of is deleted (if no consumer is on it by then). `done`
+    /// runs once every such deletion has finished (at once when there is none), on the
+    /// calling shard.
     void leave_groups(sdk::kernel& k,
                       const std::string& vhost,
                       const std::string& client_id,
-                      const std::map<std::string, subscription_entry>& subs);
+                      const std::map<std::string, subscription_entry>& subs,
+                      sdk::callback<void()> done = {});
     /// The same for every shared subscription `st` holds now (read under its mutex).
-    void leave_groups(sdk::kernel& k, const std::string& vhost, session_state& st);
+    void leave_groups(sdk::kernel& k, const std::string& vhost, session_state& st, sdk::callback<void()> done = {});
 
     /// The sessions of one vhost by client id (a client id names one session per vhost).
     session_registry& sessions_of(const std::string& vhost);

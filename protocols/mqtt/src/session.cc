@@ -301,10 +301,16 @@ void session::on_connect(connect_packet&& c)
             });
         }
     }
+    // A session this clean start ends: its group memberships go before CONNACK (below).
+    std::shared_ptr<session_state> ended;
     if (existing && (c.clean_start || existing->queue.empty())) {
         // The session ends here (a clean start, or a clean session another connection still
         // holds): so do its memberships of shared subscription groups.
-        _shared.gateway->leave_groups(_kernel, _vhost, *existing);
+        if (c.clean_start) {
+            ended = existing;
+        } else {
+            _shared.gateway->leave_groups(_kernel, _vhost, *existing);
+        }
         if (existing->queue.empty()) {
             existing.reset(); // nothing to resume
         }
@@ -333,13 +339,20 @@ void session::on_connect(connect_packet&& c)
     _shared.sessions.keep(_client_id, _session);
     const std::string name = session_queue_name(_client_id);
     if (c.clean_start) {
-        // Whatever a previous session left (also one from before a restart) goes.
+        // Whatever a previous session left (also one from before a restart) goes, its queue
+        // and the group queues it was the last member of, before CONNACK: a publish the client
+        // (or anyone) makes after it must not reach them.
         _shared.session_records.remove(_vhost, _client_id);
-        _kernel.delete_queue(_vhost, name, false, false, [this, alive = _alive](sdk::result<std::uint64_t>) {
-            if (*alive && _state == state::connecting) {
+        auto left = std::make_shared<unsigned>(ended ? 2 : 1);
+        auto gone = [this, alive = _alive, left] {
+            if (--*left == 0 && *alive && _state == state::connecting) {
                 open_session(false);
             }
-        });
+        };
+        if (ended) {
+            _shared.gateway->leave_groups(_kernel, _vhost, *ended, gone);
+        }
+        _kernel.delete_queue(_vhost, name, false, false, [gone](sdk::result<std::uint64_t>) { gone(); });
         return;
     }
     // Resuming a session this process does not know: its durable queue may have survived a
