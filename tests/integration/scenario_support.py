@@ -39,6 +39,16 @@ def eventually(done, what, deadline=DEADLINE, interval=0.01):
         time.sleep(interval)
 
 
+def recv_exactly(s, n, what):
+    """Exactly n bytes from socket s; fails naming `what` when the peer closes first."""
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        check(chunk, what)
+        data += chunk
+    return data
+
+
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

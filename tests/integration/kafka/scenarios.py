@@ -22,7 +22,8 @@ import pika
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from scenario_support import DEADLINE, scenario, check, eventually, amqp_connection, ports_and_names, run  # noqa: E402
+from scenario_support import (DEADLINE, scenario, check, eventually, amqp_connection, ports_and_names,  # noqa: E402
+                              recv_exactly, run)
 
 
 def producer(port, **kw):
@@ -173,15 +174,9 @@ def request(api_key, version, correlation, body, client=b"raw"):
 
 
 def read_response(s):
-    def exactly(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            check(chunk, "connection closed while reading a response")
-            buf += chunk
-        return buf
-    (size,) = struct.unpack(">i", exactly(4))
-    return exactly(size)
+    what = "connection closed while reading a response"
+    (size,) = struct.unpack(">i", recv_exactly(s, 4, what))
+    return recv_exactly(s, size, what)
 
 
 def fetch_v4(topic, partition, offset, max_wait_ms, correlation=7, client=b"raw"):

@@ -25,7 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from scenario_support import (DEADLINE, scenario, check, eventually, unique, amqp_connection,  # noqa: E402
-                              ports_and_names, run)
+                              ports_and_names, recv_exactly, run)
 
 
 MQTT_PORT = 0
@@ -490,22 +490,15 @@ def raw_v5_qos2_publish(packet_id, topic, payload, dup=False):
 
 def read_packet(s):
     """One packet: (its first byte, its body)."""
-    def exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = s.recv(n - len(data))
-            check(chunk, "the rest of a packet")
-            data += chunk
-        return data
-    first = exactly(1)[0]
+    first = recv_exactly(s, 1, "a packet")[0]
     length, shift = 0, 0
     while True:
-        b = exactly(1)[0]
+        b = recv_exactly(s, 1, "a packet's remaining length")[0]
         length |= (b & 0x7F) << shift
         shift += 7
         if not b & 0x80:
             break
-    return first, exactly(length)
+    return first, recv_exactly(s, length, "the rest of a packet")
 
 
 @scenario

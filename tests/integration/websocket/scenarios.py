@@ -32,7 +32,7 @@ import websocket
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from scenario_support import (DEADLINE, scenario, check, eventually, unique, amqp_connection,  # noqa: E402
-                              ports_and_names, run)
+                              ports_and_names, recv_exactly, run)
 
 
 STOMP_WS_PORT = STOMP_WS_BINARY_PORT = MQTT_WS_PORT = MQTT_PORT = AMQP_PORT = 0
@@ -433,12 +433,7 @@ def frame(op, payload, masked=True, fin=True):
 
 def read_frame(s):
     def exact(n):
-        data = b""
-        while len(data) < n:
-            chunk = s.recv(n - len(data))
-            check(chunk, "the server closed mid-frame")
-            data += chunk
-        return data
+        return recv_exactly(s, n, "the server closed mid-frame")
     b0, b1 = exact(2)
     n = b1 & 0x7F
     if n == 126:
