@@ -8,7 +8,9 @@
 #include <mqtt/client.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 using plexus::tests::broker_process;
 using plexus::tests::eventually;
@@ -42,6 +44,22 @@ mqtt::const_message_ptr next(mqtt::client& c, std::chrono::milliseconds wait = 1
 {
     mqtt::const_message_ptr m;
     return c.try_consume_message_for(&m, wait) ? m : nullptr;
+}
+
+/// A v5 client with a clean start, consuming what arrives and subscribed to `filter` at QoS 1;
+/// `connect_properties` go in its CONNECT.
+std::unique_ptr<mqtt::client> v5_subscriber(const std::string& uri,
+                                            const std::string& id,
+                                            const std::string& filter,
+                                            const mqtt::properties& connect_properties = {})
+{
+    auto c = std::make_unique<mqtt::client>(uri, id, mqtt::create_options(MQTTVERSION_5));
+    c->start_consuming();
+    auto options = login(true, MQTTVERSION_5);
+    options.set_properties(connect_properties);
+    c->connect(options);
+    c->subscribe(filter, 1);
+    return c;
 }
 
 } // namespace
@@ -133,10 +151,8 @@ TEST_CASE("Paho C++: MQTT 5 properties end to end", "[integration][mqtt]")
     INFO(b.log());
     REQUIRE(b.start());
     const auto uri = server_uri(b.port("mqtt"));
-    mqtt::client sub(uri, "paho-cpp-v5-sub", mqtt::create_options(MQTTVERSION_5));
-    sub.start_consuming();
-    sub.connect(login(true, MQTTVERSION_5));
-    sub.subscribe("paho/v5", 1);
+    auto sub_client = v5_subscriber(uri, "paho-cpp-v5-sub", "paho/v5");
+    auto& sub = *sub_client;
     mqtt::client pub(uri, "paho-cpp-v5-pub", mqtt::create_options(MQTTVERSION_5));
     pub.connect(login(true, MQTTVERSION_5));
     auto msg = mqtt::make_message("paho/v5", "{\"t\":1}", 1, false);
@@ -191,16 +207,12 @@ TEST_CASE("Paho C++: deliveries to a v5 client carry topic aliases up to its max
     const auto uri = server_uri(b.port("mqtt"));
     // Paho hands an aliased PUBLISH to the application as it came: the topic (empty when the
     // alias stands for it) and the Topic Alias property, so the wire is visible here.
-    mqtt::client aliased(uri, "paho-cpp-alias", mqtt::create_options(MQTTVERSION_5));
-    aliased.start_consuming();
-    auto options = login(true, MQTTVERSION_5);
-    options.set_properties({ { mqtt::property::TOPIC_ALIAS_MAXIMUM, 2 } });
-    aliased.connect(options);
-    aliased.subscribe("alias/#", 1);
-    mqtt::client plain(uri, "paho-cpp-no-alias", mqtt::create_options(MQTTVERSION_5));
-    plain.start_consuming();
-    plain.connect(login(true, MQTTVERSION_5)); // no Topic Alias Maximum: none may be sent
-    plain.subscribe("alias/#", 1);
+    auto aliased_client =
+      v5_subscriber(uri, "paho-cpp-alias", "alias/#", { { mqtt::property::TOPIC_ALIAS_MAXIMUM, 2 } });
+    auto& aliased = *aliased_client;
+    // No Topic Alias Maximum: no alias may be sent to this one.
+    auto plain_client = v5_subscriber(uri, "paho-cpp-no-alias", "alias/#");
+    auto& plain = *plain_client;
 
     mqtt::client pub(uri, "paho-cpp-alias-pub", mqtt::create_options(MQTTVERSION_5));
     pub.connect(login(true, MQTTVERSION_5));
