@@ -21,6 +21,15 @@ stream_partition::stream_partition(stream_options options, std::unique_ptr<sdk::
   , _log(std::move(log))
   , _exec(exec)
 {
+    if (tracks_sizes()) {
+        reseed_size_marks();
+    }
+}
+
+void stream_partition::reseed_size_marks()
+{
+    _size_marks.clear();
+    _size_marks.emplace_back(_log->offsets().start, _bytes_appended - _log->size_bytes());
 }
 
 stream_partition::~stream_partition() = default;
@@ -70,7 +79,9 @@ void stream_partition::append(sdk::record_batch batch,
     for (const auto& m : to_forward) {
         _options.forward(m);
     }
-    _size_marks.emplace_back(r->first, _bytes_appended);
+    if (tracks_sizes()) {
+        _size_marks.emplace_back(r->first, _bytes_appended);
+    }
     _bytes_appended += bytes;
     schedule();
     wake_waiters();
@@ -410,18 +421,33 @@ void stream_partition::maybe_compact(sdk::timestamp_ms now)
     // within it sees every record (Kafka keeps its active segment so).
     const sdk::timestamp_ms head_from(now() - _options.compaction_interval.count());
     const auto appended_by_now = _bytes_appended;
-    _log->offset_for_timestamp(
-      head_from, [self = shared_from_this(), now, appended_by_now](sdk::result<sdk::offset> r) {
-          if (!r || self->_shut_down || self->_compaction) {
-              return;
-          }
-          if (*r <= self->_log->offsets().start) {
-              return; // all of it is the head: looked at again next interval
-          }
-          // The head stays as it was, so it is still new for the next look.
-          self->_bytes_at_last_compaction = std::min(appended_by_now, self->bytes_appended_before(*r));
-          self->start_compaction(*r, now);
-      });
+    _log->offset_for_timestamp(head_from,
+                               [self = shared_from_this(), now, appended_by_now](sdk::result<sdk::offset> r) {
+                                   if (!r || self->_shut_down || self->_compaction) {
+                                       return;
+                                   }
+                                   if (*r <= self->_log->offsets().start) {
+                                       return; // all of it is the head: looked at again next interval
+                                   }
+                                   if (*r < self->_log->offsets().next && !self->_head_postponed) {
+                                       // Records are still arriving: look again on the next tick,
+                                       // when what came in a burst is likely all cleanable, rather
+                                       // than leave part of the burst for a pass that its small
+                                       // size may never start. Once only: a stream appended to
+                                       // all the time always has a head.
+                                       self->_head_postponed = true;
+                                       self->_last_compaction = sdk::timestamp_ms{ 0 };
+                                       return;
+                                   }
+                                   self->_head_postponed = false;
+                                   // The head stays as it was, so it is still new for the next look; so is what came
+                                   // after the look. The earlier of the two, as distances back from now (the counts are
+                                   // modulo 2^64).
+                                   const auto total = self->_bytes_appended;
+                                   self->_bytes_at_last_compaction =
+                                     total - std::max(total - appended_by_now, total - self->bytes_appended_before(*r));
+                                   self->start_compaction(*r, now);
+                               });
 }
 
 std::uint64_t stream_partition::bytes_appended_before(sdk::offset o) const noexcept
@@ -486,8 +512,7 @@ void stream_partition::compacted(sdk::result<compaction_outcome> r)
     }
     ++_options.generation;
     _generation_unrecorded = true;
-    _size_marks.clear();
-    _size_marks.emplace_back(_log->offsets().start, _bytes_appended - _log->size_bytes());
+    reseed_size_marks();
     if (_options.logger != nullptr) {
         PLEXUS_LOG(
           *_options.logger,

@@ -88,10 +88,14 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     /// New retention limits (none: unlimited) and compaction, applied from the next pass.
     void set_config(const sdk::stream_config& config) noexcept
     {
+        const bool tracked = tracks_sizes();
         _options.retention_ms = config.retention_ms;
         _options.retention_bytes = config.retention_bytes;
         _options.compact = config.compact;
         _options.delete_retention_ms = config.delete_retention_ms;
+        if (!tracked && tracks_sizes()) {
+            reseed_size_marks();
+        }
     }
     /// Applies the retention limits now, and starts a compaction when one is due (run every
     /// second by the broker).
@@ -132,6 +136,12 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     /// Bytes appended before the batch holding offset `o` (from _size_marks; the batch itself
     /// counts as after).
     std::uint64_t bytes_appended_before(sdk::offset o) const noexcept;
+    /// Size retention and compaction need a mark per appended batch; nothing else does, so a
+    /// stream with neither keeps none (else one per batch, forever).
+    bool tracks_sizes() const noexcept { return _options.retention_bytes.has_value() || _options.compact; }
+    /// One mark for all the log holds now, at its start (at open, after a compaction, when
+    /// tracking starts).
+    void reseed_size_marks();
     void start_compaction(sdk::offset clean_end, sdk::timestamp_ms now);
     void compacted(sdk::result<compaction_outcome> r);
     /// Stores the generation in use; until it is stored, durable completions wait.
@@ -151,7 +161,9 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     std::uint64_t _next_waiter = 1;
     bool _scheduled = false;
     bool _shut_down = false;
-    // (first offset of an appended batch, bytes appended before it): for size retention
+    // (first offset of an appended batch, bytes appended before it): for size retention and
+    // compaction. Byte counts are compared only as differences (modulo 2^64): the log's
+    // contents from before this process count as appended "before 0".
     std::deque<std::pair<sdk::offset, std::uint64_t>> _size_marks;
     std::uint64_t _bytes_appended = 0;
     // Compaction: the pass under way, when the last one began and how much had been
@@ -159,6 +171,7 @@ class stream_partition : public std::enable_shared_from_this<stream_partition>
     std::shared_ptr<log_compaction> _compaction;
     sdk::timestamp_ms _last_compaction{ 0 };
     std::chrono::steady_clock::time_point _compaction_began; ///< for the log line of a pass
+    bool _head_postponed = false;                            ///< the last look found a head and waited a tick
     std::uint64_t _bytes_at_last_compaction = 0;             ///< what a pass left clean: up to its head
     bool _generation_unrecorded = false;
     bool _recording = false;

@@ -538,6 +538,43 @@ TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records
       5s));
 }
 
+TEST_CASE_METHOD(broker_fixture,
+                 "size retention turned on later counts what the stream held before it",
+                 "[unit][kernel]")
+{
+    // Without size retention a stream keeps no per-batch size marks; turning it on must still
+    // count the records already there.
+    sdk::stream_spec spec;
+    spec.name = "grown";
+    REQUIRE(declare_stream(spec).ok());
+    auto append_one = [&] {
+        sdk::record_batch batch;
+        batch.records.push_back(make_message("", "", std::string(100, 'x')));
+        REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
+                    k.append(
+                      "/", "grown", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+                }).ok());
+    };
+    for (int i = 0; i < 50; ++i) {
+        append_one();
+    }
+    auto set = call<sdk::result<sdk::stream_info>>(k(), [](sdk::kernel& k, auto done) {
+        sdk::stream_config c;
+        c.retention_bytes = 2000;
+        k.set_stream_config("/", "grown", c, std::move(done));
+    });
+    REQUIRE(set.ok());
+    append_one();
+    REQUIRE(eventually(
+      [&] {
+          auto o = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
+              k.stream_offsets("/", "grown", sdk::partition_id(0), std::move(done));
+          });
+          return o.ok() && o->start > sdk::offset(30);
+      },
+      5s));
+}
+
 TEST_CASE_METHOD(broker_fixture, "time retention drops records older than retention_ms", "[unit][kernel]")
 {
     sdk::stream_spec spec;
