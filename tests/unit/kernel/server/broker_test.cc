@@ -3,6 +3,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace plexus_test;
 
@@ -514,6 +515,33 @@ TEST_CASE_METHOD(broker_fixture, "an exchange feeds a stream; per-key order; str
     cancel(std::move(*sub));
 }
 
+namespace {
+
+/// Appends one record of 100 bytes to partition 0 of `stream`.
+void append_hundred_bytes(broker_fixture& f, const std::string& stream)
+{
+    sdk::record_batch batch;
+    batch.records.push_back(make_message("", "", std::string(100, 'x')));
+    REQUIRE(call<sdk::result<sdk::offset_range>>(f.k(), [stream, batch](sdk::kernel& k, auto done) mutable {
+                k.append("/", stream, sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
+            }).ok());
+}
+
+/// Whether partition 0 of `stream` comes to start past offset 30 within 5 s.
+bool trimmed_past_30(broker_fixture& f, const std::string& stream)
+{
+    return eventually(
+      [&] {
+          auto o = call<sdk::result<sdk::log_offsets>>(f.k(), [stream](sdk::kernel& k, auto done) {
+              k.stream_offsets("/", stream, sdk::partition_id(0), std::move(done));
+          });
+          return o.ok() && o->start > sdk::offset(30);
+      },
+      5s);
+}
+
+} // namespace
+
 TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records", "[unit][kernel]")
 {
     sdk::stream_spec spec;
@@ -521,42 +549,23 @@ TEST_CASE_METHOD(broker_fixture, "size retention trims a stream's oldest records
     spec.retention_bytes = 2000;
     REQUIRE(declare_stream(spec).ok());
     for (int i = 0; i < 50; ++i) {
-        sdk::record_batch batch;
-        batch.records.push_back(make_message("", "", std::string(100, 'x')));
-        REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
-                    k.append(
-                      "/", "small", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
-                }).ok());
+        append_hundred_bytes(*this, "small");
     }
-    REQUIRE(eventually(
-      [&] {
-          auto o = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
-              k.stream_offsets("/", "small", sdk::partition_id(0), std::move(done));
-          });
-          return o.ok() && o->start > sdk::offset(30);
-      },
-      5s));
+    REQUIRE(trimmed_past_30(*this, "small"));
 }
 
 TEST_CASE_METHOD(broker_fixture,
                  "size retention turned on later counts what the stream held before it",
                  "[unit][kernel]")
 {
-    // Without size retention a stream keeps no per-batch size marks; turning it on must still
-    // count the records already there.
+    // Without size retention a stream keeps no per-batch size marks. Turning it on must count
+    // the records already there: neither drop them while all is within the limit, nor keep
+    // them for good once it is exceeded.
     sdk::stream_spec spec;
     spec.name = "grown";
     REQUIRE(declare_stream(spec).ok());
-    auto append_one = [&] {
-        sdk::record_batch batch;
-        batch.records.push_back(make_message("", "", std::string(100, 'x')));
-        REQUIRE(call<sdk::result<sdk::offset_range>>(k(), [batch](sdk::kernel& k, auto done) mutable {
-                    k.append(
-                      "/", "grown", sdk::partition_id(0), std::move(batch), sdk::ack_level::stored, std::move(done));
-                }).ok());
-    };
-    for (int i = 0; i < 50; ++i) {
-        append_one();
+    for (int i = 0; i < 10; ++i) {
+        append_hundred_bytes(*this, "grown");
     }
     auto set = call<sdk::result<sdk::stream_info>>(k(), [](sdk::kernel& k, auto done) {
         sdk::stream_config c;
@@ -564,15 +573,21 @@ TEST_CASE_METHOD(broker_fixture,
         k.set_stream_config("/", "grown", c, std::move(done));
     });
     REQUIRE(set.ok());
-    append_one();
-    REQUIRE(eventually(
-      [&] {
-          auto o = call<sdk::result<sdk::log_offsets>>(k(), [](sdk::kernel& k, auto done) {
-              k.stream_offsets("/", "grown", sdk::partition_id(0), std::move(done));
-          });
-          return o.ok() && o->start > sdk::offset(30);
-      },
-      5s));
+    append_hundred_bytes(*this, "grown");
+    std::this_thread::sleep_for(1500ms); // a retention tick: 11 records are within 2000 bytes
+    auto start = [&] {
+        return call<sdk::result<sdk::log_offsets>>(k(),
+                                                   [](sdk::kernel& k, auto done) {
+                                                       k.stream_offsets(
+                                                         "/", "grown", sdk::partition_id(0), std::move(done));
+                                                   })
+          ->start;
+    };
+    CHECK(start() == sdk::offset(0));
+    for (int i = 0; i < 40; ++i) {
+        append_hundred_bytes(*this, "grown");
+    }
+    REQUIRE(trimmed_past_30(*this, "grown"));
 }
 
 TEST_CASE_METHOD(broker_fixture, "time retention drops records older than retention_ms", "[unit][kernel]")
