@@ -106,7 +106,9 @@ asio::awaitable<void> connection_impl::read_loop()
             slab = sdk::bytes::allocate(sizer.size());
         }
         auto span = slab.writable();
-        const auto started = read_coalescer::clock::now();
+        // Coalescing off (delay 0): no clock reads on the read path.
+        const bool coalescing = coalescer.enabled();
+        const auto started = coalescing ? read_coalescer::clock::now() : read_coalescer::clock::time_point{};
         auto [ec, n] = co_await _socket.async_read_some(asio::buffer(span.data(), span.size()), nothrow_awaitable);
         if (_closing) {
             break;
@@ -118,7 +120,9 @@ asio::awaitable<void> connection_impl::read_loop()
             break;
         }
         sizer.record(n);
-        coalescer.record(started, read_coalescer::clock::now(), n, _writes != writes_at_last_read);
+        if (coalescing) {
+            coalescer.record(started, read_coalescer::clock::now(), n, _writes != writes_at_last_read);
+        }
         writes_at_last_read = _writes;
         if (n < copy_below_bytes) {
             _inbound.append(sdk::bytes::copy_of(std::span<const std::byte>(span.data(), n)));

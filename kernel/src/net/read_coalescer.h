@@ -33,6 +33,8 @@ class read_coalescer
     {
     }
 
+    bool enabled() const noexcept { return _delay.count() > 0; }
+
     /// A read started at `started` and returned `n` bytes at `done`; `answered`: something was
     /// written to the connection since the read before it returned.
     void record(clock::time_point started, clock::time_point done, std::size_t n, bool answered) noexcept

@@ -67,6 +67,8 @@ TEST_CASE("large reads and a zero delay never wait", "[unit][net]")
     stream(bulk, 100, read_coalescer::small_read_bytes, 0us);
     CHECK(bulk.wait(false) == 0us); // data piles up already: one recv takes much
     read_coalescer off(0us);
+    CHECK_FALSE(off.enabled());
+    CHECK(bulk.enabled());
     stream(off, 100, 10, 0us);
     CHECK(off.wait(false) == 0us);
 }
