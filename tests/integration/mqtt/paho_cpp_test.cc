@@ -47,16 +47,21 @@ mqtt::const_message_ptr next(mqtt::client& c, std::chrono::milliseconds wait = 1
 }
 
 /// A v5 client with a clean start, consuming what arrives and subscribed to `filter` at QoS 1;
-/// `connect_properties` go in its CONNECT.
+/// a `topic_alias_maximum` above 0 goes in its CONNECT.
 std::unique_ptr<mqtt::client> v5_subscriber(const std::string& uri,
                                             const std::string& id,
                                             const std::string& filter,
-                                            const mqtt::properties& connect_properties = {})
+                                            int topic_alias_maximum = 0)
 {
     auto c = std::make_unique<mqtt::client>(uri, id, mqtt::create_options(MQTTVERSION_5));
     c->start_consuming();
     auto options = login(true, MQTTVERSION_5);
-    options.set_properties(connect_properties);
+    if (topic_alias_maximum > 0) {
+        // Built once a client exists: Debian's paho.mqtt.c 1.3 records its allocations in a
+        // heap list its first client sets up, and properties made before that are never freed
+        // (LeakSanitizer reported 471 bytes for them).
+        options.set_properties({ { mqtt::property::TOPIC_ALIAS_MAXIMUM, topic_alias_maximum } });
+    }
     c->connect(options);
     c->subscribe(filter, 1);
     return c;
@@ -208,7 +213,7 @@ TEST_CASE("Paho C++: deliveries to a v5 client carry topic aliases up to its max
     // Paho hands an aliased PUBLISH to the application as it came: the topic (empty when the
     // alias stands for it) and the Topic Alias property, so the wire is visible here.
     auto aliased_client =
-      v5_subscriber(uri, "paho-cpp-alias", "alias/#", { { mqtt::property::TOPIC_ALIAS_MAXIMUM, 2 } });
+      v5_subscriber(uri, "paho-cpp-alias", "alias/#", 2);
     auto& aliased = *aliased_client;
     // No Topic Alias Maximum: no alias may be sent to this one.
     auto plain_client = v5_subscriber(uri, "paho-cpp-no-alias", "alias/#");
