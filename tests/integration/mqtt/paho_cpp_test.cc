@@ -212,8 +212,7 @@ TEST_CASE("Paho C++: deliveries to a v5 client carry topic aliases up to its max
     const auto uri = server_uri(b.port("mqtt"));
     // Paho hands an aliased PUBLISH to the application as it came: the topic (empty when the
     // alias stands for it) and the Topic Alias property, so the wire is visible here.
-    auto aliased_client =
-      v5_subscriber(uri, "paho-cpp-alias", "alias/#", 2);
+    auto aliased_client = v5_subscriber(uri, "paho-cpp-alias", "alias/#", 2);
     auto& aliased = *aliased_client;
     // No Topic Alias Maximum: no alias may be sent to this one.
     auto plain_client = v5_subscriber(uri, "paho-cpp-no-alias", "alias/#");
