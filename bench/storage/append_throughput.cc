@@ -19,14 +19,14 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     auto& session = bench->session;
     auto& log = bench->log;
     auto& shard = session->shard();
-    const auto prebuilt = hundred_byte_batch(options.batch_records);
+    const auto ring = batches_to_append(options.batch_records, options.bodies);
     const std::uint64_t batch_payload = options.batch_records * record_body_bytes;
 
     const auto began = std::chrono::steady_clock::now();
     std::uint64_t payload = 0;
-    while (payload < options.payload_bytes) {
+    for (std::size_t turn = 0; payload < options.payload_bytes; ++turn) {
         sdk::record_batch batch;
-        batch.records = prebuilt.records;
+        batch.records = ring[turn % ring.size()].records;
         if (auto r = log->append(std::move(batch)); !r) {
             return r.error();
         }
@@ -58,6 +58,7 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     measurement m;
     m.value = static_cast<double>(payload) / seconds_between(began, durable) / 1e6;
     m.extras = {
+        { "bodies", options.bodies == body_kind::random ? "random" : "repeated" },
         { "payload_bytes", std::to_string(payload) },
         { "stored_bytes", std::to_string(stored) },
         { "append_s", fmt::format("{:.3f}", seconds_between(began, appended)) },

@@ -4,6 +4,8 @@
 // over that whole time, MB/s (10^6), so it compares with dd's sequential write bandwidth.
 #pragma once
 
+#include "bench/storage/records.h"
+
 #include "bench/storage/scenario.h"
 
 #include <cstddef>
@@ -18,6 +20,7 @@ struct append_options
     std::string fsync = "none";
     std::uint64_t payload_bytes = 1ull << 30;
     std::size_t batch_records = 1000;
+    body_kind bodies = body_kind::repeated;
 };
 
 sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, const append_options& options);

@@ -1,5 +1,7 @@
 #include "bench/storage/options.h"
 
+#include "bench/storage/records.h"
+
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -60,6 +62,7 @@ options:
   --fsync POLICY      none | batch | always (default: none for append, batch for commit)
   --payload-mib N     append: record payload to write (default 1024)
   --batch N           append: records per batch (default 1000)
+  --bodies KIND       append: repeated (one letter, compresses to nothing; default) or random
   --appenders N       commit: concurrent appenders (default 64)
   --seconds S         commit / fdatasync: measuring time (default 3 / 2)
   --warmup-ms N       commit: time before counting starts (default 500)
@@ -134,6 +137,11 @@ sdk::result<bench_options> parse_options(int argc, char** argv)
                 return bad("option --seconds: expected a positive number, got '" + value + "'");
             }
             o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(*s * 1000));
+        } else if (flag == "--bodies") {
+            if (!parse_body_kind(value)) {
+                return bad("option --bodies: expected repeated or random, got '" + value + "'");
+            }
+            o.bodies = value;
         } else if (flag == "--stop") {
             if (value != "clean" && value != "kill") {
                 return bad("option --stop: expected clean or kill, got '" + value + "'");

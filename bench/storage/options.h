@@ -18,6 +18,7 @@ struct bench_options
     std::optional<std::string> fsync; ///< default: none for append, batch for commit
     std::uint64_t payload_bytes = 1ull << 30;
     std::size_t batch_records = 1000;
+    std::string bodies = "repeated"; ///< append: repeated | random (records.h)
     int appenders = 64;
     std::optional<std::chrono::milliseconds> duration; ///< default: 3 s commit, 2 s fdatasync
     std::chrono::milliseconds warmup{ 500 };

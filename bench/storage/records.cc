@@ -1,6 +1,8 @@
 #include "bench/storage/records.h"
 
+#include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 
 namespace plexus::bench {
@@ -16,6 +18,42 @@ sdk::record_batch hundred_byte_batch(std::size_t count)
         batch.records.push_back(std::move(m));
     }
     return batch;
+}
+
+std::optional<body_kind> parse_body_kind(std::string_view word)
+{
+    if (word == "repeated") {
+        return body_kind::repeated;
+    }
+    if (word == "random") {
+        return body_kind::random;
+    }
+    return std::nullopt;
+}
+
+std::vector<sdk::record_batch> batches_to_append(std::size_t count, body_kind bodies)
+{
+    if (bodies == body_kind::repeated) {
+        return { hundred_byte_batch(count) };
+    }
+    constexpr std::size_t ring_body_bytes = 16u << 20; // above zstd's and lz4's windows
+    const std::size_t batches = std::max<std::size_t>(1, ring_body_bytes / (count * record_body_bytes));
+    std::mt19937_64 bits(20261203); // fixed: every run appends the same bytes
+    std::vector<sdk::record_batch> ring(batches);
+    std::string body(record_body_bytes, '\0');
+    for (std::size_t b = 0; b < batches; ++b) {
+        ring[b].records.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            for (auto& c : body) {
+                c = static_cast<char>(bits());
+            }
+            auto m = std::make_shared<sdk::message>();
+            m->body = sdk::buffer_chain::copy_of(body);
+            m->timestamp = sdk::timestamp_ms(static_cast<std::int64_t>(b * count + i));
+            ring[b].records.push_back(std::move(m));
+        }
+    }
+    return ring;
 }
 
 } // namespace plexus::bench

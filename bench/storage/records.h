@@ -1,17 +1,38 @@
 // The records the benchmarks append: messages with a 100-byte body and nothing else set, as a
-// small publish arrives. One batch is built once and its shared messages are appended again and
+// small publish arrives. Batches are built once and their shared messages are appended again and
 // again; each append gets a fresh copy of the vector, as a gateway would build it.
+//
+// Bodies are either `repeated` (each one letter a hundred times: the figures of issue 3 so far)
+// or `random` (bytes no compressor shrinks). Engines that compress (RocksDB's blocks, its WAL
+// when so configured) write far less of repeated bodies, so a figure is only comparable across
+// engines with random ones.
 #pragma once
 
 #include "plexus/sdk/message.h"
 
 #include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 namespace plexus::bench {
 
 inline constexpr std::size_t record_body_bytes = 100;
 
-/// `count` records with distinct 100-byte bodies.
+enum class body_kind
+{
+    repeated,
+    random,
+};
+
+/// "repeated" or "random"; nullopt for another word.
+std::optional<body_kind> parse_body_kind(std::string_view word);
+
+/// `count` records with distinct 100-byte bodies, one letter repeated in each.
 sdk::record_batch hundred_byte_batch(std::size_t count);
+
+/// Batches of `count` records to append in turn: one of repeated bodies, or for random ones
+/// enough distinct batches (16 MiB of bodies) that no compressor's window finds a batch again.
+std::vector<sdk::record_batch> batches_to_append(std::size_t count, body_kind bodies);
 
 } // namespace plexus::bench

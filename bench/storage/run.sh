@@ -6,13 +6,15 @@
 # markdown table to bench/results/<date>/storage.md (storage-quick.md for --quick) and prints
 # it. README.md explains each figure.
 #
-#   bench/storage/run.sh [--quick] [--dir DIR] [--no-build] [--note TEXT]
+#   bench/storage/run.sh [--quick] [--bodies repeated|random] [--dir DIR] [--no-build] [--note TEXT]
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
-usage: bench/storage/run.sh [--quick] [--dir DIR] [--no-build] [--note TEXT]
+usage: bench/storage/run.sh [--quick] [--bodies repeated|random] [--dir DIR] [--no-build] [--note TEXT]
   --quick      smoke run: 128 MiB sizes, 1 s rates, 1 repetition (figures not comparable)
+  --bodies K   record bodies of the append rows: repeated (one letter; default) or random
+               (incompressible; dd then copies random bytes too, see README.md)
   --dir DIR    where the data goes (default $TMPDIR, else /tmp); removed afterwards
   --no-build   use the existing build/release
   --note TEXT  a line for the report (e.g. "machine shared with a build")
@@ -20,12 +22,14 @@ EOF
 }
 
 quick=0
+bodies=repeated
 parent="${TMPDIR:-/tmp}"
 build=1
 note=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1 ;;
+        --bodies) bodies="$2"; shift ;;
         --dir) parent="$2"; shift ;;
         --no-build) build=0 ;;
         --note) note="$2"; shift ;;
@@ -34,6 +38,11 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
+
+if [[ "$bodies" != repeated && "$bodies" != random ]]; then
+    echo "run.sh: --bodies takes repeated or random, not '$bodies'" >&2
+    exit 2
+fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -63,9 +72,17 @@ say() { echo "run.sh: $*" >&2; }
 # the disk takes when nothing else is in the way. `dd_fdatasync` (buffered writes, one fdatasync
 # at the end) is reported beside it: it is the engine's path, but one sync of a whole GiB of
 # dirty pages can be much slower than the disk (it was here), which would flatter the engine.
+# With random bodies dd copies random bytes too: a virtual disk may take zeros faster (this
+# one did, 1.7-1.9 GB/s against 0.9-1.2), which would make the yardstick unreachable.
+dd_source=/dev/zero
+if [[ "$bodies" == random ]]; then
+    dd_source="$work/random.bin"
+    head -c "$((mib << 20))" /dev/urandom >"$dd_source"
+    sync "$dd_source" # written back before anything is measured
+fi
 dd_once() {
     local key="$1" flag="$2" out bytes secs
-    out="$(LC_ALL=C dd if=/dev/zero of="$work/dd.bin" bs=1M count="$mib" "$flag" 2>&1 | tail -1)"
+    out="$(LC_ALL=C dd if="$dd_source" of="$work/dd.bin" bs=1M count="$mib" "$flag" 2>&1 | tail -1)"
     rm -f "$work/dd.bin"
     bytes="$(awk '{print $1}' <<<"$out")"
     secs="$(sed -E 's/.*copied, ([0-9.e+-]+) s.*/\1/' <<<"$out")"
@@ -101,10 +118,10 @@ started=$(date +%s)
 for ((r = 1; r <= reps; r++)); do
     say "repetition $r of $reps"
     measure_dd
-    measure file_append 1 append --engine file --fsync none --payload-mib "$mib"
+    measure file_append 1 append --engine file --fsync none --payload-mib "$mib" --bodies "$bodies"
     measure fdatasync 1 fdatasync --seconds "$sync_seconds"
     measure file_commit 1 commit --engine file --fsync batch --appenders 64 --seconds "$seconds" --warmup-ms "$warmup_ms"
-    measure rocksdb_append 1 append --engine rocksdb --fsync none --payload-mib "$mib"
+    measure rocksdb_append 1 append --engine rocksdb --fsync none --payload-mib "$mib" --bodies "$bodies"
     measure rocksdb_commit 1 commit --engine rocksdb --fsync batch --appenders 64 --seconds "$seconds" --warmup-ms "$warmup_ms"
 done
 say "recovery"
@@ -147,7 +164,7 @@ report="$work/storage.md"
         echo "Note: $note"
     fi
     echo
-    echo "Medians of $reps repetitions. Records have 100-byte bodies; MB = 10^6 bytes of record payload."
+    echo "Medians of $reps repetitions. Records have 100-byte bodies ($bodies in rows 1 and 4a; dd copies from $dd_source); MB = 10^6 bytes of record payload."
     echo
     echo "| # | figure | measured | yardstick | yardstick value | ratio | target | result |"
     echo "| --- | --- | ---: | --- | ---: | ---: | --- | --- |"
