@@ -58,7 +58,7 @@ sdk::result<measurement> measure_append_throughput(const scenario_context& ctx, 
     measurement m;
     m.value = static_cast<double>(payload) / seconds_between(began, durable) / 1e6;
     m.extras = {
-        { "bodies", options.bodies == body_kind::random ? "random" : "repeated" },
+        { "bodies", std::string(body_kind_name(options.bodies)) },
         { "payload_bytes", std::to_string(payload) },
         { "stored_bytes", std::to_string(stored) },
         { "append_s", fmt::format("{:.3f}", seconds_between(began, appended)) },

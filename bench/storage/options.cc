@@ -1,7 +1,5 @@
 #include "bench/storage/options.h"
 
-#include "bench/storage/records.h"
-
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -138,10 +136,11 @@ sdk::result<bench_options> parse_options(int argc, char** argv)
             }
             o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(*s * 1000));
         } else if (flag == "--bodies") {
-            if (!parse_body_kind(value)) {
+            auto kind = parse_body_kind(value);
+            if (!kind) {
                 return bad("option --bodies: expected repeated or random, got '" + value + "'");
             }
-            o.bodies = value;
+            o.bodies = *kind;
         } else if (flag == "--stop") {
             if (value != "clean" && value != "kill") {
                 return bad("option --stop: expected clean or kill, got '" + value + "'");

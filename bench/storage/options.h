@@ -1,6 +1,7 @@
 // The command line of plexus-storage-bench (usage_text() lists it).
 #pragma once
 
+#include "bench/storage/records.h"
 #include "plexus/sdk/result.h"
 
 #include <chrono>
@@ -18,7 +19,7 @@ struct bench_options
     std::optional<std::string> fsync; ///< default: none for append, batch for commit
     std::uint64_t payload_bytes = 1ull << 30;
     std::size_t batch_records = 1000;
-    std::string bodies = "repeated"; ///< append: repeated | random (records.h)
+    body_kind bodies = body_kind::repeated; ///< append
     int appenders = 64;
     std::optional<std::chrono::milliseconds> duration; ///< default: 3 s commit, 2 s fdatasync
     std::chrono::milliseconds warmup{ 500 };

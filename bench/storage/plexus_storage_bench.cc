@@ -109,9 +109,7 @@ int main(int argc, char** argv)
     }
     scenario_run s;
     if (o.scenario == "append") {
-        append_options a{
-            o.engine, o.fsync.value_or("none"), o.payload_bytes, o.batch_records, *parse_body_kind(o.bodies)
-        };
+        append_options a{ o.engine, o.fsync.value_or("none"), o.payload_bytes, o.batch_records, o.bodies };
         s = { fmt::format("scenario=append engine={} fsync={} batch={} payload_mib={}",
                           a.engine,
                           a.fsync,

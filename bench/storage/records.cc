@@ -20,13 +20,17 @@ sdk::record_batch hundred_byte_batch(std::size_t count)
     return batch;
 }
 
+std::string_view body_kind_name(body_kind kind)
+{
+    return kind == body_kind::random ? "random" : "repeated";
+}
+
 std::optional<body_kind> parse_body_kind(std::string_view word)
 {
-    if (word == "repeated") {
-        return body_kind::repeated;
-    }
-    if (word == "random") {
-        return body_kind::random;
+    for (auto kind : { body_kind::repeated, body_kind::random }) {
+        if (word == body_kind_name(kind)) {
+            return kind;
+        }
     }
     return std::nullopt;
 }

@@ -27,6 +27,8 @@ enum class body_kind
 
 /// "repeated" or "random"; nullopt for another word.
 std::optional<body_kind> parse_body_kind(std::string_view word);
+/// The word parse_body_kind() takes for `kind`.
+std::string_view body_kind_name(body_kind kind);
 
 /// `count` records with distinct 100-byte bodies, one letter repeated in each.
 sdk::record_batch hundred_byte_batch(std::size_t count);
