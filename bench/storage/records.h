@@ -3,7 +3,7 @@
 // again; each append gets a fresh copy of the vector, as a gateway would build it.
 //
 // Bodies are either `repeated` (each one letter a hundred times: the figures of issue 3 so far)
-// or `random` (bytes no compressor shrinks). Engines that compress (RocksDB's blocks, its WAL
+// or `random` (bytes LZ4 and block compressors cannot shrink). Engines that compress (RocksDB's blocks, its WAL
 // when so configured) write far less of repeated bodies, so a figure is only comparable across
 // engines with random ones.
 #pragma once
@@ -34,7 +34,8 @@ std::string_view body_kind_name(body_kind kind);
 sdk::record_batch hundred_byte_batch(std::size_t count);
 
 /// Batches of `count` records to append in turn: one of repeated bodies, or for random ones
-/// enough distinct batches (16 MiB of bodies) that no compressor's window finds a batch again.
+/// enough distinct batches (256 KiB of bodies) that neither LZ4's window nor a RocksDB block
+/// finds a body again, few enough that their messages stay in the caches.
 std::vector<sdk::record_batch> batches_to_append(std::size_t count, body_kind bodies);
 
 } // namespace plexus::bench
