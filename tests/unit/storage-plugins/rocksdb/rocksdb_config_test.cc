@@ -1,6 +1,7 @@
 // The RocksDB engine's config section: defaults, every key, and refusals that name the key.
 #include "rocksdb_config.h"
 #include "rocksdb_engine.h"
+#include "rocksdb_options.h"
 
 #include <catch2/catch.hpp>
 
@@ -127,4 +128,26 @@ TEST_CASE("create refuses a context without a data directory or a pool", "[rocks
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == sdk::errc::invalid_argument);
     CHECK(std::string(r.error().message()).find("blocking pool") != std::string::npos);
+}
+
+TEST_CASE("the configured compression applies below L0 and the base level of every family", "[rocksdb][config]")
+{
+    auto options = make_database_options(*parse_config(R"({"compression": "zstd"})"));
+    REQUIRE(options.ok());
+    REQUIRE(options->families.size() == 5);
+    for (const auto& family : options->families) {
+        INFO(family.name);
+        const auto& levels = family.options.compression_per_level;
+        REQUIRE(levels.size() == static_cast<std::size_t>(family.options.num_levels));
+        CHECK(levels[0] == rocksdb::kNoCompression);
+        CHECK(levels[1] == rocksdb::kNoCompression);
+        for (std::size_t level = 2; level < levels.size(); ++level) {
+            CHECK(levels[level] == rocksdb::kZSTD);
+        }
+    }
+    auto none = make_database_options(*parse_config(R"({"compression": "none"})"));
+    REQUIRE(none.ok());
+    for (auto level : none->families.front().options.compression_per_level) {
+        CHECK(level == rocksdb::kNoCompression);
+    }
 }
