@@ -12,8 +12,6 @@ namespace {
 
 // How long a client has to answer our connection.close with close-ok.
 constexpr std::chrono::milliseconds close_ok_timeout{ 2000 };
-// Input held while connection.open is checked, beyond which the client is not playing fair.
-constexpr std::size_t max_held_bytes = 16u << 20;
 
 template<class T>
 const T* as(const method& m)
@@ -29,13 +27,14 @@ session::session(sdk::connection& conn, sdk::kernel& k, const gateway_config& co
   , _config(config)
   , _log(log)
   , _alive(std::make_shared<bool>(true))
+  , _io(conn, _alive, { [this](sdk::buffer_chain& in) { return process(in); }, [this] { flush(); } })
   , _connection_id(k.next_connection_id())
 {
     _handshake_timer = _conn.exec().post_after(_config.handshake_timeout, [this, alive = _alive] {
         if (*alive && _state != state::open && _state != state::closed) {
             PLEXUS_LOG(_log, info, "connection {}: handshake not completed in time, closing", _conn.peer().address);
             _state = state::closed;
-            close_transport(sdk::status(sdk::errc::timed_out, "AMQP handshake timed out"), false);
+            _io.close_transport(sdk::status(sdk::errc::timed_out, "AMQP handshake timed out"), false);
         }
     });
 }
@@ -50,31 +49,8 @@ session::~session()
 
 sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 {
-    try {
-        _in_data = true;
-        _received_since_tick = true;
-        sdk::status st;
-        if (_hold || !_held.empty()) {
-            _held.append(in);
-            in.trim_front(in.size());
-            if (_held.size() > max_held_bytes) {
-                st = sdk::status(sdk::errc::resource_exhausted, "too much input before connection.open-ok");
-            } else if (!_hold) {
-                st = process(_held);
-            }
-        } else {
-            st = process(in);
-        }
-        flush();
-        _in_data = false;
-        if (st.ok() && _close_after_data) {
-            st = *std::exchange(_close_after_data, std::nullopt);
-        }
-        return st;
-    } catch (const std::exception& e) {
-        _in_data = false;
-        return sdk::status(sdk::errc::internal, std::string("amqp091 session: ") + e.what());
-    }
+    _received_since_tick = true;
+    return _io.on_data(in, "amqp091 session");
 }
 
 sdk::status session::process(sdk::buffer_chain& in)
@@ -84,7 +60,7 @@ sdk::status session::process(sdk::buffer_chain& in)
             return st;
         }
     }
-    while (!_hold && _state != state::closed && !_close_after_data) {
+    while (_state != state::closed && !_io.close_requested()) {
         auto step = next_frame(in, _frame_max_in);
         if (std::holds_alternative<std::monostate>(step)) {
             break;
@@ -97,11 +73,6 @@ sdk::status session::process(sdk::buffer_chain& in)
             return sdk::status(sdk::errc::protocol_error, "AMQP framing error");
         }
         handle_frame(std::move(std::get<frame>(step)));
-    }
-    if (_hold && &in != &_held) {
-        // connection.open is being checked: what follows it waits in order.
-        _held.append(in);
-        in.trim_front(in.size());
     }
     return {};
 }
@@ -181,7 +152,7 @@ void session::handle_closing(const frame& f)
         }
         if (as<connection_close>(*m) || as<connection_close_ok>(*m)) {
             _state = state::closed;
-            close_transport(sdk::status(sdk::errc::unavailable, "AMQP connection closed"));
+            _io.close_transport(sdk::status(sdk::errc::unavailable, "AMQP connection closed"));
         }
     }
 }
@@ -235,7 +206,7 @@ void session::handle_connection_method(method&& m)
         schedule_teardown();
         send(0, connection_close_ok{});
         _state = state::closed;
-        close_transport(sdk::status(sdk::errc::unavailable, "client closed the AMQP connection"));
+        _io.close_transport(sdk::status(sdk::errc::unavailable, "client closed the AMQP connection"));
     } else if (as<connection_update_secret>(m)) {
         // The gateway's credentials never expire, so a new secret changes nothing.
         send(0, connection_update_secret_ok{});
@@ -342,7 +313,7 @@ void session::on_start_ok(connection_start_ok&& m)
     if (refused) {
         connection_error(std::move(*refused));
         _state = state::closed;
-        close_transport(sdk::status(sdk::errc::unauthenticated, "AMQP login refused"));
+        _io.close_transport(sdk::status(sdk::errc::unauthenticated, "AMQP login refused"));
         return;
     }
     send(0, connection_tune{ _config.channel_max, _config.frame_max, _config.heartbeat_seconds });
@@ -412,7 +383,6 @@ void session::opened(const sdk::status& vhost_check)
         }
     });
     on_alarms(_kernel.alarms());
-    hold_input(false);
 }
 
 void session::on_alarms(const sdk::resource_alarms& alarms)
@@ -453,24 +423,6 @@ void session::publish_refused(std::uint16_t channel, const sdk::status& why)
     _refused_logged_at = now;
 }
 
-void session::hold_input(bool hold)
-{
-    _hold = hold;
-    if (hold || _held.empty() || _in_data) {
-        return;
-    }
-    _in_data = true;
-    auto st = process(_held);
-    flush();
-    _in_data = false;
-    if (st.ok() && _close_after_data) {
-        st = *std::exchange(_close_after_data, std::nullopt);
-    }
-    if (!st.ok()) {
-        close_transport(st);
-    }
-}
-
 // ---- heartbeats ----------------------------------------------------------------------------
 
 void session::start_heartbeats()
@@ -500,7 +452,7 @@ void session::heartbeat_tick()
         PLEXUS_LOG(
           _log, info, "connection {}: missed heartbeats from client, timeout: {}s", _conn.peer().address, _heartbeat);
         _state = state::closed;
-        close_transport(sdk::status(sdk::errc::timed_out, "AMQP heartbeat timeout"), false);
+        _io.close_transport(sdk::status(sdk::errc::timed_out, "AMQP heartbeat timeout"), false);
         return;
     }
     _received_since_tick = false;
@@ -517,7 +469,7 @@ void session::heartbeat_tick()
 void session::send(std::uint16_t channel, const method& m)
 {
     _out.method(channel, m);
-    schedule_flush();
+    _io.schedule_flush();
 }
 
 void session::send_content(std::uint16_t channel,
@@ -526,21 +478,7 @@ void session::send_content(std::uint16_t channel,
                            const sdk::buffer_chain& body)
 {
     _out.content(channel, m, properties, body);
-    schedule_flush();
-}
-
-void session::schedule_flush()
-{
-    if (_flush_posted || _in_data) {
-        return; // on_data flushes before it returns
-    }
-    _flush_posted = true;
-    _conn.exec().post([this, alive = _alive] {
-        if (*alive) {
-            _flush_posted = false;
-            flush();
-        }
-    });
+    _io.schedule_flush();
 }
 
 void session::flush()
@@ -578,30 +516,14 @@ void session::connection_error(amqp_error e)
     if (e.code == reply_code::frame_error) {
         // The input cannot be trusted after a frame that did not decode: no close-ok wait.
         _state = state::closed;
-        close_transport(sdk::status(sdk::errc::protocol_error, "AMQP frame error"));
+        _io.close_transport(sdk::status(sdk::errc::protocol_error, "AMQP frame error"));
         return;
     }
     _state = state::closing;
     _close_timer = _conn.exec().post_after(close_ok_timeout, [this, alive = _alive] {
         if (*alive && _state == state::closing) {
             _state = state::closed;
-            close_transport(sdk::status(sdk::errc::timed_out, "no connection.close-ok from the client"), false);
-        }
-    });
-}
-
-void session::close_transport(sdk::status why, bool flush_first)
-{
-    if (_in_data) {
-        if (!_close_after_data) {
-            _close_after_data = std::move(why);
-        }
-        return;
-    }
-    flush();
-    _conn.exec().post([this, alive = _alive, why = std::move(why), flush_first] {
-        if (*alive) {
-            _conn.close(why, flush_first);
+            _io.close_transport(sdk::status(sdk::errc::timed_out, "no connection.close-ok from the client"), false);
         }
     });
 }

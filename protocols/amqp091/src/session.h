@@ -27,6 +27,7 @@
 #include "methods.h"
 #include "outbound.h"
 #include "plexus/sdk/protocol.h"
+#include "session_io.h"
 
 #include <chrono>
 #include <map>
@@ -111,16 +112,11 @@ class session final : public sdk::protocol_session
     void start_heartbeats();
     void heartbeat_tick();
 
-    /// Closes the socket once queued bytes are out: from on_data's return value when inside
-    /// it, else from a posted task (the kernel destroys the session inside close()).
-    void close_transport(sdk::status why, bool flush = true);
     /// Destroys every channel (their subscriptions requeue what was not acked). Posted, since
     /// the caller may be a channel.
     void schedule_teardown();
     void teardown();
-    void schedule_flush();
     void flush();
-    void hold_input(bool hold);
 
     sdk::connection& _conn;
     sdk::kernel& _kernel;
@@ -130,13 +126,9 @@ class session final : public sdk::protocol_session
 
     state _state = state::awaiting_header;
     outbound _out;
-    bool _flush_posted = false;
-    bool _in_data = false;
-    std::optional<sdk::status> _close_after_data;
+    session_io _io; ///< input passes, flushes and closes (protocols/common/session_io)
 
     bool _consumers_paused = false;
-    bool _hold = false;
-    sdk::buffer_chain _held;
 
     std::uint64_t _connection_id = 0;
     std::string _vhost;

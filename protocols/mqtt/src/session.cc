@@ -65,6 +65,10 @@ session::session(sdk::connection& conn, sdk::kernel& k, listener_shared& shared,
   , _alive(std::make_shared<bool>(true))
   , _connection_id(k.next_connection_id())
   , _vhost(shared.config.vhost)
+  , _io(conn,
+        _alive,
+        { [this](sdk::buffer_chain& in) { return process(in); }, [this] { flush(); } },
+        { max_held_bytes, "too much input before CONNACK" })
   , _last_received(std::chrono::steady_clock::now())
 {
     _owner = std::make_shared<owner_link>(*this, _alive);
@@ -73,7 +77,7 @@ session::session(sdk::connection& conn, sdk::kernel& k, listener_shared& shared,
             PLEXUS_LOG(_log, info, "connection {}: no CONNECT in time, closing", _conn.peer().address);
             _state = state::closed;
             _publish_will = false;
-            close_transport(sdk::status(sdk::errc::timed_out, "MQTT CONNECT timed out"), false);
+            _io.close_transport(sdk::status(sdk::errc::timed_out, "MQTT CONNECT timed out"), false);
         }
     });
 }
@@ -95,35 +99,12 @@ sdk::timestamp_ms session::now() const noexcept
 
 sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 {
-    try {
-        _in_data = true;
-        sdk::status st;
-        if (_hold || !_held.empty()) {
-            _held.append(in);
-            in.trim_front(in.size());
-            if (_held.size() > max_held_bytes) {
-                st = sdk::status(sdk::errc::resource_exhausted, "too much input before CONNACK");
-            } else if (!_hold) {
-                st = process(_held);
-            }
-        } else {
-            st = process(in);
-        }
-        flush();
-        _in_data = false;
-        if (st.ok() && _close_after_data) {
-            st = *std::exchange(_close_after_data, std::nullopt);
-        }
-        return st;
-    } catch (const std::exception& e) {
-        _in_data = false;
-        return sdk::status(sdk::errc::internal, std::string("mqtt session: ") + e.what());
-    }
+    return _io.on_data(in, "mqtt session");
 }
 
 sdk::status session::process(sdk::buffer_chain& in)
 {
-    while (!_hold && _state != state::closed && !_close_after_data) {
+    while (!_io.holding() && _state != state::closed && !_io.close_requested()) {
         auto step = next_packet(in, _config.max_packet_size);
         if (std::holds_alternative<std::monostate>(step)) {
             break;
@@ -145,7 +126,7 @@ sdk::status session::process(sdk::buffer_chain& in)
                     PLEXUS_LOG(_log, info, "connection {}: {}, closing", _conn.peer().address, e->text);
                     _state = state::closed;
                     _publish_will = false;
-                    close_transport(sdk::status(sdk::errc::protocol_error, e->text));
+                    _io.close_transport(sdk::status(sdk::errc::protocol_error, e->text));
                 } else {
                     _version = looks_like_v5(raw) ? protocol_version::v5 : protocol_version::v311;
                     refuse_connect(e->code, std::move(e->text));
@@ -163,10 +144,7 @@ sdk::status session::process(sdk::buffer_chain& in)
         }
         handle(std::get<packet>(std::move(d)));
     }
-    if (_hold && &in != &_held) {
-        _held.append(in);
-        in.trim_front(in.size());
-    }
+    _io.keep_if_holding(in);
     return {};
 }
 
@@ -276,7 +254,7 @@ void session::on_connect(connect_packet&& c)
     _client_id = std::move(c.client_id);
     _will = std::move(c.will);
     _state = state::connecting;
-    hold_input(true);
+    _io.hold(true);
 
     auto claim = _shared.sessions.take(_client_id, _conn.exec(), _owner);
     if (claim.previous_shard != nullptr) {
@@ -458,7 +436,7 @@ void session::connected(bool session_present)
         one.push_back(std::move(d));
         deliver(*from, std::move(one));
     }
-    hold_input(false);
+    _io.hold(false);
 }
 
 void session::refuse_connect(reason_code why, std::string text)
@@ -479,25 +457,7 @@ void session::refuse_connect(reason_code why, std::string text)
     }
     _state = state::closed;
     _publish_will = false;
-    close_transport(sdk::status(sdk::errc::unauthenticated, "MQTT CONNECT refused: " + text));
-}
-
-void session::hold_input(bool hold)
-{
-    _hold = hold;
-    if (hold || _held.empty() || _in_data) {
-        return;
-    }
-    _in_data = true;
-    auto st = process(_held);
-    flush();
-    _in_data = false;
-    if (st.ok() && _close_after_data) {
-        st = *std::exchange(_close_after_data, std::nullopt);
-    }
-    if (!st.ok()) {
-        close_transport(st);
-    }
+    _io.close_transport(sdk::status(sdk::errc::unauthenticated, "MQTT CONNECT refused: " + text));
 }
 
 // ---- keep-alive ----------------------------------------------------------------------------
@@ -550,7 +510,7 @@ void session::on_disconnect(const disconnect_packet& d)
     _publish_will = d.reason == reason_code::disconnect_with_will;
     PLEXUS_LOG(_log, debug, "client '{}' disconnected: {}", _client_id, describe(d.reason));
     _state = state::closed;
-    close_transport(sdk::status(sdk::errc::unavailable, "client sent DISCONNECT"));
+    _io.close_transport(sdk::status(sdk::errc::unavailable, "client sent DISCONNECT"));
 }
 
 void session::taken_over()
@@ -564,7 +524,7 @@ void session::taken_over()
         send(disconnect_packet{ reason_code::session_taken_over, {} });
     }
     _state = state::closed;
-    close_transport(sdk::status(sdk::errc::unavailable, "MQTT session taken over"));
+    _io.close_transport(sdk::status(sdk::errc::unavailable, "MQTT session taken over"));
 }
 
 void session::fail(reason_code why, std::string text)
@@ -585,7 +545,7 @@ void session::fail(reason_code why, std::string text)
         send(d);
     }
     _state = state::closed;
-    close_transport(sdk::status(sdk::errc::protocol_error, text));
+    _io.close_transport(sdk::status(sdk::errc::protocol_error, text));
 }
 
 // ---- the will and the offline session --------------------------------------------------------
@@ -734,21 +694,7 @@ void session::send(publish_packet& p)
 void session::queue_output(sdk::buffer_chain bytes)
 {
     _out.append(std::move(bytes));
-    schedule_flush();
-}
-
-void session::schedule_flush()
-{
-    if (_flush_posted || _in_data) {
-        return; // on_data flushes before it returns
-    }
-    _flush_posted = true;
-    _conn.exec().post([this, alive = _alive] {
-        if (*alive) {
-            _flush_posted = false;
-            flush();
-        }
-    });
+    _io.schedule_flush();
 }
 
 void session::flush()
@@ -757,22 +703,6 @@ void session::flush()
         return;
     }
     _conn.write(std::exchange(_out, sdk::buffer_chain()));
-}
-
-void session::close_transport(sdk::status why, bool flush_first)
-{
-    if (_in_data) {
-        if (!_close_after_data) {
-            _close_after_data = std::move(why);
-        }
-        return;
-    }
-    flush();
-    _conn.exec().post([this, alive = _alive, why = std::move(why), flush_first] {
-        if (*alive) {
-            _conn.close(why, flush_first);
-        }
-    });
 }
 
 void session::teardown()

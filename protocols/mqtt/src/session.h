@@ -21,6 +21,7 @@
 #include "outbound_topic_aliases.h"
 #include "queue_consumer.h"
 #include "plexus/sdk/protocol.h"
+#include "session_io.h"
 
 #include <chrono>
 #include <deque>
@@ -91,7 +92,6 @@ class session final : public sdk::protocol_session
     void on_disconnect(const disconnect_packet& d);
     void start_keep_alive();
     void keep_alive_check();
-    void hold_input(bool hold);
     /// Closes for a protocol error: DISCONNECT (v5) or CONNACK (before connected) with `why`.
     void fail(reason_code why, std::string text);
     void publish_will_now();
@@ -134,9 +134,7 @@ class session final : public sdk::protocol_session
     /// on it here, in the order packets go out.
     void send(publish_packet& p);
     void queue_output(sdk::buffer_chain bytes);
-    void schedule_flush();
     void flush();
-    void close_transport(sdk::status why, bool flush_first = true);
     void teardown();
 
     /// Stores the state of a persistent session (session_store.h); call with the session's
@@ -179,13 +177,9 @@ class session final : public sdk::protocol_session
 
     // output
     sdk::buffer_chain _out;
-    bool _flush_posted = false;
-    bool _in_data = false;
-    std::optional<sdk::status> _close_after_data;
-
-    // input held while connecting
-    bool _hold = false;
-    sdk::buffer_chain _held;
+    /// Input passes, flushes and closes (protocols/common/session_io); input is held while
+    /// the session's queue is set up, between CONNECT and CONNACK.
+    session_io _io;
 
     // client → broker
     std::uint64_t _next_serial = 0; ///< serial of _acks.front() is _acks_base

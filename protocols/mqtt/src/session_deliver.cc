@@ -199,7 +199,7 @@ void session::resend_releases()
 
 void session::deliveries_written()
 {
-    if (!_in_data) {
+    if (!_io.in_pass()) {
         flush();
     }
     if (!_consumers_paused && _conn.above_high_watermark()) {

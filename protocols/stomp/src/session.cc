@@ -25,12 +25,13 @@ session::session(sdk::connection& conn, sdk::kernel& k, const gateway_config& co
   , _alive(std::make_shared<bool>(true))
   , _parser(config.limits)
   , _connection_id(k.next_connection_id())
+  , _io(conn, _alive, { [this](sdk::buffer_chain& in) { return process(in); }, [this] { flush(); } })
 {
     _handshake_timer = _conn.exec().post_after(_config.handshake_timeout, [this, alive = _alive] {
         if (*alive && _state != state::connected && _state != state::closed) {
             PLEXUS_LOG(_log, info, "connection {}: no CONNECT in time, closing", _conn.peer().address);
             _state = state::closed;
-            close_transport(sdk::status(sdk::errc::timed_out, "STOMP handshake timed out"), false);
+            _io.close_transport(sdk::status(sdk::errc::timed_out, "STOMP handshake timed out"), false);
         }
     });
 }
@@ -45,20 +46,8 @@ session::~session()
 
 sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 {
-    try {
-        _in_data = true;
-        _received_since_tick = true;
-        auto st = process(in);
-        flush();
-        _in_data = false;
-        if (st.ok() && _close_after_data) {
-            st = *std::exchange(_close_after_data, std::nullopt);
-        }
-        return st;
-    } catch (const std::exception& e) {
-        _in_data = false;
-        return sdk::status(sdk::errc::internal, std::string("stomp session: ") + e.what());
-    }
+    _received_since_tick = true;
+    return _io.on_data(in, "stomp session");
 }
 
 sdk::status session::process(sdk::buffer_chain& in)
@@ -109,17 +98,11 @@ void session::run_pending()
 void session::done()
 {
     _busy = false;
-    if (_in_data) {
-        return; // process() runs what waits before on_data returns
-    }
-    _in_data = true;
-    run_pending();
-    flush();
-    _in_data = false;
-    if (_close_after_data) {
-        auto why = *std::exchange(_close_after_data, std::nullopt);
-        close_transport(std::move(why));
-    }
+    // Inside a pass, process() runs what waits before the pass ends.
+    _io.run_pass([this] {
+        run_pending();
+        return sdk::status();
+    });
 }
 
 void session::handle(frame&& f)
@@ -171,7 +154,7 @@ void session::handle(frame&& f)
             receipt_for(f);
             _state = state::closed;
             teardown();
-            close_transport(sdk::status(sdk::errc::unavailable, "client sent DISCONNECT"));
+            _io.close_transport(sdk::status(sdk::errc::unavailable, "client sent DISCONNECT"));
             return;
         default:
             return;
@@ -194,7 +177,7 @@ void session::on_connect(frame&& f)
         e.body = sdk::buffer_chain::copy_of(body);
         send(std::move(e));
         _state = state::closed;
-        close_transport(sdk::status(sdk::errc::protocol_error, "no common STOMP version"));
+        _io.close_transport(sdk::status(sdk::errc::protocol_error, "no common STOMP version"));
         return;
     }
     _version = *v;
@@ -304,7 +287,7 @@ void session::heartbeat_receive_tick()
                    2 * _heart_beat.receive_ms);
         _state = state::closed;
         teardown();
-        close_transport(sdk::status(sdk::errc::timed_out, "STOMP heart-beat timeout"), false);
+        _io.close_transport(sdk::status(sdk::errc::timed_out, "STOMP heart-beat timeout"), false);
         return;
     }
     _received_since_tick = false;
@@ -321,7 +304,7 @@ void session::heartbeat_receive_tick()
 void session::send(frame f)
 {
     _out.append(encode(f, _version));
-    schedule_flush();
+    _io.schedule_flush();
 }
 
 void session::receipt_for(const frame& f)
@@ -337,20 +320,6 @@ void session::receipt(const std::string& id)
     r.cmd = command::receipt;
     r.add("receipt-id", id);
     send(std::move(r));
-}
-
-void session::schedule_flush()
-{
-    if (_flush_posted || _in_data) {
-        return; // on_data flushes before it returns
-    }
-    _flush_posted = true;
-    _conn.exec().post([this, alive = _alive] {
-        if (*alive) {
-            _flush_posted = false;
-            flush();
-        }
-    });
 }
 
 void session::flush()
@@ -392,23 +361,7 @@ void session::fail(const frame_error& e, const frame* cause)
     _state = state::closed;
     _pending.clear();
     teardown();
-    close_transport(to_status(e));
-}
-
-void session::close_transport(sdk::status why, bool flush_first)
-{
-    if (_in_data) {
-        if (!_close_after_data) {
-            _close_after_data = std::move(why);
-        }
-        return;
-    }
-    flush();
-    _conn.exec().post([this, alive = _alive, why = std::move(why), flush_first] {
-        if (*alive) {
-            _conn.close(why, flush_first);
-        }
-    });
+    _io.close_transport(to_status(e));
 }
 
 void session::teardown()

@@ -24,6 +24,7 @@
 #include "subscriber.h"
 #include "version.h"
 #include "plexus/sdk/protocol.h"
+#include "session_io.h"
 
 #include <deque>
 #include <map>
@@ -140,8 +141,6 @@ class session final : public sdk::protocol_session
     void receipt(const std::string& id);
     /// ERROR with `e`, then close. `cause` (may be null) supplies the receipt-id.
     void fail(const frame_error& e, const frame* cause = nullptr);
-    void close_transport(sdk::status why, bool flush = true);
-    void schedule_flush();
     void flush();
     void teardown();
 
@@ -165,9 +164,7 @@ class session final : public sdk::protocol_session
     std::optional<frame_error> _input_error;
 
     sdk::buffer_chain _out;
-    bool _flush_posted = false;
-    bool _in_data = false;
-    std::optional<sdk::status> _close_after_data;
+    session_io _io; ///< input passes, flushes and closes (protocols/common/session_io)
 
     std::set<std::string, std::less<>> _declared;          ///< /queue/ queues declared by this session
     std::map<std::string, std::string, std::less<>> _temp; ///< /temp-queue/ name → kernel queue
