@@ -88,7 +88,7 @@ class session final : public sdk::protocol_session
         awaiting_start_ok,
         awaiting_tune_ok,
         awaiting_open,
-        opening, // connection.open is being checked; input is held until it is answered
+        opening, // connection.open is being checked (by the kernel, while its frame is handled)
         open,
         closing, // we sent connection.close; only close-ok (or close) is read
         closed,  // the socket is about to close
