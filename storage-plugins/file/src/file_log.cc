@@ -316,12 +316,24 @@ void log_core::flush(flush_done done) noexcept
 
 void log_core::schedule_sync()
 {
-    if (_sync_running || _sync_delay) {
-        return; // the running sync's completion, or the timer, starts the next one
+    if (_sync_running || _sync_delay || _sync_posted) {
+        return; // the running sync's completion, the timer or the posted start begins the next one
     }
-    if (_env.config.fsync == fsync_policy::batch && _env.config.batch_delay.count() > 0 && _env.owner != nullptr) {
-        _sync_delay = _env.owner->post_after(_env.config.batch_delay, [self = shared_from_this()] {
-            self->_sync_delay.reset();
+    if (_env.config.fsync == fsync_policy::batch && _env.owner != nullptr) {
+        if (_env.config.batch_delay.count() > 0) {
+            _sync_delay = _env.owner->post_after(_env.config.batch_delay, [self = shared_from_this()] {
+                self->_sync_delay.reset();
+                self->start_sync();
+            });
+            return;
+        }
+        // The sync starts after the flushes already queued on the shard: when a sync confirms
+        // a group, its appenders' next appends are tasks behind this one, and they share the
+        // next sync instead of the first of them taking one alone (64 appenders confirmed 32
+        // per sync on average before, 1 and 63 in turn).
+        _sync_posted = true;
+        _env.owner->post([self = shared_from_this()] {
+            self->_sync_posted = false;
             self->start_sync();
         });
         return;

@@ -109,6 +109,7 @@ class log_core : public std::enable_shared_from_this<log_core>
     bool _sync_wanted = false;
     bool _directory_unsynced = false; ///< a segment was created since the directory's last fsync
     bool _sync_running = false;
+    bool _sync_posted = false; ///< a start_sync() is posted to the shard (batch, no delay)
     std::unique_ptr<sdk::timer> _sync_delay;
     sdk::status _failed;                       ///< set when a sync failed: the page cache's state is then unknown
     bool _marker_pending = false;              ///< a truncate_prefix() not yet recorded in a marker
