@@ -165,6 +165,7 @@ sdk::status database::write(rocksdb::WriteBatch& batch, std::string_view what, s
     options.disableWAL = false;
     auto s = _db->Write(options, &batch);
     if (s.ok()) {
+        _wal.wrote(); // a sync that starts from now on covers this batch
         return {};
     }
     try {

@@ -90,8 +90,17 @@ class database : public std::enable_shared_from_this<database>
     }
 
     /// Calls `done` once everything written before the call is durable (a group-committed WAL
-    /// sync). `done` runs on a pool thread, or inline when the database is closing.
+    /// sync). `done` runs on a pool thread, or inline when a finished sync covered it or the
+    /// database is closing.
     void sync_wal(sdk::callback<void(sdk::status)> done) noexcept { _wal.request(std::move(done)); }
+    /// The same for the first `needed` writes: a value of writes_counted() read after a write
+    /// names one that covers it.
+    void sync_wal(std::uint64_t needed, sdk::callback<void(sdk::status)> done) noexcept
+    {
+        _wal.request(needed, std::move(done));
+    }
+    /// Writes that have returned so far.
+    std::uint64_t writes_counted() const noexcept { return _wal.written(); }
     /// WAL syncs run so far (tests check that concurrent requests share them).
     std::uint64_t wal_syncs() const noexcept { return _wal.syncs(); }
 

@@ -203,6 +203,7 @@ sdk::result<sdk::offset_range> log_core::store(const sdk::record_batch& batch, s
             return st; // disk full is resource_exhausted; nothing was applied
         }
         _db->format_written(format);
+        _db_writes = _db->writes_counted();
         _next = staged.next;
         _end_bytes = bytes;
         _bytes_since_index = staged.since_index;
@@ -247,9 +248,28 @@ void log_core::flush(flush_done done) noexcept
         return;
     }
     _waiting.push_back(flush_waiter{ _write_seq, std::move(done) });
-    if (!_sync_running) {
-        start_sync();
+    schedule_sync();
+}
+
+void log_core::schedule_sync() noexcept
+{
+    if (_sync_running || _sync_posted) {
+        return; // the running sync's completion or the posted start begins the next one
     }
+    if (_db->config().fsync == fsync_policy::batch) {
+        // The sync starts after the tasks already queued on the shard: when a sync confirms a
+        // group, its appenders' next appends are tasks behind this one, and they share the
+        // next sync instead of the first of them taking one alone (as in the file engine).
+        _sync_posted = true;
+        post_to(*_owner, [self = shared_from_this()]() {
+            self->_sync_posted = false;
+            if (!self->_sync_running) {
+                self->start_sync();
+            }
+        });
+        return;
+    }
+    start_sync();
 }
 
 void log_core::start_sync() noexcept
@@ -258,7 +278,7 @@ void log_core::start_sync() noexcept
     _sync_seq = _write_seq;
     _sync_target = _next;
     // The group commit calls back on a pool thread; the result goes back to the owner shard.
-    _db->sync_wal([self = shared_from_this()](sdk::status st) mutable {
+    _db->sync_wal(_db_writes, [self = shared_from_this()](sdk::status st) mutable {
         auto& owner = *self->_owner;
         post_to(owner, [self = std::move(self), st = std::move(st)]() { self->on_synced(st); });
     });
@@ -299,8 +319,8 @@ void log_core::on_synced(const sdk::status& st) noexcept
     }
     const bool more_wanted =
       !_waiting.empty() || (st.ok() && _db->config().fsync == fsync_policy::always && _durable_seq < _write_seq);
-    if (!_sync_running && more_wanted) {
-        start_sync();
+    if (more_wanted) {
+        schedule_sync();
     }
 }
 
@@ -440,6 +460,7 @@ sdk::status log_core::truncate_prefix(sdk::offset new_start) noexcept
         if (auto st = _db->write(wb, "truncating log", _name); !st.ok()) {
             return st;
         }
+        _db_writes = _db->writes_counted();
         _start = new_start;
         _first_batch = first_batch;
         _visible_start.store(new_start(), std::memory_order_release);

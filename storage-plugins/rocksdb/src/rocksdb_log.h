@@ -117,6 +117,8 @@ class log_core : public std::enable_shared_from_this<log_core>
     sdk::status check_appendable(const sdk::record_batch& batch, sdk::offset base) const noexcept;
     /// Stages the encoder's stored batch at staged.next, and a time-index entry when one is due.
     sdk::status stage_encoder(rocksdb::WriteBatch& wb, staged_append& staged);
+    /// Starts a sync now (`always`), or posts its start behind the shard's queued tasks (`batch`).
+    void schedule_sync() noexcept;
     void start_sync() noexcept;
     void on_synced(const sdk::status& st) noexcept;
 
@@ -148,6 +150,8 @@ class log_core : public std::enable_shared_from_this<log_core>
     std::uint64_t _write_seq = 0;
     std::uint64_t _durable_seq = 0;
     bool _sync_running = false;
+    bool _sync_posted = false;     ///< a start is posted to the owner shard (`batch`)
+    std::uint64_t _db_writes = 0;  ///< the database's write count after this log's last write
     std::uint64_t _sync_seq = 0;   ///< of the running sync
     sdk::offset _sync_target{ 0 }; ///< next when the running sync started
     std::vector<flush_waiter> _waiting;

@@ -65,6 +65,7 @@ TEST_CASE("requests made before the sync starts share it", "[rocksdb][group_comm
     auto gc = m.make();
     std::vector<sdk::status> results;
     for (int i = 0; i < 100; ++i) {
+        gc.wrote(); // a write, then the request for it, as writers do
         gc.request([&](const sdk::status& st) { results.push_back(st); });
     }
     CHECK(m.jobs.size() == 1); // one round queued, not a hundred
@@ -85,10 +86,12 @@ TEST_CASE("requests made during a sync wait for the next one", "[rocksdb][group_
     auto gc = m.make();
     std::vector<int> order;
     int syncs_seen_by_late = -1;
+    gc.wrote();
     gc.request([&](const sdk::status&) { order.push_back(1); });
     m.during_sync = [&] {
         // Both arrive while sync 1 runs: sync 1 may not answer them.
         for (int i = 0; i < 2; ++i) {
+            gc.wrote();
             gc.request([&](const sdk::status&) {
                 order.push_back(2);
                 syncs_seen_by_late = m.syncs;
@@ -102,6 +105,7 @@ TEST_CASE("requests made during a sync wait for the next one", "[rocksdb][group_
     CHECK(m.jobs.empty());
 
     // Idle again: a new request starts a new round.
+    gc.wrote();
     gc.request([&](const sdk::status&) { order.push_back(3); });
     CHECK(m.jobs.size() == 1);
     m.run_jobs();
@@ -115,11 +119,13 @@ TEST_CASE("a failed sync fails the requests it served, not later ones", "[rocksd
     m.next_result = sdk::status(sdk::errc::io_error, "fsync failed");
     std::vector<sdk::errc> codes;
     for (int i = 0; i < 3; ++i) {
+        gc.wrote();
         gc.request([&](const sdk::status& st) { codes.push_back(st.code()); });
     }
     m.run_jobs();
     CHECK(codes == std::vector<sdk::errc>(3, sdk::errc::io_error));
     m.next_result = sdk::status();
+    gc.wrote();
     gc.request([&](const sdk::status& st) { codes.push_back(st.code()); });
     m.run_jobs();
     CHECK(codes.back() == sdk::errc::ok);
@@ -131,10 +137,12 @@ TEST_CASE("a refused submission fails the waiting requests with the reason", "[r
     m.refuse = true;
     auto gc = m.make();
     std::vector<sdk::errc> codes;
+    gc.wrote();
     gc.request([&](const sdk::status& st) { codes.push_back(st.code()); });
     CHECK(codes == std::vector<sdk::errc>{ sdk::errc::unavailable });
     CHECK(m.syncs == 0);
     m.refuse = false;
+    gc.wrote();
     gc.request([&](const sdk::status& st) { codes.push_back(st.code()); });
     m.run_jobs();
     CHECK(codes.back() == sdk::errc::ok); // not stuck "running"
@@ -190,6 +198,7 @@ TEST_CASE("many threads asking at once get far fewer syncs than requests", "[roc
         clients.emplace_back([&] {
             for (int i = 0; i < per_thread; ++i) {
                 std::atomic<bool> mine{ false };
+                gc.wrote();
                 gc.request([&](const sdk::status& st) {
                     if (!st.ok()) {
                         ++failed;
@@ -218,4 +227,74 @@ TEST_CASE("many threads asking at once get far fewer syncs than requests", "[roc
     CHECK_FALSE(overlapped); // one sync at a time
     INFO("syncs: " << gc.syncs());
     CHECK(gc.syncs() < static_cast<std::uint64_t>(threads * per_thread) / 2);
+}
+
+TEST_CASE("a request for writes a finished sync covered completes at once", "[rocksdb][group_commit]")
+{
+    manual m;
+    auto gc = m.make();
+    const auto first = gc.wrote();
+    int served = 0;
+    gc.request(first, [&](const sdk::status& st) { served += st.ok() ? 1 : 100; });
+    m.run_jobs();
+    REQUIRE(served == 1);
+    REQUIRE(m.syncs == 1);
+
+    // A log that asks only now for that write (its start was posted behind other tasks) is
+    // answered inline, without a sync.
+    gc.request(first, [&](const sdk::status& st) { served += st.ok() ? 1 : 100; });
+    CHECK(served == 2);
+    CHECK(m.jobs.empty());
+    gc.request([&](const sdk::status& st) { served += st.ok() ? 1 : 100; }); // nothing written since
+    CHECK(served == 3);
+    CHECK(m.jobs.empty());
+    CHECK(m.syncs == 1);
+    CHECK(gc.requests() == 3);
+
+    // A later write needs a sync of its own.
+    const auto second = gc.wrote();
+    gc.request(second, [&](const sdk::status& st) { served += st.ok() ? 1 : 100; });
+    CHECK(served == 3);
+    CHECK(m.jobs.size() == 1);
+    m.run_jobs();
+    CHECK(served == 4);
+    CHECK(m.syncs == 2);
+}
+
+TEST_CASE("a request made during a sync joins it when the sync covers its writes", "[rocksdb][group_commit]")
+{
+    manual m;
+    auto gc = m.make();
+    const auto covered = gc.wrote();
+    std::vector<std::pair<int, int>> served; // (request, syncs run when it completed)
+    gc.request(covered, [&](const sdk::status&) { served.emplace_back(1, m.syncs); });
+    m.during_sync = [&] {
+        // Written before the sync started: this sync covers it.
+        gc.request(covered, [&](const sdk::status&) { served.emplace_back(2, m.syncs); });
+        // Written during the sync: only the next one does.
+        const auto later = gc.wrote();
+        gc.request(later, [&](const sdk::status&) { served.emplace_back(3, m.syncs); });
+    };
+    m.run_jobs();
+    CHECK(m.syncs == 2);
+    CHECK(served == std::vector<std::pair<int, int>>{ { 1, 1 }, { 2, 1 }, { 3, 2 } });
+    CHECK(gc.requests() == 3);
+}
+
+TEST_CASE("a failed sync covers nothing: the writes it failed for need another", "[rocksdb][group_commit]")
+{
+    manual m;
+    auto gc = m.make();
+    const auto written = gc.wrote();
+    m.next_result = sdk::status(sdk::errc::io_error, "fsync failed");
+    std::vector<sdk::errc> codes;
+    gc.request(written, [&](const sdk::status& st) { codes.push_back(st.code()); });
+    m.run_jobs();
+    REQUIRE(codes == std::vector<sdk::errc>{ sdk::errc::io_error });
+    gc.request(written, [&](const sdk::status& st) { codes.push_back(st.code()); });
+    CHECK(codes.size() == 1); // not answered from the failed sync
+    REQUIRE(m.jobs.size() == 1);
+    m.run_jobs();
+    CHECK(m.syncs == 2);
+    CHECK(codes.back() == sdk::errc::io_error); // the sync function still fails
 }

@@ -69,6 +69,8 @@ TEST_CASE("fsync batch: a flush syncs the WAL on the pool and completes on the o
 
     auto f = start_flush(*log);
     CHECK_FALSE(f->has_value());
+    CHECK(h.pool().pending() == 0); // the sync starts behind the tasks queued on the shard
+    h.shard().run_all();
     REQUIRE(h.pool().pending() == 1);
     h.pool().run_all();
     CHECK(h.engine().wal_syncs() == 1);
@@ -101,7 +103,9 @@ TEST_CASE("fsync always: appends are synced without a flush", "[rocksdb][fsync]"
     CHECK(h.pool().pending() == 1); // ... one at a time per log
     h.drive([&] { return log->offsets().committed == offset{ 4 }; });
     CHECK(log->offsets().committed == offset{ 4 });
-    CHECK(h.engine().wal_syncs() == 2); // the second append needed a sync after the first
+    // The engine's sync ran after the second append too, so it covered both: the log's
+    // second request, for that append, is answered without another.
+    CHECK(h.engine().wal_syncs() == 1);
     auto f = start_flush(*log);
     REQUIRE(f->has_value()); // already durable
     CHECK(***f == offset{ 4 });
@@ -114,23 +118,50 @@ TEST_CASE("fsync always: appends are synced without a flush", "[rocksdb][fsync]"
     CHECK(***g == offset{ 5 });
 }
 
-TEST_CASE("a flush asked while the log's sync runs is served by the next one", "[rocksdb][fsync]")
+TEST_CASE("a flush asked after the log's sync started is answered for the writes it covered", "[rocksdb][fsync]")
 {
     engine_harness h;
     auto log = h.open_log("q/v/two-rounds");
     REQUIRE(log->append(batch_of(1)).ok());
     auto first = start_flush(*log);
+    h.shard().run_all(); // the log's sync starts: it is queued on the pool
     REQUIRE(log->append(batch_of(1, "m", 1)).ok());
     auto second = start_flush(*log);
     REQUIRE(h.pool().pending() == 1); // the log has one sync in flight
     h.pool().run_all();
+    CHECK_FALSE(first->has_value()); // posted to the shard, not run on the pool
     h.shard().run_all();
     REQUIRE(first->has_value());
-    CHECK(***first == offset{ 1 }); // the first sync covered offset 0 only
-    CHECK_FALSE(second->has_value());
+    CHECK(***first == offset{ 1 }); // the log's first round promised offset 0 only
+    // The second round asks for a write the engine's sync covered (it ran after the append):
+    // answered without a second sync.
     REQUIRE(h.drive([&] { return second->has_value(); }));
     CHECK(***second == offset{ 2 });
+    CHECK(h.engine().wal_syncs() == 1);
+    CHECK(log->offsets().committed == offset{ 2 });
+
+    // A write after a finished sync needs a new one.
+    REQUIRE(log->append(batch_of(1, "m", 2)).ok());
+    REQUIRE(h.flush(*log).ok());
     CHECK(h.engine().wal_syncs() == 2);
+}
+
+TEST_CASE("flushes asked in one turn of the shard share one sync", "[rocksdb][fsync]")
+{
+    engine_harness h;
+    auto log = h.open_log("q/v/one-turn");
+    std::vector<std::shared_ptr<std::optional<sdk::result<offset>>>> flushes;
+    for (int i = 0; i < 8; ++i) {
+        REQUIRE(log->append(batch_of(1, "m", i)).ok());
+        flushes.push_back(start_flush(*log)); // as appenders' tasks do, one after another
+    }
+    CHECK(h.pool().pending() == 0);
+    REQUIRE(h.drive([&] { return flushes.back()->has_value(); }));
+    CHECK(h.engine().wal_syncs() == 1);
+    for (auto& f : flushes) {
+        REQUIRE(f->has_value());
+        CHECK(***f == offset{ 8 });
+    }
 }
 
 // ---- group commit through the engine -------------------------------------------------------
@@ -154,7 +185,8 @@ TEST_CASE("concurrent flushes of many logs and metadata writes share one WAL syn
             ++kv_done;
         });
     }
-    CHECK(h.pool().pending() == 1);
+    CHECK(h.pool().pending() == 1); // the metadata's sync; the logs' starts wait for the shard's turn
+    // That sync covers the logs' writes too: their requests, made later, are answered by it.
     REQUIRE(h.drive([&] {
         return kv_done == 5 && std::all_of(flushes.begin(), flushes.end(), [](auto& f) { return f->has_value(); });
     }));
