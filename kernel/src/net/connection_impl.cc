@@ -13,6 +13,8 @@
 
 #include <optional>
 
+#include <unistd.h>
+
 namespace plexus::kernel {
 namespace {
 
@@ -40,13 +42,15 @@ connection_impl::connection_impl(asio::ip::tcp::socket socket,
                                  std::uint64_t id,
                                  const net_limits& limits,
                                  sdk::logger& log,
-                                 std::function<void(connection_impl*)> on_gone)
+                                 std::function<void(connection_impl*)> on_gone,
+                                 connection_mover* mover)
   : _socket(std::move(socket))
-  , _exec(exec)
+  , _exec(&exec)
   , _id(id)
   , _limits(limits)
   , _log(log)
   , _on_gone(std::move(on_gone))
+  , _mover(mover)
 {
     boost::system::error_code ec;
     _socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -79,7 +83,97 @@ void connection_impl::start_reading()
 void connection_impl::resume_reading() noexcept
 {
     _read_paused = false;
-    if (!_reading && !_closing && _session) {
+    if (!_reading && !_closing && !_moving && _session) {
+        start_reading();
+    }
+}
+
+bool connection_impl::move_to(sdk::shard_id shard) noexcept
+{
+    if (_closing || _finished || _moving || !_session || _mover == nullptr || shard == _exec->id() ||
+        !_mover->has_shard(shard)) {
+        return false;
+    }
+    _moving = true;
+    _move_target = shard;
+    if (_reading) {
+        // The read loop ends at its next step: a pending read completes as cancelled (or with
+        // what it had read, kept for the new shard), and the loop hands off as it ends.
+        boost::system::error_code ignored;
+        _socket.cancel(ignored);
+    }
+    // Never inside the caller's stack: the session goes on running until it returns, and may
+    // still write (those bytes go out here, first).
+    _exec->post([self = shared_from_this()] { self->hand_off_if_stopped(); });
+    return true;
+}
+
+void connection_impl::hand_off_if_stopped()
+{
+    if (!_moving || _in_transit || _reading || _writing || _closing) {
+        return; // the loop still running calls again as it ends; a close wins over the move
+    }
+    _in_transit = true;
+    _mover->move(shared_from_this(), _move_target);
+}
+
+connection_impl::released_socket connection_impl::release_socket() noexcept
+{
+    released_socket out;
+    boost::system::error_code ec;
+    auto local = _socket.local_endpoint(ec);
+    if (!ec) {
+        out.protocol = local.protocol();
+    }
+    out.fd = _socket.release(ec);
+    if (ec) {
+        out.fd = -1;
+    }
+    return out;
+}
+
+void connection_impl::arrive(shard_executor& exec,
+                             released_socket socket,
+                             sdk::kernel& k,
+                             std::function<void(connection_impl*)> on_gone) noexcept
+{
+    _exec = &exec;
+    _on_gone = std::move(on_gone);
+    _in_transit = false;
+    _moving = false;
+    boost::system::error_code ec;
+    if (socket.fd >= 0) {
+        _socket = asio::ip::tcp::socket(exec.context());
+        _socket.assign(socket.protocol, socket.fd, ec);
+        if (ec) {
+            ::close(socket.fd);
+        }
+    }
+    if (socket.fd < 0 || ec) {
+        PLEXUS_LOG(_log,
+                   warn,
+                   "connection {} from {} closed: its socket could not move to shard {}",
+                   _id,
+                   _peer.address,
+                   exec.id()());
+        finish(sdk::status(sdk::errc::internal, "the connection could not move between shards"));
+        return;
+    }
+    _session->on_moved(k);
+    if (_closing || _moving) {
+        return; // closed by the session, or moving on already (its hand-off is posted)
+    }
+    if (!_outq.empty() && !_writing) {
+        start_writing(); // written in on_moved()
+    }
+    if (!_inbound.empty()) {
+        // Offered again: the old shard's session stopped consuming when it asked to move.
+        if (auto st = _session->on_data(_inbound); !st.ok()) {
+            close(st, true);
+            return;
+        }
+    }
+    if (!_closing && !_moving && !_read_paused) {
         start_reading();
     }
 }
@@ -91,14 +185,14 @@ asio::awaitable<void> connection_impl::read_loop()
     std::optional<asio::steady_timer> pause; // made at the first wait: idle connections never need one
     std::uint64_t writes_at_last_read = _writes;
     sdk::bytes slab = sdk::bytes::allocate(sizer.size());
-    while (!_closing && !_read_paused) {
+    while (!_closing && !_read_paused && !_moving) {
         if (auto wait = coalescer.wait(_writes != writes_at_last_read); wait.count() > 0) {
             if (!pause) {
                 pause.emplace(_socket.get_executor());
             }
             pause->expires_after(wait);
             co_await pause->async_wait(nothrow_awaitable);
-            if (_closing || _read_paused) {
+            if (_closing || _read_paused || _moving) {
                 break;
             }
         }
@@ -111,6 +205,13 @@ asio::awaitable<void> connection_impl::read_loop()
         const auto started = coalescing ? read_coalescer::clock::now() : read_coalescer::clock::time_point{};
         auto [ec, n] = co_await _socket.async_read_some(asio::buffer(span.data(), span.size()), nothrow_awaitable);
         if (_closing) {
+            break;
+        }
+        if (_moving && (ec == asio::error::operation_aborted || !ec)) {
+            // Cancelled for a move, or it raced with the cancel: what it read goes along.
+            if (n > 0) {
+                _inbound.append(sdk::bytes::copy_of(std::span<const std::byte>(span.data(), n)));
+            }
             break;
         }
         if (ec) {
@@ -151,6 +252,9 @@ asio::awaitable<void> connection_impl::read_loop()
         }
     }
     _reading = false;
+    if (_moving) {
+        hand_off_if_stopped();
+    }
 }
 
 void connection_impl::write(sdk::buffer_chain data) noexcept
@@ -164,11 +268,16 @@ void connection_impl::write(sdk::buffer_chain data) noexcept
     if (above_high_watermark()) {
         _writable_owed = true; // the session may stop producing now: tell it when to resume
     }
-    if (!_writing) {
-        _writing = true;
-        asio::co_spawn(
-          _socket.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+    if (!_writing && !_in_transit) {
+        start_writing(); // in transit the queue waits for arrive()
     }
+}
+
+void connection_impl::start_writing()
+{
+    _writing = true;
+    asio::co_spawn(
+      _socket.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> connection_impl::write_loop()
@@ -204,6 +313,8 @@ asio::awaitable<void> connection_impl::write_loop()
     _writing = false;
     if (_closing) {
         finish(_close_reason);
+    } else if (_moving) {
+        hand_off_if_stopped();
     }
 }
 

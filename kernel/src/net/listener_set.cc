@@ -26,6 +26,54 @@ struct listener_set::shard_connections
     std::unordered_map<connection_impl*, std::shared_ptr<connection_impl>> live;
 };
 
+std::function<void(connection_impl*)> listener_set::forgetter(std::shared_ptr<shard_connections> conns,
+                                                              std::shared_ptr<std::atomic<std::size_t>> count)
+{
+    return [conns = std::move(conns), count = std::move(count)](connection_impl* gone) {
+        // Deferred: the connection may be inside its own call stack.
+        auto it = conns->live.find(gone);
+        if (it != conns->live.end()) {
+            auto keep = std::move(it->second);
+            conns->live.erase(it);
+            count->fetch_sub(1);
+            gone->exec().post([keep] {});
+        }
+    };
+}
+
+// Moves connections between the shards' registries: out on the old shard, in on the new one,
+// where the socket is adopted by that shard's context.
+class listener_set::mover final : public connection_mover
+{
+  public:
+    explicit mover(listener_set& set) noexcept
+      : _set(set)
+    {
+    }
+
+    bool has_shard(sdk::shard_id shard) const noexcept override { return shard() < _set._shards.size(); }
+
+    void move(std::shared_ptr<connection_impl> conn, sdk::shard_id to) noexcept override
+    {
+        auto& from = *_set._connections[conn->exec().id()()];
+        if (auto it = from.live.find(conn.get()); it != from.live.end()) {
+            from.live.erase(it); // `conn` holds it from here until it arrives
+        }
+        auto socket = conn->release_socket();
+        auto conns = _set._connections[to()];
+        auto count = _set._count;
+        auto& exec = _set._shards.at(to());
+        auto& k = _set._kernel_of(to());
+        exec.post([conn = std::move(conn), socket, conns, count, &exec, &k]() mutable {
+            conns->live.emplace(conn.get(), conn);
+            conn->arrive(exec, socket, k, forgetter(conns, count));
+        });
+    }
+
+  private:
+    listener_set& _set;
+};
+
 struct listener_set::listener
 {
     std::string name;
@@ -43,6 +91,7 @@ listener_set::listener_set(shard_set& shards,
   , _log(log)
   , _limits(limits)
   , _count(std::make_shared<std::atomic<std::size_t>>(0))
+  , _mover(std::make_unique<mover>(*this))
 {
     for (unsigned i = 0; i < _shards.size(); ++i) {
         _connections.push_back(std::make_shared<shard_connections>());
@@ -119,9 +168,10 @@ void listener_set::start()
             auto& k = _kernel_of(i);
             auto limits = _limits;
             auto& log = _log;
+            auto* mover = _mover.get();
             asio::co_spawn(
               _shards.context(i),
-              [acceptor, protocol, conns, count, &exec, &k, limits, &log]() -> asio::awaitable<void> {
+              [acceptor, protocol, conns, count, &exec, &k, limits, &log, mover]() -> asio::awaitable<void> {
                   for (;;) {
                       auto [ec, socket] = co_await acceptor->async_accept(nothrow_awaitable);
                       if (ec) {
@@ -130,18 +180,8 @@ void listener_set::start()
                           }
                           continue; // e.g. EMFILE: keep serving the others
                       }
-                      auto forget = [conns, count](connection_impl* gone) {
-                          // Deferred: the connection may be inside its own call stack.
-                          auto it = conns->live.find(gone);
-                          if (it != conns->live.end()) {
-                              auto keep = std::move(it->second);
-                              conns->live.erase(it);
-                              count->fetch_sub(1);
-                              gone->exec().post([keep] {});
-                          }
-                      };
                       auto conn = std::make_shared<connection_impl>(
-                        std::move(socket), exec, k.next_connection_id(), limits, log, std::move(forget));
+                        std::move(socket), exec, k.next_connection_id(), limits, log, forgetter(conns, count), mover);
                       conns->live.emplace(conn.get(), conn);
                       count->fetch_add(1);
                       auto session = protocol->new_session(*conn, k);

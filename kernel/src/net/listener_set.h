@@ -1,7 +1,8 @@
 // The broker's listeners: for each configured listener, one SO_REUSEPORT acceptor per shard on
 // the same address, so the OS spreads connections across shards and a connection lives on the
-// shard that accepted it (ARCHITECTURE.md §5). Each accepted socket becomes a connection_impl
-// driving one protocol_session.
+// shard that accepted it (ARCHITECTURE.md §5) until its session moves it to another
+// (connection::move_to(), docs/adr/0022). Each accepted socket becomes a connection_impl
+// driving one protocol_session; the set keeps each shard's live connections.
 //
 // Lifecycle (main thread): add() each listener (binds) → start() once the shards run →
 // stop_accepting() → close_all() → destroy after the shards stopped.
@@ -20,6 +21,8 @@
 #include <vector>
 
 namespace plexus::kernel {
+
+class connection_impl;
 
 struct net_limits
 {
@@ -59,6 +62,11 @@ class listener_set
   private:
     struct listener;
     struct shard_connections;
+    class mover;
+
+    /// What a connection calls when it is gone: it leaves its shard's registry.
+    static std::function<void(connection_impl*)> forgetter(std::shared_ptr<shard_connections> conns,
+                                                           std::shared_ptr<std::atomic<std::size_t>> count);
 
     shard_set& _shards;
     std::function<sdk::kernel&(unsigned)> _kernel_of;
@@ -67,6 +75,7 @@ class listener_set
     std::vector<std::unique_ptr<listener>> _listeners;
     std::vector<std::shared_ptr<shard_connections>> _connections; // one per shard
     std::shared_ptr<std::atomic<std::size_t>> _count;
+    std::unique_ptr<mover> _mover;
 };
 
 } // namespace plexus::kernel

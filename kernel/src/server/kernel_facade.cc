@@ -407,12 +407,31 @@ bool forwarded_from(const sdk::message& msg, const vhost_replica& vh, sdk::desti
 }
 
 // Collects the outcomes of one publish's destinations on the publisher's shard.
+/// The shard owning every queue of a route; none when they are on several or a stream is
+/// among them (its partition is picked per message).
+std::optional<sdk::shard_id> home_of(const sdk::destination_set& routed) noexcept
+{
+    std::optional<sdk::shard_id> home;
+    for (auto dest : routed) {
+        if (kind_of(dest) == destination_kind::stream) {
+            return std::nullopt;
+        }
+        const sdk::shard_id owner{ owner_shard(dest) };
+        if (home && *home != owner) {
+            return std::nullopt;
+        }
+        home = owner;
+    }
+    return home;
+}
+
 struct publish_tracker
 {
     std::size_t remaining;
     std::uint32_t routed;
     sdk::ack_level reached;
     sdk::status failure;
+    std::optional<sdk::shard_id> home;
     sdk::callback<void(sdk::result<sdk::publish_ack>)> done;
 
     void arrive(sdk::result<sdk::ack_level> r)
@@ -424,7 +443,7 @@ struct publish_tracker
         }
         if (--remaining == 0) {
             if (failure.ok()) {
-                done(sdk::publish_ack{ reached, routed });
+                done(sdk::publish_ack{ reached, routed, home });
             } else {
                 done(failure);
             }
@@ -485,10 +504,11 @@ void kernel_facade::publish(sdk::publish_request request,
     // Fire and forget (ack_level::none): the route is the whole answer, so nothing comes back
     // from the destinations' shards (a wake-up per message saved on each).
     const bool fire_and_forget = request.level == sdk::ack_level::none;
+    const auto home = done ? home_of(routed) : std::nullopt;
     std::shared_ptr<publish_tracker> tracker;
     if (done && !fire_and_forget) {
-        tracker =
-          std::make_shared<publish_tracker>(publish_tracker{ n, n, sdk::ack_level::durable, {}, std::move(done) });
+        tracker = std::make_shared<publish_tracker>(
+          publish_tracker{ n, n, sdk::ack_level::durable, {}, home, std::move(done) });
     }
     std::uint32_t reached = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -530,7 +550,7 @@ void kernel_facade::publish(sdk::publish_request request,
         ++reached;
     }
     if (fire_and_forget && done) {
-        reply<publish_result>(std::move(done), sdk::publish_ack{ sdk::ack_level::none, reached });
+        reply<publish_result>(std::move(done), sdk::publish_ack{ sdk::ack_level::none, reached, home });
     }
 }
 

@@ -32,6 +32,9 @@ class framed_connection final : public sdk::connection
     bool above_high_watermark() const noexcept override { return _conn.above_high_watermark(); }
     void pause_reading() noexcept override { _conn.pause_reading(); }
     void resume_reading() noexcept override { _conn.resume_reading(); }
+    /// WebSocket connections stay on their shard: the outer session decodes frames past the
+    /// point where the inner one would ask to move.
+    bool move_to(sdk::shard_id) noexcept override { return false; }
     const sdk::peer_info& peer() const noexcept override { return _conn.peer(); }
     std::uint64_t id() const noexcept override { return _conn.id(); }
     sdk::executor& exec() noexcept override { return _conn.exec(); }

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define PLEXUS_ABI_MAJOR 9 /* bump on any breaking change to sdk/include */
+#define PLEXUS_ABI_MAJOR 10 /* bump on any breaking change to sdk/include */
 #define PLEXUS_ABI_MINOR 0 /* bump on an additive change (new kind, appended field) */
 #define PLEXUS_PLUGIN_ENTRY "plexus_plugin_entry_v1"
 

@@ -161,6 +161,10 @@ struct publish_ack
 {
     ack_level reached = ack_level::none; ///< the lowest level reached by every destination
     std::uint32_t routed = 0;            ///< destinations the message reached; 0 = unroutable
+    /// The shard owning every queue the message was routed to; none when it went to queues of
+    /// several shards, to a stream, or nowhere. A connection that publishes there steadily
+    /// saves a hand-off between threads per message by moving there (connection::move_to()).
+    std::optional<shard_id> home_shard;
 };
 
 /// What a stream fetch returns.

@@ -2,8 +2,9 @@
 // slabs, writes gathered chains, applies limits and closes. The plugin owns the bytes and the
 // protocol's state machine: one protocol_session per connection.
 //
-// Threading: a connection and its session live on one shard for their whole life; every call
-// below happens on that shard.
+// Threading: a connection and its session live on one shard at a time, the one that accepted
+// them until the session asks to move (connection::move_to()); every call below happens on
+// the shard they are on.
 #pragma once
 
 #include "plexus/sdk/buffer_chain.h"
@@ -40,8 +41,20 @@ class connection
     virtual void pause_reading() noexcept = 0;
     /// Reads again after pause_reading().
     virtual void resume_reading() noexcept = 0;
+    /// Moves the connection and its session to `shard` (an executor id, as in
+    /// publish_ack::home_shard), where the session's work is: a publisher on the shard of the
+    /// queue it feeds saves a hand-off between threads per message. Returns false, changing
+    /// nothing, when the connection is closing, already moving, or `shard` is its own or no
+    /// shard. After true: on_data() is not called here again (a read under way is cancelled,
+    /// or what it read is kept); bytes written until on_moved() go out first, in order; then
+    /// on the new shard protocol_session::on_moved() is called before any on_data(), and the
+    /// input not consumed yet is offered again. The session must have nothing pending on this
+    /// shard when it asks (kernel callbacks, timers, posted tasks): what ran here afterwards
+    /// would race with the new shard. The connection object, its id and its peer stay.
+    virtual bool move_to(shard_id shard) noexcept = 0;
     virtual const peer_info& peer() const noexcept = 0;
     virtual std::uint64_t id() const noexcept = 0;
+    /// The shard the connection is on; another one after a move.
     virtual executor& exec() noexcept = 0;
 
   protected:
@@ -62,6 +75,10 @@ class protocol_session
     /// The connection is gone (peer closed, error, shutdown). Called exactly once; the session
     /// is destroyed right after.
     virtual void on_close(const status& why) noexcept = 0;
+    /// The connection moved (connection::move_to()); `k` is the new shard's facade, which
+    /// replaces the one the session had. Runs on the new shard, before any on_data() there.
+    /// A session that never asks to move never gets it.
+    virtual void on_moved(kernel& k) noexcept { (void)k; }
 };
 
 /// One listener's instance of a protocol (one per configured listener).

@@ -262,3 +262,121 @@ TEST_CASE("a listener port in use is refused with the address", "[unit][net]")
           std::string_view::npos);
     (*second)->stop(0ms);
 }
+
+namespace {
+
+/// The shard a client's connection is on, as the line protocol reports it.
+std::uint32_t shard_of(client& c)
+{
+    c.send("SHARD\n");
+    auto line = c.line();
+    REQUIRE(line.rfind("SHARD ", 0) == 0);
+    return static_cast<std::uint32_t>(std::stoul(line.substr(6)));
+}
+
+} // namespace
+
+TEST_CASE_METHOD(net_fixture, "a connection moves to another shard and goes on there in order", "[unit][net][move]")
+{
+    sdk::queue_spec q;
+    q.name = "moved";
+    REQUIRE(b->admin().declare_queue(q).ok());
+    client c(port());
+    const auto first = shard_of(c);
+    const auto other = 1 - first;
+    // The lines after MOVE arrive in the same read: they are handled on the new shard, after
+    // on_moved(), in order.
+    c.send("MOVE " + std::to_string(other) + "\nPING\nSHARD\nPUB moved after the move\nGET moved\n");
+    CHECK(c.line() == "MOVING");
+    CHECK(c.line() == "MOVED " + std::to_string(other));
+    CHECK(c.line() == "PONG");
+    CHECK(c.line() == "SHARD " + std::to_string(other));
+    CHECK(c.line() == "OK 1"); // through the new shard's facade
+    CHECK(c.line() == "MSG after the move");
+    // And back, with the next line sent only after the move began.
+    c.send("MOVE " + std::to_string(first) + "\n");
+    CHECK(c.line() == "MOVING");
+    c.send("PING\n");
+    CHECK(c.line() == "MOVED " + std::to_string(first));
+    CHECK(c.line() == "PONG");
+    CHECK(shard_of(c) == first);
+    CHECK_FALSE(c.closed);
+}
+
+TEST_CASE_METHOD(net_fixture, "a move to the connection's own shard or to no shard is refused", "[unit][net][move]")
+{
+    client c(port());
+    const auto here = shard_of(c);
+    c.send("MOVE " + std::to_string(here) + "\nMOVE 7\nPING\n");
+    CHECK(c.line() == "MOVING");
+    CHECK(c.line() == "REFUSED");
+    CHECK(c.line() == "MOVING");
+    CHECK(c.line() == "REFUSED");
+    CHECK(c.line() == "PONG");
+    CHECK(shard_of(c) == here);
+}
+
+TEST_CASE_METHOD(net_fixture, "what a connection wrote before its move goes out first and whole", "[unit][net][move]")
+{
+    client c(port());
+    const auto other = 1 - shard_of(c);
+    // 3 MB is far above the outbound high watermark: the move waits for it to be written.
+    c.send("BIG 3000000\nMOVE " + std::to_string(other) + "\nPING\n");
+    auto big = c.line(10s);
+    CHECK(big.size() == 3000000);
+    CHECK(big.find_first_not_of('x') == std::string::npos);
+    CHECK(c.line() == "MOVING");
+    CHECK(c.line() == "MOVED " + std::to_string(other));
+    CHECK(c.line() == "PONG");
+}
+
+TEST_CASE_METHOD(net_fixture,
+                 "a moved connection closes on its new shard and others are unaffected",
+                 "[unit][net][move]")
+{
+    client watcher(port());
+    {
+        client c(port());
+        const auto other = 1 - shard_of(c);
+        c.send("MOVE " + std::to_string(other) + "\n");
+        CHECK(c.line() == "MOVING");
+        CHECK(c.line() == "MOVED " + std::to_string(other));
+        c.send("BAD\n");
+        CHECK(c.line() == "ERR bad command");
+        CHECK(c.line().empty());
+        CHECK(c.closed);
+    }
+    {
+        client gone(port());
+        const auto other = 1 - shard_of(gone);
+        gone.send("MOVE " + std::to_string(other) + "\n"); // and hangs up without waiting
+    }
+    watcher.send("PING\n");
+    CHECK(watcher.line() == "PONG");
+    // The fixture's stop() then closes whatever is left, the moved connections included.
+}
+
+TEST_CASE_METHOD(net_fixture, "a publish reports the shard that owns every queue it reached", "[unit][net][move]")
+{
+    sdk::queue_spec q;
+    q.name = "homed";
+    REQUIRE(b->admin().declare_queue(q).ok());
+    client c(port());
+    c.send("HOME homed x\n");
+    auto line = c.line();
+    REQUIRE(line.rfind("HOME ", 0) == 0);
+    const auto home = line.substr(5);
+    CHECK((home == "0" || home == "1"));
+    c.send("HOME nowhere x\n");
+    CHECK(c.line() == "HOME -"); // routed nowhere: no home
+    // Moving there and asking again gives the same answer: the queue did not move.
+    const auto here = shard_of(c);
+    if (std::to_string(here) != home) {
+        c.send("MOVE " + home + "\n");
+        CHECK(c.line() == "MOVING");
+        CHECK(c.line() == "MOVED " + home);
+    }
+    CHECK(std::to_string(shard_of(c)) == home);
+    c.send("HOME homed y\n");
+    CHECK(c.line() == "HOME " + home);
+}

@@ -44,6 +44,15 @@ class fake_connection final : public connection
     bool above_high_watermark() const noexcept override { return _high; }
     void pause_reading() noexcept override { _reading_paused = true; }
     void resume_reading() noexcept override { _reading_paused = false; }
+    /// Records the request; the test plays the kernel's part (the session's on_moved()).
+    bool move_to(shard_id shard) noexcept override
+    {
+        if (_closed || _moved_to || !_accept_moves) {
+            return false;
+        }
+        _moved_to = shard;
+        return true;
+    }
     const peer_info& peer() const noexcept override { return _peer; }
     std::uint64_t id() const noexcept override { return _id; }
     executor& exec() noexcept override { return _exec; }
@@ -57,6 +66,11 @@ class fake_connection final : public connection
     void set_above_high_watermark(bool high) noexcept { _high = high; }
     /// Whether the session asked the kernel to stop reading (pause_reading()).
     bool reading_paused() const noexcept { return _reading_paused; }
+    /// The shard a move_to() asked for (accepted), until take_move().
+    const std::optional<shard_id>& moved_to() const noexcept { return _moved_to; }
+    std::optional<shard_id> take_move() { return std::exchange(_moved_to, std::nullopt); }
+    /// Whether move_to() accepts (true by default).
+    void set_accept_moves(bool accept) noexcept { _accept_moves = accept; }
 
   private:
     fake_executor& _exec;
@@ -65,6 +79,8 @@ class fake_connection final : public connection
     std::string _written;
     std::optional<status> _closed;
     bool _reading_paused = false;
+    std::optional<shard_id> _moved_to;
+    bool _accept_moves = true;
     bool _flushed_on_close = false;
     bool _high = false;
 };
