@@ -173,8 +173,8 @@ void connection_impl::arrive(shard_executor& exec,
             return;
         }
     }
-    if (!_closing && !_moving && !_read_paused) {
-        start_reading();
+    if (!_closing && !_moving && !_read_paused && !_reading) {
+        start_reading(); // unless on_moved() resumed reading already
     }
 }
 

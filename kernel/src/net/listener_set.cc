@@ -59,6 +59,13 @@ class listener_set::mover final : public connection_mover
         if (auto it = from.live.find(conn.get()); it != from.live.end()) {
             from.live.erase(it); // `conn` holds it from here until it arrives
         }
+        PLEXUS_LOG(_set._log,
+                   info,
+                   "connection {} from {} moves from shard {} to shard {}, at its session's request",
+                   conn->id(),
+                   conn->peer().address,
+                   conn->exec().id()(),
+                   to());
         auto socket = conn->release_socket();
         auto conns = _set._connections[to()];
         auto count = _set._count;

@@ -15,7 +15,7 @@ constexpr std::size_t max_waiting_inputs = 1u << 16;
 
 channel::channel(session& s, std::uint16_t number)
   : _session(s)
-  , _kernel(s.kernel())
+  , _kernel(&s.kernel())
   , _number(number)
 {
 }

@@ -57,6 +57,14 @@ class channel : public std::enable_shared_from_this<channel>
     /// The connection is going away: release everything without a word to the client.
     void shutdown();
 
+    // The connection's move to another shard (session_move.cc).
+    /// Consumers, a transaction or unsettled gets: state the kernel ties to this shard.
+    bool holds_shard_state() const noexcept;
+    /// Kernel answers or posted work still to come on this shard.
+    bool has_pending() const noexcept;
+    /// The new shard's facade, after the move.
+    void rebind(sdk::kernel& k) noexcept { _kernel = &k; }
+
     std::uint16_t number() const noexcept { return _number; }
 
     // --- from consumers (kernel callbacks, on this shard) ------------------------------------
@@ -189,7 +197,7 @@ class channel : public std::enable_shared_from_this<channel>
                      bool (*tolerated)(const sdk::status&) = nullptr);
 
     session& _session;
-    sdk::kernel& _kernel;
+    sdk::kernel* _kernel; // the shard's facade: another one after a move
     std::uint16_t _number;
     state _state = state::open;
     bool _busy = false;
@@ -201,6 +209,7 @@ class channel : public std::enable_shared_from_this<channel>
     bool _confirming = false;
     confirm_tracker _confirms;
     bool _confirms_posted = false;
+    std::uint32_t _publishes_in_flight = 0; ///< publishes whose answer is still to come
 
     bool _transactional = false; // tx.select: publishes and acks wait for tx.commit
     std::vector<tx_publish> _tx_publishes;

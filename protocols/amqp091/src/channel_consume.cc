@@ -142,7 +142,7 @@ void channel::on_basic_consume(basic_consume&& m)
     auto c = std::make_shared<consumer>(weak(), tag, m.queue, m.no_ack);
     _consumers.emplace(tag, c);
     wait();
-    _kernel.subscribe(
+    _kernel->subscribe(
       req, *c, [w = weak(), c, no_wait = m.no_wait](sdk::result<std::unique_ptr<sdk::subscription>> r) mutable {
           auto self = w.lock();
           if (!self || !self->live()) {
@@ -332,43 +332,44 @@ void channel::on_basic_get(basic_get&& m)
         return;
     }
     wait();
-    _kernel.get(_session.vhost(),
-                m.queue,
-                m.no_ack,
-                [w = weak(), queue = m.queue, no_ack = m.no_ack](sdk::result<std::optional<sdk::fetched_message>> r) {
-                    auto self = w.lock();
-                    if (!self) {
-                        return;
-                    }
-                    if (!self->live()) {
-                        if (r && *r && !no_ack) {
-                            // Taken for a channel that closed meanwhile: give it back.
-                            self->_kernel.settle(self->_session.vhost(), queue, (*r)->d.tag, sdk::settlement::requeue);
-                        }
-                        return;
-                    }
-                    if (!r) {
-                        self->fail(r.error(), failed_call::other, in);
-                        return;
-                    }
-                    if (!*r) {
-                        self->_session.send(self->_number, basic_get_empty{});
-                        self->done();
-                        return;
-                    }
-                    const auto& f = **r;
-                    const std::uint64_t tag = self->_next_delivery_tag++;
-                    if (!no_ack) {
-                        self->_ledger.add({ tag, nullptr, f.d.tag, queue });
-                    }
-                    const auto& msg = *f.d.msg;
-                    self->_session.send_content(
-                      self->_number,
-                      basic_get_ok{ tag, f.d.redelivered, msg.exchange, msg.routing_key, clamp32(f.remaining) },
-                      to_properties(msg),
-                      msg.body);
-                    self->done();
-                });
+    _kernel->get(_session.vhost(),
+                 m.queue,
+                 m.no_ack,
+                 [w = weak(), queue = m.queue, no_ack = m.no_ack](sdk::result<std::optional<sdk::fetched_message>> r) {
+                     auto self = w.lock();
+                     if (!self) {
+                         return;
+                     }
+                     if (!self->live()) {
+                         if (r && *r && !no_ack) {
+                             // Taken for a channel that closed meanwhile: give it back.
+                             self->_kernel->settle(
+                               self->_session.vhost(), queue, (*r)->d.tag, sdk::settlement::requeue);
+                         }
+                         return;
+                     }
+                     if (!r) {
+                         self->fail(r.error(), failed_call::other, in);
+                         return;
+                     }
+                     if (!*r) {
+                         self->_session.send(self->_number, basic_get_empty{});
+                         self->done();
+                         return;
+                     }
+                     const auto& f = **r;
+                     const std::uint64_t tag = self->_next_delivery_tag++;
+                     if (!no_ack) {
+                         self->_ledger.add({ tag, nullptr, f.d.tag, queue });
+                     }
+                     const auto& msg = *f.d.msg;
+                     self->_session.send_content(
+                       self->_number,
+                       basic_get_ok{ tag, f.d.redelivered, msg.exchange, msg.routing_key, clamp32(f.remaining) },
+                       to_properties(msg),
+                       msg.body);
+                     self->done();
+                 });
 }
 
 // ---- acks ----------------------------------------------------------------------------------
@@ -407,7 +408,7 @@ void channel::settle_entries(std::vector<delivery_ledger::entry> entries, settle
                                                                        : sdk::settlement::reject;
     for (auto& e : entries) {
         if (!e.from) {
-            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, got_outcome);
+            _kernel->settle(_session.vhost(), e.queue, e.kernel_tag, got_outcome);
             continue;
         }
         auto it = std::find_if(runs.begin(), runs.end(), [&](const run& r) { return r.c == e.from.get(); });
@@ -462,7 +463,7 @@ void channel::release_consumers()
     // Subscriptions that end requeue what they delivered; basic.get deliveries go back by hand.
     for (auto& e : _ledger.take_all()) {
         if (!e.from) {
-            _kernel.settle(_session.vhost(), e.queue, e.kernel_tag, sdk::settlement::requeue);
+            _kernel->settle(_session.vhost(), e.queue, e.kernel_tag, sdk::settlement::requeue);
         }
     }
     _held.clear(); // unsettled in the kernel: they go back with their subscriptions

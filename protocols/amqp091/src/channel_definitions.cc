@@ -49,7 +49,7 @@ void channel::unless_locked(const std::string& queue, method_id in, sdk::callbac
     probe.passive = true;
     probe.owner = _session.connection_id();
     wait();
-    _kernel.declare_queue(probe, [w = weak(), in, then = std::move(then)](sdk::result<sdk::queue_info> r) mutable {
+    _kernel->declare_queue(probe, [w = weak(), in, then = std::move(then)](sdk::result<sdk::queue_info> r) mutable {
         auto self = w.lock();
         if (!self || !self->live()) {
             return;
@@ -81,7 +81,7 @@ void channel::on_exchange_declare(exchange_declare&& m)
     spec.passive = m.passive;
     spec.arguments = to_arguments(m.arguments);
     auto declare = [this, no_wait = m.no_wait](sdk::exchange_spec s) {
-        _kernel.declare_exchange(
+        _kernel->declare_exchange(
           s, answer_with<sdk::status>(in, failed_call::exchange_declare, no_wait, [](channel&, const sdk::status&) {
               return exchange_declare_ok{};
           }));
@@ -94,7 +94,7 @@ void channel::on_exchange_declare(exchange_declare&& m)
     // Clients may redeclare the built-in amq.* exchanges (equivalently) but not make new ones.
     sdk::exchange_spec probe = spec;
     probe.passive = true;
-    _kernel.declare_exchange(probe, [w = weak(), spec = std::move(spec), declare](sdk::status st) mutable {
+    _kernel->declare_exchange(probe, [w = weak(), spec = std::move(spec), declare](sdk::status st) mutable {
         auto self = w.lock();
         if (!self || !self->live()) {
             return;
@@ -114,15 +114,15 @@ void channel::on_exchange_delete(exchange_delete&& m)
     static constexpr method_id in = exchange_delete::id;
     wait();
     // Deleting an exchange that is not there succeeds, as in RabbitMQ.
-    _kernel.delete_exchange(_session.vhost(),
-                            m.exchange,
-                            m.if_unused,
-                            answer_with<sdk::status>(
-                              in,
-                              failed_call::other,
-                              m.no_wait,
-                              [](channel&, const sdk::status&) { return exchange_delete_ok{}; },
-                              [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
+    _kernel->delete_exchange(_session.vhost(),
+                             m.exchange,
+                             m.if_unused,
+                             answer_with<sdk::status>(
+                               in,
+                               failed_call::other,
+                               m.no_wait,
+                               [](channel&, const sdk::status&) { return exchange_delete_ok{}; },
+                               [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
 }
 
 // ---- queues --------------------------------------------------------------------------------
@@ -154,12 +154,12 @@ void channel::on_queue_declare(queue_declare&& m)
     spec.owner = _session.connection_id();
     spec.arguments = to_arguments(m.arguments);
     wait();
-    _kernel.declare_queue(spec,
-                          answer_with<sdk::result<sdk::queue_info>>(
-                            in, failed_call::queue_declare, m.no_wait, [](channel& self, const auto& r) {
-                                self._last_queue = r->name;
-                                return queue_declare_ok{ r->name, clamp32(r->messages), r->consumers };
-                            }));
+    _kernel->declare_queue(spec,
+                           answer_with<sdk::result<sdk::queue_info>>(
+                             in, failed_call::queue_declare, m.no_wait, [](channel& self, const auto& r) {
+                                 self._last_queue = r->name;
+                                 return queue_declare_ok{ r->name, clamp32(r->messages), r->consumers };
+                             }));
 }
 
 void channel::on_queue_bind(queue_bind&& m)
@@ -177,9 +177,9 @@ void channel::on_queue_bind(queue_bind&& m)
     spec.key = defaulted && m.routing_key.empty() ? m.queue : m.routing_key;
     spec.arguments = to_arguments(m.arguments);
     unless_locked(m.queue, in, [this, spec = std::move(spec), no_wait = m.no_wait]() mutable {
-        _kernel.bind(spec, answer_with<sdk::status>(in, failed_call::bind, no_wait, [](channel&, const sdk::status&) {
-                         return queue_bind_ok{};
-                     }));
+        _kernel->bind(spec, answer_with<sdk::status>(in, failed_call::bind, no_wait, [](channel&, const sdk::status&) {
+                          return queue_bind_ok{};
+                      }));
     });
 }
 
@@ -194,9 +194,9 @@ void channel::on_exchange_bind(exchange_bind&& m)
     spec.key = m.routing_key;
     spec.arguments = to_arguments(m.arguments);
     wait();
-    _kernel.bind(spec, answer_with<sdk::status>(in, failed_call::bind, m.no_wait, [](channel&, const sdk::status&) {
-                     return exchange_bind_ok{};
-                 }));
+    _kernel->bind(spec, answer_with<sdk::status>(in, failed_call::bind, m.no_wait, [](channel&, const sdk::status&) {
+                      return exchange_bind_ok{};
+                  }));
 }
 
 void channel::on_exchange_unbind(exchange_unbind&& m)
@@ -211,15 +211,15 @@ void channel::on_exchange_unbind(exchange_unbind&& m)
     spec.arguments = to_arguments(m.arguments);
     wait();
     // As queue.unbind: removing a binding that does not exist succeeds.
-    _kernel.unbind(spec,
-                   answer_with<sdk::status>(
-                     in,
-                     failed_call::bind,
-                     m.no_wait,
-                     [](channel&, const sdk::status&) { return exchange_unbind_ok{}; },
-                     [](const sdk::status& st) {
-                         return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
-                     }));
+    _kernel->unbind(spec,
+                    answer_with<sdk::status>(
+                      in,
+                      failed_call::bind,
+                      m.no_wait,
+                      [](channel&, const sdk::status&) { return exchange_unbind_ok{}; },
+                      [](const sdk::status& st) {
+                          return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
+                      }));
 }
 
 void channel::on_queue_unbind(queue_unbind&& m)
@@ -237,15 +237,15 @@ void channel::on_queue_unbind(queue_unbind&& m)
     wait();
     // Removing a binding that does not exist succeeds, as in RabbitMQ. The facade has no code
     // of its own for that case; its message names it. queue.unbind has no no-wait.
-    _kernel.unbind(spec,
-                   answer_with<sdk::status>(
-                     in,
-                     failed_call::bind,
-                     false,
-                     [](channel&, const sdk::status&) { return queue_unbind_ok{}; },
-                     [](const sdk::status& st) {
-                         return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
-                     }));
+    _kernel->unbind(spec,
+                    answer_with<sdk::status>(
+                      in,
+                      failed_call::bind,
+                      false,
+                      [](channel&, const sdk::status&) { return queue_unbind_ok{}; },
+                      [](const sdk::status& st) {
+                          return st.code() == sdk::errc::not_found && st.message().starts_with("no binding");
+                      }));
 }
 
 void channel::on_queue_purge(queue_purge&& m)
@@ -255,7 +255,7 @@ void channel::on_queue_purge(queue_purge&& m)
         return;
     }
     unless_locked(m.queue, in, [this, queue = m.queue, no_wait = m.no_wait] {
-        _kernel.purge_queue(
+        _kernel->purge_queue(
           _session.vhost(),
           queue,
           answer_with<sdk::result<std::uint64_t>>(
@@ -272,16 +272,16 @@ void channel::on_queue_delete(queue_delete&& m)
     unless_locked(
       m.queue, in, [this, queue = m.queue, if_unused = m.if_unused, if_empty = m.if_empty, no_wait = m.no_wait] {
           // Deleting a queue that is not there succeeds with 0 messages, as in RabbitMQ.
-          _kernel.delete_queue(_session.vhost(),
-                               queue,
-                               if_unused,
-                               if_empty,
-                               answer_with<sdk::result<std::uint64_t>>(
-                                 in,
-                                 failed_call::other,
-                                 no_wait,
-                                 [](channel&, const auto& r) { return queue_delete_ok{ r ? clamp32(*r) : 0 }; },
-                                 [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
+          _kernel->delete_queue(_session.vhost(),
+                                queue,
+                                if_unused,
+                                if_empty,
+                                answer_with<sdk::result<std::uint64_t>>(
+                                  in,
+                                  failed_call::other,
+                                  no_wait,
+                                  [](channel&, const auto& r) { return queue_delete_ok{ r ? clamp32(*r) : 0 }; },
+                                  [](const sdk::status& st) { return st.code() == sdk::errc::not_found; }));
       });
 }
 

@@ -109,12 +109,14 @@ void channel::publish(pending_publish&& p)
     }
     // The message is kept for basic.return only when it may come back.
     sdk::message_ptr keep = mandatory ? msg : nullptr;
-    _kernel.publish(std::move(req),
-                    [w = weak(), seq, mandatory, keep = std::move(keep)](sdk::result<sdk::publish_ack> r) mutable {
-                        if (auto self = w.lock()) {
-                            self->published(seq, mandatory, keep, std::move(r));
-                        }
-                    });
+    ++_publishes_in_flight;
+    _kernel->publish(std::move(req),
+                     [w = weak(), seq, mandatory, keep = std::move(keep)](sdk::result<sdk::publish_ack> r) mutable {
+                         if (auto self = w.lock()) {
+                             --self->_publishes_in_flight;
+                             self->published(seq, mandatory, keep, std::move(r));
+                         }
+                     });
 }
 
 void channel::published(std::uint64_t seq, bool mandatory, const sdk::message_ptr& msg, sdk::result<sdk::publish_ack> r)
@@ -150,6 +152,7 @@ void channel::published(std::uint64_t seq, bool mandatory, const sdk::message_pt
         _confirms.settle(seq, true);
         schedule_confirms();
     }
+    _session.published_home(r->home_shard);
 }
 
 void channel::on_confirm_select(const confirm_select& m)

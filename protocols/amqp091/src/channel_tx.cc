@@ -53,7 +53,7 @@ void channel::on_tx_commit()
         req.vhost = _session.vhost();
         req.msg = p.msg;
         req.level = p.msg->properties.persistent ? sdk::ack_level::durable : sdk::ack_level::stored;
-        _kernel.publish(std::move(req), [w = weak(), commit, p = std::move(p)](sdk::result<sdk::publish_ack> r) {
+        _kernel->publish(std::move(req), [w = weak(), commit, p = std::move(p)](sdk::result<sdk::publish_ack> r) {
             auto self = w.lock();
             if (!self || !self->live()) {
                 return;

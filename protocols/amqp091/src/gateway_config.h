@@ -17,6 +17,9 @@ struct gateway_config
     std::uint32_t frame_max = 131072;     ///< RabbitMQ's default (128 KiB)
     std::uint16_t heartbeat_seconds = 60; ///< proposed; the client's tune-ok decides, 0 = off
     std::chrono::milliseconds handshake_timeout{ 10000 };
+    /// A connection that only publishes, steadily to queues of one other shard, moves there
+    /// (docs/adr/0022): one hand-off between threads less per message.
+    bool follow_queue_shard = true;
 };
 
 /// Parses and checks the section; errors name the key.

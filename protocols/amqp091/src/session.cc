@@ -23,7 +23,7 @@ const T* as(const method& m)
 
 session::session(sdk::connection& conn, sdk::kernel& k, const gateway_config& config, sdk::logger& log)
   : _conn(conn)
-  , _kernel(k)
+  , _kernel(&k)
   , _config(config)
   , _log(log)
   , _alive(std::make_shared<bool>(true))
@@ -55,6 +55,9 @@ sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 
 sdk::status session::process(sdk::buffer_chain& in)
 {
+    if (_moving_to) {
+        return {}; // kept unconsumed: the connection offers it again on the new shard
+    }
     if (_state == state::awaiting_header) {
         if (auto st = read_protocol_header(in); !st.ok() || _state == state::awaiting_header) {
             return st;
@@ -297,7 +300,7 @@ void session::on_start_ok(connection_start_ok&& m)
     } else {
         auto& c = std::get<credentials>(parsed);
         std::string why;
-        refused = authenticate(_kernel, c, m.mechanism, _conn.peer(), why);
+        refused = authenticate(*_kernel, c, m.mechanism, _conn.peer(), why);
         if (!refused) {
             _user = c.user;
         } else {
@@ -355,7 +358,7 @@ void session::on_open(connection_open&& m)
 {
     _vhost = m.virtual_host.empty() ? "/" : m.virtual_host;
     _state = state::opening;
-    opened(_kernel.check_vhost_access(_user, _vhost));
+    opened(_kernel->check_vhost_access(_user, _vhost));
 }
 
 void session::opened(const sdk::status& vhost_check)
@@ -377,12 +380,17 @@ void session::opened(const sdk::status& vhost_check)
     _state = state::open;
     _handshake_timer.reset();
     send(0, connection_open_ok{});
-    _alarm_watch = _kernel.watch_alarms([this, alive = _alive](sdk::resource_alarms alarms) {
+    watch_alarms();
+}
+
+void session::watch_alarms()
+{
+    _alarm_watch = _kernel->watch_alarms([this, alive = _alive](sdk::resource_alarms alarms) {
         if (*alive) {
             on_alarms(alarms);
         }
     });
-    on_alarms(_kernel.alarms());
+    on_alarms(_kernel->alarms());
 }
 
 void session::on_alarms(const sdk::resource_alarms& alarms)
@@ -581,7 +589,7 @@ void session::on_close(const sdk::status& why) noexcept
         _handshake_timer.reset();
         _close_timer.reset();
         teardown();
-        _kernel.release_connection(_connection_id);
+        _kernel->release_connection(_connection_id);
         PLEXUS_LOG(_log, debug, "connection {} closed: {}", _conn.peer().address, why.to_string());
     } catch (const std::exception&) {
         // Nothing left to tell anyone: the connection is gone.

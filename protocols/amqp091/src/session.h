@@ -32,6 +32,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace plexus::protocol::amqp091 {
@@ -49,6 +50,7 @@ class session final : public sdk::protocol_session
     sdk::status on_data(sdk::buffer_chain& in) noexcept override;
     void on_writable() noexcept override;
     void on_close(const sdk::status& why) noexcept override;
+    void on_moved(sdk::kernel& k) noexcept override;
 
     // --- what channels use ---------------------------------------------------------------
     void send(std::uint16_t channel, const method& m);
@@ -71,8 +73,11 @@ class session final : public sdk::protocol_session
     /// The kernel refused a publish the client asked no confirm for: logged, but at most
     /// once per 10 s per connection (a publisher under the disk alarm refuses thousands).
     void publish_refused(std::uint16_t channel, const sdk::status& why);
+    /// A publish was routed (publish_ack::home_shard): after a steady run of them to queues of
+    /// one other shard, a connection that only publishes moves there (session_move.cc).
+    void published_home(std::optional<sdk::shard_id> home);
 
-    sdk::kernel& kernel() noexcept { return _kernel; }
+    sdk::kernel& kernel() noexcept { return *_kernel; }
     sdk::logger& log() noexcept { return _log; }
     sdk::executor& exec() noexcept { return _conn.exec(); }
     const std::string& vhost() const noexcept { return _vhost; }
@@ -107,10 +112,23 @@ class session final : public sdk::protocol_session
     void on_open(connection_open&& m);
     void opened(const sdk::status& vhost_check);
 
+    /// Follows this shard's alarms (from open, and again after a move).
+    void watch_alarms();
     void on_alarms(const sdk::resource_alarms& alarms);
 
     void start_heartbeats();
     void heartbeat_tick();
+
+    // session_move.cc
+    /// Stops reading and handling input, then moves once nothing is pending (try_move()).
+    void begin_move(sdk::shard_id to);
+    /// Moves now if no channel has anything pending on this shard, else tries again shortly.
+    void try_move();
+    /// No channel keeps state the kernel ties to this shard (consumers, a transaction,
+    /// unsettled gets): the connection may follow its queues.
+    bool can_follow() const;
+    /// Nothing of the session is pending on this shard (kernel answers, posted work).
+    bool idle_here() const;
 
     /// Destroys every channel (their subscriptions requeue what was not acked). Posted, since
     /// the caller may be a channel.
@@ -119,7 +137,7 @@ class session final : public sdk::protocol_session
     void flush();
 
     sdk::connection& _conn;
-    sdk::kernel& _kernel;
+    sdk::kernel* _kernel; // this shard's facade: another one after a move
     const gateway_config& _config;
     sdk::logger& _log;
     std::shared_ptr<bool> _alive;
@@ -148,6 +166,13 @@ class session final : public sdk::protocol_session
 
     std::unique_ptr<sdk::timer> _handshake_timer;
     std::unique_ptr<sdk::timer> _heartbeat_timer;
+
+    // Following the queue's shard (session_move.cc).
+    std::optional<sdk::shard_id> _home_candidate; ///< the other shard the last publishes went to
+    std::uint32_t _home_streak = 0;               ///< publishes in a row routed there
+    std::optional<sdk::shard_id> _moving_to;      ///< a move is under way: input waits
+    std::unique_ptr<sdk::timer> _move_retry;
+    std::uint32_t _moves = 0;
     std::unique_ptr<sdk::timer> _close_timer;
     bool _sent_since_tick = false;
     bool _received_since_tick = false;

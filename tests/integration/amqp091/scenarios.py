@@ -952,6 +952,59 @@ def blocked(port):
     c.close()
 
 
+@scenario
+def follow_queue_shard(port):
+    """Publishers that only publish move to the shard of the queue they feed (plexusd logs
+    each move; the test counts them): every message still arrives once, in each publisher's
+    order, and each connection goes on working after its move (confirms, a passive declare,
+    heartbeats). A connection that also consumes stays where it is."""
+    consumer = amqp_connection(port)
+    cch = consumer.channel()
+    cch.queue_declare("follow-q")
+    got = []
+    cch.basic_consume("follow-q", lambda ch, m, p, body: got.append(body.decode()), auto_ack=True)
+    per_publisher = 300
+    publishers = []
+    for n in range(12):  # on the queue's shard or the other one, as the OS spreads them
+        c = amqp_connection(port, heartbeat=2)
+        ch = c.channel()
+        if n % 2 == 0:
+            ch.confirm_delivery()
+        publishers.append((n, c, ch))
+    for i in range(per_publisher):
+        for n, _c, ch in publishers:
+            ch.basic_publish("", "follow-q", f"{n}:{i}".encode())
+    for n, c, ch in publishers:
+        c.process_data_events(time_limit=0.05)  # heartbeats, answers of the moved ones
+        ch.queue_declare("follow-q", passive=True)  # a synchronous method after the move
+        ch.basic_publish("", "follow-q", f"{n}:{per_publisher}".encode())
+    total = len(publishers) * (per_publisher + 1)
+    pump_until(consumer, lambda: len(got) >= total)
+    pump_for(consumer, 0.2)
+    check(len(got) == total, f"{len(got)} messages for {total} published")
+    for n, _c, _ch in publishers:
+        mine = [int(b.split(":")[1]) for b in got if b.split(":")[0] == str(n)]
+        check(mine == list(range(per_publisher + 1)), f"publisher {n} arrived out of order or lost some")
+    # A publisher that also consumes keeps its consumer's shard.
+    mixed = amqp_connection(port)
+    mch = mixed.channel()
+    mch.queue_declare("follow-own", exclusive=True)
+    own = []
+    mch.basic_consume("follow-own", lambda ch, m, p, body: own.append(body), auto_ack=True)
+    for i in range(200):
+        mch.basic_publish("", "follow-q", b"mixed")
+    mch.basic_publish("", "follow-own", b"own")
+    pump_until(mixed, lambda: own == [b"own"])
+    pump_until(consumer, lambda: len(got) >= total + 200)
+    pump_for(mixed, 1.5)  # past a heartbeat interval of the moved publishers
+    for _n, c, _ch in publishers:
+        c.process_data_events(time_limit=0.05)
+        check(c.is_open, "a moved publisher was closed")
+        c.close()
+    mixed.close()
+    consumer.close()
+
+
 def main():
     (port,), names = ports_and_names(sys.argv, 1)
     run(names, port)

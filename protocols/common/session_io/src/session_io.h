@@ -68,6 +68,8 @@ class session_io
     void close_transport(sdk::status why, bool flush_first = true);
 
     bool in_pass() const noexcept { return _in_pass; }
+    /// A flush is posted to the shard and has not run yet.
+    bool flush_posted() const noexcept { return _flush_posted; }
     bool close_requested() const noexcept { return _close_after_pass.has_value(); }
 
   private:

@@ -32,6 +32,8 @@ class fake_kernel final : public kernel
     const std::vector<publish_request>& published() const noexcept { return _published; }
     /// Makes the next call of `verb` fail with `why`.
     void fail_next(const std::string& verb, status why) { _failures[verb] = std::move(why); }
+    /// What routed publishes report as publish_ack::home_shard from now on (none by default).
+    void set_home_shard(std::optional<shard_id> home) noexcept { _home_shard = home; }
     /// Messages waiting in a queue (declared or not).
     std::size_t depth(const std::string& queue) const
     {
@@ -159,7 +161,9 @@ class fake_kernel final : public kernel
             pump();
         }
         if (done) {
-            answer<result<publish_ack>>("publish", std::move(done), publish_ack{ request.level, routed });
+            answer<result<publish_ack>>("publish",
+                                        std::move(done),
+                                        publish_ack{ request.level, routed, routed > 0 ? _home_shard : std::nullopt });
         } else {
             _calls.push_back("publish");
         }
@@ -495,6 +499,7 @@ class fake_kernel final : public kernel
     fake_executor& _exec;
     std::vector<std::string> _calls;
     std::vector<publish_request> _published;
+    std::optional<shard_id> _home_shard;
     std::vector<settle_record> _settles;
     std::map<std::string, status> _failures;
     struct group_offset_key
