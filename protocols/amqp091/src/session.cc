@@ -29,6 +29,20 @@ session::session(sdk::connection& conn, sdk::kernel& k, const gateway_config& co
   , _alive(std::make_shared<bool>(true))
   , _io(conn, _alive, { [this](sdk::buffer_chain& in) { return process(in); }, [this] { flush(); } })
   , _connection_id(k.next_connection_id())
+  , _follower(conn,
+              _alive,
+              { [this] { return _state == state::open; },
+                [this] { return can_follow(); },
+                [this] { return idle_here(); },
+                [this] {
+                    _heartbeat_timer.reset();
+                    _alarm_watch.reset();
+                },
+                [this] {
+                    watch_alarms();
+                    start_heartbeats();
+                } },
+              config.follow_queue_shard)
 {
     _handshake_timer = _conn.exec().post_after(_config.handshake_timeout, [this, alive = _alive] {
         if (*alive && _state != state::open && _state != state::closed) {
@@ -55,7 +69,7 @@ sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 
 sdk::status session::process(sdk::buffer_chain& in)
 {
-    if (_moving_to) {
+    if (_follower.moving()) {
         return {}; // kept unconsumed: the connection offers it again on the new shard
     }
     if (_state == state::awaiting_header) {

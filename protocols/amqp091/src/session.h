@@ -28,6 +28,7 @@
 #include "outbound.h"
 #include "plexus/sdk/protocol.h"
 #include "session_io.h"
+#include "shard_follower.h"
 
 #include <chrono>
 #include <map>
@@ -119,11 +120,7 @@ class session final : public sdk::protocol_session
     void start_heartbeats();
     void heartbeat_tick();
 
-    // session_move.cc
-    /// Stops reading and handling input, then moves once nothing is pending (try_move()).
-    void begin_move(sdk::shard_id to);
-    /// Moves now if no channel has anything pending on this shard, else tries again shortly.
-    void try_move();
+    // session_move.cc: the shard_follower's hooks
     /// No channel keeps state the kernel ties to this shard (consumers, a transaction,
     /// unsettled gets): the connection may follow its queues.
     bool can_follow() const;
@@ -167,12 +164,7 @@ class session final : public sdk::protocol_session
     std::unique_ptr<sdk::timer> _handshake_timer;
     std::unique_ptr<sdk::timer> _heartbeat_timer;
 
-    // Following the queue's shard (session_move.cc).
-    std::optional<sdk::shard_id> _home_candidate; ///< the other shard the last publishes went to
-    std::uint32_t _home_streak = 0;               ///< publishes in a row routed there
-    std::optional<sdk::shard_id> _moving_to;      ///< a move is under way: input waits
-    std::unique_ptr<sdk::timer> _move_retry;
-    std::uint32_t _moves = 0;
+    shard_follower _follower; ///< following the queues' shard (session_move.cc)
     std::unique_ptr<sdk::timer> _close_timer;
     bool _sent_since_tick = false;
     bool _received_since_tick = false;

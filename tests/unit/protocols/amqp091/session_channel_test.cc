@@ -22,22 +22,6 @@ std::string body_frame(std::uint16_t channel, const std::string& part)
     return out;
 }
 
-basic_publish to_queue(std::string queue, bool mandatory = false)
-{
-    basic_publish p;
-    p.routing_key = std::move(queue);
-    p.mandatory = mandatory;
-    return p;
-}
-
-void declare(session_harness& h, std::uint16_t ch, std::string name)
-{
-    queue_declare d;
-    d.queue = std::move(name);
-    h.send(ch, d);
-    as<queue_declare_ok>(h.next());
-}
-
 /// Expects a channel.close with `code` on `ch`, answers close-ok and reopens the channel.
 void expect_channel_error(session_harness& h, std::uint16_t ch, std::uint16_t code, std::string_view text)
 {
@@ -63,7 +47,7 @@ TEST_CASE("a publish in many frames, interleaved with another channel's, is one 
     h.open_connection();
     h.open_channel(1);
     h.open_channel(2);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     basic_properties props;
     props.content_type = "text/plain";
     props.delivery_mode = 2;
@@ -94,7 +78,7 @@ TEST_CASE("confirms: acks once the kernel stored, nacks when it failed, runs col
     session_harness h;
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     h.send(1, confirm_select{});
     as<confirm_select_ok>(h.next());
     std::string bytes;
@@ -177,7 +161,7 @@ TEST_CASE("consumers get consume-ok first, then deliveries with channel-wide tag
     session_harness h;
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     h.send_content(1, to_queue("q"), {}, "one");
     h.send_content(1, to_queue("q"), {}, "two");
     basic_consume c;
@@ -219,7 +203,7 @@ TEST_CASE("basic.get: get-ok with the remaining count, get-empty, and its acks",
     session_harness h;
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     h.send_content(1, to_queue("q"), {}, "a");
     h.send_content(1, to_queue("q"), {}, "b");
     basic_get g;
@@ -266,7 +250,7 @@ TEST_CASE("deliveries pause above the high watermark and for channel.flow", "[am
     session_harness h;
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     basic_consume c;
     c.queue = "q";
     c.no_ack = true;
@@ -295,7 +279,7 @@ TEST_CASE("basic.qos global shares one window among the channel's consumers", "[
     h.open_connection();
     h.open_channel(1);
     for (const char* q : { "qa", "qb" }) {
-        declare(h, 1, q);
+        h.declare_queue(1, q);
         for (int i = 0; i < 3; ++i) {
             h.send_content(1, to_queue(q), {}, std::string(q) + std::to_string(i));
         }
@@ -445,7 +429,7 @@ TEST_CASE("transactions hold publishes and acks until commit, and rollback drops
     session_harness h;
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     h.send_content(1, to_queue("q"), {}, "delivered");
     basic_consume c;
     c.queue = "q";
@@ -453,7 +437,7 @@ TEST_CASE("transactions hold publishes and acks until commit, and rollback drops
     as<basic_consume_ok>(h.next());
     CHECK(as<basic_deliver>(h.next()).delivery_tag == 1);
     h.discard();
-    declare(h, 1, "other"); // held publishes go where no consumer sees them
+    h.declare_queue(1, "other"); // held publishes go where no consumer sees them
     h.send(1, tx_select{});
     as<tx_select_ok>(h.next());
     h.send_content(1, to_queue("other"), {}, "held");

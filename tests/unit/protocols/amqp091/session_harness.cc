@@ -153,4 +153,20 @@ void session_harness::open_channel(std::uint16_t channel)
     REQUIRE(f->channel == channel);
 }
 
+void session_harness::declare_queue(std::uint16_t channel, std::string name)
+{
+    amqp::queue_declare d;
+    d.queue = std::move(name);
+    send(channel, d);
+    as<amqp::queue_declare_ok>(next());
+}
+
+amqp::basic_publish to_queue(std::string queue, bool mandatory)
+{
+    amqp::basic_publish p;
+    p.routing_key = std::move(queue);
+    p.mandatory = mandatory;
+    return p;
+}
+
 } // namespace plexus::tests::amqp091

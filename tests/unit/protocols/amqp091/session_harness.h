@@ -54,6 +54,8 @@ class session_harness
     /// Header, start-ok (PLAIN guest/guest), tune-ok, open; the replies are consumed.
     void open_connection(std::uint16_t heartbeat = 0, std::string vhost = "/", bool blocked_capability = true);
     void open_channel(std::uint16_t channel);
+    /// queue.declare of `name` on `channel`; the declare-ok is consumed.
+    void declare_queue(std::uint16_t channel, std::string name);
 
     /// Everything sent since the last call, decoded.
     std::deque<sent_frame> take_frames();
@@ -82,6 +84,9 @@ class session_harness
     std::deque<sent_frame> _backlog;
     std::optional<plexus::sdk::status> _closed_with;
 };
+
+/// A basic.publish to `queue` through the default exchange.
+amqp::basic_publish to_queue(std::string queue, bool mandatory = false);
 
 /// The method of `f` as T; fails the test when it is something else.
 template<class T>

@@ -11,22 +11,7 @@ using plexus::sdk::shard_id;
 
 namespace {
 
-constexpr int publishes_before_move = 64; // session_move.cc
-
-basic_publish to_queue(std::string queue)
-{
-    basic_publish p;
-    p.routing_key = std::move(queue);
-    return p;
-}
-
-void declare(session_harness& h, std::uint16_t ch, std::string name)
-{
-    queue_declare d;
-    d.queue = std::move(name);
-    h.send(ch, d);
-    as<queue_declare_ok>(h.next());
-}
+constexpr int publishes_before_move = plexus::protocol::shard_follower::publishes_before_move;
 
 void publish(session_harness& h, int n, const std::string& queue = "q")
 {
@@ -41,7 +26,7 @@ void open_publisher(session_harness& h)
 {
     h.open_connection();
     h.open_channel(1);
-    declare(h, 1, "q");
+    h.declare_queue(1, "q");
     h.kernel.set_home_shard(shard_id{ 1 });
 }
 
@@ -84,7 +69,7 @@ TEST_CASE("a connection with a consumer, or publishing to several shards, stays"
     {
         session_harness h;
         open_publisher(h);
-        declare(h, 1, "mine");
+        h.declare_queue(1, "mine");
         basic_consume c;
         c.queue = "mine";
         h.send(1, c);
@@ -156,15 +141,18 @@ TEST_CASE("a move waits for the confirms still to be sent on the old shard", "[a
     CHECK(ack.delivery_tag == publishes_before_move + 1);
 }
 
-TEST_CASE("a refused move leaves the connection where it is, reading again", "[amqp091][move]")
+TEST_CASE("a refused move leaves the connection where it is, reading again and not asking again", "[amqp091][move]")
 {
     session_harness h;
     open_publisher(h);
     h.conn.set_accept_moves(false);
     publish(h, publishes_before_move);
+    CHECK(h.conn.move_requests() == 1);
     CHECK_FALSE(h.conn.moved_to());
     CHECK_FALSE(h.conn.reading_paused());
-    publish(h, 1);
-    CHECK(h.kernel.depth("q") == publishes_before_move + 1);
+    // A connection that cannot move (a WebSocket one, say) does not pause for every publish.
+    publish(h, 2 * publishes_before_move);
+    CHECK(h.conn.move_requests() == 1);
+    CHECK(h.kernel.depth("q") == 3 * publishes_before_move);
     CHECK_FALSE(h.closed());
 }

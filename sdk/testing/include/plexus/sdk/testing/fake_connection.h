@@ -47,6 +47,7 @@ class fake_connection final : public connection
     /// Records the request; the test plays the kernel's part (the session's on_moved()).
     bool move_to(shard_id shard) noexcept override
     {
+        ++_move_requests;
         if (_closed || _moved_to || !_accept_moves) {
             return false;
         }
@@ -71,6 +72,8 @@ class fake_connection final : public connection
     std::optional<shard_id> take_move() { return std::exchange(_moved_to, std::nullopt); }
     /// Whether move_to() accepts (true by default).
     void set_accept_moves(bool accept) noexcept { _accept_moves = accept; }
+    /// How often move_to() was called, accepted or not.
+    unsigned move_requests() const noexcept { return _move_requests; }
 
   private:
     fake_executor& _exec;
@@ -81,6 +84,7 @@ class fake_connection final : public connection
     bool _reading_paused = false;
     std::optional<shard_id> _moved_to;
     bool _accept_moves = true;
+    unsigned _move_requests = 0;
     bool _flushed_on_close = false;
     bool _high = false;
 };
