@@ -23,6 +23,11 @@ try {
         return anonymous.error();
     }
     c.allow_anonymous = anonymous->value_or(c.allow_anonymous);
+    auto follow = s.boolean("follow_queue_shard");
+    if (!follow) {
+        return follow.error();
+    }
+    c.follow_queue_shard = follow->value_or(c.follow_queue_shard);
     auto vhost = s.text("vhost");
     if (!vhost) {
         return vhost.error();

@@ -37,6 +37,9 @@ struct gateway_config
     /// The vhost the listener's clients work in (RabbitMQ's mqtt.vhost): their sessions,
     /// retained messages and amq.topic are that vhost's.
     std::string vhost = "/";
+    /// A session that only publishes moves to the shard of its subscribers' queues after a
+    /// run of publishes routed there (docs/adr/0022); WebSocket connections never move.
+    bool follow_queue_shard = true;
 };
 
 /// Parses and checks the section; errors name the key.

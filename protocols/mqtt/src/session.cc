@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "credentials.h"
+#include "owner_link.h"
 #include "message_mapping.h"
 
 #include <fmt/format.h>
@@ -13,30 +14,6 @@ namespace {
 // Input held while the session's queue is set up, beyond which the client is not playing fair.
 constexpr std::size_t max_held_bytes = 16u << 20;
 constexpr std::uint32_t never_expires = 0xFFFFFFFF;
-
-/// The registry's handle on a live session: only called on the session's shard.
-class owner_link final : public session_owner
-{
-  public:
-    owner_link(session& s, std::shared_ptr<bool> alive)
-      : _session(s)
-      , _alive(std::move(alive))
-    {
-    }
-    void taken_over() noexcept override
-    {
-        try {
-            if (*_alive) {
-                _session.taken_over();
-            }
-        } catch (const std::exception&) {
-        }
-    }
-
-  private:
-    session& _session;
-    std::shared_ptr<bool> _alive;
-};
 
 /// A CONNECT that did not decode: was it v5? (Then the refusal is a v5 CONNACK.)
 bool looks_like_v5(const raw_packet& raw)
@@ -58,7 +35,7 @@ std::string session_queue_name(const std::string& client_id)
 
 session::session(sdk::connection& conn, sdk::kernel& k, listener_shared& shared, sdk::logger& log)
   : _conn(conn)
-  , _kernel(k)
+  , _kernel(&k)
   , _shared(shared)
   , _config(shared.config)
   , _log(log)
@@ -70,8 +47,16 @@ session::session(sdk::connection& conn, sdk::kernel& k, listener_shared& shared,
         { [this](sdk::buffer_chain& in) { return process(in); }, [this] { flush(); } },
         { max_held_bytes, "too much input before CONNACK" })
   , _last_received(std::chrono::steady_clock::now())
+  , _follower(conn,
+              _alive,
+              { [this] { return _state == state::connected; },
+                [this] { return can_follow(); },
+                [this] { return idle_here(); },
+                [this] { leave_shard(); },
+                [this] { arrive_on_shard(); } },
+              shared.config.follow_queue_shard)
 {
-    _owner = std::make_shared<owner_link>(*this, _alive);
+    _owner = std::make_shared<owner_link>([this] { taken_over(); }, _alive, _conn.exec());
     _connect_timer = _conn.exec().post_after(_config.connect_timeout, [this, alive = _alive] {
         if (*alive && (_state == state::awaiting_connect || _state == state::connecting)) {
             PLEXUS_LOG(_log, info, "connection {}: no CONNECT in time, closing", _conn.peer().address);
@@ -104,7 +89,9 @@ sdk::status session::on_data(sdk::buffer_chain& in) noexcept
 
 sdk::status session::process(sdk::buffer_chain& in)
 {
-    while (!_io.holding() && _state != state::closed && !_io.close_requested()) {
+    // While moving, what is left of `in` stays unconsumed: the kernel offers it again on
+    // the new shard.
+    while (!_io.holding() && !_follower.moving() && _state != state::closed && !_io.close_requested()) {
         auto step = next_packet(in, _config.max_packet_size);
         if (std::holds_alternative<std::monostate>(step)) {
             break;
@@ -218,7 +205,7 @@ void session::on_connect(connect_packet&& c)
     } else {
         _session_expiry = c.clean_start ? 0 : never_expires;
     }
-    if (auto r = authenticate(_kernel, c.username, c.password, _conn.peer(), _config); r != reason_code::success) {
+    if (auto r = authenticate(*_kernel, c.username, c.password, _conn.peer(), _config); r != reason_code::success) {
         PLEXUS_LOG(_log,
                    info,
                    "connection {}: login of '{}' refused: {}",
@@ -229,7 +216,7 @@ void session::on_connect(connect_packet&& c)
         return;
     }
     if (c.username) {
-        if (auto access = _kernel.check_vhost_access(*c.username, _vhost); !access.ok()) {
+        if (auto access = _kernel->check_vhost_access(*c.username, _vhost); !access.ok()) {
             PLEXUS_LOG(_log,
                        info,
                        "connection {}: '{}' may not use vhost '{}': {}",
@@ -258,9 +245,9 @@ void session::on_connect(connect_packet&& c)
 
     auto claim = _shared.sessions.take(_client_id, _conn.exec(), _owner);
     if (claim.previous_shard != nullptr) {
-        claim.previous_shard->post([previous = claim.previous] {
+        claim.previous_shard->post([previous = claim.previous, shard = claim.previous_shard] {
             if (auto o = previous.lock()) {
-                o->taken_over();
+                o->taken_over(*shard);
             }
         });
     }
@@ -287,7 +274,7 @@ void session::on_connect(connect_packet&& c)
         if (c.clean_start) {
             ended = existing;
         } else {
-            _shared.gateway->leave_groups(_kernel, _vhost, *existing);
+            _shared.gateway->leave_groups(*_kernel, _vhost, *existing);
         }
         if (existing->queue.empty()) {
             existing.reset(); // nothing to resume
@@ -328,9 +315,9 @@ void session::on_connect(connect_packet&& c)
             }
         };
         if (ended) {
-            _shared.gateway->leave_groups(_kernel, _vhost, *ended, gone);
+            _shared.gateway->leave_groups(*_kernel, _vhost, *ended, gone);
         }
-        _kernel.delete_queue(_vhost, name, false, false, [gone](sdk::result<std::uint64_t>) { gone(); });
+        _kernel->delete_queue(_vhost, name, false, false, [gone](sdk::result<std::uint64_t>) { gone(); });
         return;
     }
     // Resuming a session this process does not know: its durable queue may have survived a
@@ -339,7 +326,7 @@ void session::on_connect(connect_packet&& c)
     probe.vhost = _vhost;
     probe.name = name;
     probe.passive = true;
-    _kernel.declare_queue(probe, [this, alive = _alive, name](sdk::result<sdk::queue_info> r) {
+    _kernel->declare_queue(probe, [this, alive = _alive, name](sdk::result<sdk::queue_info> r) {
         if (!*alive || _state != state::connecting) {
             return;
         }
@@ -367,7 +354,7 @@ void session::open_session(bool session_present)
     spec.vhost = _vhost;
     spec.name = queue;
     spec.durable = true;
-    _kernel.declare_queue(spec, [this, alive = _alive, queue, session_present](sdk::result<sdk::queue_info> r) {
+    _kernel->declare_queue(spec, [this, alive = _alive, queue, session_present](sdk::result<sdk::queue_info> r) {
         if (!*alive || _state != state::connecting) {
             return;
         }
@@ -590,10 +577,10 @@ void session::leave_offline()
         return; // the session is the new connection's now
     }
     if (!persistent) {
-        _shared.gateway->leave_groups(_kernel, _vhost, *_session);
+        _shared.gateway->leave_groups(*_kernel, _vhost, *_session);
         if (!queue.empty()) {
             _shared.session_records.remove(_vhost, _client_id);
-            _kernel.delete_queue(_vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
+            _kernel->delete_queue(_vhost, queue, false, false, [](sdk::result<std::uint64_t>) {});
         }
         return;
     }
@@ -614,7 +601,7 @@ void session::leave_offline()
         auto msg = to_message(p, _client_id, now());
         _session->will_timer =
           _conn.exec().post_after(std::chrono::seconds(will_delay),
-                                  [k = &_kernel,
+                                  [k = _kernel,
                                    shared = &_shared,
                                    st = _session,
                                    gen = _generation,
@@ -639,7 +626,7 @@ void session::leave_offline()
     }
     if (_session_expiry != never_expires) {
         _session->expiry_timer = _shared.gateway->arm_expiry(
-          _kernel, _conn.exec(), _session, _generation, _vhost, std::chrono::seconds(_session_expiry));
+          *_kernel, _conn.exec(), _session, _generation, _vhost, std::chrono::seconds(_session_expiry));
     }
 }
 
@@ -747,7 +734,7 @@ void session::on_close(const sdk::status& why) noexcept
             leave_offline();
         }
         teardown();
-        _kernel.release_connection(_connection_id);
+        _kernel->release_connection(_connection_id);
         PLEXUS_LOG(_log, debug, "connection {} closed: {}", _conn.peer().address, why.to_string());
     } catch (const std::exception&) {
         // Nothing left to tell anyone: the connection is gone.

@@ -22,6 +22,7 @@
 #include "queue_consumer.h"
 #include "plexus/sdk/protocol.h"
 #include "session_io.h"
+#include "shard_follower.h"
 
 #include <chrono>
 #include <deque>
@@ -32,6 +33,8 @@
 #include <unordered_map>
 
 namespace plexus::protocol::mqtt {
+
+class owner_link;
 
 class session final : public sdk::protocol_session
 {
@@ -44,6 +47,7 @@ class session final : public sdk::protocol_session
     sdk::status on_data(sdk::buffer_chain& in) noexcept override;
     void on_writable() noexcept override;
     void on_close(const sdk::status& why) noexcept override;
+    void on_moved(sdk::kernel& k) noexcept override;
 
     // --- from queue_consumer and the registry ------------------------------------------
     void deliver(queue_consumer& from, std::vector<sdk::delivery> batch);
@@ -104,6 +108,14 @@ class session final : public sdk::protocol_session
     void publish_confirmed(std::uint64_t serial, reason_code reason);
     void send_ready_acks();
 
+    // session_move.cc: the shard_follower's hooks
+    /// Nothing ties the session to this shard: it has never subscribed, and has no queue.
+    bool can_follow() const;
+    /// No kernel answer, posted flush or pass of the session is pending on this shard.
+    bool idle_here() const;
+    void leave_shard();
+    void arrive_on_shard();
+
     // session_subscribe.cc
     void on_subscribe(subscribe_packet&& s);
     void on_unsubscribe(unsubscribe_packet&& u);
@@ -146,12 +158,12 @@ class session final : public sdk::protocol_session
     sdk::timestamp_ms now() const noexcept;
 
     sdk::connection& _conn;
-    sdk::kernel& _kernel;
+    sdk::kernel* _kernel; ///< this shard's facade: another one after a move
     listener_shared& _shared;
     const gateway_config& _config;
     sdk::logger& _log;
     std::shared_ptr<bool> _alive;
-    std::shared_ptr<session_owner> _owner;
+    std::shared_ptr<owner_link> _owner;
 
     state _state = state::awaiting_connect;
     protocol_version _version = protocol_version::v311;
@@ -186,6 +198,7 @@ class session final : public sdk::protocol_session
     std::uint64_t _acks_base = 0;
     std::deque<pending_ack> _acks;
     std::uint32_t _inbound_unacked = 0; ///< QoS 1/2 publishes not completed (receive maximum)
+    std::uint32_t _qos0_unanswered = 0; ///< QoS 0 publishes whose route the kernel has not told
 
     // broker → client
     std::shared_ptr<queue_consumer> _own;                                     ///< the session's queue
@@ -197,10 +210,14 @@ class session final : public sdk::protocol_session
     std::uint16_t _last_packet_id = 0;
     bool _consumers_paused = false;
     std::vector<sdk::callback<void(sdk::status)>> _queue_waiters; ///< ensure_queue() callers
+    /// SUBSCRIBE or UNSUBSCRIBE came, or a resumed session consumes: deliveries and the kernel
+    /// calls of subscriptions are on this shard from then on.
+    bool _consumes = false;
 
     std::unique_ptr<sdk::timer> _connect_timer;
     std::unique_ptr<sdk::timer> _keep_alive_timer;
     std::chrono::steady_clock::time_point _last_received;
+    shard_follower _follower; ///< a publisher follows its subscribers' shard (session_move.cc)
 };
 
 } // namespace plexus::protocol::mqtt

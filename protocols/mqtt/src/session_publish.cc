@@ -66,10 +66,20 @@ void session::publish_to_kernel(const publish_packet& p, std::optional<std::uint
     const bool persistent = _session_expiry > 0;
     req.level = p.qos == 0 ? sdk::ack_level::none : persistent ? sdk::ack_level::durable : sdk::ack_level::stored;
     if (!ack_serial) {
-        _kernel.publish(std::move(req), [](sdk::result<sdk::publish_ack>) {});
+        // No answer for the client; the route tells where the subscribers are.
+        ++_qos0_unanswered;
+        _kernel->publish(std::move(req), [this, alive = _alive](sdk::result<sdk::publish_ack> r) {
+            if (!*alive) {
+                return;
+            }
+            --_qos0_unanswered;
+            if (r.ok()) {
+                _follower.published(r->home_shard);
+            }
+        });
         return;
     }
-    _kernel.publish(std::move(req), [this, alive = _alive, serial = *ack_serial](sdk::result<sdk::publish_ack> r) {
+    _kernel->publish(std::move(req), [this, alive = _alive, serial = *ack_serial](sdk::result<sdk::publish_ack> r) {
         if (!*alive || _state == state::closed) {
             return;
         }
@@ -84,6 +94,7 @@ void session::publish_to_kernel(const publish_packet& p, std::optional<std::uint
             return;
         }
         publish_confirmed(serial, r->routed == 0 ? reason_code::no_matching_subscribers : reason_code::success);
+        _follower.published(r->home_shard);
     });
 }
 

@@ -23,8 +23,9 @@ class session_owner
 {
   public:
     virtual ~session_owner() = default;
-    /// Another connection took the session. Called on the owner's shard.
-    virtual void taken_over() noexcept = 0;
+    /// Another connection took the session. Called on `on`, the shard the registry knew the
+    /// owner on; an owner that moved since forwards it (owner_link.h).
+    virtual void taken_over(sdk::executor& on) noexcept = 0;
 };
 
 class session_registry

@@ -27,6 +27,7 @@ struct subscribe_batch
 
 void session::on_subscribe(subscribe_packet&& s)
 {
+    _consumes = true;
     auto batch = std::make_shared<subscribe_batch>();
     batch->packet_id = s.packet_id;
     batch->reasons.resize(s.topics.size(), reason_code::unspecified_error);
@@ -123,7 +124,7 @@ void session::on_subscribe(subscribe_packet&& s)
             b.exchange = std::string(exchange_for(key));
             b.destination = _own->queue;
             b.key = to_binding_key(key);
-            _kernel.bind(b, [index, key, finish_one](sdk::status bst) { finish_one(index, key, bst); });
+            _kernel->bind(b, [index, key, finish_one](sdk::status bst) { finish_one(index, key, bst); });
         });
     }
     finish_one(0, std::string(), sdk::status()); // the +1 above
@@ -142,7 +143,7 @@ void session::join_group(const subscription_entry& entry, const std::string& key
     _shared.gateway->groups.join(_vhost, j->queue, _client_id);
     auto failed = [this, j](sdk::status st) {
         if (_shared.gateway->groups.leave(_vhost, j->queue, _client_id)) {
-            _kernel.delete_queue(_vhost, j->queue, true, false, [](sdk::result<std::uint64_t>) {});
+            _kernel->delete_queue(_vhost, j->queue, true, false, [](sdk::result<std::uint64_t>) {});
         }
         j->then(std::move(st));
     };
@@ -152,7 +153,7 @@ void session::join_group(const subscription_entry& entry, const std::string& key
         b.exchange = std::string(exchange_for(j->entry.shared->filter));
         b.destination = j->queue;
         b.key = to_binding_key(j->entry.shared->filter);
-        _kernel.bind(b, [this, alive, j, failed](sdk::status st) {
+        _kernel->bind(b, [this, alive, j, failed](sdk::status st) {
             if (!*alive) {
                 return;
             }
@@ -173,7 +174,7 @@ void session::join_group(const subscription_entry& entry, const std::string& key
     probe.vhost = _vhost;
     probe.name = j->queue;
     probe.passive = true;
-    _kernel.declare_queue(probe, [this, alive = _alive, j, bind_and_consume, failed](sdk::result<sdk::queue_info> r) {
+    _kernel->declare_queue(probe, [this, alive = _alive, j, bind_and_consume, failed](sdk::result<sdk::queue_info> r) {
         if (!*alive) {
             return;
         }
@@ -188,7 +189,7 @@ void session::join_group(const subscription_entry& entry, const std::string& key
             std::lock_guard lock(_session->mutex);
             spec.durable = _session->persistent;
         }
-        _kernel.declare_queue(spec, [alive, bind_and_consume, failed](sdk::result<sdk::queue_info> created) {
+        _kernel->declare_queue(spec, [alive, bind_and_consume, failed](sdk::result<sdk::queue_info> created) {
             if (!*alive) {
                 return;
             }
@@ -204,6 +205,7 @@ void session::join_group(const subscription_entry& entry, const std::string& key
 
 void session::rejoin_groups()
 {
+    _consumes = true;
     std::vector<std::pair<std::string, subscription_entry>> shared;
     {
         std::lock_guard lock(_session->mutex);
@@ -238,7 +240,7 @@ void session::ensure_queue(sdk::callback<void(sdk::status)> then)
     spec.vhost = _vhost;
     spec.exclusive = true;
     spec.owner = _connection_id;
-    _kernel.declare_queue(spec, [this, alive = _alive](sdk::result<sdk::queue_info> r) {
+    _kernel->declare_queue(spec, [this, alive = _alive](sdk::result<sdk::queue_info> r) {
         if (!*alive) {
             return;
         }
@@ -271,30 +273,30 @@ void session::consume(const std::string& queue, const std::string& shared_key, s
     req.connection = _connection_id;
     req.prefetch = std::min<std::uint32_t>(_client_receive_maximum, _config.max_inflight);
     auto* sink = c.get();
-    _kernel.subscribe(req,
-                      *sink,
-                      [this, alive = _alive, c = std::move(c), then = std::move(then)](
-                        sdk::result<std::unique_ptr<sdk::subscription>> r) mutable {
-                          if (!r.ok()) {
-                              if (*alive) {
-                                  then(r.error());
-                              }
-                              return;
-                          }
-                          c->attach(std::move(*r));
-                          if (!*alive) {
-                              return; // c goes with this callback, and the subscription with it
-                          }
-                          if (_consumers_paused) {
-                              c->set_paused(true);
-                          }
-                          if (c->shared_key.empty()) {
-                              _own = c;
-                          } else {
-                              _shared_consumers[c->shared_key] = c;
-                          }
-                          then(sdk::status());
-                      });
+    _kernel->subscribe(req,
+                       *sink,
+                       [this, alive = _alive, c = std::move(c), then = std::move(then)](
+                         sdk::result<std::unique_ptr<sdk::subscription>> r) mutable {
+                           if (!r.ok()) {
+                               if (*alive) {
+                                   then(r.error());
+                               }
+                               return;
+                           }
+                           c->attach(std::move(*r));
+                           if (!*alive) {
+                               return; // c goes with this callback, and the subscription with it
+                           }
+                           if (_consumers_paused) {
+                               c->set_paused(true);
+                           }
+                           if (c->shared_key.empty()) {
+                               _own = c;
+                           } else {
+                               _shared_consumers[c->shared_key] = c;
+                           }
+                           then(sdk::status());
+                       });
 }
 
 void session::send_retained(const subscription_entry& sub)
@@ -318,6 +320,7 @@ void session::send_retained(const subscription_entry& sub)
 
 void session::on_unsubscribe(unsubscribe_packet&& u)
 {
+    _consumes = true;
     unsuback_packet ack;
     ack.packet_id = u.packet_id;
     for (const auto& f : u.filters) {
@@ -337,14 +340,14 @@ void session::on_unsubscribe(unsubscribe_packet&& u)
             // Its unacked deliveries return to the group's queue for the other members.
             _shared_consumers.erase(f);
             std::map<std::string, subscription_entry> one{ { f, *gone } };
-            _shared.gateway->leave_groups(_kernel, _vhost, _client_id, one);
+            _shared.gateway->leave_groups(*_kernel, _vhost, _client_id, one);
         } else if (_own) {
             sdk::binding_spec b;
             b.vhost = _vhost;
             b.exchange = std::string(exchange_for(f));
             b.destination = _own->queue;
             b.key = to_binding_key(f);
-            _kernel.unbind(b, [](sdk::status) {});
+            _kernel->unbind(b, [](sdk::status) {});
         }
     }
     persist();

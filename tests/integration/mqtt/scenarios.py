@@ -870,6 +870,59 @@ def mqtt_to_amqp():
 
 
 @scenario
+def follow_subscriber_shard():
+    """Sessions that only publish move to the shard of their subscriber's queue (plexusd logs
+    each move; the test counts them): every message still arrives once, in each publisher's
+    order, QoS 1 acks keep coming after the move, keep-alive holds on the new shard, and a
+    takeover finds a moved session. A client that also subscribes stays where it is."""
+    sub = Client(unique("follow-sub"), v5=True)
+    sub.subscribe("follow/#", 1)
+    per_publisher = 300
+    publishers = []
+    for n in range(12):  # on the subscriber's shard or the other one, as the OS spreads them
+        publishers.append((n, Client(unique(f"follow-pub{n}"), v5=n % 3 == 0, keepalive=2)))
+    for i in range(per_publisher):
+        for n, p in publishers:
+            p.publish(f"follow/{n}", f"{n}:{i}".encode(), qos=n % 2, wait=False)
+    for n, p in publishers:
+        p.publish(f"follow/{n}", f"{n}:{per_publisher}".encode(), qos=1)  # acked after the move
+    total = len(publishers) * (per_publisher + 1)
+    got = []
+    while len(got) < total:
+        got.append(sub.get().payload.decode())
+    sub.nothing(0.2)
+    for n, _p in publishers:
+        mine = [int(b.split(":")[1]) for b in got if b.split(":")[0] == str(n)]
+        check(mine == list(range(per_publisher + 1)), f"publisher {n} arrived out of order or lost some")
+    # A publisher that also subscribes keeps its subscription's shard.
+    mixed = Client(unique("follow-mixed"), v5=True)
+    own = unique("follow-own")
+    mixed.subscribe(own, 0)
+    for i in range(200):
+        mixed.publish("follow/mixed", b"mixed", wait=False)
+    mixed.publish(own, b"own")
+    check(mixed.get().payload == b"own", "the mixed client's own message")
+    for _ in range(200):
+        check(sub.get().payload == b"mixed", "the mixed client's publishes")
+    time.sleep(3.2)  # past 1.5 x the keep-alive of the moved publishers
+    for n, p in publishers:
+        check(not p.disconnected.is_set(), f"moved publisher {n} was closed")
+        p.publish(f"follow/{n}", b"late", qos=1)
+        check(sub.get().payload == b"late", f"publisher {n} after the keep-alive interval")
+    # A new connection with a moved publisher's client id takes its session over.
+    first = publishers[0][1]
+    taker = Client(first.c._client_id.decode(), v5=True)
+    check(first.disconnected.wait(DEADLINE), "the moved session is taken over")
+    first.c.loop_stop()  # paho would connect again and take the session back
+    check(not taker.disconnected.is_set(), "the taker stays")
+    taker.close()
+    for _n, p in publishers[1:]:
+        p.close()
+    mixed.close()
+    sub.close()
+
+
+@scenario
 def amqp_to_mqtt():
     """An AMQP publish to amq.topic reaches MQTT subscribers, properties mapped."""
     import pika

@@ -72,10 +72,14 @@ TEST_CASE("the listener config has defaults, bounds and no unknown keys", "[mqtt
     CHECK(d->allow_anonymous);
     CHECK(d->max_packet_size == 1u << 20);
     CHECK(d->outbound_topic_alias_maximum == 64);
+    CHECK(d->follow_queue_shard);
     auto c = parse_gateway_config(
-      R"({"allow_anonymous": false, "receive_maximum": 10, "topic_alias_maximum": 0, "outbound_topic_alias_maximum": 0})");
+      R"({"allow_anonymous": false, "receive_maximum": 10, "topic_alias_maximum": 0, "outbound_topic_alias_maximum": 0,)"
+      R"( "follow_queue_shard": false})");
     REQUIRE(c);
     CHECK_FALSE(c->allow_anonymous);
+    CHECK_FALSE(c->follow_queue_shard);
+    CHECK_FALSE(parse_gateway_config(R"({"follow_queue_shard": 1})"));
     CHECK(c->receive_maximum == 10);
     CHECK(c->topic_alias_maximum == 0);
     CHECK(c->outbound_topic_alias_maximum == 0);
