@@ -10,11 +10,12 @@ constexpr std::chrono::milliseconds move_retry{ 1 };
 
 } // namespace
 
-shard_follower::shard_follower(sdk::connection& conn, std::shared_ptr<bool> alive, hooks h, bool enabled)
+shard_follower::shard_follower(sdk::connection& conn, std::shared_ptr<bool> alive, hooks h, bool enabled, clock now)
   : _conn(conn)
   , _alive(std::move(alive))
   , _hooks(std::move(h))
   , _enabled(enabled)
+  , _now(now ? std::move(now) : clock([] { return std::chrono::steady_clock::now(); }))
 {
 }
 
@@ -27,11 +28,15 @@ void shard_follower::published(std::optional<sdk::shard_id> home)
         _streak = 0;
         return;
     }
-    if (_candidate != home) {
+    if (_candidate != home || _streak == 0) {
         _candidate = home;
         _streak = 0;
+        _streak_began = _now();
     }
-    if (++_streak >= publishes_before_move && _hooks.can_follow()) {
+    ++_streak;
+    const bool settled =
+      _streak >= publishes_before_move || (_streak >= slow_publishes_before_move && _now() - _streak_began >= slow_run);
+    if (settled && _hooks.can_follow()) {
         begin(*home);
     }
 }

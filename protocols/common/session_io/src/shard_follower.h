@@ -17,6 +17,7 @@
 #include "plexus/sdk/executor.h"
 #include "plexus/sdk/protocol.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,11 @@ class shard_follower
     /// Publishes in a row to one other shard before a move: a connection that publishes to
     /// queues of both shards never moves, one that settled on a queue moves within a moment.
     static constexpr std::uint32_t publishes_before_move = 64;
+    /// A slow publisher (a device sending once a second) moves after fewer, once its run has
+    /// lasted this long: it is as settled, and would otherwise never move.
+    static constexpr std::uint32_t slow_publishes_before_move = 4;
+    static constexpr std::chrono::milliseconds slow_run{ 2000 };
+    using clock = std::function<std::chrono::steady_clock::time_point()>;
     /// A connection moves at most this often in its life, so no pattern of publishes makes
     /// it bounce between shards for ever.
     static constexpr std::uint32_t max_moves = 4;
@@ -50,7 +56,8 @@ class shard_follower
     };
 
     /// `enabled` false: published() never starts a move (the gateway's follow_queue_shard).
-    shard_follower(sdk::connection& conn, std::shared_ptr<bool> alive, hooks h, bool enabled);
+    /// `now` is steady_clock's unless a test gives another.
+    shard_follower(sdk::connection& conn, std::shared_ptr<bool> alive, hooks h, bool enabled, clock now = {});
 
     /// A publish was routed; `home` is its publish_ack::home_shard.
     void published(std::optional<sdk::shard_id> home);
@@ -71,8 +78,10 @@ class shard_follower
     std::shared_ptr<bool> _alive;
     hooks _hooks;
     bool _enabled;
+    clock _now;
     std::optional<sdk::shard_id> _candidate; ///< the other shard the last publishes went to
     std::uint32_t _streak = 0;               ///< publishes in a row routed there
+    std::chrono::steady_clock::time_point _streak_began;
     std::optional<sdk::shard_id> _moving_to;
     std::unique_ptr<sdk::timer> _retry;
     std::uint32_t _moves = 0; ///< moves made and refused
