@@ -159,6 +159,16 @@ std::string broker_process::log() const
     return text.str();
 }
 
+std::size_t broker_process::log_count(std::string_view text) const
+{
+    const auto all = log();
+    std::size_t n = 0;
+    for (auto at = all.find(text); at != std::string::npos; at = all.find(text, at + text.size())) {
+        ++n;
+    }
+    return n;
+}
+
 process_result run_plexusctl(const broker_process& b, std::vector<std::string> args)
 {
 #ifdef PLEXUS_TEST_PLEXUSCTL

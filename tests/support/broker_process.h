@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -52,6 +53,8 @@ class broker_process
     int startup_exit_code() const noexcept { return _startup_exit; }
     /// What plexusd wrote to stderr so far.
     std::string log() const;
+    /// How many times `text` occurs in log().
+    std::size_t log_count(std::string_view text) const;
     const std::filesystem::path& dir() const noexcept { return _dir.path; }
 
   private:
