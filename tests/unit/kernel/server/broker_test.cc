@@ -276,6 +276,43 @@ TEST_CASE_METHOD(broker_fixture,
     CHECK(used.size() == 2);
 }
 
+TEST_CASE_METHOD(broker_fixture,
+                 "a fan-out over queues of both shards reaches each once, confirmed when all have it",
+                 "[unit][kernel]")
+{
+    REQUIRE(declare_exchange("spread", "fanout").ok());
+    std::vector<std::string> names;
+    for (unsigned shard = 0; shard < 2; ++shard) {
+        for (int i = 0; i < 3; ++i) {
+            sdk::queue_spec spec;
+            spec.name = "spread-" + std::to_string(shard) + "-" + std::to_string(i);
+            REQUIRE(declare(spec, shard).ok());
+            REQUIRE(bind("spread", spec.name, "").ok());
+            names.push_back(spec.name);
+        }
+    }
+    // From each shard: its own three queues are appended to there, the other three on the
+    // other shard.
+    for (unsigned from = 0; from < 2; ++from) {
+        for (int m = 0; m < 5; ++m) {
+            auto ack = publish(make_message("spread", "", "m" + std::to_string(m)), from);
+            REQUIRE(ack.ok());
+            CHECK(ack->routed == 6);
+            CHECK(ack->reached >= sdk::ack_level::stored);
+            CHECK_FALSE(ack->home_shard);
+        }
+    }
+    for (const auto& name : names) {
+        CHECK(info(name).messages == 10);
+    }
+    for (int m = 0; m < 5; ++m) {
+        auto got = get("spread-1-2");
+        REQUIRE(got.ok());
+        REQUIRE(*got);
+        CHECK((*got)->d.msg->body.to_string() == "m" + std::to_string(m)); // in publish order
+    }
+}
+
 TEST_CASE_METHOD(broker_fixture, "deleting a queue cancels its consumers; purge drops ready messages", "[unit][kernel]")
 {
     REQUIRE(declare("p1").ok());
