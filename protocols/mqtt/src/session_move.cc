@@ -13,8 +13,9 @@ namespace plexus::protocol::mqtt {
 
 bool session::can_follow() const
 {
-    return !_consumes && !_own && _shared_consumers.empty() && _queue_waiters.empty() && _inflight.empty() &&
-           _waiting.empty() && _before_connack.empty();
+    // Deliveries in flight or waiting, shared consumers and queue declarations all come from a
+    // subscription, or from a resumed session's own queue.
+    return !_consumes && !_own;
 }
 
 bool session::idle_here() const

@@ -34,10 +34,16 @@ void shard_follower::published(std::optional<sdk::shard_id> home)
         _streak_began = _now();
     }
     ++_streak;
-    const bool settled =
-      _streak >= publishes_before_move || (_streak >= slow_publishes_before_move && _now() - _streak_began >= slow_run);
-    if (settled && _hooks.can_follow()) {
+    // The clock is read every few publishes of a run, not on each.
+    const bool settled = _streak >= publishes_before_move ||
+                         (_streak % slow_publishes_before_move == 0 && _now() - _streak_began >= slow_run);
+    if (!settled) {
+        return;
+    }
+    if (_hooks.can_follow()) {
         begin(*home);
+    } else {
+        _streak = 0; // asked again after another run, not at every publish
     }
 }
 

@@ -32,7 +32,8 @@ class shard_follower
     /// queues of both shards never moves, one that settled on a queue moves within a moment.
     static constexpr std::uint32_t publishes_before_move = 64;
     /// A slow publisher (a device sending once a second) moves after fewer, once its run has
-    /// lasted this long: it is as settled, and would otherwise never move.
+    /// lasted this long: it is as settled, and would otherwise never move. The time is looked
+    /// at every slow_publishes_before_move publishes of a run.
     static constexpr std::uint32_t slow_publishes_before_move = 4;
     static constexpr std::chrono::milliseconds slow_run{ 2000 };
     using clock = std::function<std::chrono::steady_clock::time_point()>;

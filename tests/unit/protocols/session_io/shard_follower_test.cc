@@ -22,6 +22,7 @@ struct follower_rig
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
     bool open = true;
     bool can_follow = true;
+    int can_follow_asked = 0;
     bool idle = true;
     int detached = 0;
     int attached = 0;
@@ -29,7 +30,10 @@ struct follower_rig
     shard_follower follower{ conn,
                              alive,
                              { [this] { return open; },
-                               [this] { return can_follow; },
+                               [this] {
+                                   ++can_follow_asked;
+                                   return can_follow;
+                               },
                                [this] { return idle; },
                                [this] { ++detached; },
                                [this] { ++attached; } },
@@ -64,11 +68,14 @@ TEST_CASE("a fast publisher moves after a run of publishes routed to one other s
 TEST_CASE("a slow publisher moves after a few publishes once its run has lasted", "[session_io][follow]")
 {
     follower_rig r;
+    constexpr auto few = shard_follower::slow_publishes_before_move;
     r.publish(1);
     r.now += shard_follower::slow_run - std::chrono::milliseconds(1);
-    r.publish(shard_follower::slow_publishes_before_move);
+    r.publish(few - 1);
     CHECK(r.conn.move_requests() == 0); // not long enough yet
     r.now += std::chrono::milliseconds(1);
+    r.publish(few - 1);
+    CHECK(r.conn.move_requests() == 0); // long enough, looked at with the next few
     r.publish(1);
     CHECK(r.conn.moved_to() == shard_id{ 1 });
 }
@@ -95,6 +102,20 @@ TEST_CASE("a run ends with a publish to this shard, to several, or to another on
         r.publish(shard_follower::publishes_before_move - 1, shard_id{ 2 });
         CHECK(r.conn.moved_to() == shard_id{ 2 });
     }
+}
+
+TEST_CASE("a session that cannot follow is asked again after another run, not at every publish", "[session_io][follow]")
+{
+    follower_rig r;
+    r.can_follow = false;
+    r.publish(shard_follower::publishes_before_move);
+    CHECK(r.can_follow_asked == 1);
+    r.publish(shard_follower::publishes_before_move - 1);
+    CHECK(r.can_follow_asked == 1);
+    r.can_follow = true; // its consumer went
+    r.publish(1);
+    CHECK(r.can_follow_asked == 3); // at the end of the run, and again as the move begins
+    CHECK(r.conn.moved_to() == shard_id{ 1 });
 }
 
 TEST_CASE("a move waits while the session has work pending here, and gives up when it closes or consumes",
